@@ -1,0 +1,127 @@
+import { AppError } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+import type { Repos } from '../store/store.js';
+import { walletAccount } from '../store/repos/ledger-repo.js';
+import type { LedgerTransaction } from '../store/repos/ledger-repo.js';
+import type { RateCategory } from '../store/repos/rate-repo.js';
+import { categoryOfDestination, lookupRate, type RateQuote } from './rate-table.js';
+import { priceCents } from './rating.js';
+
+/** Ledger accounts that are not wallets. */
+export const accounts = {
+  callRevenue: 'revenue:calls',
+  recordingRevenue: 'revenue:recordings',
+  credits: 'funding:credits',
+} as const;
+
+export interface WalletBalance {
+  balanceCents: number;
+  reservedCents: number;
+}
+
+export interface LegCharge {
+  workspaceId: string;
+  callId: string;
+  /** Which leg of the call this is; (callId, leg) is charged at most once. */
+  leg: string;
+  durationSeconds: number;
+  ratePerMinuteCents: number;
+  category: RateCategory;
+  now: Date;
+}
+
+/**
+ * Money in and out of a workspace's prepaid wallet, through the double-entry
+ * ledger. The balance is the sum of the wallet's ledger entries.
+ */
+export class Wallet {
+  constructor(private readonly repos: Repos) {}
+
+  async balance(workspaceId: string): Promise<WalletBalance> {
+    const [balanceCents, reservedCents] = await Promise.all([
+      this.repos.ledger.balance(walletAccount(workspaceId)),
+      this.repos.reservations.reservedTotal(workspaceId),
+    ]);
+    return { balanceCents, reservedCents };
+  }
+
+  /** An operator top-up. */
+  async credit(input: { workspaceId: string; amountCents: number; reference: string | null; now: Date; postingKey?: string }): Promise<string> {
+    if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw new AppError('validation_failed', 'amount must be a positive amount of KES', 'amount');
+    const { transactionId } = await this.repos.ledger.post({
+      workspaceId: input.workspaceId, kind: 'credit', postingKey: input.postingKey ?? `credit:${newId('cr')}`, reference: input.reference,
+      description: input.reference ? `Credit: ${input.reference}` : 'Credit',
+      entries: [
+        { account: walletAccount(input.workspaceId), amountCents: input.amountCents },
+        { account: accounts.credits, amountCents: -input.amountCents },
+      ],
+      now: input.now,
+    });
+    return transactionId;
+  }
+
+  /**
+   * Charges one call leg for its answered time. Idempotent: a retried hangup
+   * with the same (call id, leg) never charges twice. Answers the price.
+   */
+  async chargeLeg(charge: LegCharge): Promise<{ priceCents: number; applied: boolean }> {
+    const price = priceCents(charge.durationSeconds, charge.ratePerMinuteCents);
+    if (price === 0) return { priceCents: 0, applied: false };
+    const { applied } = await this.repos.ledger.post({
+      workspaceId: charge.workspaceId, kind: 'call_charge', postingKey: `call:${charge.callId}:${charge.leg}`,
+      callId: charge.callId, leg: charge.leg,
+      description: `${charge.category} call, ${charge.durationSeconds} s at ${charge.ratePerMinuteCents} cents/min`,
+      entries: [
+        { account: walletAccount(charge.workspaceId), amountCents: -price },
+        { account: accounts.callRevenue, amountCents: price },
+      ],
+      now: charge.now,
+    });
+    return { priceCents: price, applied };
+  }
+
+  /** The per-minute recording fee for a recording, once per recording id. */
+  async chargeRecording(input: { workspaceId: string; recordingId: string; callId: string | null; seconds: number; ratePerMinuteCents: number; now: Date }): Promise<number> {
+    const price = priceCents(input.seconds, input.ratePerMinuteCents);
+    if (price === 0) return 0;
+    await this.repos.ledger.post({
+      workspaceId: input.workspaceId, kind: 'recording_charge', postingKey: `recording:${input.recordingId}`, callId: input.callId,
+      leg: 'recording', description: `Recording, ${input.seconds} s`,
+      entries: [
+        { account: walletAccount(input.workspaceId), amountCents: -price },
+        { account: accounts.recordingRevenue, amountCents: price },
+      ],
+      now: input.now,
+    });
+    return price;
+  }
+
+  transactions(workspaceId: string, page: { limit: number; before?: string }): Promise<LedgerTransaction[]> {
+    return this.repos.ledger.transactions(workspaceId, page);
+  }
+
+  /**
+   * The funds check for placing a call (SPEC §10): the balance less what is
+   * reserved must cover one minute at the destination's rate, and the daily
+   * spend limit must leave room for that minute. Answers the rate that applies.
+   */
+  async checkFundsFor(workspaceId: string, destination: string, field = 'to', now = new Date()): Promise<RateQuote> {
+    const category = categoryOfDestination(destination);
+    const rate = await lookupRate(this.repos.rates, category, destination);
+    if (!rate) throw new AppError('no_rate', `no rate applies to ${destination}`, field);
+    const { balanceCents, reservedCents } = await this.balance(workspaceId);
+    const oneMinute = rate.ratePerMinuteCents;
+    if (balanceCents - reservedCents < oneMinute || balanceCents <= 0) {
+      throw new AppError('insufficient_funds', `the wallet cannot cover one minute to ${destination} (${oneMinute} cents needed)`, field);
+    }
+    const { dailySpendLimitCents } = await this.repos.settings.get(workspaceId);
+    if (dailySpendLimitCents !== null) {
+      const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+      const spent = await this.repos.ledger.spentSince(workspaceId, dayStart);
+      if (spent + oneMinute > dailySpendLimitCents) {
+        throw new AppError('insufficient_funds', `the daily spend limit of ${dailySpendLimitCents} cents would be exceeded`, field);
+      }
+    }
+    return rate;
+  }
+}

@@ -1,0 +1,36 @@
+import type { LevelWithSilent } from 'pino';
+
+/** The whole runtime configuration, validated at start-up (SPEC §12). */
+export interface Config {
+  /** HTTP port of the REST API and console. Default 8080. */
+  httpPort: number;
+  /** SIP port (UDP and TCP). Default 5060. */
+  sipPort: number;
+  /** RTP port range, inclusive. Default 20000-29999. */
+  rtpPorts: { min: number; max: number };
+  /** Bind address for HTTP, SIP and RTP. Default 127.0.0.1. */
+  host: string;
+  /** How webhooks and recordings refer back to this server. Default http://<host>:<httpPort>. */
+  publicUrl: string;
+  /** Data folder for SQLite, recordings and credentials. Default ./.sautikit. */
+  dataDir: string;
+  /** `postgres://…` for PostgreSQL; otherwise a SQLite file path. Default <data>/sautikit.db. */
+  databaseUrl: string;
+  /** Run the built-in sandbox carrier. Default: on unless trunks are configured. */
+  sandbox: boolean | 'auto';
+  logLevel: LevelWithSilent;
+  /** Seconds before each of the 8 webhook delivery attempts. */
+  webhookRetrySchedule: number[];
+  /** `development` allows private callback addresses for new workspaces; `production` does not. */
+  environment: 'development' | 'production';
+  /** Admin key to use on first start instead of a random one (SAUTIKIT_ADMIN_KEY). */
+  adminKey: string | undefined;
+  /** First workspace API key to use on first start instead of a random one (SAUTIKIT_API_KEY). */
+  apiKey: string | undefined;
+  /** Sandbox balance credited to the first workspace on first start, in cents. Default 100000 (KES 1,000.00). */
+  initialCreditCents: number;
+  /** Seconds that running calls may continue after SIGTERM before they are hung up. Default 30. */
+  shutdownGraceSeconds: number;
+}
+
+export const defaultRetrySchedule = [0, 30, 120, 600, 1800, 3600, 10800, 21600];

@@ -1,0 +1,148 @@
+/**
+ * Every start option: its flag, its SAUTIKIT_* variable, its file key, its
+ * default and its parser. `sautikit --help` is generated from this table so
+ * the help text can never drift from what is accepted.
+ */
+import path from 'node:path';
+import type { Config } from './config.js';
+import { defaultRetrySchedule } from './config.js';
+
+export class ConfigError extends Error {
+  constructor(readonly option: string, message: string) {
+    super(`invalid ${option}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  /** Extra environment names accepted, e.g. DATABASE_URL. */
+  envAliases?: string[];
+  help: string;
+  defaultText: string;
+  /** Parses a string (from a flag, the environment or a file) into the typed value. */
+  parse(raw: string, option: string): unknown;
+}
+
+function port(raw: string, option: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(option, `'${raw}' is not a port number (0-65535)`);
+  }
+  return n;
+}
+
+function portRange(raw: string, option: string): { min: number; max: number } {
+  const m = /^(\d+)\s*-\s*(\d+)$/.exec(raw.trim());
+  if (!m) throw new ConfigError(option, `'${raw}' is not a range like 20000-29999`);
+  const min = port(m[1]!, option);
+  const max = port(m[2]!, option);
+  if (min < 1024 || max <= min || max - min < 3) {
+    throw new ConfigError(option, `'${raw}' must be an ascending range above 1023 holding at least two RTP/RTCP pairs`);
+  }
+  return { min, max };
+}
+
+function bool(raw: string, option: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(option, `'${raw}' is not a boolean (true/false)`);
+}
+
+function url(raw: string, option: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(option, `'${raw}' is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(option, `'${raw}' must be http(s)`);
+  return raw.replace(/\/+$/, '');
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const optionTable: OptionSpec[] = [
+  { key: 'httpPort', flag: 'http-port', env: 'SAUTIKIT_HTTP_PORT', help: 'HTTP port of the REST API and console', defaultText: '8080', parse: port },
+  { key: 'sipPort', flag: 'sip-port', env: 'SAUTIKIT_SIP_PORT', help: 'SIP port, UDP and TCP', defaultText: '5060', parse: port },
+  { key: 'rtpPorts', flag: 'rtp-ports', env: 'SAUTIKIT_RTP_PORTS', help: 'RTP port range', defaultText: '20000-29999', parse: portRange },
+  {
+    key: 'host', flag: 'host', env: 'SAUTIKIT_HOST', help: 'bind address for HTTP, SIP and RTP', defaultText: '127.0.0.1',
+    parse: (raw, option) => {
+      if (!/^[A-Za-z0-9.:-]+$/.test(raw.trim())) throw new ConfigError(option, `'${raw}' is not a host name or IP address`);
+      return raw.trim();
+    },
+  },
+  { key: 'publicUrl', flag: 'public-url', env: 'SAUTIKIT_PUBLIC_URL', help: 'how webhooks and recordings refer back to this server', defaultText: 'http://<host>:<http-port>', parse: url },
+  { key: 'dataDir', flag: 'data', env: 'SAUTIKIT_DATA', help: 'data folder (SQLite, recordings, credentials)', defaultText: './.sautikit', parse: (raw) => path.resolve(raw) },
+  {
+    key: 'databaseUrl', flag: 'database-url', env: 'SAUTIKIT_DATABASE_URL', envAliases: ['DATABASE_URL'],
+    help: 'postgres://… for PostgreSQL, or a SQLite file path', defaultText: '<data>/sautikit.db',
+    parse: (raw, option) => {
+      const v = raw.trim();
+      if (v === '') throw new ConfigError(option, 'is empty');
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^postgres(ql)?:\/\//i.test(v) && !/^sqlite:\/\//i.test(v)) {
+        throw new ConfigError(option, `'${v}' is neither postgres:// nor a SQLite path`);
+      }
+      return v;
+    },
+  },
+  {
+    key: 'sandbox', flag: 'sandbox', env: 'SAUTIKIT_SANDBOX', help: 'run the built-in sandbox carrier (true/false/auto)', defaultText: 'auto (on unless trunks are configured)',
+    parse: (raw, option) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : bool(raw, option)),
+  },
+  {
+    key: 'logLevel', flag: 'log-level', env: 'SAUTIKIT_LOG_LEVEL', help: `log level (${logLevels.join('|')})`, defaultText: 'info',
+    parse: (raw, option) => {
+      const v = raw.trim().toLowerCase();
+      if (!logLevels.includes(v)) throw new ConfigError(option, `'${raw}' is not one of ${logLevels.join(', ')}`);
+      return v;
+    },
+  },
+  {
+    key: 'webhookRetrySchedule', flag: 'webhook-retry-schedule', env: 'SAUTIKIT_WEBHOOK_RETRY_SCHEDULE',
+    help: 'seconds before each of the 8 webhook delivery attempts', defaultText: defaultRetrySchedule.join(','),
+    parse: (raw, option) => {
+      const parts = raw.split(',').map((s) => s.trim());
+      const values = parts.map(Number);
+      if (parts.length !== 8 || values.some((v, i) => parts[i] === '' || !Number.isFinite(v) || v < 0)) {
+        throw new ConfigError(option, `'${raw}' must be 8 comma-separated non-negative numbers of seconds`);
+      }
+      return values;
+    },
+  },
+  {
+    key: 'environment', flag: 'env', env: 'SAUTIKIT_ENV', help: 'development|production (production refuses private callback addresses by default)', defaultText: 'development',
+    parse: (raw, option) => {
+      const v = raw.trim().toLowerCase();
+      if (v !== 'development' && v !== 'production') throw new ConfigError(option, `'${raw}' is not development or production`);
+      return v;
+    },
+  },
+  { key: 'adminKey', flag: 'admin-key', env: 'SAUTIKIT_ADMIN_KEY', help: 'admin key to use on first start', defaultText: 'random', parse: (raw, option) => secretKey(raw, option) },
+  { key: 'apiKey', flag: 'api-key', env: 'SAUTIKIT_API_KEY', help: 'first workspace API key to use on first start', defaultText: 'random', parse: (raw, option) => secretKey(raw, option) },
+  {
+    key: 'initialCreditCents', flag: 'initial-credit', env: 'SAUTIKIT_INITIAL_CREDIT', help: 'KES credited to the first workspace on first start', defaultText: '1000.00',
+    parse: (raw, option) => {
+      if (!/^\d+(\.\d{1,2})?$/.test(raw.trim())) throw new ConfigError(option, `'${raw}' is not an amount like 1000.00`);
+      return Math.round(Number(raw.trim()) * 100);
+    },
+  },
+  {
+    key: 'shutdownGraceSeconds', flag: 'shutdown-grace', env: 'SAUTIKIT_SHUTDOWN_GRACE', help: 'seconds running calls may go on after SIGTERM', defaultText: '30',
+    parse: (raw, option) => {
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || n > 3600) throw new ConfigError(option, `'${raw}' is not a whole number of seconds (0-3600)`);
+      return n;
+    },
+  },
+];
+
+function secretKey(raw: string, option: string): string {
+  const v = raw.trim();
+  if (v.length < 16 || /\s/.test(v)) throw new ConfigError(option, 'must be at least 16 characters without spaces');
+  return v;
+}

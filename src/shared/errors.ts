@@ -1,0 +1,52 @@
+/**
+ * Stable error codes: the catalogue of SPEC §3. Each code has one HTTP status
+ * and one entry in docs/errors.md (a test keeps the two in step). Code
+ * branches on `code`, never on a message string.
+ */
+export const errorCatalogue = {
+  unauthorized: { status: 401, summary: 'The Authorization header is missing, malformed, or names an unknown or revoked key.' },
+  forbidden: { status: 403, summary: 'The key is valid but may not use this endpoint (a workspace key on an admin route).' },
+  not_found: { status: 404, summary: 'No such resource in your workspace (another workspace\'s resource is also answered 404).' },
+  route_not_found: { status: 404, summary: 'No endpoint has this method and path.' },
+  validation_failed: { status: 400, summary: 'The request body or query is malformed; `field` names the offending input.' },
+  invalid_json: { status: 400, summary: 'The request body is not valid JSON.' },
+  unsupported_media_type: { status: 415, summary: 'The request body has a content type the endpoint does not accept.' },
+  payload_too_large: { status: 413, summary: 'The request body is larger than the server accepts.' },
+  insufficient_funds: { status: 402, summary: 'The wallet cannot cover at least one minute at the destination rate.' },
+  destination_not_allowed: { status: 403, summary: 'The destination does not match the workspace\'s `allowed_destinations`.' },
+  callback_url_not_allowed: { status: 403, summary: 'The callback URL is not http(s), its host is outside `allowed_callback_hosts`, or it points at a private or loopback address while `allow_private_callbacks` is off.' },
+  number_not_owned: { status: 403, summary: 'The `from` number is not claimed by your workspace.' },
+  number_not_available: { status: 409, summary: 'The requested number is already claimed or not in the inventory.' },
+  no_numbers_available: { status: 409, summary: 'No unclaimed number in the inventory matches the prefix.' },
+  already_exists: { status: 409, summary: 'A resource with this unique name or value already exists.' },
+  idempotency_conflict: { status: 409, summary: 'The idempotency key (`clientRequestId`) was used before with a different request body.' },
+  call_not_active: { status: 409, summary: 'The call is not in progress, so it cannot be controlled live.' },
+  no_rate: { status: 422, summary: 'No rate in the rate table matches the destination.' },
+  rate_limited: { status: 429, summary: 'Too many requests; retry after the time in the `Retry-After` header.' },
+  internal_error: { status: 500, summary: 'An unexpected error on the server; it has been logged.' },
+  service_unavailable: { status: 503, summary: 'The server is starting up or shutting down.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.field = field;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; field?: string } } {
+    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}

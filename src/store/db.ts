@@ -1,0 +1,240 @@
+/**
+ * Kysely table types. Both dialects store the same shapes: ids are text,
+ * timestamps are ISO-8601 UTC text (they sort as time), money is integer
+ * cents, booleans are 0/1 integers and JSON is text. The repositories turn
+ * rows into typed values; nothing above the store sees these raw shapes.
+ */
+import type { Kysely } from 'kysely';
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  signing_secret: string;
+  /** The secret replaced by the last rotation; still valid until previous_secret_expires_at. */
+  previous_signing_secret: string | null;
+  previous_secret_expires_at: string | null;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  /** null for admin keys. */
+  workspace_id: string | null;
+  kind: 'admin' | 'workspace';
+  /** SHA-256 hex of the whole key. */
+  key_hash: string;
+  /** First characters of the key, to recognise it in listings. */
+  key_prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface NumberInventoryTable {
+  number: string;
+  kind: 'mobile' | 'landline' | 'tollfree';
+  added_at: string;
+  /** The numbers row of the current claim, or null when available. */
+  claimed_by: string | null;
+}
+
+export interface NumbersTable {
+  id: string;
+  workspace_id: string;
+  number: string;
+  routing_url: string | null;
+  status_url: string | null;
+  fallback_url: string | null;
+  friendly_name: string | null;
+  claimed_at: string;
+  released_at: string | null;
+}
+
+export interface CallsTable {
+  id: string;
+  workspace_id: string;
+  direction: 'inbound' | 'outbound';
+  from_number: string;
+  to_number: string;
+  status: string;
+  parent_call_id: string | null;
+  number_id: string | null;
+  conference: string | null;
+  created_at: string;
+  ringing_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  duration_seconds: number | null;
+  ring_seconds: number | null;
+  hangup_cause: string | null;
+  hangup_by: string | null;
+  price_cents: number | null;
+  rate_per_minute_cents: number | null;
+  rate_category: string | null;
+  client_request_id: string | null;
+  /** JSON object of string pairs. */
+  metadata: string;
+  action_url: string | null;
+  status_url: string | null;
+  sip_call_id: string | null;
+}
+
+export interface CallMetadataTable {
+  call_id: string;
+  workspace_id: string;
+  key: string;
+  value: string;
+}
+
+export interface CallEventsTable {
+  id: string;
+  call_id: string;
+  /** `status` for lifecycle states, `error` for webhook and action errors. */
+  kind: 'status' | 'error';
+  name: string;
+  /** JSON detail. */
+  detail: string;
+  at: string;
+}
+
+export interface RecordingsTable {
+  id: string;
+  workspace_id: string;
+  call_id: string | null;
+  conference: string | null;
+  path: string;
+  duration_seconds: number;
+  channels: number;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface RatesTable {
+  id: string;
+  /** outbound (by destination prefix), inbound (by called number prefix), sip, recording. */
+  category: 'outbound' | 'inbound' | 'sip' | 'recording';
+  prefix: string;
+  description: string;
+  rate_cents_per_minute: number;
+  updated_at: string;
+}
+
+export interface LedgerTransactionsTable {
+  id: string;
+  workspace_id: string;
+  kind: 'credit' | 'call_charge' | 'recording_charge' | 'adjustment';
+  /** Positive amount moved, in cents. */
+  amount_cents: number;
+  /** Exactly-once key, e.g. `call:<id>:<leg>`; unique. */
+  posting_key: string;
+  call_id: string | null;
+  leg: string | null;
+  reference: string | null;
+  description: string;
+  created_at: string;
+}
+
+export interface LedgerEntriesTable {
+  id: string;
+  transaction_id: string;
+  /** `wallet:<workspace id>`, `revenue:calls`, `revenue:recordings`, `funding:credits`. */
+  account: string;
+  workspace_id: string;
+  /** Signed: a debit to the wallet is negative. The entries of one transaction sum to zero. */
+  amount_cents: number;
+  created_at: string;
+}
+
+export interface ReservationsTable {
+  id: string;
+  workspace_id: string;
+  call_id: string;
+  amount_cents: number;
+  created_at: string;
+  released_at: string | null;
+}
+
+export interface SettingsTable {
+  workspace_id: string;
+  /** JSON array of E.164 prefixes and sip: domain patterns. */
+  allowed_destinations: string;
+  /** JSON array of host names. */
+  allowed_callback_hosts: string;
+  allow_private_callbacks: number;
+  daily_spend_limit_cents: number | null;
+  updated_at: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  workspace_id: string;
+  url: string;
+  /** JSON array of event types (or ["*"]). */
+  events: string;
+  secret: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  workspace_id: string;
+  /** Event type, e.g. call.answered. */
+  type: string;
+  /** The event envelope, JSON. */
+  payload: string;
+  /** Where to deliver: a status/callback URL, or a webhook endpoint. */
+  target_url: string;
+  endpoint_id: string | null;
+  call_id: string | null;
+  status: 'pending' | 'delivered' | 'failed' | 'stopped';
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeliveryAttemptsTable {
+  id: string;
+  outbox_id: string;
+  attempt: number;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  at: string;
+}
+
+export interface IdempotencyKeysTable {
+  workspace_id: string;
+  scope: string;
+  key: string;
+  request_hash: string;
+  response_status: number;
+  response_body: string;
+  created_at: string;
+}
+
+export interface DatabaseSchema {
+  workspaces: WorkspacesTable;
+  api_keys: ApiKeysTable;
+  number_inventory: NumberInventoryTable;
+  numbers: NumbersTable;
+  calls: CallsTable;
+  call_metadata: CallMetadataTable;
+  call_events: CallEventsTable;
+  recordings: RecordingsTable;
+  rates: RatesTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  reservations: ReservationsTable;
+  settings: SettingsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  outbox: OutboxTable;
+  delivery_attempts: DeliveryAttemptsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  /** Key/value facts about this installation (first-start done, schema notes). */
+  system_state: { key: string; value: string };
+}
+
+export type Db = Kysely<DatabaseSchema>;
+export type DialectName = 'sqlite' | 'postgres';

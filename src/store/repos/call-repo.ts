@@ -1,0 +1,164 @@
+import type { Db } from '../db.js';
+import type { CallsTable } from '../db.js';
+import { newId } from '../../shared/ids.js';
+
+export type CallDirection = 'inbound' | 'outbound';
+export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+export const callStatuses: readonly CallStatus[] = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'];
+
+export interface CallRecord {
+  id: string;
+  workspaceId: string;
+  direction: CallDirection;
+  from: string;
+  to: string;
+  status: CallStatus;
+  parentCallId: string | null;
+  numberId: string | null;
+  conference: string | null;
+  createdAt: string;
+  ringingAt: string | null;
+  answeredAt: string | null;
+  endedAt: string | null;
+  durationSeconds: number | null;
+  ringSeconds: number | null;
+  hangupCause: string | null;
+  hangupBy: string | null;
+  priceCents: number | null;
+  ratePerMinuteCents: number | null;
+  rateCategory: string | null;
+  clientRequestId: string | null;
+  metadata: Record<string, string>;
+  actionUrl: string | null;
+  statusUrl: string | null;
+  sipCallId: string | null;
+}
+
+export interface CallEvent {
+  id: string;
+  kind: 'status' | 'error';
+  name: string;
+  detail: Record<string, unknown>;
+  at: string;
+}
+
+export interface NewCall {
+  workspaceId: string;
+  direction: CallDirection;
+  from: string;
+  to: string;
+  status?: CallStatus;
+  parentCallId?: string | null;
+  numberId?: string | null;
+  clientRequestId?: string | null;
+  metadata?: Record<string, string>;
+  actionUrl?: string | null;
+  statusUrl?: string | null;
+  now: Date;
+}
+
+export interface CallFilters {
+  status?: CallStatus;
+  direction?: CallDirection;
+  from?: string;
+  to?: string;
+  numberId?: string;
+  conference?: string;
+  parentCallId?: string;
+  metadata?: Record<string, string>;
+  since?: string;
+  until?: string;
+}
+
+export type CallUpdate = Partial<Pick<CallsTable,
+  'status' | 'ringing_at' | 'answered_at' | 'ended_at' | 'duration_seconds' | 'ring_seconds' | 'hangup_cause' | 'hangup_by'
+  | 'price_cents' | 'rate_per_minute_cents' | 'rate_category' | 'conference' | 'sip_call_id' | 'action_url' | 'number_id'>>;
+
+function toCall(row: CallsTable): CallRecord {
+  return {
+    id: row.id, workspaceId: row.workspace_id, direction: row.direction, from: row.from_number, to: row.to_number,
+    status: row.status as CallStatus, parentCallId: row.parent_call_id, numberId: row.number_id, conference: row.conference,
+    createdAt: row.created_at, ringingAt: row.ringing_at, answeredAt: row.answered_at, endedAt: row.ended_at,
+    durationSeconds: row.duration_seconds, ringSeconds: row.ring_seconds, hangupCause: row.hangup_cause, hangupBy: row.hangup_by,
+    priceCents: row.price_cents, ratePerMinuteCents: row.rate_per_minute_cents, rateCategory: row.rate_category,
+    clientRequestId: row.client_request_id, metadata: JSON.parse(row.metadata) as Record<string, string>,
+    actionUrl: row.action_url, statusUrl: row.status_url, sipCallId: row.sip_call_id,
+  };
+}
+
+export class CallRepo {
+  constructor(private readonly db: Db) {}
+
+  async create(input: NewCall): Promise<CallRecord> {
+    const metadata = input.metadata ?? {};
+    const row: CallsTable = {
+      id: newId('call'), workspace_id: input.workspaceId, direction: input.direction, from_number: input.from, to_number: input.to,
+      status: input.status ?? 'queued', parent_call_id: input.parentCallId ?? null, number_id: input.numberId ?? null, conference: null,
+      created_at: input.now.toISOString(), ringing_at: null, answered_at: null, ended_at: null, duration_seconds: null,
+      ring_seconds: null, hangup_cause: null, hangup_by: null, price_cents: null, rate_per_minute_cents: null, rate_category: null,
+      client_request_id: input.clientRequestId ?? null, metadata: JSON.stringify(metadata), action_url: input.actionUrl ?? null,
+      status_url: input.statusUrl ?? null, sip_call_id: null,
+    };
+    await this.db.insertInto('calls').values(row).execute();
+    const pairs = Object.entries(metadata);
+    if (pairs.length > 0) {
+      await this.db.insertInto('call_metadata')
+        .values(pairs.map(([key, value]) => ({ call_id: row.id, workspace_id: input.workspaceId, key, value }))).execute();
+    }
+    return toCall(row);
+  }
+
+  /** The call if it belongs to the workspace (another workspace's call is absent, never forbidden). */
+  async get(workspaceId: string, id: string): Promise<CallRecord | undefined> {
+    const row = await this.db.selectFrom('calls').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
+    return row ? toCall(row) : undefined;
+  }
+
+  async getById(id: string): Promise<CallRecord | undefined> {
+    const row = await this.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toCall(row) : undefined;
+  }
+
+  /** Newest first; `before` is the id of the last call of the previous page. */
+  async list(workspaceId: string, filters: CallFilters, page: { limit: number; before?: string }): Promise<CallRecord[]> {
+    let query = this.db.selectFrom('calls').selectAll().where('workspace_id', '=', workspaceId);
+    if (filters.status) query = query.where('status', '=', filters.status);
+    if (filters.direction) query = query.where('direction', '=', filters.direction);
+    if (filters.from) query = query.where('from_number', '=', filters.from);
+    if (filters.to) query = query.where('to_number', '=', filters.to);
+    if (filters.numberId) query = query.where('number_id', '=', filters.numberId);
+    if (filters.conference) query = query.where('conference', '=', filters.conference);
+    if (filters.parentCallId) query = query.where('parent_call_id', '=', filters.parentCallId);
+    if (filters.since) query = query.where('created_at', '>=', filters.since);
+    if (filters.until) query = query.where('created_at', '<', filters.until);
+    for (const [key, value] of Object.entries(filters.metadata ?? {})) {
+      query = query.where('id', 'in', (eb) => eb.selectFrom('call_metadata').select('call_id')
+        .where('workspace_id', '=', workspaceId).where('key', '=', key).where('value', '=', value));
+    }
+    if (page.before) query = query.where('id', '<', page.before);
+    const rows = await query.orderBy('id', 'desc').limit(page.limit).execute();
+    return rows.map(toCall);
+  }
+
+  async findByClientRequestId(workspaceId: string, clientRequestId: string): Promise<CallRecord[]> {
+    const rows = await this.db.selectFrom('calls').selectAll().where('workspace_id', '=', workspaceId)
+      .where('client_request_id', '=', clientRequestId).orderBy('id', 'asc').execute();
+    return rows.map(toCall);
+  }
+
+  async update(id: string, update: CallUpdate): Promise<void> {
+    if (Object.keys(update).length === 0) return;
+    await this.db.updateTable('calls').set(update).where('id', '=', id).execute();
+  }
+
+  async addEvent(callId: string, kind: 'status' | 'error', name: string, detail: Record<string, unknown>, now: Date): Promise<void> {
+    await this.db.insertInto('call_events').values({
+      id: newId('cev'), call_id: callId, kind, name, detail: JSON.stringify(detail), at: now.toISOString(),
+    }).execute();
+  }
+
+  async events(callId: string): Promise<CallEvent[]> {
+    const rows = await this.db.selectFrom('call_events').selectAll().where('call_id', '=', callId).orderBy('id', 'asc').execute();
+    return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, detail: JSON.parse(r.detail) as Record<string, unknown>, at: r.at }));
+  }
+}

@@ -1,0 +1,104 @@
+import type { Db, LedgerTransactionsTable } from '../db.js';
+import { newId } from '../../shared/ids.js';
+import { runInTransaction } from './run-in-transaction.js';
+
+export type LedgerKind = LedgerTransactionsTable['kind'];
+
+export interface LedgerPosting {
+  workspaceId: string;
+  kind: LedgerKind;
+  /** Exactly-once key: a second posting with the same key changes nothing. */
+  postingKey: string;
+  callId?: string | null;
+  leg?: string | null;
+  reference?: string | null;
+  description: string;
+  /** Signed amounts per account; they must sum to zero (double entry). */
+  entries: Array<{ account: string; amountCents: number }>;
+  now: Date;
+}
+
+export interface LedgerTransaction {
+  id: string;
+  workspaceId: string;
+  kind: LedgerKind;
+  amountCents: number;
+  /** The wallet's side of the transaction: negative for a charge, positive for a credit. */
+  walletAmountCents: number;
+  callId: string | null;
+  leg: string | null;
+  reference: string | null;
+  description: string;
+  createdAt: string;
+}
+
+export const walletAccount = (workspaceId: string): string => `wallet:${workspaceId}`;
+
+/** The append-only, double-entry ledger. Rows are only ever inserted. */
+export class LedgerRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Applies the posting once. Answers the transaction id and whether this call applied it. */
+  async post(posting: LedgerPosting): Promise<{ transactionId: string; applied: boolean }> {
+    const sum = posting.entries.reduce((s, e) => s + e.amountCents, 0);
+    if (sum !== 0) throw new Error(`ledger posting ${posting.postingKey} does not balance (sum ${sum})`);
+    if (posting.entries.some((e) => !Number.isSafeInteger(e.amountCents))) throw new Error('ledger amounts must be integer cents');
+    const amount = posting.entries.reduce((s, e) => s + Math.max(0, e.amountCents), 0);
+    return runInTransaction(this.db, async (tx) => {
+      const id = newId('txn');
+      const at = posting.now.toISOString();
+      const inserted = await tx.insertInto('ledger_transactions').values({
+        id, workspace_id: posting.workspaceId, kind: posting.kind, amount_cents: amount, posting_key: posting.postingKey,
+        call_id: posting.callId ?? null, leg: posting.leg ?? null, reference: posting.reference ?? null,
+        description: posting.description, created_at: at,
+      }).onConflict((oc) => oc.column('posting_key').doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+        const existing = await tx.selectFrom('ledger_transactions').select('id').where('posting_key', '=', posting.postingKey).executeTakeFirstOrThrow();
+        return { transactionId: existing.id, applied: false };
+      }
+      for (const entry of posting.entries) {
+        await tx.insertInto('ledger_entries').values({
+          id: newId('le'), transaction_id: id, account: entry.account, workspace_id: posting.workspaceId,
+          amount_cents: entry.amountCents, created_at: at,
+        }).execute();
+      }
+      return { transactionId: id, applied: true };
+    });
+  }
+
+  /** The account balance: always the sum of its entries, never a stored figure. */
+  async balance(account: string): Promise<number> {
+    const row = await this.db.selectFrom('ledger_entries').select((eb) => eb.fn.sum<number>('amount_cents').as('total'))
+      .where('account', '=', account).executeTakeFirst();
+    return Number(row?.total ?? 0);
+  }
+
+  /** Sum of the wallet's debits since `since` (for the daily spend limit), as a positive figure. */
+  async spentSince(workspaceId: string, since: Date): Promise<number> {
+    const row = await this.db.selectFrom('ledger_entries').select((eb) => eb.fn.sum<number>('amount_cents').as('total'))
+      .where('account', '=', walletAccount(workspaceId)).where('amount_cents', '<', 0).where('created_at', '>=', since.toISOString())
+      .executeTakeFirst();
+    return -Number(row?.total ?? 0);
+  }
+
+  /** The workspace's transactions, newest first, with the wallet's side of each. */
+  async transactions(workspaceId: string, page: { limit: number; before?: string }): Promise<LedgerTransaction[]> {
+    let query = this.db.selectFrom('ledger_transactions as t')
+      .innerJoin('ledger_entries as e', (join) => join.onRef('e.transaction_id', '=', 't.id').on('e.account', '=', walletAccount(workspaceId)))
+      .select(['t.id', 't.workspace_id', 't.kind', 't.amount_cents', 't.call_id', 't.leg', 't.reference', 't.description', 't.created_at', 'e.amount_cents as wallet_amount'])
+      .where('t.workspace_id', '=', workspaceId);
+    if (page.before) query = query.where('t.id', '<', page.before);
+    const rows = await query.orderBy('t.id', 'desc').limit(page.limit).execute();
+    return rows.map((r) => ({
+      id: r.id, workspaceId: r.workspace_id, kind: r.kind, amountCents: Number(r.amount_cents), walletAmountCents: Number(r.wallet_amount),
+      callId: r.call_id, leg: r.leg, reference: r.reference, description: r.description, createdAt: r.created_at,
+    }));
+  }
+
+  /** Every entry of the workspace's transactions (for invariant checks and audits). */
+  async entriesOfWorkspace(workspaceId: string): Promise<Array<{ transactionId: string; account: string; amountCents: number }>> {
+    const rows = await this.db.selectFrom('ledger_entries').select(['transaction_id', 'account', 'amount_cents'])
+      .where('workspace_id', '=', workspaceId).execute();
+    return rows.map((r) => ({ transactionId: r.transaction_id, account: r.account, amountCents: Number(r.amount_cents) }));
+  }
+}

@@ -1,0 +1,51 @@
+import type { Db, WebhookEndpointsTable } from '../db.js';
+import { newId, newSecret } from '../../shared/ids.js';
+
+export interface WebhookEndpoint {
+  id: string;
+  workspaceId: string;
+  url: string;
+  events: string[];
+  secret: string;
+  createdAt: string;
+}
+
+function toEndpoint(row: WebhookEndpointsTable): WebhookEndpoint {
+  return { id: row.id, workspaceId: row.workspace_id, url: row.url, events: JSON.parse(row.events) as string[], secret: row.secret, createdAt: row.created_at };
+}
+
+export class WebhookEndpointRepo {
+  constructor(private readonly db: Db) {}
+
+  async create(input: { workspaceId: string; url: string; events: string[]; now: Date }): Promise<WebhookEndpoint> {
+    const row: WebhookEndpointsTable = {
+      id: newId('wh'), workspace_id: input.workspaceId, url: input.url, events: JSON.stringify(input.events),
+      secret: newSecret('whsec'), created_at: input.now.toISOString(), deleted_at: null,
+    };
+    await this.db.insertInto('webhook_endpoints').values(row).execute();
+    return toEndpoint(row);
+  }
+
+  async list(workspaceId: string): Promise<WebhookEndpoint[]> {
+    const rows = await this.db.selectFrom('webhook_endpoints').selectAll().where('workspace_id', '=', workspaceId)
+      .where('deleted_at', 'is', null).orderBy('id', 'asc').execute();
+    return rows.map(toEndpoint);
+  }
+
+  async get(workspaceId: string, id: string): Promise<WebhookEndpoint | undefined> {
+    const row = await this.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId)
+      .where('deleted_at', 'is', null).executeTakeFirst();
+    return row ? toEndpoint(row) : undefined;
+  }
+
+  async delete(workspaceId: string, id: string, now: Date): Promise<boolean> {
+    const result = await this.db.updateTable('webhook_endpoints').set({ deleted_at: now.toISOString() })
+      .where('id', '=', id).where('workspace_id', '=', workspaceId).where('deleted_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Live endpoints of the workspace subscribed to the event type. */
+  async subscribedTo(workspaceId: string, type: string): Promise<WebhookEndpoint[]> {
+    return (await this.list(workspaceId)).filter((e) => e.events.includes('*') || e.events.includes(type));
+  }
+}

@@ -1,0 +1,58 @@
+import type { Db } from '../db.js';
+import { newId, newSecret } from '../../shared/ids.js';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  signingSecret: string;
+  previousSigningSecret: string | null;
+  previousSecretExpiresAt: string | null;
+  createdAt: string;
+}
+
+type Row = {
+  id: string; name: string; signing_secret: string; previous_signing_secret: string | null;
+  previous_secret_expires_at: string | null; created_at: string;
+};
+
+function toWorkspace(row: Row): Workspace {
+  return {
+    id: row.id, name: row.name, signingSecret: row.signing_secret, previousSigningSecret: row.previous_signing_secret,
+    previousSecretExpiresAt: row.previous_secret_expires_at, createdAt: row.created_at,
+  };
+}
+
+export class WorkspaceRepo {
+  constructor(private readonly db: Db) {}
+
+  async create(input: { name: string; now: Date }): Promise<Workspace> {
+    const row: Row = {
+      id: newId('ws'), name: input.name, signing_secret: newSecret('whsec'), previous_signing_secret: null,
+      previous_secret_expires_at: null, created_at: input.now.toISOString(),
+    };
+    await this.db.insertInto('workspaces').values(row).execute();
+    return toWorkspace(row);
+  }
+
+  async get(id: string): Promise<Workspace | undefined> {
+    const row = await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toWorkspace(row) : undefined;
+  }
+
+  async list(): Promise<Workspace[]> {
+    const rows = await this.db.selectFrom('workspaces').selectAll().orderBy('id', 'asc').execute();
+    return rows.map(toWorkspace);
+  }
+
+  /** Replaces the signing secret; the old one stays valid for `graceSeconds`. */
+  async rotateSigningSecret(id: string, now: Date, graceSeconds: number): Promise<Workspace | undefined> {
+    const current = await this.get(id);
+    if (!current) return undefined;
+    await this.db.updateTable('workspaces').set({
+      signing_secret: newSecret('whsec'),
+      previous_signing_secret: current.signingSecret,
+      previous_secret_expires_at: new Date(now.getTime() + graceSeconds * 1000).toISOString(),
+    }).where('id', '=', id).execute();
+    return this.get(id);
+  }
+}

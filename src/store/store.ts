@@ -1,0 +1,73 @@
+import type { Db, DialectName } from './db.js';
+import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
+import { ApiKeyRepo } from './repos/api-key-repo.js';
+import { CallRepo } from './repos/call-repo.js';
+import { IdempotencyRepo } from './repos/idempotency-repo.js';
+import { LedgerRepo } from './repos/ledger-repo.js';
+import { NumberRepo } from './repos/number-repo.js';
+import { OutboxRepo } from './repos/outbox-repo.js';
+import { RateRepo } from './repos/rate-repo.js';
+import { RecordingRepo } from './repos/recording-repo.js';
+import { ReservationRepo } from './repos/reservation-repo.js';
+import { SettingsRepo } from './repos/settings-repo.js';
+import { SystemStateRepo } from './repos/system-state-repo.js';
+import { WebhookEndpointRepo } from './repos/webhook-endpoint-repo.js';
+import { WorkspaceRepo } from './repos/workspace-repo.js';
+
+/** Every repository, bound to one connection or one transaction. */
+export class Repos {
+  readonly workspaces: WorkspaceRepo;
+  readonly apiKeys: ApiKeyRepo;
+  readonly numbers: NumberRepo;
+  readonly calls: CallRepo;
+  readonly recordings: RecordingRepo;
+  readonly rates: RateRepo;
+  readonly ledger: LedgerRepo;
+  readonly reservations: ReservationRepo;
+  readonly settings: SettingsRepo;
+  readonly webhookEndpoints: WebhookEndpointRepo;
+  readonly outbox: OutboxRepo;
+  readonly idempotency: IdempotencyRepo;
+  readonly systemState: SystemStateRepo;
+
+  constructor(readonly db: Db) {
+    this.workspaces = new WorkspaceRepo(db);
+    this.apiKeys = new ApiKeyRepo(db);
+    this.numbers = new NumberRepo(db);
+    this.calls = new CallRepo(db);
+    this.recordings = new RecordingRepo(db);
+    this.rates = new RateRepo(db);
+    this.ledger = new LedgerRepo(db);
+    this.reservations = new ReservationRepo(db);
+    this.settings = new SettingsRepo(db);
+    this.webhookEndpoints = new WebhookEndpointRepo(db);
+    this.outbox = new OutboxRepo(db);
+    this.idempotency = new IdempotencyRepo(db);
+    this.systemState = new SystemStateRepo(db);
+  }
+}
+
+/** The database with its repositories. `close()` is idempotent. */
+export class Store extends Repos {
+  #closed = false;
+
+  private constructor(db: Db, readonly dialect: DialectName) {
+    super(db);
+  }
+
+  static async open(options: OpenDatabaseOptions): Promise<Store> {
+    const { db, dialect } = await openDatabase(options);
+    return new Store(db, dialect);
+  }
+
+  /** Runs `fn` in one database transaction: state changes and their outbox rows commit together. */
+  async transaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((tx) => fn(new Repos(tx)));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.db.destroy();
+  }
+}
