@@ -11,7 +11,7 @@ export function parseE164(input: string): string | undefined {
 
 /** A prefix of an E.164 number: `+` then 0 to 15 digits. */
 export function parseE164Prefix(input: string): string | undefined {
-  const compact = input.trim().replace(/[\s\-]/g, '');
+  const compact = input.trim().replace(/[\s-]/g, '');
   const withPlus = compact.startsWith('+') ? compact : /^\d+$/.test(compact) ? `+${compact}` : compact;
   return /^\+\d{0,15}$/.test(withPlus) ? withPlus : undefined;
 }

@@ -1,0 +1,18 @@
+import type { Logger } from '../shared/log.js';
+import type { Clock } from '../shared/clock.js';
+import type { Store } from '../store/store.js';
+import type { Wallet } from '../billing/wallet.js';
+
+/** What the HTTP routes are given; they never touch sockets or the media path. */
+export interface ApiContext {
+  store: Store;
+  wallet: Wallet;
+  clock: Clock;
+  logger: Logger;
+  /** How links in responses refer back to this server. */
+  publicUrl: string;
+  /** New workspaces allow private callback addresses (development) or not (production). */
+  allowPrivateCallbacksByDefault: boolean;
+  /** Whether API, SIP and media are all ready (GET /healthz). */
+  readiness(): { ready: boolean; components: Record<string, boolean> };
+}

@@ -1,0 +1,126 @@
+import { errorCatalogue } from '../shared/errors.js';
+
+/**
+ * The OpenAPI 3.1 document served at /v1/openapi.json. Every route the
+ * server registers must have an operation here (a test checks both ways).
+ */
+type Schema = Record<string, unknown>;
+interface Operation {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  path: string;
+  summary: string;
+  tag: string;
+  auth: 'workspace' | 'admin' | 'none';
+  body?: Schema;
+  response?: Schema;
+  query?: string[];
+}
+
+const str = { type: 'string' } as const;
+const nullableStr = { type: ['string', 'null'] } as const;
+const money = { type: 'string', pattern: '^-?\\d+\\.\\d{2}$', description: 'KES with two decimals' } as const;
+
+const numberSchema: Schema = {
+  type: 'object',
+  properties: { id: str, number: str, friendly_name: nullableStr, routing_url: nullableStr, status_url: nullableStr, fallback_url: nullableStr, claimed_at: str },
+};
+const callSchema: Schema = {
+  type: 'object',
+  properties: {
+    id: str, direction: { enum: ['inbound', 'outbound'] }, from: str, to: str,
+    status: { enum: ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'] },
+    parent_call_id: nullableStr, number_id: nullableStr, conference: nullableStr, created_at: str, ringing_at: nullableStr,
+    answered_at: nullableStr, ended_at: nullableStr, duration_seconds: { type: ['integer', 'null'] }, ring_seconds: { type: ['integer', 'null'] },
+    hangup_cause: nullableStr, hangup_by: { enum: ['caller', 'callee', 'api', 'system', null] }, price: { type: ['string', 'null'] },
+    currency: { const: 'KES' }, rate_per_minute: { type: ['string', 'null'] }, client_request_id: nullableStr,
+    metadata: { type: 'object', additionalProperties: str },
+    recording: { type: ['object', 'null'], properties: { id: str, url: str, duration_seconds: { type: 'integer' } } },
+  },
+};
+const numberUrlsBody: Schema = {
+  type: 'object',
+  description: 'snake_case or camelCase (routingUrl, statusUrl, fallbackUrl, friendlyName)',
+  properties: { routing_url: nullableStr, status_url: nullableStr, fallback_url: nullableStr, friendly_name: nullableStr },
+};
+
+const operations: Operation[] = [
+  { method: 'get', path: '/healthz', summary: 'Readiness of the API, SIP and media', tag: 'System', auth: 'none' },
+  { method: 'get', path: '/v1/openapi.json', summary: 'This document', tag: 'System', auth: 'none' },
+  { method: 'get', path: '/v1/numbers/available', summary: 'Inventory numbers not yet claimed', tag: 'Numbers', auth: 'workspace', query: ['prefix', 'limit'] },
+  { method: 'post', path: '/v1/numbers', summary: 'Claim a number (a given one, or the first with a prefix)', tag: 'Numbers', auth: 'workspace',
+    body: { ...numberUrlsBody, properties: { number: str, prefix: str, ...(numberUrlsBody['properties'] as Schema) } }, response: numberSchema },
+  { method: 'get', path: '/v1/numbers', summary: 'Claimed numbers', tag: 'Numbers', auth: 'workspace', response: { type: 'array', items: numberSchema } },
+  { method: 'get', path: '/v1/numbers/{id}', summary: 'One claimed number (by id or by the number)', tag: 'Numbers', auth: 'workspace', response: numberSchema },
+  { method: 'patch', path: '/v1/numbers/{id}', summary: 'Set routing_url, status_url, fallback_url, friendly_name', tag: 'Numbers', auth: 'workspace', body: numberUrlsBody, response: numberSchema },
+  { method: 'delete', path: '/v1/numbers/{id}', summary: 'Release a number', tag: 'Numbers', auth: 'workspace' },
+  { method: 'get', path: '/v1/calls', summary: 'Calls, newest first, as a bare array; next page in the Link header', tag: 'Calls', auth: 'workspace',
+    query: ['limit', 'cursor', 'status', 'direction', 'from', 'to', 'number_id', 'conference', 'parent_call_id', 'metadata.KEY', 'since', 'until'],
+    response: { type: 'array', items: callSchema } },
+  { method: 'get', path: '/v1/calls/{id}', summary: 'A call with its lifecycle events and errors', tag: 'Calls', auth: 'workspace', response: callSchema },
+  { method: 'get', path: '/v1/calls/{id}/recording', summary: 'The call\'s recording (audio/wav)', tag: 'Calls', auth: 'workspace' },
+  { method: 'get', path: '/v1/recordings', summary: 'Recordings, newest first', tag: 'Recordings', auth: 'workspace', query: ['limit', 'cursor'] },
+  { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording', tag: 'Recordings', auth: 'workspace' },
+  { method: 'get', path: '/v1/recordings/{id}/audio', summary: 'The recording\'s WAV', tag: 'Recordings', auth: 'workspace' },
+  { method: 'delete', path: '/v1/recordings/{id}', summary: 'Delete a recording and its audio', tag: 'Recordings', auth: 'workspace' },
+  { method: 'get', path: '/v1/wallet', summary: 'Balance and reserved amount', tag: 'Wallet', auth: 'workspace',
+    response: { type: 'object', properties: { balance: money, currency: { const: 'KES' }, reserved: money, available: money } } },
+  { method: 'get', path: '/v1/wallet/transactions', summary: 'The ledger, newest first', tag: 'Wallet', auth: 'workspace', query: ['limit', 'cursor'] },
+  { method: 'get', path: '/v1/rates', summary: 'The rate that applies to a destination', tag: 'Wallet', auth: 'workspace', query: ['to'] },
+  { method: 'get', path: '/v1/settings', summary: 'Allow-lists and spend limit', tag: 'Settings', auth: 'workspace' },
+  { method: 'patch', path: '/v1/settings', summary: 'Change allow-lists and spend limit', tag: 'Settings', auth: 'workspace',
+    body: { type: 'object', properties: { allowed_destinations: { type: 'array', items: str }, allowed_callback_hosts: { type: 'array', items: str }, allow_private_callbacks: { type: 'boolean' }, daily_spend_limit: { type: ['string', 'null'] } } } },
+  { method: 'post', path: '/v1/admin/workspaces', summary: 'Create a workspace (answers its first API key and signing secret once)', tag: 'Admin', auth: 'admin',
+    body: { type: 'object', required: ['name'], properties: { name: str } } },
+  { method: 'get', path: '/v1/admin/workspaces', summary: 'Workspaces with balances', tag: 'Admin', auth: 'admin' },
+  { method: 'post', path: '/v1/admin/workspaces/{id}/keys', summary: 'Create an API key (shown once)', tag: 'Admin', auth: 'admin' },
+  { method: 'get', path: '/v1/admin/workspaces/{id}/keys', summary: 'A workspace\'s keys (prefixes only)', tag: 'Admin', auth: 'admin' },
+  { method: 'delete', path: '/v1/admin/keys/{id}', summary: 'Revoke a key at once', tag: 'Admin', auth: 'admin' },
+  { method: 'post', path: '/v1/admin/workspaces/{id}/credits', summary: 'Top up a wallet', tag: 'Admin', auth: 'admin',
+    body: { type: 'object', required: ['amount'], properties: { amount: money, reference: str } } },
+  { method: 'post', path: '/v1/admin/numbers', summary: 'Add numbers to the inventory', tag: 'Admin', auth: 'admin',
+    body: { type: 'object', required: ['numbers'], properties: { numbers: { type: 'array', items: str }, type: { enum: ['mobile', 'landline', 'tollfree'] } } } },
+  { method: 'get', path: '/v1/admin/numbers', summary: 'The number inventory', tag: 'Admin', auth: 'admin' },
+  { method: 'get', path: '/v1/admin/rates', summary: 'The rate table', tag: 'Admin', auth: 'admin' },
+  { method: 'put', path: '/v1/admin/rates', summary: 'Replace the rate table', tag: 'Admin', auth: 'admin',
+    body: { type: 'array', items: { type: 'object', properties: { category: { enum: ['outbound', 'inbound', 'sip', 'recording'] }, prefix: str, description: str, rate_per_minute: money } } } },
+];
+
+/** Method and path of every documented operation, as Fastify spells routes (`:id`). */
+export function documentedRoutes(): string[] {
+  return operations.map((op) => `${op.method.toUpperCase()} ${op.path.replace(/\{(\w+)\}/g, ':$1')}`);
+}
+
+export function buildOpenApiDocument(serverUrl: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const errorSchema = {
+    type: 'object',
+    properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { enum: Object.keys(errorCatalogue) }, message: str, field: str } } },
+  };
+  for (const op of operations) {
+    const params = [
+      ...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: str })),
+      ...(op.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: str })),
+    ];
+    (paths[op.path] ??= {})[op.method] = {
+      summary: op.summary,
+      tags: [op.tag],
+      ...(op.auth === 'none' ? { security: [] } : { security: [{ bearer: [] }], description: op.auth === 'admin' ? 'Needs the admin key.' : 'Needs a workspace API key.' }),
+      ...(params.length ? { parameters: params } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: op.body } } } } : {}),
+      responses: {
+        [op.method === 'post' && op.path !== '/v1/webhooks/deliveries/{id}/retry' ? '201' : op.method === 'delete' ? '204' : '200']: {
+          description: 'OK', ...(op.response ? { content: { 'application/json': { schema: op.response } } } : {}),
+        },
+        default: { description: 'Error (see docs/errors.md)', content: { 'application/json': { schema: errorSchema } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Sautikit API', version: 'v1', description: 'Self-hosted programmable voice: numbers, calls, voice actions, per-second billing in KES.' },
+    servers: [{ url: serverUrl }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}

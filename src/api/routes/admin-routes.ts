@@ -1,0 +1,147 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/errors.js';
+import { parseE164 } from '../../shared/phone-number.js';
+import { formatCents, parseAmountToCents } from '../../billing/rating.js';
+import { provisionWorkspace } from '../../store/provision-workspace.js';
+import type { NumberKind } from '../../store/repos/number-repo.js';
+import type { Rate, RateCategory } from '../../store/repos/rate-repo.js';
+import type { ApiContext } from '../api-context.js';
+import { withIdempotency } from '../idempotency.js';
+import { requireAdmin } from '../plugins/auth.js';
+import { asBody, optionalString, pageLimit, pick, requiredString } from '../request-fields.js';
+import { rateView } from '../serializers.js';
+
+const rateCategories: RateCategory[] = ['outbound', 'inbound', 'sip', 'recording'];
+const numberKinds: NumberKind[] = ['mobile', 'landline', 'tollfree'];
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/v1/admin/workspaces', async (request, reply) => {
+    requireAdmin(request);
+    const body = asBody(request.body);
+    const name = requiredString(body, ['name'], { maxLength: 200 });
+    const { workspace, apiKey } = await provisionWorkspace(ctx.store, { name, allowPrivateCallbacks: ctx.allowPrivateCallbacksByDefault, now: ctx.clock.now() });
+    return reply.status(201).send({ id: workspace.id, name: workspace.name, api_key: apiKey, signing_secret: workspace.signingSecret, created_at: workspace.createdAt });
+  });
+
+  app.get('/v1/admin/workspaces', async (request) => {
+    requireAdmin(request);
+    const workspaces = await ctx.store.workspaces.list();
+    const views = [];
+    for (const w of workspaces) {
+      const { balanceCents, reservedCents } = await ctx.wallet.balance(w.id);
+      views.push({ id: w.id, name: w.name, created_at: w.createdAt, balance: formatCents(balanceCents), reserved: formatCents(reservedCents), currency: 'KES' });
+    }
+    return views;
+  });
+
+  app.post('/v1/admin/workspaces/:id/keys', async (request, reply) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    const workspace = await ctx.store.workspaces.get(id);
+    if (!workspace) throw new AppError('not_found', `no workspace ${id}`);
+    const { record, key } = await ctx.store.apiKeys.create({ kind: 'workspace', workspaceId: workspace.id, now: ctx.clock.now() });
+    return reply.status(201).send({ id: record.id, key, workspace_id: workspace.id, created_at: record.createdAt });
+  });
+
+  app.get('/v1/admin/workspaces/:id/keys', async (request) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    const workspace = await ctx.store.workspaces.get(id);
+    if (!workspace) throw new AppError('not_found', `no workspace ${id}`);
+    return (await ctx.store.apiKeys.listForWorkspace(id)).map((k) => ({ id: k.id, prefix: k.keyPrefix, created_at: k.createdAt, revoked_at: k.revokedAt }));
+  });
+
+  app.delete('/v1/admin/keys/:id', async (request, reply) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    const key = await ctx.store.apiKeys.get(id);
+    if (!key || key.kind !== 'workspace') throw new AppError('not_found', `no workspace key ${id}`);
+    await ctx.store.apiKeys.revoke(id, ctx.clock.now());
+    return reply.status(204).send();
+  });
+
+  app.post('/v1/admin/workspaces/:id/credits', async (request, reply) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    const workspace = await ctx.store.workspaces.get(id);
+    if (!workspace) throw new AppError('not_found', `no workspace ${id}`);
+    const body = asBody(request.body);
+    const amount = pick(body, ['amount']);
+    const cents = amount ? parseAmountToCents(amount.value) : undefined;
+    if (cents === undefined || cents <= 0) throw new AppError('validation_failed', 'amount must be a positive amount of KES such as "500.00"', 'amount');
+    const reference = optionalString(body, ['reference'], { maxLength: 200 }) ?? null;
+    // An Idempotency-Key header makes a retried top-up safe: it is applied once.
+    const header = request.headers['idempotency-key'];
+    const result = await withIdempotency(ctx.store, {
+      workspaceId: id, scope: 'credits', key: typeof header === 'string' ? header : undefined, body, now: ctx.clock.now(), field: 'Idempotency-Key',
+    }, async () => {
+      const transactionId = await ctx.wallet.credit({ workspaceId: id, amountCents: cents, reference, now: ctx.clock.now() });
+      const { balanceCents } = await ctx.wallet.balance(id);
+      return { status: 201, body: { transaction_id: transactionId, amount: formatCents(cents), balance: formatCents(balanceCents), currency: 'KES', reference } };
+    });
+    return reply.status(result.status).send(result.body);
+  });
+
+  /** Adds numbers to the inventory: `{numbers:["+254700000100", …], type?:"mobile"}` or `{numbers:[{number,type}]}`. */
+  app.post('/v1/admin/numbers', async (request, reply) => {
+    requireAdmin(request);
+    const body = asBody(request.body);
+    const list = body['numbers'];
+    if (!Array.isArray(list) || list.length === 0 || list.length > 10_000) {
+      throw new AppError('validation_failed', 'numbers must be a non-empty array of E.164 numbers (at most 10000)', 'numbers');
+    }
+    const defaultKind = (optionalString(body, ['type', 'kind']) ?? 'mobile') as NumberKind;
+    if (!numberKinds.includes(defaultKind)) throw new AppError('validation_failed', `type must be one of ${numberKinds.join(', ')}`, 'type');
+    const entries = list.map((item, i) => {
+      const raw = typeof item === 'string' ? item : typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['number'] : undefined;
+      const kind = typeof item === 'object' && item !== null ? ((item as Record<string, unknown>)['type'] ?? defaultKind) : defaultKind;
+      const number = typeof raw === 'string' ? parseE164(raw) : undefined;
+      if (!number) throw new AppError('validation_failed', `numbers[${i}] is not an E.164 number`, `numbers[${i}]`);
+      if (!numberKinds.includes(kind as NumberKind)) throw new AppError('validation_failed', `numbers[${i}].type must be one of ${numberKinds.join(', ')}`, `numbers[${i}].type`);
+      return { number, kind: kind as NumberKind };
+    });
+    const added = await ctx.store.numbers.addToInventory(entries, ctx.clock.now());
+    return reply.status(201).send({ added, already_present: entries.length - added });
+  });
+
+  app.get('/v1/admin/numbers', async (request) => {
+    requireAdmin(request);
+    const limit = pageLimit(request.query as Record<string, unknown>, 1000, 10_000);
+    return (await ctx.store.numbers.listInventory(limit)).map((n) => ({ number: n.number, type: n.kind, claimed: n.claimed }));
+  });
+
+  app.get('/v1/admin/rates', async (request) => {
+    requireAdmin(request);
+    return (await ctx.store.rates.list()).map(rateView);
+  });
+
+  /** Replaces the rate table: `[{category, prefix, description, rate_per_minute}]` or `{rates:[…]}`. */
+  app.put('/v1/admin/rates', async (request) => {
+    requireAdmin(request);
+    const raw = Array.isArray(request.body) ? request.body : asBody(request.body)['rates'];
+    if (!Array.isArray(raw) || raw.length > 10_000) throw new AppError('validation_failed', 'send an array of rates (or {"rates":[…]})', 'rates');
+    const seen = new Set<string>();
+    const rates: Rate[] = raw.map((item: unknown, i: number) => {
+      const field = `rates[${i}]`;
+      const r = asBody(item);
+      const category = (r['category'] ?? 'outbound') as RateCategory;
+      if (!rateCategories.includes(category)) throw new AppError('validation_failed', `${field}.category must be one of ${rateCategories.join(', ')}`, `${field}.category`);
+      const prefix = typeof r['prefix'] === 'string' ? r['prefix'].trim() : '';
+      if (category === 'outbound' || category === 'inbound') {
+        if (!/^(\+\d{0,15})?$/.test(prefix)) throw new AppError('validation_failed', `${field}.prefix must be an E.164 prefix such as +25471`, `${field}.prefix`);
+      } else if (prefix !== '') {
+        throw new AppError('validation_failed', `${field}.prefix must be empty for ${category} rates`, `${field}.prefix`);
+      }
+      const rateValue = pick(r, ['rate_per_minute', 'ratePerMinute']);
+      const cents = rateValue ? parseAmountToCents(rateValue.value) : undefined;
+      if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${field}.rate_per_minute must be an amount like "3.50"`, `${field}.rate_per_minute`);
+      const key = `${category}:${prefix}`;
+      if (seen.has(key)) throw new AppError('validation_failed', `${field} repeats ${category} prefix '${prefix}'`, `${field}.prefix`);
+      seen.add(key);
+      const description = typeof r['description'] === 'string' ? r['description'].slice(0, 200) : `${category} ${prefix}`.trim();
+      return { category, prefix, description, ratePerMinuteCents: cents };
+    });
+    await ctx.store.rates.replaceAll(rates, ctx.clock.now());
+    return (await ctx.store.rates.list()).map(rateView);
+  });
+}

@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/errors.js';
+import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
+import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
+import type { NumberUrls } from '../../store/repos/number-repo.js';
+import type { ApiContext } from '../api-context.js';
+import { workspaceOf } from '../plugins/auth.js';
+import { asBody, optionalString, pageLimit, type Body } from '../request-fields.js';
+import { numberView } from '../serializers.js';
+
+const urlFields = [
+  { key: 'routingUrl', names: ['routing_url', 'routingUrl'] },
+  { key: 'statusUrl', names: ['status_url', 'statusUrl'] },
+  { key: 'fallbackUrl', names: ['fallback_url', 'fallbackUrl'] },
+] as const;
+
+/** Reads the URL fields of a number, checking each against the workspace's callback policy. */
+async function readNumberUrls(ctx: ApiContext, workspaceId: string, body: Body): Promise<NumberUrls> {
+  const policy = await ctx.store.settings.get(workspaceId);
+  const urls: NumberUrls = {};
+  for (const { key, names } of urlFields) {
+    const value = optionalString(body, names, { nullable: true });
+    if (value === undefined) continue;
+    if (value !== null && value !== '') checkCallbackUrl(value, policy, names.find((n) => body[n] !== undefined) ?? names[0]);
+    urls[key] = value === '' ? null : value;
+  }
+  const friendly = optionalString(body, ['friendly_name', 'friendlyName'], { nullable: true, maxLength: 200 });
+  if (friendly !== undefined) urls.friendlyName = friendly;
+  return urls;
+}
+
+export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/v1/numbers/available', async (request) => {
+    workspaceOf(request);
+    const query = request.query as Record<string, unknown>;
+    const rawPrefix = typeof query['prefix'] === 'string' ? query['prefix'] : '+';
+    const prefix = parseE164Prefix(rawPrefix);
+    if (prefix === undefined) throw new AppError('validation_failed', 'prefix must be an E.164 prefix such as +25470', 'prefix');
+    const limit = pageLimit(query, 20, 100);
+    const available = await ctx.store.numbers.listAvailable(prefix, limit);
+    return available.map((n) => ({ number: n.number, type: n.kind }));
+  });
+
+  app.post('/v1/numbers', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const body = asBody(request.body);
+    const rawNumber = optionalString(body, ['number', 'phone_number', 'phoneNumber']);
+    const rawPrefix = optionalString(body, ['prefix']);
+    const number = rawNumber === undefined || rawNumber === null ? undefined : parseE164(rawNumber);
+    if (rawNumber && !number) throw new AppError('validation_failed', 'number must be an E.164 number such as +254700000001', 'number');
+    const prefix = rawPrefix === undefined || rawPrefix === null ? undefined : parseE164Prefix(rawPrefix);
+    if (rawPrefix && prefix === undefined) throw new AppError('validation_failed', 'prefix must be an E.164 prefix such as +25470', 'prefix');
+    const urls = await readNumberUrls(ctx, workspaceId, body);
+    const result = await ctx.store.numbers.claim({ workspaceId, ...(number ? { number } : {}), ...(prefix ? { prefix } : {}), urls, now: ctx.clock.now() });
+    if (!result.ok) {
+      if (result.reason === 'not_available') throw new AppError('number_not_available', `${number} is not available to claim`, 'number');
+      throw new AppError('no_numbers_available', `no unclaimed number starts with ${prefix ?? '+'}`, 'prefix');
+    }
+    return reply.status(201).send(numberView(result.number));
+  });
+
+  app.get('/v1/numbers', async (request) => {
+    const workspaceId = workspaceOf(request);
+    return (await ctx.store.numbers.list(workspaceId)).map(numberView);
+  });
+
+  app.get('/v1/numbers/:id', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    const number = await ctx.store.numbers.get(workspaceId, decodeURIComponent(id));
+    if (!number) throw new AppError('not_found', `no number ${id} in this workspace`);
+    return numberView(number);
+  });
+
+  app.patch('/v1/numbers/:id', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    const body = asBody(request.body);
+    const existing = await ctx.store.numbers.get(workspaceId, decodeURIComponent(id));
+    if (!existing) throw new AppError('not_found', `no number ${id} in this workspace`);
+    const urls = await readNumberUrls(ctx, workspaceId, body);
+    const updated = await ctx.store.numbers.update(workspaceId, existing.id, urls);
+    return numberView(updated!);
+  });
+
+  app.delete('/v1/numbers/:id', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    const released = await ctx.store.numbers.release(workspaceId, decodeURIComponent(id), ctx.clock.now());
+    if (!released) throw new AppError('not_found', `no number ${id} in this workspace`);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,48 @@
+import { rm } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/errors.js';
+import type { ApiContext } from '../api-context.js';
+import { workspaceOf } from '../plugins/auth.js';
+import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
+import { recordingView } from '../serializers.js';
+import { sendRecordingFile } from './recording-file.js';
+
+export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/v1/recordings', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const query = request.query as Record<string, unknown>;
+    const limit = pageLimit(query, 50, 1000);
+    const before = decodeCursor(query['cursor']);
+    const rows = await ctx.store.recordings.list(workspaceId, { limit: limit + 1, ...(before ? { before } : {}) });
+    const page = rows.slice(0, limit);
+    if (rows.length > limit) {
+      void reply.header('Link', `<${ctx.publicUrl}/v1/recordings?limit=${limit}&cursor=${encodeCursor(page[page.length - 1]!.id)}>; rel="next"`);
+    }
+    return page.map((r) => recordingView(r, ctx.publicUrl));
+  });
+
+  app.get('/v1/recordings/:id', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    const recording = await ctx.store.recordings.get(workspaceId, id);
+    if (!recording) throw new AppError('not_found', `no recording ${id} in this workspace`);
+    return recordingView(recording, ctx.publicUrl);
+  });
+
+  app.get('/v1/recordings/:id/audio', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    const recording = await ctx.store.recordings.get(workspaceId, id);
+    if (!recording) throw new AppError('not_found', `no recording ${id} in this workspace`);
+    return sendRecordingFile(reply, recording);
+  });
+
+  app.delete('/v1/recordings/:id', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    const deleted = await ctx.store.recordings.markDeleted(workspaceId, id, ctx.clock.now());
+    if (!deleted) throw new AppError('not_found', `no recording ${id} in this workspace`);
+    await rm(deleted.path, { force: true });
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/errors.js';
+import { isValidDestinationPattern } from '../../shared/destination-policy.js';
+import { parseAmountToCents } from '../../billing/rating.js';
+import type { WorkspaceSettings } from '../../store/repos/settings-repo.js';
+import type { ApiContext } from '../api-context.js';
+import { workspaceOf } from '../plugins/auth.js';
+import { asBody, optionalBoolean, optionalStringArray, pick } from '../request-fields.js';
+import { settingsView } from '../serializers.js';
+
+const hostPattern = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
+
+export function registerSettingsRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/v1/settings', async (request) => settingsView(await ctx.store.settings.get(workspaceOf(request))));
+
+  app.patch('/v1/settings', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const body = asBody(request.body);
+    const patch: Partial<WorkspaceSettings> = {};
+    const destinations = optionalStringArray(body, ['allowed_destinations', 'allowedDestinations'], { maxItems: 500 });
+    if (destinations !== undefined) {
+      const bad = destinations.find((d) => !isValidDestinationPattern(d));
+      if (bad !== undefined) throw new AppError('validation_failed', `'${bad}' is not an E.164 prefix (+254…) or a sip: pattern (sip:*@example.com)`, 'allowed_destinations');
+      patch.allowedDestinations = destinations;
+    }
+    const hosts = optionalStringArray(body, ['allowed_callback_hosts', 'allowedCallbackHosts'], { maxItems: 500 });
+    if (hosts !== undefined) {
+      const bad = hosts.find((h) => !hostPattern.test(h));
+      if (bad !== undefined) throw new AppError('validation_failed', `'${bad}' is not a host name`, 'allowed_callback_hosts');
+      patch.allowedCallbackHosts = hosts.map((h) => h.toLowerCase());
+    }
+    const allowPrivate = optionalBoolean(body, ['allow_private_callbacks', 'allowPrivateCallbacks']);
+    if (allowPrivate !== undefined) patch.allowPrivateCallbacks = allowPrivate;
+    const limit = pick(body, ['daily_spend_limit', 'dailySpendLimit']);
+    if (limit) {
+      if (limit.value === null) patch.dailySpendLimitCents = null;
+      else {
+        const cents = parseAmountToCents(limit.value);
+        if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${limit.name} must be an amount like "500.00" or null`, limit.name);
+        patch.dailySpendLimitCents = cents;
+      }
+    }
+    return settingsView(await ctx.store.settings.update(workspaceId, patch, ctx.clock.now()));
+  });
+}

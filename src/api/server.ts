@@ -1,0 +1,51 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ApiContext } from './api-context.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerCallRoutes } from './routes/calls-routes.js';
+import { registerNumberRoutes } from './routes/numbers-routes.js';
+import { registerRecordingRoutes } from './routes/recordings-routes.js';
+import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerWalletRoutes } from './routes/wallet-routes.js';
+
+export interface ApiServerOptions {
+  /** Largest request body accepted, in bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** Called for every route registered (tests compare them with the OpenAPI document). */
+  onRoute?: (method: string, url: string) => void;
+}
+
+/** Builds the REST API (not yet listening). */
+export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // The IVR seed's numbers id can be the number itself: '+' must survive in paths.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  if (options.onRoute) {
+    const onRoute = options.onRoute;
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) if (method !== 'HEAD') onRoute(method, route.url);
+    });
+  }
+  registerErrorHandling(app);
+  registerAuth(app, ctx.store);
+
+  app.get('/healthz', async (_request, reply) => {
+    const { ready, components } = ctx.readiness();
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting', components });
+  });
+  app.get('/v1/openapi.json', async () => buildOpenApiDocument(ctx.publicUrl));
+
+  registerNumberRoutes(app, ctx);
+  registerCallRoutes(app, ctx);
+  registerRecordingRoutes(app, ctx);
+  registerWalletRoutes(app, ctx);
+  registerSettingsRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,22 @@
+import { optionTable } from '../config/option-table.js';
+
+/** `sautikit --help`, generated from the option table so it lists exactly what is accepted. */
+export function helpText(): string {
+  const width = Math.max(...optionTable.map((o) => o.flag.length)) + 10;
+  const lines = [
+    'Usage: sautikit <command> [options]',
+    '',
+    'Commands:',
+    '  start            run the platform (REST API, SIP, RTP, webhooks)',
+    '  help             show this help',
+    '',
+    'Options of start (each also an environment variable):',
+  ];
+  for (const o of optionTable) {
+    lines.push(`  --${o.flag} <value>`.padEnd(width + 4) + `${o.help}`);
+    lines.push(' '.repeat(width + 4) + `env ${[o.env, ...(o.envAliases ?? [])].join(', ')}; default ${o.defaultText}`);
+  }
+  lines.push(`  --config <file>`.padEnd(width + 4) + 'JSON file with any of the options above (env SAUTIKIT_CONFIG)');
+  lines.push('', 'Precedence: flags, then environment variables, then the config file, then defaults.');
+  return lines.join('\n');
+}

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { startPlatform, type Platform } from '../main.js';
+import { createLogger } from '../shared/log.js';
+
+/** Runs the platform until SIGTERM or SIGINT, printing where it can be reached. */
+export async function runStart(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const logger = createLogger(config.logLevel, process.stderr);
+  let platform: Platform;
+  try {
+    platform = await startPlatform(config, { logger });
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    const reason = err.code === 'EADDRINUSE' ? `port already in use (${err.message})` : err.message;
+    out.write(`sautikit: could not start: ${reason}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const credentialsFile = path.join(config.dataDir, 'credentials.json');
+  const lines = [
+    '',
+    `Sautikit is running (database: ${platform.store.dialect})`,
+    `  REST API   ${platform.publicUrl}/v1   (OpenAPI: ${platform.publicUrl}/v1/openapi.json)`,
+    `  Health     ${platform.publicUrl}/healthz`,
+    `  Data       ${config.dataDir}`,
+  ];
+  if (platform.credentials) {
+    lines.push(
+      '',
+      'First start: credentials written to ' + credentialsFile,
+      `  Admin key       ${platform.credentials.admin_key}`,
+      `  Workspace       ${platform.credentials.workspace_id}`,
+      `  API key         ${platform.credentials.api_key}`,
+      `  Signing secret  ${platform.credentials.signing_secret}`,
+      '',
+      'Try it:',
+      `  export SAUTIKIT_API_KEY=${platform.credentials.api_key}`,
+      `  curl -s ${platform.publicUrl}/v1/wallet -H "Authorization: Bearer $SAUTIKIT_API_KEY"`,
+    );
+  } else {
+    lines.push(`  Credentials ${credentialsFile}`);
+  }
+  out.write(`${lines.join('\n')}\n\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      logger.info({ signal }, 'stopping');
+      platform.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentedRoutes } from '../../src/api/openapi.js';
+import { errorCatalogue } from '../../src/shared/errors.js';
+import { startTestApi, type TestApi } from '../helpers/test-api.js';
+
+describe('error catalogue and docs/errors.md', () => {
+  const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+  const documented = [...doc.matchAll(/^### `([a-z_]+)`\n\nHTTP (\d{3})\./gm)].map((m) => [m[1], Number(m[2])] as const);
+
+  it('documents every code with its status, and no code that does not exist', () => {
+    const inCode = Object.entries(errorCatalogue).map(([code, { status }]) => [code, status] as const);
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(inCode));
+    expect(documented).toHaveLength(inCode.length);
+  });
+
+  it('includes the codes SPEC §3 names with their statuses', () => {
+    expect(errorCatalogue).toMatchObject({
+      unauthorized: { status: 401 }, not_found: { status: 404 }, validation_failed: { status: 400 }, insufficient_funds: { status: 402 },
+      destination_not_allowed: { status: 403 }, callback_url_not_allowed: { status: 403 }, idempotency_conflict: { status: 409 }, rate_limited: { status: 429 },
+    });
+    expect(errorCatalogue).toHaveProperty('number_not_owned');
+  });
+});
+
+describe('OpenAPI document', () => {
+  let api: TestApi;
+  const registered: string[] = [];
+  beforeAll(async () => {
+    api = await startTestApi('sqlite', (method, url) => registered.push(`${method} ${url}`));
+  });
+  afterAll(() => api.close());
+
+  it('is served at /v1/openapi.json without a key', async () => {
+    const res = await api.call('GET', '/v1/openapi.json', { key: null });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.paths['/v1/numbers/{id}'].patch.requestBody.content['application/json'].schema.properties).toHaveProperty('routing_url');
+  });
+
+  it('documents exactly the routes the server registers', () => {
+    expect([...new Set(registered)].sort()).toEqual([...documentedRoutes()].sort());
+  });
+});

@@ -1,0 +1,54 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/config/option-table.js';
+
+describe('loadConfig', () => {
+  it('has the defaults of SPEC §12', () => {
+    const config = loadConfig({ env: {} });
+    expect(config).toMatchObject({
+      httpPort: 8080, sipPort: 5060, rtpPorts: { min: 20000, max: 29999 }, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:8080',
+      sandbox: 'auto', logLevel: 'info', webhookRetrySchedule: [0, 30, 120, 600, 1800, 3600, 10800, 21600], environment: 'development',
+    });
+    expect(config.dataDir).toBe(path.resolve('.sautikit'));
+    expect(config.databaseUrl).toBe(path.join(path.resolve('.sautikit'), 'sautikit.db'));
+  });
+
+  it('takes flags over SAUTIKIT_* variables over the config file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'sautikit.json');
+    writeFileSync(file, JSON.stringify({ 'http-port': 9000, sipPort: 5070, 'log-level': 'debug' }));
+    const config = loadConfig({ file, env: { SAUTIKIT_SIP_PORT: '5080', SAUTIKIT_HTTP_PORT: '9001' }, flags: { 'http-port': '9002' } });
+    expect(config).toMatchObject({ httpPort: 9002, sipPort: 5080, logLevel: 'debug' });
+  });
+
+  it('reads DATABASE_URL and the retry schedule', () => {
+    const config = loadConfig({ env: { DATABASE_URL: 'postgres://u@db/sautikit', SAUTIKIT_WEBHOOK_RETRY_SCHEDULE: '0,1,1,1,1,1,1,1' } });
+    expect(config.databaseUrl).toBe('postgres://u@db/sautikit');
+    expect(config.webhookRetrySchedule).toEqual([0, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it.each([
+    [{ flags: { 'http-port': 'abc' } }, "invalid --http-port: 'abc' is not a port number"],
+    [{ env: { SAUTIKIT_SIP_PORT: '70000' } }, 'invalid SAUTIKIT_SIP_PORT'],
+    [{ env: { SAUTIKIT_RTP_PORTS: '30000-20000' } }, 'invalid SAUTIKIT_RTP_PORTS'],
+    [{ env: { SAUTIKIT_WEBHOOK_RETRY_SCHEDULE: '0,1,2' } }, 'invalid SAUTIKIT_WEBHOOK_RETRY_SCHEDULE'],
+    [{ env: { SAUTIKIT_LOG_LEVEL: 'loud' } }, 'invalid SAUTIKIT_LOG_LEVEL'],
+    [{ env: { SAUTIKIT_DATABASE_URL: 'mysql://x' } }, 'invalid SAUTIKIT_DATABASE_URL'],
+    [{ env: { SAUTIKIT_ADMIN_KEY: 'short' } }, 'invalid SAUTIKIT_ADMIN_KEY'],
+    [{ flags: { 'public-url': 'ftp://x' } }, 'invalid --public-url'],
+    [{ file: '/nonexistent/sautikit.json' }, 'invalid --config'],
+  ])('refuses a bad value, naming the option: %j', (sources, message) => {
+    expect(() => loadConfig({ env: {}, ...sources })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: {}, ...sources })).toThrow(message);
+  });
+
+  it('refuses unknown keys in the config file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ 'http-prot': 1 }));
+    expect(() => loadConfig({ env: {}, file })).toThrow("unknown option 'http-prot'");
+  });
+});

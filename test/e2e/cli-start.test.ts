@@ -1,0 +1,110 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { postgresAvailable, testPostgresUrl } from '../helpers/dialects.js';
+import { binPath, runCli, startCli } from '../helpers/cli-process.js';
+
+const adminKey = 'sk_admin_e2e_0123456789abcdef';
+const apiKey = 'sk_live_e2e_0123456789abcdef';
+const dirs: string[] = [];
+function dataDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sautikit-e2e-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function api(baseUrl: string, method: string, url: string, key: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${baseUrl}${url}`, {
+    method, headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+describe('sautikit start (the real command, over HTTP)', () => {
+  it('is built before the tests run', () => {
+    expect(existsSync(binPath)).toBe(true);
+  });
+
+  it('first start writes credentials.json with the given keys, seeds numbers and credit; SIGTERM stops it with exit 0', async () => {
+    const data = dataDir();
+    const server = await startCli(['--data', data], { SAUTIKIT_ADMIN_KEY: adminKey, SAUTIKIT_API_KEY: apiKey });
+    try {
+      const credentials = JSON.parse(readFileSync(path.join(data, 'credentials.json'), 'utf8'));
+      expect(credentials).toMatchObject({ admin_key: adminKey, api_key: apiKey, workspace_id: expect.stringMatching(/^ws_/), signing_secret: expect.stringMatching(/^whsec_/) });
+      expect(server.output()).toContain(apiKey);
+      expect((await api(server.baseUrl, 'GET', '/v1/wallet', apiKey)).json).toMatchObject({ balance: '1000.00', currency: 'KES' });
+      // The IVR page: claim a number, then its PATCH curl with only the base URL changed.
+      const claim = await api(server.baseUrl, 'POST', '/v1/numbers', apiKey, {});
+      expect(claim.status).toBe(201);
+      const patch = await fetch(`${server.baseUrl}/v1/numbers/${claim.json.id}`, {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+        body: '{"routing_url": "https://yourapp.example.com/ivr/welcome"}',
+      });
+      expect(patch.status).toBe(200);
+      expect(await patch.json()).toMatchObject({ routing_url: 'https://yourapp.example.com/ivr/welcome' });
+      const health = await (await fetch(`${server.baseUrl}/healthz`)).json();
+      expect(health).toMatchObject({ status: 'ok' });
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    // A second start keeps the data and prints no new keys.
+    const again = await startCli(['--data', data]);
+    try {
+      expect(again.output()).not.toContain(apiKey);
+      expect((await api(again.baseUrl, 'GET', '/v1/numbers', apiKey)).json).toHaveLength(1);
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  });
+
+  it('a bad option stops start-up with one line naming it and exit code 2', async () => {
+    const flag = await runCli(['start', '--http-port', 'eighty']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.trim().split('\n')).toEqual(["sautikit: invalid --http-port: 'eighty' is not a port number (0-65535)"]);
+    const env = await runCli(['start'], { SAUTIKIT_RTP_PORTS: 'lots' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/^sautikit: invalid SAUTIKIT_RTP_PORTS: /);
+    const unknown = await runCli(['start', '--no-such-flag']);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('--help lists every option with its environment variable', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    for (const text of ['--http-port', 'SAUTIKIT_HTTP_PORT', '--sip-port', '--rtp-ports', '--database-url', 'DATABASE_URL', '--webhook-retry-schedule', '--sandbox']) {
+      expect(help.stdout).toContain(text);
+    }
+  });
+
+  it('runs on PostgreSQL with --database-url', async ({ skip }) => {
+    if (!(await postgresAvailable())) skip();
+    const dbName = `sautikit_e2e_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: testPostgresUrl });
+    await admin.connect();
+    await admin.query(`create database ${dbName}`);
+    const url = new URL(testPostgresUrl);
+    url.pathname = `/${dbName}`;
+    try {
+      const server = await startCli(['--data', dataDir(), '--database-url', url.toString()], { SAUTIKIT_API_KEY: apiKey, SAUTIKIT_ADMIN_KEY: adminKey });
+      try {
+        expect(server.output()).toContain('database: postgres');
+        expect((await api(server.baseUrl, 'GET', '/v1/wallet', apiKey)).json.balance).toBe('1000.00');
+        const claim = await api(server.baseUrl, 'POST', '/v1/numbers', apiKey, { prefix: '+254700' });
+        expect(claim.status).toBe(201);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    } finally {
+      await admin.query(`drop database if exists ${dbName}`);
+      await admin.end();
+    }
+  });
+});
