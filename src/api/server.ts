@@ -3,6 +3,7 @@ import type { ApiContext } from './api-context.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { registerRateLimit, type RateLimitOptions } from './plugins/rate-limit.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerCallRoutes } from './routes/calls-routes.js';
 import { registerNumberRoutes } from './routes/numbers-routes.js';
@@ -15,6 +16,7 @@ export interface ApiServerOptions {
   bodyLimit?: number;
   /** Called for every route registered (tests compare them with the OpenAPI document). */
   onRoute?: (method: string, url: string) => void;
+  rateLimit?: RateLimitOptions;
 }
 
 /** Builds the REST API (not yet listening). */
@@ -33,6 +35,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   }
   registerErrorHandling(app);
   registerAuth(app, ctx.store);
+  registerRateLimit(app, options.rateLimit);
 
   app.get('/healthz', async (_request, reply) => {
     const { ready, components } = ctx.readiness();

@@ -27,7 +27,7 @@ describe('OpenAPI document', () => {
   let api: TestApi;
   const registered: string[] = [];
   beforeAll(async () => {
-    api = await startTestApi('sqlite', (method, url) => registered.push(`${method} ${url}`));
+    api = await startTestApi('sqlite', { onRoute: (method, url) => registered.push(`${method} ${url}`) });
   });
   afterAll(() => api.close());
 
@@ -41,5 +41,22 @@ describe('OpenAPI document', () => {
 
   it('documents exactly the routes the server registers', () => {
     expect([...new Set(registered)].sort()).toEqual([...documentedRoutes()].sort());
+  });
+});
+
+describe('rate limiting', () => {
+  it('answers 429 rate_limited with Retry-After once a key exceeds its bucket', async () => {
+    const api = await startTestApi('sqlite', { rateLimit: { perSecond: 1, burst: 3 } });
+    try {
+      const responses = [];
+      for (let i = 0; i < 5; i++) responses.push(await api.call('GET', '/v1/wallet'));
+      expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 429, 429]);
+      expect(responses[4]!.json().error.code).toBe('rate_limited');
+      expect(Number(responses[4]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // Another key has its own bucket.
+      expect((await api.call('GET', '/v1/admin/rates', { key: api.credentials.admin_key })).statusCode).toBe(200);
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { LightMyRequestResponse } from 'fastify';
-import { buildApiServer } from '../../src/api/server.js';
+import { buildApiServer, type ApiServerOptions } from '../../src/api/server.js';
 import { Wallet } from '../../src/billing/wallet.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { runFirstStart, type FirstStartCredentials } from '../../src/first-start.js';
@@ -22,7 +22,7 @@ export interface TestApi {
 }
 
 /** The REST API over a fresh store, first-start seeded, driven with in-process HTTP requests. */
-export async function startTestApi(dialect: TestDialect, onRoute?: (method: string, url: string) => void): Promise<TestApi> {
+export async function startTestApi(dialect: TestDialect, serverOptions: ApiServerOptions = {}): Promise<TestApi> {
   const { store, cleanup } = await openTestStore(dialect);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sautikit-api-'));
   const config = loadConfig({ env: {}, flags: { data: dataDir } });
@@ -30,7 +30,7 @@ export async function startTestApi(dialect: TestDialect, onRoute?: (method: stri
   const app = await buildApiServer({
     store, wallet: new Wallet(store), clock: systemClock, logger: silentLogger, publicUrl: 'http://sautikit.test',
     allowPrivateCallbacksByDefault: true, readiness: () => ({ ready: true, components: { api: true } }),
-  }, onRoute ? { onRoute } : {});
+  }, serverOptions);
   return {
     app, store, credentials,
     call: (method, url, options = {}) => {
