@@ -13,6 +13,8 @@ export interface ApiContext {
   publicUrl: string;
   /** New workspaces allow private callback addresses (development) or not (production). */
   allowPrivateCallbacksByDefault: boolean;
+  /** Tells the webhook deliverer that deliveries are due now. */
+  wakeDeliverer(): void;
   /** Whether API, SIP and media are all ready (GET /healthz). */
   readiness(): { ready: boolean; components: Record<string, boolean> };
 }

@@ -69,6 +69,14 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/settings', summary: 'Allow-lists and spend limit', tag: 'Settings', auth: 'workspace' },
   { method: 'patch', path: '/v1/settings', summary: 'Change allow-lists and spend limit', tag: 'Settings', auth: 'workspace',
     body: { type: 'object', properties: { allowed_destinations: { type: 'array', items: str }, allowed_callback_hosts: { type: 'array', items: str }, allow_private_callbacks: { type: 'boolean' }, daily_spend_limit: { type: ['string', 'null'] } } } },
+  { method: 'post', path: '/v1/webhooks', summary: 'Subscribe an endpoint to events (the secret is answered once)', tag: 'Webhooks', auth: 'workspace',
+    body: { type: 'object', required: ['url'], properties: { url: str, events: { type: 'array', items: str, description: 'event types of SPEC §9, or "*"' } } } },
+  { method: 'get', path: '/v1/webhooks', summary: 'Webhook endpoints', tag: 'Webhooks', auth: 'workspace' },
+  { method: 'delete', path: '/v1/webhooks/{id}', summary: 'Remove an endpoint', tag: 'Webhooks', auth: 'workspace' },
+  { method: 'post', path: '/v1/webhooks/{id}/rotate-secret', summary: 'New endpoint secret; the old one stays valid for grace_seconds (default 86400)', tag: 'Webhooks', auth: 'workspace' },
+  { method: 'get', path: '/v1/webhooks/{id}/deliveries', summary: 'Deliveries to the endpoint with every attempt, newest first', tag: 'Webhooks', auth: 'workspace', query: ['limit', 'cursor'] },
+  { method: 'post', path: '/v1/webhooks/deliveries/{id}/retry', summary: 'Queue a failed delivery for another round of attempts', tag: 'Webhooks', auth: 'workspace' },
+  { method: 'post', path: '/v1/settings/signing-secret/rotate', summary: 'New workspace signing secret; the old one stays valid for grace_seconds', tag: 'Settings', auth: 'workspace' },
   { method: 'post', path: '/v1/admin/workspaces', summary: 'Create a workspace (answers its first API key and signing secret once)', tag: 'Admin', auth: 'admin',
     body: { type: 'object', required: ['name'], properties: { name: str } } },
   { method: 'get', path: '/v1/admin/workspaces', summary: 'Workspaces with balances', tag: 'Admin', auth: 'admin' },
@@ -84,6 +92,12 @@ const operations: Operation[] = [
   { method: 'put', path: '/v1/admin/rates', summary: 'Replace the rate table', tag: 'Admin', auth: 'admin',
     body: { type: 'array', items: { type: 'object', properties: { category: { enum: ['outbound', 'inbound', 'sip', 'recording'] }, prefix: str, description: str, rate_per_minute: money } } } },
 ];
+
+function statusOf(op: Operation): string {
+  if (op.path === '/v1/webhooks/deliveries/{id}/retry') return '202';
+  if (op.path.endsWith('/rotate-secret') || op.path.endsWith('/rotate')) return '200';
+  return op.method === 'post' ? '201' : op.method === 'delete' ? '204' : '200';
+}
 
 /** Method and path of every documented operation, as Fastify spells routes (`:id`). */
 export function documentedRoutes(): string[] {
@@ -108,7 +122,7 @@ export function buildOpenApiDocument(serverUrl: string): Record<string, unknown>
       ...(params.length ? { parameters: params } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: op.body } } } } : {}),
       responses: {
-        [op.method === 'post' && op.path !== '/v1/webhooks/deliveries/{id}/retry' ? '201' : op.method === 'delete' ? '204' : '200']: {
+        [statusOf(op)]: {
           description: 'OK', ...(op.response ? { content: { 'application/json': { schema: op.response } } } : {}),
         },
         default: { description: 'Error (see docs/errors.md)', content: { 'application/json': { schema: errorSchema } } },

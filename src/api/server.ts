@@ -10,6 +10,7 @@ import { registerNumberRoutes } from './routes/numbers-routes.js';
 import { registerRecordingRoutes } from './routes/recordings-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerWalletRoutes } from './routes/wallet-routes.js';
+import { registerWebhookRoutes } from './routes/webhooks-routes.js';
 
 export interface ApiServerOptions {
   /** Largest request body accepted, in bytes. Default 1 MiB. */
@@ -49,6 +50,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   registerWalletRoutes(app, ctx);
   registerSettingsRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -171,6 +171,8 @@ export interface WebhookEndpointsTable {
   /** JSON array of event types (or ["*"]). */
   events: string;
   secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
   created_at: string;
   deleted_at: string | null;
 }

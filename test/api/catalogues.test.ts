@@ -60,3 +60,16 @@ describe('rate limiting', () => {
     }
   });
 });
+
+describe('event catalogue and docs/webhooks.md', () => {
+  it('has a JSON example of every event type, and no other', async () => {
+    const { eventTypes } = await import('../../src/webhooks/event-types.js');
+    const doc = readFileSync(new URL('../../docs/webhooks.md', import.meta.url), 'utf8');
+    const examples = [...doc.matchAll(/^### `([a-z_.]+)`\n\n```json\n(.+)\n```/gm)];
+    expect(examples.map((m) => m[1])).toEqual([...eventTypes]);
+    for (const [, type, json] of examples) {
+      const envelope = JSON.parse(json!);
+      expect(envelope).toMatchObject({ type, id: expect.any(String), created_at: expect.any(String), workspace_id: expect.any(String), data: expect.any(Object) });
+    }
+  });
+});

@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialectUsable, testDialects } from '../helpers/dialects.js';
-import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { expect, it } from 'vitest';
+import { describeApiOnEachDialect } from '../helpers/each-dialect.js';
 
-describe.each(testDialects)('numbers API on %s', (dialect) => {
-  let api: TestApi;
-  let usable = false;
-  beforeAll(async () => {
-    usable = await dialectUsable(dialect);
-    if (usable) api = await startTestApi(dialect);
-  });
-  afterAll(async () => {
-    if (usable) await api.close();
-  });
+describeApiOnEachDialect('numbers API', (testApi) => {
 
-  it('GET /v1/numbers/available lists the sandbox inventory by prefix ("+" may arrive as a space)', async ({ skip }) => {
-    if (!usable) skip();
+  it('GET /v1/numbers/available lists the sandbox inventory by prefix ("+" may arrive as a space)', async () => {
+    const api = testApi();
     const res = await api.call('GET', '/v1/numbers/available?prefix=+25470000000&limit=3');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual([
@@ -22,8 +12,8 @@ describe.each(testDialects)('numbers API on %s', (dialect) => {
     ]);
   });
 
-  it('the IVR page flow: POST /v1/numbers claims, then its PATCH curl sets the routing_url', async ({ skip }) => {
-    if (!usable) skip();
+  it('the IVR page flow: POST /v1/numbers claims, then its PATCH curl sets the routing_url', async () => {
+    const api = testApi();
     const claim = await api.call('POST', '/v1/numbers', { body: { prefix: '+25470' } });
     expect(claim.statusCode).toBe(201);
     const number = claim.json();
@@ -38,8 +28,8 @@ describe.each(testDialects)('numbers API on %s', (dialect) => {
     expect(byNumber.json().id).toBe(number.id);
   });
 
-  it('POST /v1/numbers accepts camelCase spellings and a given number', async ({ skip }) => {
-    if (!usable) skip();
+  it('POST /v1/numbers accepts camelCase spellings and a given number', async () => {
+    const api = testApi();
     const res = await api.call('POST', '/v1/numbers', { body: { number: '+254700000050', routingUrl: 'http://127.0.0.1:3000/ivr', statusUrl: 'http://127.0.0.1:3000/status' } });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ number: '+254700000050', routing_url: 'http://127.0.0.1:3000/ivr', status_url: 'http://127.0.0.1:3000/status' });
@@ -48,8 +38,8 @@ describe.each(testDialects)('numbers API on %s', (dialect) => {
     expect(again.json().error).toMatchObject({ code: 'number_not_available', field: 'number' });
   });
 
-  it('a bad body gets a 400 with a code and the field', async ({ skip }) => {
-    if (!usable) skip();
+  it('a bad body gets a 400 with a code and the field', async () => {
+    const api = testApi();
     const res = await api.call('POST', '/v1/numbers', { body: { number: 'not-a-number' } });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: { code: 'validation_failed', message: expect.any(String), field: 'number' } });
@@ -65,8 +55,8 @@ describe.each(testDialects)('numbers API on %s', (dialect) => {
     expect(wrongType.json().error).toMatchObject({ code: 'validation_failed', field: 'routingUrl' });
   });
 
-  it('another workspace\'s number is 404, never 403', async ({ skip }) => {
-    if (!usable) skip();
+  it('another workspace\'s number is 404, never 403', async () => {
+    const api = testApi();
     const mine = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470' } })).json();
     const created = await api.call('POST', '/v1/admin/workspaces', { key: api.credentials.admin_key, body: { name: 'Other Ltd' } });
     expect(created.statusCode).toBe(201);
@@ -79,8 +69,8 @@ describe.each(testDialects)('numbers API on %s', (dialect) => {
     expect((await api.call('GET', '/v1/numbers', { key: otherKey })).json()).toEqual([]);
   });
 
-  it('DELETE /v1/numbers/{id} releases the number back to the inventory', async ({ skip }) => {
-    if (!usable) skip();
+  it('DELETE /v1/numbers/{id} releases the number back to the inventory', async () => {
+    const api = testApi();
     const n = (await api.call('POST', '/v1/numbers', { body: { number: '+254700000077' } })).json();
     expect((await api.call('DELETE', `/v1/numbers/${n.id}`)).statusCode).toBe(204);
     expect((await api.call('GET', `/v1/numbers/${n.id}`)).statusCode).toBe(404);

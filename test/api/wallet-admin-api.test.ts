@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialectUsable, testDialects } from '../helpers/dialects.js';
-import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { expect, it } from 'vitest';
+import { describeApiOnEachDialect } from '../helpers/each-dialect.js';
 
-describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dialect) => {
-  let api: TestApi;
-  let usable = false;
-  beforeAll(async () => {
-    usable = await dialectUsable(dialect);
-    if (usable) api = await startTestApi(dialect);
-  });
-  afterAll(async () => {
-    if (usable) await api.close();
-  });
-  const admin = () => api.credentials.admin_key;
+describeApiOnEachDialect('wallet, rates, settings and admin API', (testApi) => {
+  const admin = () => testApi().credentials.admin_key;
 
-  it('GET /v1/wallet shows the first-start sandbox credit', async ({ skip }) => {
-    if (!usable) skip();
+  it('GET /v1/wallet shows the first-start sandbox credit', async () => {
+    const api = testApi();
     const res = await api.call('GET', '/v1/wallet');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ balance: '1000.00', currency: 'KES', reserved: '0.00', available: '1000.00' });
@@ -23,8 +13,8 @@ describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dial
     expect(txns).toEqual([expect.objectContaining({ type: 'credit', amount: '1000.00', currency: 'KES', reference: 'sandbox balance' })]);
   });
 
-  it('POST /v1/admin/workspaces/{id}/credits tops up once per Idempotency-Key', async ({ skip }) => {
-    if (!usable) skip();
+  it('POST /v1/admin/workspaces/{id}/credits tops up once per Idempotency-Key', async () => {
+    const api = testApi();
     const url = `/v1/admin/workspaces/${api.credentials.workspace_id}/credits`;
     const first = await api.call('POST', url, { key: admin(), body: { amount: '250.50', reference: 'mpesa-QWE123' }, headers: { 'idempotency-key': 'topup-1' } });
     expect(first.statusCode).toBe(201);
@@ -40,8 +30,8 @@ describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dial
     expect(bad.json().error).toMatchObject({ code: 'validation_failed', field: 'amount' });
   });
 
-  it('GET /v1/rates answers the longest-prefix rate', async ({ skip }) => {
-    if (!usable) skip();
+  it('GET /v1/rates answers the longest-prefix rate', async () => {
+    const api = testApi();
     const mobile = await api.call('GET', '/v1/rates?to=%2B254712345678');
     expect(mobile.json()).toMatchObject({ to: '+254712345678', category: 'outbound', prefix: '+25471', rate_per_minute: '3.50', currency: 'KES' });
     expect((await api.call('GET', '/v1/rates?to=+254733000001')).json()).toMatchObject({ prefix: '+25473', description: 'Kenya mobile - Airtel' });
@@ -50,8 +40,8 @@ describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dial
     expect((await api.call('GET', '/v1/rates?to=hello')).json().error).toMatchObject({ code: 'validation_failed', field: 'to' });
   });
 
-  it('PUT /v1/admin/rates replaces the table and validates each rate', async ({ skip }) => {
-    if (!usable) skip();
+  it('PUT /v1/admin/rates replaces the table and validates each rate', async () => {
+    const api = testApi();
     const before = (await api.call('GET', '/v1/admin/rates', { key: admin() })).json();
     const bad = await api.call('PUT', '/v1/admin/rates', { key: admin(), body: [{ category: 'outbound', prefix: '254', rate_per_minute: '1.00' }] });
     expect(bad.json().error).toMatchObject({ code: 'validation_failed', field: 'rates[0].prefix' });
@@ -62,8 +52,8 @@ describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dial
     expect((await api.call('GET', '/v1/admin/rates')).statusCode).toBe(403);
   });
 
-  it('PATCH /v1/settings sets allow-lists and the spend limit, refusing bad patterns', async ({ skip }) => {
-    if (!usable) skip();
+  it('PATCH /v1/settings sets allow-lists and the spend limit, refusing bad patterns', async () => {
+    const api = testApi();
     expect((await api.call('GET', '/v1/settings')).json()).toEqual({
       allowed_destinations: ['+254'], allowed_callback_hosts: [], allow_private_callbacks: true, daily_spend_limit: null,
     });
@@ -78,8 +68,8 @@ describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dial
     await api.call('PATCH', '/v1/settings', { body: { allowed_callback_hosts: [], allow_private_callbacks: true } });
   });
 
-  it('admin workspaces and keys: create, list, revoke at once', async ({ skip }) => {
-    if (!usable) skip();
+  it('admin workspaces and keys: create, list, revoke at once', async () => {
+    const api = testApi();
     const created = await api.call('POST', '/v1/admin/workspaces', { key: admin(), body: { name: 'Jambo Support' } });
     expect(created.statusCode).toBe(201);
     const ws = created.json();
@@ -98,8 +88,8 @@ describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dial
     expect((await api.call('POST', `/v1/admin/workspaces/ws_nope/keys`, { key: admin() })).statusCode).toBe(404);
   });
 
-  it('POST /v1/admin/numbers adds to the inventory; workspace keys may not', async ({ skip }) => {
-    if (!usable) skip();
+  it('POST /v1/admin/numbers adds to the inventory; workspace keys may not', async () => {
+    const api = testApi();
     const res = await api.call('POST', '/v1/admin/numbers', { key: admin(), body: { numbers: ['+254709000001', '254709000002', { number: '+254209000001', type: 'landline' }] } });
     expect(res.json()).toEqual({ added: 3, already_present: 0 });
     expect((await api.call('POST', '/v1/admin/numbers', { key: admin(), body: { numbers: ['+254709000001'] } })).json()).toEqual({ added: 0, already_present: 1 });
@@ -110,8 +100,8 @@ describe.each(testDialects)('wallet, rates, settings and admin API on %s', (dial
     expect((await api.call('GET', '/v1/numbers/available?prefix=%2B2547090')).json()).toHaveLength(2);
   });
 
-  it('requests without a valid key are 401 with the JSON error', async ({ skip }) => {
-    if (!usable) skip();
+  it('requests without a valid key are 401 with the JSON error', async () => {
+    const api = testApi();
     for (const key of [null, 'sk_live_wrong']) {
       const res = await api.call('GET', '/v1/numbers', { key });
       expect(res.statusCode).toBe(401);

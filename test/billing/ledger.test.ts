@@ -1,11 +1,10 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { accounts, Wallet } from '../../src/billing/wallet.js';
 import { provisionWorkspace } from '../../src/store/provision-workspace.js';
 import { walletAccount } from '../../src/store/repos/ledger-repo.js';
-import type { Store } from '../../src/store/store.js';
 import { defaultRates } from '../../src/billing/default-rates.js';
-import { dialectUsable, openTestStore, testDialects } from '../helpers/dialects.js';
+import { describeOnEachDialect } from '../helpers/each-dialect.js';
 
 const now = new Date('2026-11-21T10:00:00.000Z');
 
@@ -21,25 +20,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   }),
 );
 
-describe.each(testDialects)('ledger and wallet on %s', (dialect) => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  let usable = false;
-  let wallet: Wallet;
+describeOnEachDialect('ledger and wallet', (testStore, dialect) => {
 
-  beforeAll(async () => {
-    usable = await dialectUsable(dialect);
-    if (!usable) return;
-    ({ store, cleanup } = await openTestStore(dialect));
-    wallet = new Wallet(store);
-    await store.rates.replaceAll(defaultRates, now);
-  });
-  afterAll(async () => {
-    if (usable) await cleanup();
-  });
-
-  it('the balance always equals the sum of entries, each (call, leg) is charged once, and every transaction balances', async ({ skip }) => {
-    if (!usable) skip();
+  it('the balance always equals the sum of entries, each (call, leg) is charged once, and every transaction balances', async () => {
+    const store = testStore();
+    const wallet = new Wallet(store);
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
       const { workspace } = await provisionWorkspace(store, { name: 'prop', allowPrivateCallbacks: false, now });
       let expected = 0;
@@ -73,8 +58,9 @@ describe.each(testDialects)('ledger and wallet on %s', (dialect) => {
     }), { numRuns: dialect === 'postgres' ? 15 : 30 });
   });
 
-  it('chargeLeg() run concurrently for one (call, leg) debits once', async ({ skip }) => {
-    if (!usable) skip();
+  it('chargeLeg() run concurrently for one (call, leg) debits once', async () => {
+    const store = testStore();
+    const wallet = new Wallet(store);
     const { workspace } = await provisionWorkspace(store, { name: 'race', allowPrivateCallbacks: false, now });
     await wallet.credit({ workspaceId: workspace.id, amountCents: 10_000, reference: null, now });
     const results = await Promise.all(Array.from({ length: 6 }, () => wallet.chargeLeg({
@@ -85,8 +71,10 @@ describe.each(testDialects)('ledger and wallet on %s', (dialect) => {
     expect(await store.ledger.balance(accounts.callRevenue)).toBeGreaterThanOrEqual(50);
   });
 
-  it('checkFundsFor() needs one minute at the destination rate beyond what is reserved', async ({ skip }) => {
-    if (!usable) skip();
+  it('checkFundsFor() needs one minute at the destination rate beyond what is reserved', async () => {
+    const store = testStore();
+    const wallet = new Wallet(store);
+    await store.rates.replaceAll(defaultRates, now);
     const { workspace } = await provisionWorkspace(store, { name: 'funds', allowPrivateCallbacks: false, now });
     await expect(wallet.checkFundsFor(workspace.id, '+254711222333')).rejects.toMatchObject({ code: 'insufficient_funds', field: 'to' });
     await wallet.credit({ workspaceId: workspace.id, amountCents: 400, reference: 'topup', now });
@@ -100,8 +88,10 @@ describe.each(testDialects)('ledger and wallet on %s', (dialect) => {
     await expect(wallet.checkFundsFor(workspace.id, '+254711222333')).resolves.toBeDefined();
   });
 
-  it('checkFundsFor() honours the daily spend limit', async ({ skip }) => {
-    if (!usable) skip();
+  it('checkFundsFor() honours the daily spend limit', async () => {
+    const store = testStore();
+    const wallet = new Wallet(store);
+    await store.rates.replaceAll(defaultRates, now);
     const { workspace } = await provisionWorkspace(store, { name: 'limit', allowPrivateCallbacks: false, now });
     await wallet.credit({ workspaceId: workspace.id, amountCents: 100_000, reference: null, now });
     await store.settings.update(workspace.id, { dailySpendLimitCents: 1000 }, now);
@@ -110,8 +100,8 @@ describe.each(testDialects)('ledger and wallet on %s', (dialect) => {
     await expect(wallet.checkFundsFor(workspace.id, '+254711222333', 'to', new Date(now.getTime() + 86_400_000))).resolves.toBeDefined();
   });
 
-  it('the ledger refuses a posting that does not balance', async ({ skip }) => {
-    if (!usable) skip();
+  it('the ledger refuses a posting that does not balance', async () => {
+    const store = testStore();
     const { workspace } = await provisionWorkspace(store, { name: 'bad', allowPrivateCallbacks: false, now });
     await expect(store.ledger.post({
       workspaceId: workspace.id, kind: 'adjustment', postingKey: 'bad-1', description: 'x', now,

@@ -29,7 +29,7 @@ export async function startTestApi(dialect: TestDialect, serverOptions: ApiServe
   const credentials = (await runFirstStart(store, config, systemClock))!;
   const app = await buildApiServer({
     store, wallet: new Wallet(store), clock: systemClock, logger: silentLogger, publicUrl: 'http://sautikit.test',
-    allowPrivateCallbacksByDefault: true, readiness: () => ({ ready: true, components: { api: true } }),
+    allowPrivateCallbacksByDefault: true, wakeDeliverer: () => undefined, readiness: () => ({ ready: true, components: { api: true } }),
   }, serverOptions);
   return {
     app, store, credentials,

@@ -1,33 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.js';
+import { expect, it } from 'vitest';
 import { provisionWorkspace } from '../../src/store/provision-workspace.js';
-import { dialectUsable, openTestStore, testDialects } from '../helpers/dialects.js';
+import { describeOnEachDialect } from '../helpers/each-dialect.js';
 
 const now = new Date('2026-11-21T10:00:00.000Z');
 
-describe.each(testDialects)('store repositories on %s', (dialect) => {
-  let store: Store;
-  let cleanup: () => Promise<void>;
-  let usable = false;
+describeOnEachDialect('store repositories', (testStore) => {
+  const workspace = async (name = 'acme') => (await provisionWorkspace(testStore(), { name, allowPrivateCallbacks: true, now })).workspace;
 
-  beforeAll(async () => {
-    usable = await dialectUsable(dialect);
-    if (!usable) return;
-    ({ store, cleanup } = await openTestStore(dialect));
-  });
-  afterAll(async () => {
-    if (usable) await cleanup();
-  });
-
-  const workspace = async (name = 'acme') => (await provisionWorkspace(store, { name, allowPrivateCallbacks: true, now })).workspace;
-
-  it('migrations are applied once; reopening the store is a no-op', async ({ skip }) => {
-    if (!usable) skip();
+  it('migrations are applied once; reopening the store is a no-op', async () => {
+    const store = testStore();
     expect(await store.rates.count()).toBe(0);
   });
 
-  it('apiKeys.findActiveByKey() finds a key by its hash and not after revoke()', async ({ skip }) => {
-    if (!usable) skip();
+  it('apiKeys.findActiveByKey() finds a key by its hash and not after revoke()', async () => {
+    const store = testStore();
     const ws = await workspace();
     const { record, key } = await store.apiKeys.create({ kind: 'workspace', workspaceId: ws.id, now });
     expect(key).toMatch(/^sk_live_/);
@@ -40,8 +26,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(await store.apiKeys.revoke(record.id, now)).toBe(false);
   });
 
-  it('numbers.claim() gives one number to one workspace and release() returns it to the inventory', async ({ skip }) => {
-    if (!usable) skip();
+  it('numbers.claim() gives one number to one workspace and release() returns it to the inventory', async () => {
+    const store = testStore();
     const a = await workspace('a');
     const b = await workspace('b');
     await store.numbers.addToInventory([{ number: '+254711000001', kind: 'mobile' }, { number: '+254711000002', kind: 'mobile' }], now);
@@ -59,16 +45,16 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(await store.numbers.findClaimByNumber('+254711000001')).toBeUndefined();
   });
 
-  it('numbers.claim() run concurrently for one number lets exactly one win', async ({ skip }) => {
-    if (!usable) skip();
+  it('numbers.claim() run concurrently for one number lets exactly one win', async () => {
+    const store = testStore();
     const ws = await Promise.all(Array.from({ length: 5 }, (_, i) => workspace(`race-${i}`)));
     await store.numbers.addToInventory([{ number: '+254712999999', kind: 'mobile' }], now);
     const results = await Promise.all(ws.map((w) => store.numbers.claim({ workspaceId: w.id, number: '+254712999999', urls: {}, now })));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
   });
 
-  it('numbers.update() changes only the fields given', async ({ skip }) => {
-    if (!usable) skip();
+  it('numbers.update() changes only the fields given', async () => {
+    const store = testStore();
     const ws = await workspace();
     await store.numbers.addToInventory([{ number: '+254713000001', kind: 'mobile' }], now);
     const r = await store.numbers.claim({ workspaceId: ws.id, number: '+254713000001', urls: { statusUrl: 'https://s.example/x' }, now });
@@ -77,8 +63,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(updated).toMatchObject({ routingUrl: 'https://r.example/y', statusUrl: 'https://s.example/x' });
   });
 
-  it('calls.list() is newest first, filters, and pages by id', async ({ skip }) => {
-    if (!usable) skip();
+  it('calls.list() is newest first, filters, and pages by id', async () => {
+    const store = testStore();
     const ws = await workspace();
     const other = await workspace('other');
     const ids: string[] = [];
@@ -102,8 +88,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(await store.calls.get(other.id, ids[0]!)).toBeUndefined();
   });
 
-  it('calls.update() and addEvent() keep the CDR and its lifecycle in order', async ({ skip }) => {
-    if (!usable) skip();
+  it('calls.update() and addEvent() keep the CDR and its lifecycle in order', async () => {
+    const store = testStore();
     const ws = await workspace();
     const call = await store.calls.create({ workspaceId: ws.id, direction: 'outbound', from: '+254700000001', to: '+254711222333', now });
     await store.calls.update(call.id, { status: 'in-progress', answered_at: now.toISOString() });
@@ -113,8 +99,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect((await store.calls.events(call.id)).map((e) => `${e.kind}:${e.name}`)).toEqual(['status:initiated', 'status:ringing', 'status:in-progress', 'error:webhook_timeout']);
   });
 
-  it('settings.get() has defaults and update() merges', async ({ skip }) => {
-    if (!usable) skip();
+  it('settings.get() has defaults and update() merges', async () => {
+    const store = testStore();
     const ws = await workspace();
     expect(await store.settings.get(ws.id)).toEqual({ allowedDestinations: ['+254'], allowedCallbackHosts: [], allowPrivateCallbacks: true, dailySpendLimitCents: null });
     await store.settings.update(ws.id, { dailySpendLimitCents: 50_000 }, now);
@@ -122,8 +108,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
       .toEqual({ allowedDestinations: ['+254'], allowedCallbackHosts: ['hooks.example.com'], allowPrivateCallbacks: true, dailySpendLimitCents: 50_000 });
   });
 
-  it('rates.candidates() sorts matches longest prefix first', async ({ skip }) => {
-    if (!usable) skip();
+  it('rates.candidates() sorts matches longest prefix first', async () => {
+    const store = testStore();
     await store.rates.replaceAll([
       { category: 'outbound', prefix: '+254', description: 'KE', ratePerMinuteCents: 400 },
       { category: 'outbound', prefix: '+25471', description: 'Safaricom', ratePerMinuteCents: 350 },
@@ -133,8 +119,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(await store.rates.count()).toBe(3);
   });
 
-  it('idempotency.reserve() admits one request per key and remembers its answer', async ({ skip }) => {
-    if (!usable) skip();
+  it('idempotency.reserve() admits one request per key and remembers its answer', async () => {
+    const store = testStore();
     const ws = await workspace();
     expect(await store.idempotency.reserve(ws.id, 'calls', 'k1', 'h1', now)).toBeUndefined();
     expect(await store.idempotency.reserve(ws.id, 'calls', 'k1', 'h1', now)).toMatchObject({ state: 'in_progress' });
@@ -144,8 +130,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(await store.idempotency.reserve(ws.id, 'calls', 'k1', 'h2', dayLater)).toBeUndefined();
   });
 
-  it('outbox.enqueue() writes one row per target with one event id, and recordAttempt() logs attempts', async ({ skip }) => {
-    if (!usable) skip();
+  it('outbox.enqueue() writes one row per target with one event id, and recordAttempt() logs attempts', async () => {
+    const store = testStore();
     const ws = await workspace();
     const envelope = await store.outbox.enqueue({
       workspaceId: ws.id, type: 'call.answered', data: { call_id: 'c1' }, now,
@@ -158,8 +144,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(await store.outbox.attempts(due[0]!.id)).toEqual([expect.objectContaining({ attempt: 1, statusCode: 500, latencyMs: 12 })]);
   });
 
-  it('a store transaction that throws leaves nothing behind', async ({ skip }) => {
-    if (!usable) skip();
+  it('a store transaction that throws leaves nothing behind', async () => {
+    const store = testStore();
     const ws = await workspace();
     await expect(store.transaction(async (repos) => {
       await repos.calls.create({ workspaceId: ws.id, direction: 'inbound', from: '+254700000009', to: '+254700000010', now });
@@ -168,8 +154,8 @@ describe.each(testDialects)('store repositories on %s', (dialect) => {
     expect(await store.calls.list(ws.id, { from: '+254700000009' }, { limit: 10 })).toEqual([]);
   });
 
-  it('recordings and webhook endpoints are scoped to their workspace', async ({ skip }) => {
-    if (!usable) skip();
+  it('recordings and webhook endpoints are scoped to their workspace', async () => {
+    const store = testStore();
     const ws = await workspace();
     const other = await workspace('other');
     const rec = await store.recordings.create({ workspaceId: ws.id, callId: 'call_x', conference: null, path: '/tmp/x.wav', durationSeconds: 3, channels: 1, now });

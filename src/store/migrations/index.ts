@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initialSchema from './001-initial-schema.js';
+import * as secretRotation from './002-secret-rotation.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
   '001-initial-schema': initialSchema,
+  '002-secret-rotation': secretRotation,
 };
 
 export const migrationProvider: MigrationProvider = {

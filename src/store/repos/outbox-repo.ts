@@ -1,5 +1,6 @@
 import type { Db, OutboxTable } from '../db.js';
 import { newId } from '../../shared/ids.js';
+import { runInTransaction } from './run-in-transaction.js';
 
 /** The envelope of SPEC §9: `{id, type, created_at, workspace_id, data}`. */
 export interface EventEnvelope {
@@ -43,13 +44,14 @@ export class OutboxRepo {
   constructor(private readonly db: Db) {}
 
   /** One row per target: the event id stays the same across targets and retries. */
-  async enqueue(input: { workspaceId: string; type: string; data: Record<string, unknown>; targets: Array<{ url: string; endpointId?: string | null }>; callId?: string | null; now: Date; eventId?: string }): Promise<EventEnvelope> {
+  async enqueue(input: { workspaceId: string; type: string; data: Record<string, unknown>; targets: Array<{ url: string; endpointId?: string | null }>; callId?: string | null; now: Date; eventId?: string; notBefore?: Date }): Promise<EventEnvelope> {
     const at = input.now.toISOString();
+    const firstAttemptAt = (input.notBefore ?? input.now).toISOString();
     const envelope: EventEnvelope = { id: input.eventId ?? newId('evt'), type: input.type, created_at: at, workspace_id: input.workspaceId, data: input.data };
     for (const target of input.targets) {
       await this.db.insertInto('outbox').values({
         id: newId('dlv'), workspace_id: input.workspaceId, type: input.type, payload: JSON.stringify(envelope), target_url: target.url,
-        endpoint_id: target.endpointId ?? null, call_id: input.callId ?? null, status: 'pending', attempts: 0, next_attempt_at: at,
+        endpoint_id: target.endpointId ?? null, call_id: input.callId ?? null, status: 'pending', attempts: 0, next_attempt_at: firstAttemptAt,
         last_error: null, created_at: at, updated_at: at,
       }).execute();
     }
@@ -60,6 +62,26 @@ export class OutboxRepo {
     const rows = await this.db.selectFrom('outbox').selectAll().where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now.toISOString()).orderBy('next_attempt_at', 'asc').limit(limit).execute();
     return rows.map(toItem);
+  }
+
+  /**
+   * Leases due rows to one deliverer: moves their next_attempt_at to
+   * `leaseUntil`, answering only the rows this call leased (another deliverer
+   * may have taken some first). A deliverer that dies mid-attempt leaves its
+   * rows pending, and they are attempted again when the lease runs out.
+   */
+  async claim(ids: readonly string[], now: Date, leaseUntil: Date): Promise<OutboxItem[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.updateTable('outbox').set({ next_attempt_at: leaseUntil.toISOString() })
+      .where('id', 'in', [...ids]).where('status', '=', 'pending').where('next_attempt_at', '<=', now.toISOString())
+      .returningAll().execute();
+    return rows.map(toItem);
+  }
+
+  async countByStatus(workspaceId: string): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('workspace_id', '=', workspaceId).groupBy('status').execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async get(id: string): Promise<OutboxItem | undefined> {
@@ -78,6 +100,10 @@ export class OutboxRepo {
   }
 
   async recordAttempt(input: { id: string; attempt: number; statusCode: number | null; latencyMs: number; error: string | null; next: { status: OutboxTable['status']; nextAttemptAt?: Date }; now: Date }): Promise<void> {
+    await runInTransaction(this.db, (tx) => new OutboxRepo(tx).#writeAttempt(input));
+  }
+
+  async #writeAttempt(input: Parameters<OutboxRepo['recordAttempt']>[0]): Promise<void> {
     const at = input.now.toISOString();
     await this.db.insertInto('delivery_attempts').values({
       id: newId('att'), outbox_id: input.id, attempt: input.attempt, status_code: input.statusCode, latency_ms: Math.round(input.latencyMs),
@@ -90,7 +116,7 @@ export class OutboxRepo {
   }
 
   async attempts(outboxId: string): Promise<Array<{ attempt: number; statusCode: number | null; latencyMs: number; error: string | null; at: string }>> {
-    const rows = await this.db.selectFrom('delivery_attempts').selectAll().where('outbox_id', '=', outboxId).orderBy('attempt', 'asc').execute();
+    const rows = await this.db.selectFrom('delivery_attempts').selectAll().where('outbox_id', '=', outboxId).orderBy('id', 'asc').execute();
     return rows.map((r) => ({ attempt: Number(r.attempt), statusCode: r.status_code === null ? null : Number(r.status_code), latencyMs: Number(r.latency_ms), error: r.error, at: r.at }));
   }
 

@@ -7,11 +7,17 @@ export interface WebhookEndpoint {
   url: string;
   events: string[];
   secret: string;
+  /** The secret replaced by the last rotation, valid until previousSecretExpiresAt. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: string | null;
   createdAt: string;
 }
 
 function toEndpoint(row: WebhookEndpointsTable): WebhookEndpoint {
-  return { id: row.id, workspaceId: row.workspace_id, url: row.url, events: JSON.parse(row.events) as string[], secret: row.secret, createdAt: row.created_at };
+  return {
+    id: row.id, workspaceId: row.workspace_id, url: row.url, events: JSON.parse(row.events) as string[], secret: row.secret,
+    previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at, createdAt: row.created_at,
+  };
 }
 
 export class WebhookEndpointRepo {
@@ -20,7 +26,7 @@ export class WebhookEndpointRepo {
   async create(input: { workspaceId: string; url: string; events: string[]; now: Date }): Promise<WebhookEndpoint> {
     const row: WebhookEndpointsTable = {
       id: newId('wh'), workspace_id: input.workspaceId, url: input.url, events: JSON.stringify(input.events),
-      secret: newSecret('whsec'), created_at: input.now.toISOString(), deleted_at: null,
+      secret: newSecret('whsec'), previous_secret: null, previous_secret_expires_at: null, created_at: input.now.toISOString(), deleted_at: null,
     };
     await this.db.insertInto('webhook_endpoints').values(row).execute();
     return toEndpoint(row);
@@ -32,10 +38,27 @@ export class WebhookEndpointRepo {
     return rows.map(toEndpoint);
   }
 
+  /** An endpoint by id, deleted or not (deliveries already queued still need its secret). */
+  async getAny(id: string): Promise<WebhookEndpoint | undefined> {
+    const row = await this.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toEndpoint(row) : undefined;
+  }
+
   async get(workspaceId: string, id: string): Promise<WebhookEndpoint | undefined> {
     const row = await this.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId)
       .where('deleted_at', 'is', null).executeTakeFirst();
     return row ? toEndpoint(row) : undefined;
+  }
+
+  /** Replaces the endpoint's secret; the old one stays valid for `graceSeconds`. */
+  async rotateSecret(workspaceId: string, id: string, now: Date, graceSeconds: number): Promise<WebhookEndpoint | undefined> {
+    const current = await this.get(workspaceId, id);
+    if (!current) return undefined;
+    await this.db.updateTable('webhook_endpoints').set({
+      secret: newSecret('whsec'), previous_secret: current.secret,
+      previous_secret_expires_at: new Date(now.getTime() + graceSeconds * 1000).toISOString(),
+    }).where('id', '=', id).execute();
+    return this.get(workspaceId, id);
   }
 
   async delete(workspaceId: string, id: string, now: Date): Promise<boolean> {

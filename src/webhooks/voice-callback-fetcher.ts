@@ -1,0 +1,141 @@
+import type { CallbackPolicy } from '../shared/callback-url-policy.js';
+import { newId } from '../shared/ids.js';
+import { HttpFailure, type SafeHttpClient } from './safe-http-client.js';
+import { signedHeaders } from './signer.js';
+
+/** The SPEC §5 body fields; `metadata` pairs are merged in flat. */
+export interface VoiceCallbackBody {
+  CallId: string;
+  From: string;
+  To: string;
+  Direction: 'inbound' | 'outbound';
+  CallStatus: string;
+  AccountId: string;
+  Digits?: string;
+  DialCallStatus?: string;
+  DialCallId?: string;
+  DialCallDuration?: number;
+  RecordingUrl?: string;
+  RecordingDuration?: number;
+  ConferenceName?: string;
+  [extra: string]: unknown;
+}
+
+/** What the customer's server answered, before the actions are parsed. */
+export type VoiceCallbackAnswer =
+  | { format: 'json'; value: unknown; url: string }
+  | { format: 'xml'; text: string; url: string };
+
+export interface VoiceCallbackError {
+  code: 'webhook_timeout' | 'webhook_unreachable' | 'webhook_http_error' | 'webhook_invalid_response' | 'webhook_not_allowed' | 'webhook_response_too_large';
+  message: string;
+  url: string;
+}
+
+export type VoiceCallbackResult =
+  | { ok: true; answer: VoiceCallbackAnswer; errors: VoiceCallbackError[] }
+  | { ok: false; errors: VoiceCallbackError[] };
+
+export interface FetchActionsInput {
+  url: string;
+  /** Tried when `url` fails (the number's fallback_url). */
+  fallbackUrl?: string | null;
+  body: VoiceCallbackBody;
+  secrets: readonly string[];
+  policy: CallbackPolicy;
+  signal?: AbortSignal;
+}
+
+export interface VoiceCallbackFetcherOptions {
+  /** Default 10 s (SPEC §5). */
+  timeoutMs?: number;
+  /** Largest answer accepted. Default 1 MiB. */
+  maxResponseBytes?: number;
+  now?: () => Date;
+}
+
+/**
+ * Fetches actions from a customer's server (SPEC §5): a signed JSON POST to
+ * the URL as given (its query string kept), one retry when the connection
+ * fails, then the fallback URL. Every failure is returned as an error to
+ * record on the call; a success may still carry the errors of a failed first
+ * URL.
+ */
+export class VoiceCallbackFetcher {
+  readonly #timeoutMs: number;
+  readonly #maxBytes: number;
+  readonly #now: () => Date;
+
+  constructor(private readonly http: SafeHttpClient, options: VoiceCallbackFetcherOptions = {}) {
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#maxBytes = options.maxResponseBytes ?? 1024 * 1024;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async fetchActions(input: FetchActionsInput): Promise<VoiceCallbackResult> {
+    const errors: VoiceCallbackError[] = [];
+    for (const url of [input.url, input.fallbackUrl].filter((u): u is string => !!u)) {
+      const answer = await this.#fetchOne(url, input, errors);
+      if (answer) return { ok: true, answer, errors };
+      if (input.signal?.aborted) break;
+    }
+    return { ok: false, errors };
+  }
+
+  async #fetchOne(url: string, input: FetchActionsInput, errors: VoiceCallbackError[]): Promise<VoiceCallbackAnswer | undefined> {
+    const rawBody = JSON.stringify(input.body);
+    const eventId = newId('req');
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        const res = await this.http.post(url, {
+          body: rawBody, policy: input.policy, timeoutMs: this.#timeoutMs, maxResponseBytes: this.#maxBytes,
+          headers: { ...signedHeaders({ rawBody, secrets: input.secrets, eventId, attempt, now: this.#now() }), accept: 'application/json, application/xml, text/xml' },
+          ...(input.signal ? { signal: input.signal } : {}),
+        });
+        if (res.status < 200 || res.status >= 300) {
+          errors.push({ code: 'webhook_http_error', message: `the webhook answered HTTP ${res.status}`, url });
+          return undefined;
+        }
+        const parsed = parseAnswer(res.contentType, res.body.toString('utf8'), url);
+        if ('error' in parsed) {
+          errors.push({ code: 'webhook_invalid_response', message: parsed.error, url });
+          return undefined;
+        }
+        return parsed;
+      } catch (error) {
+        if (!(error instanceof HttpFailure)) throw error;
+        // Only a failed connection is retried: the request never reached the app.
+        if (error.kind === 'connect_failed' && attempt === 1 && !input.signal?.aborted) continue;
+        errors.push({ code: errorCode(error), message: error.message, url });
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+}
+
+function errorCode(error: HttpFailure): VoiceCallbackError['code'] {
+  switch (error.kind) {
+    case 'timeout': return 'webhook_timeout';
+    case 'not_allowed': return 'webhook_not_allowed';
+    case 'too_large': return 'webhook_response_too_large';
+    default: return 'webhook_unreachable';
+  }
+}
+
+/** JSON (object or bare array) or `<Response>` XML, by content type and, failing that, by the body's first character. */
+export function parseAnswer(contentType: string, text: string, url: string): VoiceCallbackAnswer | { error: string } {
+  const trimmed = text.trim();
+  const type = contentType.toLowerCase();
+  const looksXml = trimmed.startsWith('<');
+  if (type.includes('xml') || (looksXml && !type.includes('json'))) {
+    if (!looksXml) return { error: `the webhook answered ${contentType || 'no content type'} that is not XML` };
+    return { format: 'xml', text: trimmed, url };
+  }
+  if (trimmed === '') return { error: 'the webhook answered an empty body (expected {"actions":[…]}, an array of actions or <Response> XML)' };
+  try {
+    return { format: 'json', value: JSON.parse(trimmed) as unknown, url };
+  } catch (error) {
+    return { error: `the webhook answered invalid JSON: ${(error as Error).message}` };
+  }
+}
