@@ -1,0 +1,15 @@
+import type { FieldReader } from './field-reader.js';
+import type { PlayAction } from './schema.js';
+
+/** `play`: a WAV or MP3 from a URL. XML: `<Play loop>url</Play>`. */
+export const playAction = {
+  name: 'play',
+  xmlName: 'Play',
+  parse(r: FieldReader): PlayAction {
+    return {
+      kind: 'play',
+      url: r.url('url', { required: true, text: true })!,
+      loop: r.integer('loop', { min: 0, max: 1000 }) ?? 1,
+    };
+  },
+} as const;

@@ -1,0 +1,21 @@
+import type { FieldReader } from './field-reader.js';
+import type { RecordAction } from './schema.js';
+import { digitKeys } from './get-digits.js';
+
+/** `record`: voicemail-style recording; POSTs RecordingUrl to `action`. */
+export const recordAction = {
+  name: 'record',
+  xmlName: 'Record',
+  parse(r: FieldReader): RecordAction {
+    const finishOnKey = r.string('finishOnKey', { maxLength: 12 }) ?? '#';
+    if ([...finishOnKey].some((k) => !digitKeys.includes(k))) r.fail('finishOnKey', 'must be made of 0-9, * and #');
+    return {
+      kind: 'record',
+      action: r.url('action'),
+      maxLengthSeconds: r.integer('maxLength', { min: 1, max: 14_400 }) ?? 3600,
+      timeoutSeconds: r.integer('timeout', { min: 0, max: 3600 }) ?? 5,
+      finishOnKey,
+      playBeep: r.boolean('playBeep') ?? true,
+    };
+  },
+} as const;

@@ -1,0 +1,18 @@
+import type { FieldReader } from './field-reader.js';
+import type { SayAction } from './schema.js';
+
+/** `say`: text-to-speech. XML: `<Say voice language loop>text</Say>`. */
+export const sayAction = {
+  name: 'say',
+  xmlName: 'Say',
+  parse(r: FieldReader): SayAction {
+    return {
+      kind: 'say',
+      text: r.requiredString('text', { text: true, maxLength: 4096 }),
+      voice: r.string('voice', { maxLength: 100 }),
+      language: r.string('language', { maxLength: 20 }) ?? 'en-US',
+      // loop 0 repeats until the call moves on (a prompt inside getDigits ends on a key).
+      loop: r.integer('loop', { min: 0, max: 1000 }) ?? 1,
+    };
+  },
+} as const;
