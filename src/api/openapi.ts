@@ -43,6 +43,15 @@ const numberUrlsBody: Schema = {
   properties: { routing_url: nullableStr, status_url: nullableStr, fallback_url: nullableStr, friendly_name: nullableStr },
 };
 
+const trunkBody: Schema = {
+  type: 'object',
+  properties: {
+    name: str, host: str, port: { type: 'integer', default: 5060 }, transport: { enum: ['udp', 'tcp'] }, username: str, password: str,
+    prefixes: { type: 'array', items: str, description: 'E.164 prefixes routed to this trunk (longest match wins)' },
+    inbound_addresses: { type: 'array', items: str, description: 'IP addresses or CIDR ranges whose INVITEs are inbound calls' },
+  },
+};
+
 const operations: Operation[] = [
   { method: 'get', path: '/healthz', summary: 'Readiness of the API, SIP and media', tag: 'System', auth: 'none' },
   { method: 'get', path: '/v1/openapi.json', summary: 'This document', tag: 'System', auth: 'none' },
@@ -88,6 +97,11 @@ const operations: Operation[] = [
   { method: 'post', path: '/v1/admin/numbers', summary: 'Add numbers to the inventory', tag: 'Admin', auth: 'admin',
     body: { type: 'object', required: ['numbers'], properties: { numbers: { type: 'array', items: str }, type: { enum: ['mobile', 'landline', 'tollfree'] } } } },
   { method: 'get', path: '/v1/admin/numbers', summary: 'The number inventory', tag: 'Admin', auth: 'admin' },
+  { method: 'post', path: '/v1/admin/trunks', summary: 'Add a SIP trunk (carrier)', tag: 'Admin', auth: 'admin', body: trunkBody },
+  { method: 'get', path: '/v1/admin/trunks', summary: 'SIP trunks (passwords are never shown)', tag: 'Admin', auth: 'admin' },
+  { method: 'get', path: '/v1/admin/trunks/{id}', summary: 'A SIP trunk', tag: 'Admin', auth: 'admin' },
+  { method: 'patch', path: '/v1/admin/trunks/{id}', summary: 'Change a SIP trunk', tag: 'Admin', auth: 'admin', body: trunkBody },
+  { method: 'delete', path: '/v1/admin/trunks/{id}', summary: 'Remove a SIP trunk', tag: 'Admin', auth: 'admin' },
   { method: 'get', path: '/v1/admin/rates', summary: 'The rate table', tag: 'Admin', auth: 'admin' },
   { method: 'put', path: '/v1/admin/rates', summary: 'Replace the rate table', tag: 'Admin', auth: 'admin',
     body: { type: 'array', items: { type: 'object', properties: { category: { enum: ['outbound', 'inbound', 'sip', 'recording'] }, prefix: str, description: str, rate_per_minute: money } } } },

@@ -5,6 +5,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerRateLimit, type RateLimitOptions } from './plugins/rate-limit.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerAdminTrunkRoutes } from './routes/admin-trunks-routes.js';
 import { registerCallRoutes } from './routes/calls-routes.js';
 import { registerNumberRoutes } from './routes/numbers-routes.js';
 import { registerRecordingRoutes } from './routes/recordings-routes.js';
@@ -50,6 +51,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   registerWalletRoutes(app, ctx);
   registerSettingsRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerAdminTrunkRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   await app.ready();
   return app;

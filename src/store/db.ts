@@ -216,6 +216,22 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface TrunksTable {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp';
+  username: string | null;
+  password: string | null;
+  /** JSON array of E.164 prefixes routed to this trunk. */
+  prefixes: string;
+  /** JSON array of IP addresses and CIDR ranges whose INVITEs are inbound calls. */
+  inbound_addresses: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DatabaseSchema {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -234,6 +250,7 @@ export interface DatabaseSchema {
   outbox: OutboxTable;
   delivery_attempts: DeliveryAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  trunks: TrunksTable;
   /** Key/value facts about this installation (first-start done, schema notes). */
   system_state: { key: string; value: string };
 }

@@ -11,6 +11,7 @@ import { RecordingRepo } from './repos/recording-repo.js';
 import { ReservationRepo } from './repos/reservation-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
 import { SystemStateRepo } from './repos/system-state-repo.js';
+import { TrunkRepo } from './repos/trunk-repo.js';
 import { WebhookEndpointRepo } from './repos/webhook-endpoint-repo.js';
 import { WorkspaceRepo } from './repos/workspace-repo.js';
 
@@ -29,6 +30,7 @@ export class Repos {
   readonly outbox: OutboxRepo;
   readonly idempotency: IdempotencyRepo;
   readonly systemState: SystemStateRepo;
+  readonly trunks: TrunkRepo;
 
   constructor(readonly db: Db) {
     this.workspaces = new WorkspaceRepo(db);
@@ -44,6 +46,7 @@ export class Repos {
     this.outbox = new OutboxRepo(db);
     this.idempotency = new IdempotencyRepo(db);
     this.systemState = new SystemStateRepo(db);
+    this.trunks = new TrunkRepo(db);
   }
 }
 

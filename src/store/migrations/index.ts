@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initialSchema from './001-initial-schema.js';
 import * as secretRotation from './002-secret-rotation.js';
+import * as trunks from './003-trunks.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
   '001-initial-schema': initialSchema,
   '002-secret-rotation': secretRotation,
+  '003-trunks': trunks,
 };
 
 export const migrationProvider: MigrationProvider = {
