@@ -1,0 +1,150 @@
+/**
+ * The callee side of an INVITE until it is answered, rejected or cancelled
+ * (RFC 3261 §13.3). `answer()` returns the `SipSession` at once; it emits
+ * `established` when the ACK arrives (the 2xx is retransmitted until then).
+ *
+ * ```
+ *  ringing --answer()--> answered
+ *     |  \--reject()---> rejected
+ *     \---CANCEL-------> cancelled (487 sent, `signal` aborted)
+ * ```
+ */
+import { TypedEmitter } from '../../shared/typed-emitter.js';
+import { Dialog } from '../dialog/dialog.js';
+import type { SipRequest } from '../message/message.js';
+import type { NameAddr } from '../message/name-addr.js';
+import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
+import type { NetAddress, TransportProtocol } from '../transport/transport.js';
+import { createResponse, newTag } from './message-factory.js';
+import { SipSession } from './sip-session.js';
+import type { UaCore } from './ua-core.js';
+
+export type IncomingCallState = 'ringing' | 'answered' | 'rejected' | 'cancelled';
+
+const MOVES: Record<IncomingCallState, readonly IncomingCallState[]> = {
+  ringing: ['answered', 'rejected', 'cancelled'],
+  answered: [],
+  rejected: [],
+  cancelled: [],
+};
+
+export type IncomingCallEvents = {
+  /** The caller sent CANCEL; a 487 has been sent. */
+  cancelled: [];
+};
+
+type Headers = Iterable<readonly [string, string]>;
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
+
+export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
+  readonly request: SipRequest;
+  /** Source of the INVITE. */
+  readonly remote: NetAddress;
+  /** Set when the INVITE was authenticated (see `SipUserAgentOptions.inviteAuth`). */
+  readonly authenticatedUser: string | undefined;
+  readonly #core: UaCore;
+  readonly #tx: InviteServerTransaction;
+  readonly #tag = newTag();
+  readonly #abort = new AbortController();
+  #state: IncomingCallState = 'ringing';
+
+  constructor(core: UaCore, tx: InviteServerTransaction, remote: NetAddress, authenticatedUser?: string) {
+    super();
+    this.#core = core;
+    this.#tx = tx;
+    this.request = tx.request;
+    this.remote = remote;
+    this.authenticatedUser = authenticatedUser;
+  }
+
+  get state(): IncomingCallState {
+    return this.#state;
+  }
+
+  get callId(): string {
+    return this.request.callId;
+  }
+
+  get from(): NameAddr {
+    return this.request.from;
+  }
+
+  get to(): NameAddr {
+    return this.request.to;
+  }
+
+  /** The offer, or `undefined` for a late-offer INVITE. */
+  get sdp(): string | undefined {
+    return this.request.body.length > 0 && this.request.contentType === 'application/sdp' ? this.request.bodyText : undefined;
+  }
+
+  /** Aborted when the caller cancels. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get #protocol(): TransportProtocol {
+    return this.#tx.channel.transport.protocol;
+  }
+
+  #transition(to: IncomingCallState): void {
+    if (!MOVES[this.#state].includes(to)) throw new Error(`incoming call: cannot go from ${this.#state} to ${to}`);
+    this.#state = to;
+  }
+
+  /** 180 Ringing. */
+  ring(headers?: Headers): void {
+    this.#provisional(180, undefined, headers);
+  }
+
+  /** 183 Session Progress with early media SDP. */
+  progress(sdp: string, headers?: Headers): void {
+    this.#provisional(183, sdp, headers);
+  }
+
+  #provisional(status: number, sdp: string | undefined, headers: Headers | undefined): void {
+    if (this.#state !== 'ringing') return;
+    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol)], ...(headers ?? [])];
+    this.#core.respond(this.#tx, createResponse(this.request, status, { toTag: this.#tag, body: sdp, headers: extra }));
+  }
+
+  /**
+   * 200 OK with the answer (or the offer, for a late-offer INVITE). The
+   * session is returned at once; it emits `established` on the ACK, or ends
+   * with a BYE when no ACK comes within 64*T1 (§13.3.1.4).
+   */
+  answer(sdp: string, headers?: Headers): SipSession {
+    this.#transition('answered');
+    const dialog = Dialog.asUas(this.request, this.#tag, 'confirmed');
+    const session = new SipSession(this.#core, {
+      dialog,
+      role: 'uas',
+      invite: this.request,
+      localSdp: sdp,
+      remoteSdp: this.sdp,
+      protocol: this.#protocol,
+      peer: this.#tx.channel,
+    });
+    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW], ...(headers ?? [])];
+    session.send2xx(this.#tx, createResponse(this.request, 200, { toTag: this.#tag, body: sdp, headers: extra }));
+    return session;
+  }
+
+  /** A final non-2xx response (default 486 Busy Here). */
+  reject(status = 486, reason?: string, headers?: Headers): void {
+    if (status < 300 || status > 699) throw new RangeError('reject() needs a 3xx-6xx status');
+    if (this.#state !== 'ringing') return;
+    this.#transition('rejected');
+    this.#core.respond(this.#tx, createResponse(this.request, status, { toTag: this.#tag, reason, headers }));
+  }
+
+  /** RFC 3261 §9.2: a CANCEL matched this INVITE; answer it 487 if still ringing. */
+  receiveCancel(): void {
+    if (this.#state !== 'ringing') return;
+    this.#transition('cancelled');
+    this.#core.respond(this.#tx, createResponse(this.request, 487, { toTag: this.#tag }));
+    this.#abort.abort();
+    this.emit('cancelled');
+  }
+}

@@ -1,0 +1,514 @@
+/**
+ * The SIP endpoint: owns transports and the transaction layer, answers bad
+ * input, routes requests to calls, sessions and the registrar, and starts
+ * outgoing calls and requests. A B2BUA is built from two `SipSession`s.
+ *
+ * Responses go back to the source address and port of the request over the
+ * transport it came on (symmetric response routing, RFC 3581 style), which
+ * is what phones behind NAT need.
+ */
+import { TypedEmitter } from '../../shared/typed-emitter.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
+import { dialogKey } from '../dialog/dialog.js';
+import { SipHeaders } from '../message/headers.js';
+import { SipRequest, type SipMessage, type SipResponse } from '../message/message.js';
+import { parseNameAddr, serializeNameAddr } from '../message/name-addr.js';
+import type { SipParseError } from '../message/parse-error.js';
+import type { SipParserLimits } from '../message/parser.js';
+import { parseSdp } from '../message/sdp.js';
+import { serializeMessage } from '../message/serializer.js';
+import { isSipUri, parseUri, serializeUri } from '../message/uri.js';
+import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
+import { newBranch, TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer.js';
+import type { Channel, TransactionTimers } from '../transaction/transaction.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import type { InboundContext, SipTransport, TransportProtocol } from '../transport/transport.js';
+import { UdpTransport } from '../transport/udp-transport.js';
+import type { CredentialLookup, DigestCredentials, DigestServer } from './digest.js';
+import { ensureLr, isStaleChallenge, pickHost, withCredentials } from './request-helpers.js';
+import { IncomingCall } from './incoming-call.js';
+import { createErrorResponse, createResponse, newCallId, newTag, stampVia } from './message-factory.js';
+import { OutgoingCall } from './outgoing-call.js';
+import type { Registrar } from './registrar.js';
+import { SipRequestError, type SipSession } from './sip-session.js';
+import { allowHeader, checkRequest, isImplemented } from './uas-checks.js';
+import type { SendOptions, SentRequest, UaCore } from './ua-core.js';
+
+export interface ListenOptions {
+  protocol: TransportProtocol;
+  /** Default `'0.0.0.0'`. */
+  host?: string;
+  /** Default 5060; 0 picks a free port. */
+  port?: number;
+}
+
+export interface SipUserAgentOptions {
+  /** Where to listen. Default one UDP listener on 0.0.0.0:5060. */
+  listen?: ListenOptions[];
+  /** Transports built by the caller (e.g. a future WebSocket one); used in addition to `listen`. */
+  transports?: SipTransport[];
+  /** Host put in Via and Contact. Default: the bound address, or the first external IPv4 when bound to 0.0.0.0. */
+  publicHost?: string;
+  /** User part of our Contact. Default `'sautikit'`. */
+  contactUser?: string;
+  /** User-Agent header. Default `'Sautikit'`. */
+  userAgent?: string;
+  /** T1/T2/T4. Default 500/4000/5000 ms. */
+  timers?: Partial<TransactionTimers>;
+  /** Parser limits. Default 64 KiB messages, 256 headers. */
+  limits?: SipParserLimits;
+  /** Serve REGISTER with this registrar; without one REGISTER gets 405. */
+  registrar?: Registrar;
+  /**
+   * Challenge every new INVITE and accept only these credentials: 401 /
+   * WWW-Authenticate, or 407 / Proxy-Authenticate with `proxy: true` (how a
+   * trunk-facing edge usually asks). Default: INVITEs are not challenged.
+   */
+  inviteAuth?: { digest: DigestServer; credentials: CredentialLookup; proxy?: boolean };
+  /** An incoming call neither answered nor rejected within this time gets 480. Default 180000 ms. */
+  ringTimeoutMs?: number;
+  /** How long `close()` waits for BYE answers. Default 2000 ms. */
+  closeTimeoutMs?: number;
+  /** TCP idle timeout. Default 300000 ms. */
+  tcpIdleTimeoutMs?: number;
+  /** Default `silentLogger`. */
+  logger?: Logger;
+}
+
+export interface InviteOptions {
+  /** SDP offer; omit for a late-offer INVITE. */
+  sdp?: string;
+  /** From URI or name-addr. Default `sip:<contactUser>@<publicHost>`. */
+  from?: string;
+  /** To URI or name-addr. Default: the target. */
+  to?: string;
+  headers?: Iterable<readonly [string, string]>;
+  /** Answer 401/407 once with these credentials (trunks). */
+  auth?: DigestCredentials;
+  /** Aborting cancels the call (CANCEL once a provisional arrived). */
+  signal?: AbortSignal;
+  /** Outbound proxy / trunk to route through (a Route header with `;lr`). */
+  proxy?: string;
+}
+
+export interface RequestOptions {
+  from?: string;
+  to?: string;
+  headers?: Iterable<readonly [string, string]>;
+  body?: string;
+  contentType?: string;
+  auth?: DigestCredentials;
+  proxy?: string;
+}
+
+export interface RegisterOptions {
+  /** Registrar URI, e.g. `sip:sip.example.com`. */
+  registrar: string;
+  /** Address of record, e.g. `sip:alice@example.com`. */
+  aor: string;
+  auth?: DigestCredentials;
+  /** Requested lifetime in seconds; 0 un-registers. Default 3600. */
+  expires?: number;
+}
+
+export type SipUserAgentEvents = {
+  invite: [call: IncomingCall];
+  error: [error: Error];
+};
+
+const ALLOW_INVITE = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
+
+export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
+  readonly transports: SipTransport[];
+  readonly #options: SipUserAgentOptions;
+  readonly #log: Logger;
+  readonly #layer: TransactionLayer;
+  readonly #sessions = new Map<string, SipSession>();
+  readonly #incoming = new Map<InviteServerTransaction, IncomingCall>();
+  readonly #outgoing = new Set<OutgoingCall>();
+  readonly #registrations = new Map<string, { callId: string; tag: string; seq: number }>();
+  readonly #core: UaCore;
+  #host = '127.0.0.1';
+  #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SipUserAgentOptions = {}) {
+    super();
+    this.#options = options;
+    this.#log = options.logger ?? silentLogger;
+    this.#layer = new TransactionLayer({ timers: options.timers, logger: this.#log });
+    const listen = options.listen ?? (options.transports ? [] : [{ protocol: 'udp' as const }]);
+    this.transports = [
+      ...listen.map((l) =>
+        l.protocol === 'tcp'
+          ? new TcpTransport({ host: l.host, port: l.port, limits: options.limits, logger: this.#log, idleTimeoutMs: options.tcpIdleTimeoutMs })
+          : new UdpTransport({ host: l.host, port: l.port, limits: options.limits, logger: this.#log }),
+      ),
+      ...(options.transports ?? []),
+    ];
+    this.#core = this.#makeCore();
+  }
+
+  /** Binds every transport. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('SipUserAgent already started');
+    this.#state = 'started';
+    for (const transport of this.transports) {
+      transport.on('message', (message, context) => this.#onMessage(message, context));
+      transport.on('invalid', (error, context) => this.#onInvalid(error, context));
+      transport.on('error', (error) => this.emit('error', error));
+      await transport.listen();
+    }
+    this.#host = this.#options.publicHost ?? pickHost(this.transports[0]?.local.address ?? '127.0.0.1');
+  }
+
+  /** The host:port in our Via/Contact for a protocol. */
+  localAddress(protocol: TransportProtocol = 'udp'): { host: string; port: number } {
+    const transport = this.#transport(protocol);
+    return { host: this.#host, port: transport.local.port };
+  }
+
+  /** Live sessions (answered calls) keyed by dialog. */
+  get sessions(): ReadonlyMap<string, SipSession> {
+    return this.#sessions;
+  }
+
+  /** Starts an outgoing call to `target` (a SIP URI). */
+  invite(target: string, options: InviteOptions = {}): OutgoingCall {
+    this.#assertStarted();
+    const request = this.#newRequest('INVITE', target, { ...options, body: options.sdp, contentType: 'application/sdp' });
+    const protocol = this.#core.channelFor(request).transport.protocol;
+    request.headers.append('Contact', this.#core.contact(protocol));
+    request.headers.append('Allow', ALLOW_INVITE);
+    const call = new OutgoingCall(this.#core, { invite: request, sdp: options.sdp, auth: options.auth, signal: options.signal, protocol });
+    this.#outgoing.add(call);
+    const forget = (): void => {
+      this.#outgoing.delete(call);
+    };
+    call.once('answered', forget).once('failed', forget);
+    call.start();
+    return call;
+  }
+
+  /** Sends an out-of-dialog request (OPTIONS ping, MESSAGE...) and resolves with its final response. */
+  request(method: string, target: string, options: RequestOptions = {}): Promise<SipResponse> {
+    this.#assertStarted();
+    const request = this.#newRequest(method, target, options);
+    return new Promise((resolve) => {
+      this.#core.send(request, { auth: options.auth, onResponse: (response) => response.status >= 200 && resolve(response) });
+    });
+  }
+
+  /**
+   * Registers `aor` at a registrar (trunk registration), answering a digest
+   * challenge when `auth` is given. Refreshing is up to the caller (call
+   * again before `expires` runs out). Rejects with `SipRequestError`.
+   */
+  async register(options: RegisterOptions): Promise<{ expires: number; response: SipResponse }> {
+    this.#assertStarted();
+    let state = this.#registrations.get(options.aor);
+    if (!state) {
+      state = { callId: newCallId(this.#host), tag: newTag(), seq: 0 };
+      this.#registrations.set(options.aor, state);
+    }
+    const expires = options.expires ?? 3600;
+    const request = this.#newRequest('REGISTER', options.registrar, { from: options.aor, to: options.aor });
+    state.seq = Math.max(state.seq, 0) + 1;
+    request.headers.set('Call-ID', state.callId);
+    request.headers.set('From', `<${options.aor}>;tag=${state.tag}`);
+    request.headers.set('CSeq', `${state.seq} REGISTER`);
+    const protocol = this.#core.channelFor(request).transport.protocol;
+    request.headers.append('Contact', this.#core.contact(protocol));
+    request.headers.append('Expires', String(expires));
+    const response = await new Promise<SipResponse>((resolve) => {
+      this.#core.send(request, {
+        auth: options.auth,
+        onRetry: (sent) => {
+          state.seq = sent.request.cseq.seq;
+        },
+        onResponse: (r) => r.status >= 200 && resolve(r),
+      });
+    });
+    if (response.status >= 300) throw new SipRequestError(response.status, response.reason, response);
+    const granted = response.contacts === '*' ? [] : response.contacts;
+    const mine = granted.find((c) => c.params.has('expires'))?.params.get('expires');
+    return { expires: mine != null ? Number(mine) : (response.expires ?? expires), response };
+  }
+
+  /** Ends every call and closes the transports. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#state = 'closing';
+    for (const call of this.#outgoing) call.cancel();
+    for (const call of this.#incoming.values()) if (call.state === 'ringing') call.reject(503);
+    const byes = [...this.#sessions.values()].map((s) => s.close());
+    const timeout = this.#options.closeTimeoutMs ?? 2000;
+    const waitFor = [...byes, ...[...this.#outgoing].map((call) => call.wait())];
+    await Promise.race([Promise.allSettled(waitFor), new Promise((r) => setTimeout(r, timeout).unref())]);
+    // Whatever did not finish in time ends now, so every owner sees a final event.
+    for (const call of [...this.#outgoing]) call.dispose();
+    for (const session of [...this.#sessions.values()]) session.dispose();
+    this.#layer.close();
+    this.#sessions.clear();
+    this.#incoming.clear();
+    await Promise.allSettled(this.transports.map((t) => t.close()));
+    this.#state = 'closed';
+  }
+
+  #assertStarted(): void {
+    if (this.#state !== 'started') throw new Error(`SipUserAgent is ${this.#state}`);
+  }
+
+  #transport(protocol: TransportProtocol): SipTransport {
+    const transport = this.transports.find((t) => t.protocol === protocol) ?? this.transports[0];
+    if (!transport) throw new Error('no transport');
+    return transport;
+  }
+
+  #newRequest(method: string, target: string, options: RequestOptions): SipRequest {
+    const uri = parseUri(target.startsWith('<') ? target.slice(1, -1) : target);
+    const headers = new SipHeaders();
+    headers.append('Via', 'SIP/2.0/UDP placeholder;branch=z9hG4bKplaceholder');
+    if (options.proxy) headers.append('Route', `<${ensureLr(options.proxy)}>`);
+    headers.append('Max-Forwards', '70');
+    const from = parseNameAddr(options.from ?? `sip:${this.#options.contactUser ?? 'sautikit'}@${this.#host}`, 'From');
+    from.params.set('tag', newTag());
+    headers.append('From', serializeNameAddr(from));
+    headers.append('To', serializeNameAddr(parseNameAddr(options.to ?? target, 'To')));
+    headers.append('Call-ID', newCallId(this.#host));
+    headers.append('CSeq', `1 ${method}`);
+    headers.append('User-Agent', this.#options.userAgent ?? 'Sautikit');
+    for (const [name, value] of options.headers ?? []) headers.append(name, value);
+    if (options.body) headers.append('Content-Type', options.contentType ?? 'application/sdp');
+    const request = new SipRequest({ method, uri, headers, body: options.body });
+    const protocol = this.#core.channelFor(request).transport.protocol;
+    const via = this.#core.via(protocol);
+    request.headers.set('Via', `SIP/2.0/${via.protocol} ${via.host}:${via.port};branch=${newBranch()};rport`);
+    return request;
+  }
+
+  #makeCore(): UaCore {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs the instance, not the literal
+    const ua = this;
+    const core: UaCore = {
+      get timers() {
+        return ua.#layer.timers;
+      },
+      log: this.#log,
+      userAgent: this.#options.userAgent ?? 'Sautikit',
+      via: (protocol) => ({ protocol: protocol.toUpperCase(), host: ua.#host, port: ua.#transport(protocol).local.port }),
+      contact: (protocol, user) => {
+        const transport = ua.#transport(protocol);
+        return `<sip:${user ?? ua.#options.contactUser ?? 'sautikit'}@${ua.#host}:${transport.local.port}${transport.protocol === 'tcp' ? ';transport=tcp' : ''}>`;
+      },
+      channelFor: (request, preferred) => {
+        const first = request.routes[0];
+        const next = first && isSipUri(first.uri) && first.uri.params.has('lr') ? first.uri : request.uri;
+        if (!isSipUri(next)) throw new Error(`cannot route to ${serializeUri(next)}`);
+        const host = (next.params.get('maddr') ?? next.host).replace(/^\[(.*)\]$/, '$1');
+        const port = next.port ?? (next.scheme === 'sips' ? 5061 : 5060);
+        const param = next.params.get('transport')?.toLowerCase();
+        const protocol: TransportProtocol = param === 'tcp' || param === 'tls' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
+        return { transport: ua.#transport(protocol), remote: { address: host, port } };
+      },
+      send: (request, options) => ua.#send(request, options),
+      sendStateless: (request, channel) => {
+        channel.transport.send(serializeMessage(request), channel.remote).catch((error: unknown) => ua.#log.debug({ err: error }, 'stateless send failed'));
+      },
+      respond: (tx, response) => {
+        if (tx.state === 'terminated') return;
+        tx.respond(response);
+      },
+      addSession: (session) => ua.#sessions.set(session.dialog.key, session),
+      removeSession: (session) => {
+        if (ua.#sessions.get(session.dialog.key) === session) ua.#sessions.delete(session.dialog.key);
+      },
+    };
+    return core;
+  }
+
+  #send(request: SipRequest, options: SendOptions, attempts = 0): SentRequest {
+    const channel = options.channel ?? this.#core.channelFor(request, options.preferredProtocol);
+    const transaction = this.#layer.sendRequest(request, channel);
+    const sent: SentRequest = { request, transaction, channel };
+    transaction.on('response', (response) => {
+      // One retry with credentials; one more only when the server says our nonce was merely stale (RFC 2617 §3.2.1).
+      if ((response.status === 401 || response.status === 407) && options.auth && (attempts === 0 || (attempts === 1 && isStaleChallenge(response)))) {
+        const retry = withCredentials(request, response, options.auth);
+        if (retry) {
+          const next = this.#send(retry, { ...options, channel }, attempts + 1);
+          options.onRetry?.(next);
+          return;
+        }
+      }
+      options.onResponse(response, sent);
+    });
+    transaction.on('timeout', () => options.onResponse(createResponse(request, 408), sent));
+    transaction.on('transportError', () => options.onResponse(createResponse(request, 503, { reason: 'Service Unavailable (transport error)' }), sent));
+    return sent;
+  }
+
+  // ---- inbound ----
+
+  #onInvalid(error: SipParseError, context: InboundContext): void {
+    // Responses that fail to parse are dropped silently (RFC 4475 §3.1.2.5, §3.1.2.19).
+    const partial = error.partial;
+    if (!partial?.isRequest || this.#state !== 'started') return;
+    const method = partial.method;
+    // §8.2.1 comes first: an unknown method gets 501 even when other parts are broken too (RFC 4475 §3.1.2.18).
+    const useNotImplemented = method !== undefined && !isImplemented(method) && error.code !== 'bad-start-line' && error.code !== 'bad-version';
+    const status = useNotImplemented ? 501 : error.status;
+    const response = createErrorResponse(error, status, useNotImplemented ? [['Allow', allowHeader(!!this.#options.registrar)]] : []);
+    if (!response) return;
+    context.transport.send(serializeMessage(response), context.remote).catch(() => undefined);
+  }
+
+  #onMessage(message: SipMessage, context: InboundContext): void {
+    // While closing, answers to our BYEs and CANCELs still have to get through.
+    if (this.#state !== 'started' && this.#state !== 'closing') return;
+    try {
+      if (message.kind === 'request') this.#onRequest(message, context);
+      else this.#onResponse(message);
+    } catch (error) {
+      this.#log.error({ err: error }, 'SIP message handling failed');
+    }
+  }
+
+  #onResponse(response: SipResponse): void {
+    const tx = this.#layer.matchClient(response);
+    if (tx) {
+      tx.receiveResponse(response);
+      return;
+    }
+    // §13.2.2.4: a 2xx retransmission after the transaction ended is re-ACKed by the dialog.
+    if (response.status >= 200 && response.status < 300 && response.cseq.method === 'INVITE') {
+      const session = this.#sessions.get(dialogKey({ callId: response.callId, localTag: response.fromTag ?? '', remoteTag: response.toTag ?? '' }));
+      session?.receive2xxRetransmission(response);
+    }
+    // Anything else (stray responses, RFC 4475 §3.3.10) is dropped.
+  }
+
+  #onRequest(request: SipRequest, context: InboundContext): void {
+    stampVia(request, context.remote);
+    const channel: Channel = { transport: context.transport, remote: context.remote };
+    if (request.method === 'ACK') {
+      // The ACK of a 300-699 belongs to the INVITE transaction (§17.2.1); the ACK of a 2xx to the
+      // dialog (§13.3.1.4) — even when an old or sloppy peer reuses the INVITE's branch for it.
+      const tx = this.#layer.matchServer(request);
+      if (tx && (tx.state === 'completed' || tx.state === 'confirmed')) {
+        tx.receiveRequest(request);
+        return;
+      }
+      this.#sessionFor(request)?.receiveAck(request);
+      return;
+    }
+    const existing = this.#layer.matchServer(request);
+    if (existing) {
+      existing.receiveRequest(request);
+      return;
+    }
+    const tx = this.#layer.createServer(request, channel);
+    if (request.method === 'CANCEL') {
+      const target = this.#layer.matchCancelTarget(request);
+      const call = target && this.#incoming.get(target);
+      // §9.2: 200 to the CANCEL when it matches an INVITE transaction, 481 otherwise.
+      tx.respond(createResponse(request, target ? 200 : 481, { toTag: newTag() }));
+      call?.receiveCancel();
+      return;
+    }
+    // §17.2.1: answer an INVITE with 100 Trying at once so the client stops retransmitting.
+    if (request.method === 'INVITE') tx.respond(createResponse(request, 100));
+    const failure = checkRequest(request, { registrar: !!this.#options.registrar });
+    if (failure) {
+      if (failure.status >= 300 && !failure.toTag) failure.headers.set('To', `${failure.headers.get('To')};tag=${newTag()}`);
+      tx.respond(failure);
+      return;
+    }
+    if (request.toTag !== undefined) {
+      const session = this.#sessionFor(request);
+      if (!session) tx.respond(createResponse(request, 481));
+      else session.receiveRequest(request, tx);
+      return;
+    }
+    if (this.#state === 'closing') {
+      tx.respond(createResponse(request, 503, { toTag: newTag(), reason: 'Service Unavailable (shutting down)' }));
+      return;
+    }
+    switch (request.method) {
+      case 'INVITE':
+        void this.#onInvite(request, tx as InviteServerTransaction, context);
+        return;
+      case 'OPTIONS':
+        tx.respond(createResponse(request, 200, { toTag: newTag(), headers: [['Allow', allowHeader(!!this.#options.registrar)], ['Accept', 'application/sdp'], ['Server', this.#core.userAgent]] }));
+        return;
+      case 'REGISTER':
+        void this.#onRegister(request, tx, context);
+        return;
+      default:
+        // BYE / INFO outside a dialog.
+        tx.respond(createResponse(request, 481, { toTag: newTag() }));
+    }
+  }
+
+  #sessionFor(request: SipRequest): SipSession | undefined {
+    return this.#sessions.get(dialogKey({ callId: request.callId, localTag: request.toTag ?? '', remoteTag: request.fromTag ?? '' }));
+  }
+
+  async #onInvite(request: SipRequest, tx: InviteServerTransaction, context: InboundContext): Promise<void> {
+    if (request.body.length > 0) {
+      try {
+        parseSdp(request.bodyText);
+      } catch {
+        tx.respond(createResponse(request, 488, { toTag: newTag(), reason: 'Not Acceptable Here (malformed SDP)' }));
+        return;
+      }
+    }
+    let user: string | undefined;
+    const auth = this.#options.inviteAuth;
+    if (auth) {
+      try {
+        const verdict = await auth.digest.verify(request, auth.credentials, auth.proxy ? 'Proxy-Authorization' : 'Authorization');
+        if (!verdict.ok) {
+          const header = auth.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
+          tx.respond(createResponse(request, auth.proxy ? 407 : 401, { toTag: newTag(), headers: auth.digest.challenge(verdict.stale).map((v) => [header, v] as const) }));
+          return;
+        }
+        user = verdict.username;
+      } catch (error) {
+        this.#log.error({ err: error }, 'INVITE credential lookup failed');
+        if (tx.state === 'proceeding') tx.respond(createResponse(request, 500, { toTag: newTag() }));
+        return;
+      }
+    }
+    if (tx.state !== 'proceeding') return;
+    const call = new IncomingCall(this.#core, tx, context.remote, user);
+    this.#incoming.set(tx, call);
+    tx.once('terminated', () => this.#incoming.delete(tx));
+    if (this.listenerCount('invite') === 0) {
+      call.reject(480, 'Temporarily Unavailable (no handler)');
+      return;
+    }
+    // A call nobody answers or rejects must not ring (and hold memory) forever.
+    const ringTimeout = setTimeout(() => call.state === 'ringing' && call.reject(480, 'Temporarily Unavailable (no answer)'), this.#options.ringTimeoutMs ?? 180_000);
+    ringTimeout.unref();
+    tx.once('terminated', () => clearTimeout(ringTimeout));
+    this.emit('invite', call);
+  }
+
+  async #onRegister(request: SipRequest, tx: ServerTransaction, context: InboundContext): Promise<void> {
+    const registrar = this.#options.registrar!;
+    let response: SipResponse;
+    try {
+      response = await registrar.handle(request, context.remote, context.transport.protocol);
+    } catch (error) {
+      this.#log.error({ err: error }, 'registrar failed');
+      response = createResponse(request, 500);
+    }
+    if (response.toTag === undefined) response.headers.set('To', `${response.headers.get('To')};tag=${newTag()}`);
+    if (tx.state !== 'terminated') tx.respond(response);
+  }
+}
