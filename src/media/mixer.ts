@@ -1,0 +1,243 @@
+/**
+ * Conference mixer. In the clock's mix phase (after every leg has pulled its
+ * inbound frame, before any sends) it sums the audible members once and gives
+ * each member the total minus its own contribution: O(N) per tick, not
+ * O(N^2). Muted members are not summed but hear everyone; members on hold
+ * are neither summed nor hear the room: they hear the hold source. Results
+ * are clipped to int16. `play` adds an announcement every (non-held) member
+ * hears; `fork` taps the whole room (for conference recording). Buffers are
+ * allocated when a member joins, never per tick.
+ */
+import { TypedEmitter } from '../shared/typed-emitter.js';
+import type { MediaEndpoint } from './endpoint.js';
+import type { PlayResult } from './endpoint-types.js';
+import type { MediaClock } from './media-clock.js';
+import { FRAME_SAMPLES, type AudioSource } from './sources/audio-source.js';
+import { HoldMusicSource } from './sources/hold-music.js';
+
+/** Options for `Mixer`. */
+export interface MixerOptions {
+  /** Makes the source members on hold hear. Default: built-in hold music. */
+  holdSource?: () => AudioSource;
+}
+
+/** Options for `Mixer.add`. */
+export interface MemberOptions {
+  muted?: boolean;
+  hold?: boolean;
+}
+
+export type MixerEvents = {
+  memberLeft: [MediaEndpoint];
+  closed: [];
+};
+
+export class MixerMember {
+  readonly endpoint: MediaEndpoint;
+  muted: boolean;
+  hold: boolean;
+  /** What this member hears this tick. */
+  readonly out = new Int16Array(FRAME_SAMPLES);
+  /** @internal Whether this member's frame went into the total this tick. */
+  contributed = false;
+  readonly #remove: () => void;
+
+  constructor(endpoint: MediaEndpoint, options: MemberOptions, remove: () => void) {
+    this.endpoint = endpoint;
+    this.muted = options.muted ?? false;
+    this.hold = options.hold ?? false;
+    this.#remove = remove;
+  }
+
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+  }
+
+  setHold(hold: boolean): void {
+    this.hold = hold;
+  }
+
+  /** Leave the conference (the leg stays up). */
+  remove(): void {
+    this.#remove();
+  }
+}
+
+export class Mixer extends TypedEmitter<MixerEvents> {
+  readonly #clock: MediaClock;
+  readonly #holdFactory: () => AudioSource;
+  readonly #members = new Map<MediaEndpoint, { member: MixerMember; detach: () => void }>();
+  // The same members as an array, rebuilt on join/leave, iterated by index on the tick.
+  #list: readonly MixerMember[] = [];
+  readonly #total = new Int32Array(FRAME_SAMPLES);
+  readonly #holdFrame = new Int16Array(FRAME_SAMPLES);
+  readonly #announceFrame = new Int16Array(FRAME_SAMPLES);
+  readonly #roomFrame = new Int16Array(FRAME_SAMPLES);
+  #announcement: { source: AudioSource; finish: (result: PlayResult) => void } | undefined;
+  #taps: readonly ((frame: Int16Array) => void)[] = [];
+  #hold: AudioSource | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #closed = false;
+
+  constructor(clock: MediaClock, options: MixerOptions = {}) {
+    super();
+    this.#clock = clock;
+    this.#holdFactory = options.holdSource ?? (() => new HoldMusicSource());
+  }
+
+  get size(): number {
+    return this.#members.size;
+  }
+
+  members(): MixerMember[] {
+    return [...this.#list];
+  }
+
+  /** Add a leg; it hears the room instead of any bridge it was in. */
+  add(endpoint: MediaEndpoint, options: MemberOptions = {}): MixerMember {
+    if (this.#closed) throw new Error('mixer is closed');
+    const existing = this.#members.get(endpoint);
+    if (existing) return existing.member;
+    const member = new MixerMember(endpoint, options, () => this.#remove(endpoint));
+    const feed: AudioSource = {
+      read(out: Int16Array): boolean {
+        out.set(member.out);
+        return true;
+      },
+    };
+    const detach = endpoint.attachFeed(feed, () => this.#remove(endpoint));
+    this.#members.set(endpoint, { member, detach });
+    this.#list = [...this.#list, member];
+    this.#unsubscribe ??= this.#clock.add('mix', this.#mix);
+    return member;
+  }
+
+  /**
+   * Play a source to the whole room (not to members on hold), on top of the
+   * conversation. Resolves when done, aborted, replaced by another `play`,
+   * or when the mixer closes or empties.
+   */
+  play(source: AudioSource, options: { signal?: AbortSignal } = {}): Promise<PlayResult> {
+    if (this.#closed) return Promise.resolve('closed');
+    if (options.signal?.aborted) return Promise.resolve('aborted');
+    this.#announcement?.finish('replaced');
+    return new Promise((resolve) => {
+      const signal = options.signal;
+      const onAbort = (): void => entry.finish('aborted');
+      const entry = {
+        source,
+        finish: (result: PlayResult): void => {
+          if (this.#announcement === entry) this.#announcement = undefined;
+          signal?.removeEventListener('abort', onAbort);
+          source.close?.();
+          resolve(result);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#announcement = entry;
+    });
+  }
+
+  /**
+   * Tap the room: everything audible (all unmuted, not held members plus
+   * announcements), once per tick. The buffer is reused; copy what you keep.
+   */
+  fork(onFrame: (frame: Int16Array) => void): () => void {
+    this.#taps = [...this.#taps, onFrame];
+    return () => {
+      this.#taps = this.#taps.filter((t) => t !== onFrame);
+    };
+  }
+
+  /** Remove every member and stop. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#announcement?.finish('closed');
+    this.#taps = [];
+    for (const endpoint of [...this.#members.keys()]) this.#remove(endpoint);
+    this.emit('closed');
+  }
+
+  #remove(endpoint: MediaEndpoint): void {
+    const entry = this.#members.get(endpoint);
+    if (!entry) return;
+    this.#members.delete(endpoint);
+    this.#list = this.#list.filter((m) => m !== entry.member);
+    entry.detach();
+    this.emit('memberLeft', endpoint);
+    if (this.#members.size === 0) {
+      this.#announcement?.finish('closed');
+      this.#unsubscribe?.();
+      this.#unsubscribe = undefined;
+      this.#hold?.close?.();
+      this.#hold = undefined;
+    }
+  }
+
+  /** One tick: sum once, then subtract each member's own contribution. */
+  readonly #mix = (): void => {
+    const total = this.#total;
+    total.fill(0);
+    let anyHold = false;
+    const list = this.#list;
+    for (let m = 0; m < list.length; m++) {
+      const member = list[m];
+      if (!member) continue;
+      const ep = member.endpoint;
+      member.contributed = !member.muted && !member.hold && ep.inboundActive;
+      if (member.hold) anyHold = true;
+      if (!member.contributed) continue;
+      const frame = ep.inboundFrame;
+      for (let i = 0; i < FRAME_SAMPLES; i++) total[i] = (total[i] ?? 0) + (frame[i] ?? 0);
+    }
+    if (anyHold) {
+      this.#hold ??= this.#holdFactory();
+      if (!this.#hold.read(this.#holdFrame)) this.#holdFrame.fill(0);
+    }
+    // An announcement goes into the total but is nobody's own contribution, so everyone hears it.
+    const announcement = this.#announcement;
+    if (announcement) {
+      let playing = false;
+      try {
+        playing = announcement.source.read(this.#announceFrame);
+        if (!playing) announcement.finish('done');
+      } catch {
+        announcement.finish('failed');
+      }
+      if (playing) for (let i = 0; i < FRAME_SAMPLES; i++) total[i] = (total[i] ?? 0) + (this.#announceFrame[i] ?? 0);
+    }
+    const taps = this.#taps;
+    if (taps.length > 0) {
+      const room = this.#roomFrame;
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        const v = total[i] ?? 0;
+        room[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      for (let t = 0; t < taps.length; t++) {
+        const tap = taps[t];
+        try {
+          tap?.(room);
+        } catch {
+          // A faulty consumer is dropped rather than stalling the room.
+          this.#taps = this.#taps.filter((x) => x !== tap);
+        }
+      }
+    }
+    for (let m = 0; m < list.length; m++) {
+      const member = list[m];
+      if (!member) continue;
+      const out = member.out;
+      if (member.hold) {
+        out.set(this.#holdFrame);
+        continue;
+      }
+      const own = member.endpoint.inboundFrame;
+      const subtract = member.contributed;
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        const v = (total[i] ?? 0) - (subtract ? (own[i] ?? 0) : 0);
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+    }
+  };
+}

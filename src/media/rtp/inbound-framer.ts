@@ -1,0 +1,72 @@
+/**
+ * Turns the packets of the jitter buffer into the 20 ms frames of the media
+ * clock, whatever the far end's packetization (ptime 10, 20, 30, 40...):
+ * decoded packets go into a small FIFO and each tick takes 160 samples,
+ * pulling as many packets as that needs. A lost packet is concealed with the
+ * last packet repeated at half the level each time (three times at most,
+ * then silence of the same length, so timing is kept). Fixed buffers only.
+ */
+import type { Codec } from '../codecs/codec.js';
+import type { JitterBuffer } from './jitter-buffer.js';
+
+const FRAME = 160;
+const MAX_PACKET_SAMPLES = 2048;
+
+export class InboundFramer {
+  readonly #fifo = new Int16Array(FRAME + MAX_PACKET_SAMPLES);
+  readonly #decoded = new Int16Array(MAX_PACKET_SAMPLES);
+  readonly #last = new Int16Array(MAX_PACKET_SAMPLES);
+  #length = 0;
+  #lastLength = 0;
+  #concealed = 0;
+
+  /**
+   * Fill `out` (160 samples) for this tick. Returns true when it holds the
+   * far end's audio (received or concealed), false for silence because
+   * nothing is arriving.
+   */
+  next(jitter: JitterBuffer, codec: Codec, out: Int16Array): boolean {
+    while (this.#length < FRAME) {
+      const result = jitter.pop();
+      if (result === 'empty') break;
+      if (result === 'frame') {
+        const n = codec.decode(jitter.payload, 0, jitter.payloadLength, this.#decoded);
+        this.#last.set(this.#decoded.subarray(0, n));
+        this.#lastLength = n;
+        this.#concealed = 0;
+        this.#append(this.#decoded, n, 1);
+      } else {
+        const n = this.#lastLength > 0 ? this.#lastLength : FRAME;
+        this.#concealed++;
+        this.#append(this.#last, n, this.#concealed <= 3 ? 1 / (1 << this.#concealed) : 0);
+      }
+    }
+    if (this.#length < FRAME) {
+      // Underrun: the stream paused or ended. Drop the remainder rather than play it late.
+      out.fill(0);
+      this.#length = 0;
+      return false;
+    }
+    out.set(this.#fifo.subarray(0, FRAME));
+    this.#fifo.copyWithin(0, FRAME, this.#length);
+    this.#length -= FRAME;
+    return true;
+  }
+
+  reset(): void {
+    this.#length = 0;
+    this.#lastLength = 0;
+    this.#concealed = 0;
+  }
+
+  #append(src: Int16Array, n: number, gain: number): void {
+    const fifo = this.#fifo;
+    const count = Math.min(n, fifo.length - this.#length);
+    if (gain === 1) {
+      fifo.set(src.subarray(0, count), this.#length);
+    } else {
+      for (let i = 0; i < count; i++) fifo[this.#length + i] = (src[i] ?? 0) * gain;
+    }
+    this.#length += count;
+  }
+}

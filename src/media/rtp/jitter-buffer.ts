@@ -1,0 +1,149 @@
+/**
+ * A fixed-size jitter buffer for one RTP stream (RFC 3550 sequence numbers).
+ * Packets are copied into preallocated slots indexed by sequence number, so
+ * reordering costs nothing and the 20 ms pull never allocates. Playout starts
+ * once `prefetch` packets are queued; packets older than the playout point are
+ * dropped as late; a gap at the playout point is reported as a loss so the
+ * caller can conceal it.
+ */
+import { seqDiff } from './rtp-packet.js';
+
+/** Options for `JitterBuffer`. */
+export interface JitterBufferOptions {
+  /** Slots (max packets held). Default 32 (640 ms at 20 ms packets). */
+  capacity?: number;
+  /** Packets buffered before playout starts. Default 3 (60 ms). */
+  prefetch?: number;
+  /** Largest payload kept, bytes. Default 1280 (20 ms of L16 at 32 kHz). */
+  maxPayload?: number;
+  /**
+   * Packets held beyond which the oldest is discarded at playout, so a far
+   * end whose clock runs fast (or a burst after a stall) cannot build up
+   * latency. Default prefetch + 5.
+   */
+  maxDepth?: number;
+}
+
+/** What `pop` found at the playout point. */
+export type PopResult = 'frame' | 'lost' | 'empty';
+
+export class JitterBuffer {
+  readonly #capacity: number;
+  readonly #prefetch: number;
+  readonly #maxDepth: number;
+  readonly #payloads: Uint8Array[];
+  readonly #lengths: Int32Array;
+  readonly #seqs: Int32Array;
+  readonly #filled: Uint8Array;
+  #count = 0;
+  #nextSeq = -1;
+  #playing = false;
+  /** The payload of the last `pop` that returned 'frame' (a slot view; valid until the next push). */
+  payload: Uint8Array;
+  payloadLength = 0;
+  /** Counters for RTCP and diagnostics. */
+  readonly stats = { received: 0, late: 0, duplicate: 0, lost: 0, overflow: 0, discarded: 0 };
+
+  constructor(options: JitterBufferOptions = {}) {
+    this.#capacity = options.capacity ?? 32;
+    this.#prefetch = Math.max(1, Math.min(options.prefetch ?? 3, this.#capacity - 1));
+    this.#maxDepth = Math.max(this.#prefetch, Math.min(options.maxDepth ?? this.#prefetch + 5, this.#capacity - 1));
+    const max = options.maxPayload ?? 1280;
+    this.#payloads = Array.from({ length: this.#capacity }, () => new Uint8Array(max));
+    this.#lengths = new Int32Array(this.#capacity);
+    this.#seqs = new Int32Array(this.#capacity).fill(-1);
+    this.#filled = new Uint8Array(this.#capacity);
+    this.payload = this.#payloads[0] ?? new Uint8Array(0);
+  }
+
+  /** Packets currently held. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Insert a packet's payload (copied). */
+  push(sequence: number, data: Uint8Array, offset: number, length: number): void {
+    this.stats.received++;
+    if (this.#nextSeq >= 0) {
+      const d = seqDiff(sequence, this.#nextSeq);
+      if (d < 0 && this.#playing) {
+        this.stats.late++;
+        return;
+      }
+      if (d >= this.#capacity || d <= -this.#capacity) {
+        // The stream jumped (new source, long gap): restart around the new sequence.
+        this.stats.overflow++;
+        this.reset();
+      }
+    }
+    const slot = sequence % this.#capacity;
+    if (this.#filled[slot] && this.#seqs[slot] === sequence) {
+      this.stats.duplicate++;
+      return;
+    }
+    if (this.#filled[slot]) this.#count--;
+    const dest = this.#payloads[slot];
+    if (!dest) return;
+    const n = Math.min(length, dest.length);
+    dest.set(data.subarray(offset, offset + n));
+    this.#lengths[slot] = n;
+    this.#seqs[slot] = sequence;
+    this.#filled[slot] = 1;
+    this.#count++;
+    // Before playout starts, the earliest packet seen sets the playout point.
+    if (this.#nextSeq < 0 || (!this.#playing && seqDiff(sequence, this.#nextSeq) < 0)) this.#nextSeq = sequence;
+  }
+
+  /**
+   * Take the packet due at this 20 ms tick. 'frame' sets `payload`/`payloadLength`;
+   * 'lost' means a gap the caller should conceal; 'empty' means nothing is
+   * buffered (before start, or the far end stopped sending).
+   */
+  pop(): PopResult {
+    if (!this.#playing) {
+      if (this.#count < this.#prefetch) return 'empty';
+      this.#playing = true;
+    }
+    if (this.#count === 0) {
+      // Underrun: wait for the buffer to refill before playing again.
+      this.#playing = false;
+      return 'empty';
+    }
+    if (this.#count > this.#maxDepth) this.#discardOldest();
+    const slot = this.#nextSeq % this.#capacity;
+    this.#nextSeq = (this.#nextSeq + 1) & 0xffff;
+    if (this.#filled[slot] && this.#seqs[slot] === (this.#nextSeq - 1 + 0x10000) % 0x10000) {
+      this.#filled[slot] = 0;
+      this.#count--;
+      this.payload = this.#payloads[slot] ?? this.payload;
+      this.payloadLength = this.#lengths[slot] ?? 0;
+      return 'frame';
+    }
+    this.stats.lost++;
+    return 'lost';
+  }
+
+  /** Skip the playout point past the oldest held packet (and any gap before it). */
+  #discardOldest(): void {
+    for (let i = 0; i < this.#capacity; i++) {
+      const slot = this.#nextSeq % this.#capacity;
+      const held = this.#filled[slot] === 1 && this.#seqs[slot] === this.#nextSeq;
+      this.#nextSeq = (this.#nextSeq + 1) & 0xffff;
+      if (held) {
+        this.#filled[slot] = 0;
+        this.#count--;
+        this.stats.discarded++;
+        return;
+      }
+    }
+  }
+
+  /** Drop everything and wait for a fresh prefetch. */
+  reset(): void {
+    this.#filled.fill(0);
+    this.#seqs.fill(-1);
+    this.#count = 0;
+    this.#nextSeq = -1;
+    this.#playing = false;
+  }
+}

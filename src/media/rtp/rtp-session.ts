@@ -1,0 +1,271 @@
+/**
+ * One RTP/RTCP session (RFC 3550) on a leased port pair. Inbound audio goes
+ * into the jitter buffer; telephone-event packets go straight to a callback.
+ * Symmetric RTP (RFC 4961 practice, needed behind NAT): the session latches
+ * to the source of the first valid packet, sends there from then on, and
+ * drops packets from any other source. Outbound packets are built in a small
+ * ring of preallocated buffers (a buffer handed to `socket.send` is not
+ * touched again until the ring comes round).
+ */
+import { randomInt } from 'node:crypto';
+import type dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { JitterBuffer, type JitterBufferOptions } from './jitter-buffer.js';
+import type { PortLease } from './port-pool.js';
+import { parseReport, writeReport, type ReceptionState, type RemoteReport } from './rtcp.js';
+import { createRtpHeader, parseRtp, RTP_HEADER_SIZE, seqDiff, writeRtpHeader } from './rtp-packet.js';
+
+/** Where to send, from SDP. */
+export interface RtpRemote {
+  address: string;
+  port: number;
+  /** Default port + 1. */
+  rtcpPort?: number;
+}
+
+/** Options for `RtpSession`. */
+export interface RtpSessionOptions {
+  /** Latch to the first valid source and ignore others. Default true. */
+  symmetric?: boolean;
+  jitter?: JitterBufferOptions;
+  /** Seconds between RTCP reports. Default 5. */
+  rtcpIntervalSec?: number;
+  /** RTP clock rate of the audio codec (for jitter computation). Default 8000. */
+  clockRate?: number;
+}
+
+const TX_RING = 8;
+const TX_SIZE = 1500;
+
+export class RtpSession {
+  readonly port: number;
+  readonly ssrc = randomInt(1, 0xffffffff);
+  readonly jitter: JitterBuffer;
+  /** Payload types accepted as audio / as telephone-event. */
+  audioPayloadType = 0;
+  telephoneEventPayloadType = -1;
+  /** Called synchronously for each telephone-event packet (the payload view is only valid during the call). */
+  onTelephoneEvent: ((payload: Uint8Array, offset: number, length: number, timestamp: number, marker: boolean) => void) | undefined;
+  /** Called when the session latches (for logs). */
+  onLatch: ((address: string, port: number) => void) | undefined;
+
+  readonly stats = { packetsSent: 0, octetsSent: 0, packetsReceived: 0, droppedForeign: 0, droppedInvalid: 0 };
+  /** The last SR/RR the remote sent. */
+  remoteReport: RemoteReport | undefined;
+  /** performance.now() of the last valid RTP packet, or of session start. */
+  lastReceivedAt = performance.now();
+
+  readonly #lease: PortLease;
+  readonly #symmetric: boolean;
+  readonly #rtcpIntervalMs: number;
+  readonly #clockRate: number;
+  readonly #header = createRtpHeader();
+  readonly #tx = Array.from({ length: TX_RING }, () => Buffer.alloc(TX_SIZE));
+  readonly #rtcpBuf = Buffer.alloc(256);
+  #txIndex = 0;
+  #sequence = randomInt(0, 0x10000);
+  #remote: RtpRemote | undefined;
+  #latched: { address: string; port: number } | undefined;
+  #remoteSsrc = -1;
+  #lastRtpTimestamp = 0;
+  #lastRtcpAt = performance.now();
+  #closed = false;
+  // Reception statistics (RFC 3550 A.1, A.3, A.8).
+  #baseSeq = 0;
+  #maxSeq = 0;
+  #cycles = 0;
+  #expectedPrior = 0;
+  #receivedPrior = 0;
+  #transit = 0;
+  #jitterEstimate = 0;
+  #lastSrMiddle = 0;
+  #lastSrAt = 0;
+
+  constructor(lease: PortLease, options: RtpSessionOptions = {}) {
+    this.#lease = lease;
+    this.port = lease.port;
+    this.#symmetric = options.symmetric ?? true;
+    this.#rtcpIntervalMs = (options.rtcpIntervalSec ?? 5) * 1000;
+    this.#clockRate = options.clockRate ?? 8000;
+    this.jitter = new JitterBuffer(options.jitter);
+    lease.rtp.on('message', this.#onRtp);
+    lease.rtcp.on('message', this.#onRtcp);
+    // A send to an unreachable port can surface as an error event; never crash on it.
+    lease.rtp.on('error', noop);
+    lease.rtcp.on('error', noop);
+  }
+
+  /** The address packets are currently sent to (latched source wins). */
+  get remote(): { address: string; port: number } | undefined {
+    return this.#latched ?? this.#remote;
+  }
+
+  get latched(): boolean {
+    return this.#latched !== undefined;
+  }
+
+  /** Set or change the remote from SDP. A new remote un-latches (re-INVITE may move media). */
+  setRemote(remote: RtpRemote): void {
+    this.#remote = remote;
+    this.#latched = undefined;
+  }
+
+  /**
+   * A packet buffer for the next send with the payload area starting at
+   * `RTP_HEADER_SIZE`. Fill the payload, then call `send`.
+   */
+  nextBuffer(): Buffer {
+    const buf = this.#tx[this.#txIndex] ?? Buffer.alloc(TX_SIZE);
+    this.#txIndex = (this.#txIndex + 1) % TX_RING;
+    return buf;
+  }
+
+  /** Write the header into `buf` (from `nextBuffer`) and send it. */
+  send(buf: Buffer, payloadLength: number, payloadType: number, marker: boolean, timestamp: number, advanceSequence = true): void {
+    const target = this.remote;
+    if (this.#closed || !target) return;
+    writeRtpHeader(buf, payloadType, marker, this.#sequence, timestamp, this.ssrc);
+    if (advanceSequence) this.#sequence = (this.#sequence + 1) & 0xffff;
+    this.#lease.rtp.send(buf, 0, RTP_HEADER_SIZE + payloadLength, target.port, target.address);
+    this.stats.packetsSent++;
+    this.stats.octetsSent += payloadLength;
+    this.#lastRtpTimestamp = timestamp;
+  }
+
+  /** Called by the owner every tick: sends RTCP when due. */
+  maybeSendRtcp(now: number): void {
+    if (now - this.#lastRtcpAt < this.#rtcpIntervalMs) return;
+    this.#lastRtcpAt = now;
+    this.sendRtcp();
+  }
+
+  sendRtcp(): void {
+    const target = this.remote;
+    if (this.#closed || !target) return;
+    const sender = this.stats.packetsSent > 0
+      ? { unixMs: Date.now(), rtpTimestamp: this.#lastRtpTimestamp, packets: this.stats.packetsSent, octets: this.stats.octetsSent }
+      : undefined;
+    const length = writeReport(this.#rtcpBuf, this.ssrc, sender, this.#reception());
+    const rtcpPort = this.#latched ? this.#latched.port + 1 : (this.#remote?.rtcpPort ?? target.port + 1);
+    this.#lease.rtcp.send(this.#rtcpBuf, 0, length, rtcpPort, target.address);
+  }
+
+  /** Interarrival jitter estimate in ms (RFC 3550 A.8). */
+  get jitterMs(): number {
+    return (this.#jitterEstimate / this.#clockRate) * 1000;
+  }
+
+  /** Stop handling packets. The port lease is released by its owner. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#lease.rtp.off('message', this.#onRtp);
+    this.#lease.rtcp.off('message', this.#onRtcp);
+  }
+
+  #reception(): ReceptionState | undefined {
+    if (this.#remoteSsrc < 0) return undefined;
+    const extendedMax = this.#cycles + this.#maxSeq;
+    const expected = extendedMax - this.#baseSeq + 1;
+    const lost = expected - this.stats.packetsReceived;
+    const expectedInterval = expected - this.#expectedPrior;
+    const receivedInterval = this.stats.packetsReceived - this.#receivedPrior;
+    this.#expectedPrior = expected;
+    this.#receivedPrior = this.stats.packetsReceived;
+    const lostInterval = expectedInterval - receivedInterval;
+    const fraction = expectedInterval <= 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval << 8) / expectedInterval);
+    return {
+      remoteSsrc: this.#remoteSsrc >>> 0,
+      fractionLost: fraction,
+      cumulativeLost: lost,
+      extendedHighestSeq: extendedMax,
+      jitter: this.#jitterEstimate,
+      lastSr: this.#lastSrMiddle,
+      delaySinceLastSr: this.#lastSrAt ? Math.round(((performance.now() - this.#lastSrAt) / 1000) * 65536) : 0,
+    };
+  }
+
+  readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    const h = this.#header;
+    if (!parseRtp(msg, msg.length, h)) {
+      this.stats.droppedInvalid++;
+      return;
+    }
+    const isAudio = h.payloadType === this.audioPayloadType;
+    const isEvent = h.payloadType === this.telephoneEventPayloadType;
+    if (!isAudio && !isEvent) {
+      this.stats.droppedInvalid++;
+      return;
+    }
+    if (this.#symmetric) {
+      const latched = this.#latched;
+      if (!latched) {
+        this.#latched = { address: rinfo.address, port: rinfo.port };
+        this.onLatch?.(rinfo.address, rinfo.port);
+      } else if (latched.address !== rinfo.address || latched.port !== rinfo.port) {
+        // The address from SDP wins over a source we latched to first: a stray or
+        // spoofed packet that arrived before the real far end cannot keep the call.
+        const signalled = this.#remote;
+        if (!signalled || signalled.address !== rinfo.address || signalled.port !== rinfo.port) {
+          this.stats.droppedForeign++;
+          return;
+        }
+        this.#latched = { address: rinfo.address, port: rinfo.port };
+        this.onLatch?.(rinfo.address, rinfo.port);
+      }
+    }
+    this.lastReceivedAt = performance.now();
+    this.stats.packetsReceived++;
+    if (isEvent) {
+      this.onTelephoneEvent?.(msg, h.payloadOffset, h.payloadLength, h.timestamp, h.marker);
+      return;
+    }
+    // Reception statistics follow the audio stream only: a device that sends
+    // telephone-events under another SSRC must not reset playout each time.
+    this.#updateReception(h.sequence, h.timestamp, h.ssrc);
+    this.jitter.push(h.sequence, msg, h.payloadOffset, h.payloadLength);
+  };
+
+  #updateReception(seq: number, timestamp: number, ssrc: number): void {
+    if (ssrc !== this.#remoteSsrc) {
+      // New or changed source: restart statistics and playout.
+      this.#remoteSsrc = ssrc;
+      this.#baseSeq = seq;
+      this.#maxSeq = seq;
+      this.#cycles = 0;
+      this.#expectedPrior = 0;
+      this.#receivedPrior = 0;
+      this.stats.packetsReceived = 1;
+      this.#transit = 0;
+      this.#jitterEstimate = 0;
+      this.jitter.reset();
+    } else {
+      const d = seqDiff(seq, this.#maxSeq);
+      if (d > 0) {
+        if (seq < this.#maxSeq) this.#cycles += 0x10000;
+        this.#maxSeq = seq;
+      }
+    }
+    const arrival = Math.round((performance.now() / 1000) * this.#clockRate);
+    const transit = arrival - timestamp;
+    if (this.#transit !== 0) {
+      const d = Math.abs(transit - this.#transit);
+      this.#jitterEstimate += (d - this.#jitterEstimate) / 16;
+    }
+    this.#transit = transit;
+  }
+
+  readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    const latched = this.#latched;
+    if (this.#symmetric && latched && latched.address !== rinfo.address) return;
+    const report = parseReport(msg, msg.length);
+    if (!report) return;
+    this.remoteReport = report;
+    if (report.kind === 'SR' && report.ntpMiddle !== undefined) {
+      this.#lastSrMiddle = report.ntpMiddle;
+      this.#lastSrAt = performance.now();
+    }
+  };
+}
+
+function noop(): void {}

@@ -1,0 +1,296 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JitterBuffer } from '../../src/media/rtp/jitter-buffer.js';
+import { PortPool, type PortLease } from '../../src/media/rtp/port-pool.js';
+import { parseReport, writeReport } from '../../src/media/rtp/rtcp.js';
+import { createRtpHeader, parseRtp, seqDiff, writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
+import { RtpSession } from '../../src/media/rtp/rtp-session.js';
+import { MediaClock } from '../../src/media/media-clock.js';
+import { delay } from './helpers.js';
+
+function packet(seq: number, ts: number, ssrc: number, payload: number[], pt = 0): Buffer {
+  const buf = Buffer.alloc(12 + payload.length);
+  writeRtpHeader(buf, pt, false, seq, ts, ssrc);
+  buf.set(payload, 12);
+  return buf;
+}
+
+describe('rtpPacket', () => {
+  it('writes and parses the fixed header', () => {
+    const buf = packet(65535, 0xdeadbeef, 0x12345678, [1, 2, 3]);
+    const h = createRtpHeader();
+    expect(parseRtp(buf, buf.length, h)).toBe(true);
+    expect(h).toMatchObject({ payloadType: 0, sequence: 65535, timestamp: 0xdeadbeef, ssrc: 0x12345678, payloadOffset: 12, payloadLength: 3 });
+  });
+
+  it('skips CSRCs and header extensions and removes padding', () => {
+    const buf = Buffer.alloc(12 + 4 + 8 + 4);
+    writeRtpHeader(buf, 8, true, 1, 2, 3);
+    buf[0] = 0x80 | 0x20 | 0x10 | 1; // padding, extension, one CSRC
+    buf.writeUInt16BE(1, 16 + 2); // extension of one word
+    buf[buf.length - 1] = 2; // two bytes of padding
+    const h = createRtpHeader();
+    expect(parseRtp(buf, buf.length, h)).toBe(true);
+    expect(h.marker).toBe(true);
+    expect(h.payloadOffset).toBe(24);
+    expect(h.payloadLength).toBe(2);
+  });
+
+  it('rejects non-RTP data', () => {
+    const h = createRtpHeader();
+    expect(parseRtp(Buffer.from('hello world!'), 12, h)).toBe(false);
+    expect(parseRtp(Buffer.alloc(4), 4, h)).toBe(false);
+  });
+
+  it('compares sequence numbers across the wrap', () => {
+    expect(seqDiff(0, 65535)).toBe(1);
+    expect(seqDiff(65535, 0)).toBe(-1);
+    expect(seqDiff(100, 90)).toBe(10);
+  });
+});
+
+describe('jitterBuffer', () => {
+  const pop = (jb: JitterBuffer): string => {
+    const r = jb.pop();
+    return r === 'frame' ? String(jb.payload[0]) : r;
+  };
+
+  it('reorders packets and plays them in sequence order after the prefetch', () => {
+    const jb = new JitterBuffer({ prefetch: 3 });
+    for (const seq of [11, 10, 13, 12]) jb.push(seq, Uint8Array.of(seq), 0, 1);
+    expect([pop(jb), pop(jb), pop(jb), pop(jb), pop(jb)]).toEqual(['10', '11', '12', '13', 'empty']);
+  });
+
+  it('waits for the prefetch before starting', () => {
+    const jb = new JitterBuffer({ prefetch: 2 });
+    jb.push(1, Uint8Array.of(1), 0, 1);
+    expect(jb.pop()).toBe('empty');
+    jb.push(2, Uint8Array.of(2), 0, 1);
+    expect(pop(jb)).toBe('1');
+  });
+
+  it('reports a gap as lost and drops the late packet that fills it afterwards', () => {
+    const jb = new JitterBuffer({ prefetch: 2 });
+    for (const seq of [1, 3, 4]) jb.push(seq, Uint8Array.of(seq), 0, 1);
+    expect([pop(jb), pop(jb), pop(jb)]).toEqual(['1', 'lost', '3']);
+    jb.push(2, Uint8Array.of(2), 0, 1);
+    expect(jb.stats.late).toBe(1);
+    expect(pop(jb)).toBe('4');
+  });
+
+  it('ignores duplicates and handles the 16-bit wrap', () => {
+    const jb = new JitterBuffer({ prefetch: 2 });
+    for (const seq of [65534, 65535, 65535, 0, 1]) jb.push(seq, Uint8Array.of(seq & 0xff), 0, 1);
+    expect(jb.stats.duplicate).toBe(1);
+    expect([pop(jb), pop(jb), pop(jb), pop(jb)]).toEqual(['254', '255', '0', '1']);
+  });
+
+  it('discards the oldest packet when more than maxDepth are held, bounding latency', () => {
+    const jb = new JitterBuffer({ prefetch: 2, maxDepth: 4 });
+    for (let seq = 1; seq <= 7; seq++) jb.push(seq, Uint8Array.of(seq), 0, 1);
+    // 7 held > 4: one packet is skipped per pop (1, then 3) until the depth is back to 4.
+    expect([pop(jb), pop(jb), pop(jb), pop(jb), pop(jb), pop(jb)]).toEqual(['2', '4', '5', '6', '7', 'empty']);
+    expect(jb.stats.discarded).toBe(2);
+  });
+
+  it('restarts when the stream jumps far ahead', () => {
+    const jb = new JitterBuffer({ prefetch: 1 });
+    jb.push(1, Uint8Array.of(1), 0, 1);
+    expect(pop(jb)).toBe('1');
+    jb.push(5000, Uint8Array.of(9), 0, 1);
+    expect(pop(jb)).toBe('9');
+  });
+});
+
+describe('rtcp', () => {
+  it('writes an SR with a report block that parses back', () => {
+    const buf = new Uint8Array(256);
+    const len = writeReport(buf, 42, { unixMs: Date.now(), rtpTimestamp: 1000, packets: 10, octets: 1600 }, {
+      remoteSsrc: 7, fractionLost: 25, cumulativeLost: 3, extendedHighestSeq: 500, jitter: 12, lastSr: 0, delaySinceLastSr: 0,
+    });
+    expect(len).toBe(52);
+    const r = parseReport(buf, len);
+    expect(r).toMatchObject({ kind: 'SR', ssrc: 42, packetCount: 10, octetCount: 1600, fractionLost: 25, cumulativeLost: 3, jitter: 12 });
+  });
+
+  it('writes an RR when nothing was sent', () => {
+    const buf = new Uint8Array(256);
+    const len = writeReport(buf, 42, undefined, undefined);
+    expect(parseReport(buf, len)).toEqual({ kind: 'RR', ssrc: 42 });
+  });
+});
+
+describe('portPool', () => {
+  const pool = new PortPool({ min: 31000, max: 31009, bindAddress: '127.0.0.1' });
+  const leases: PortLease[] = [];
+  afterEach(() => {
+    for (const l of leases.splice(0)) pool.release(l);
+  });
+
+  it('hands out even ports with RTCP on port+1 and takes them back', async () => {
+    const a = await pool.allocate();
+    leases.push(a);
+    expect(a.port % 2).toBe(0);
+    expect(a.rtcp.address().port).toBe(a.port + 1);
+    expect(pool.inUse).toBe(1);
+    pool.release(a);
+    pool.release(a);
+    expect(pool.inUse).toBe(0);
+  });
+
+  it('skips ports held by another process and fails when the range is exhausted', async () => {
+    const squatter = dgram.createSocket('udp4');
+    await new Promise<void>((r) => squatter.bind(31002, '127.0.0.1', r));
+    try {
+      const got: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const l = await pool.allocate();
+        leases.push(l);
+        got.push(l.port);
+      }
+      expect(got).not.toContain(31002);
+      await expect(pool.allocate()).rejects.toThrow(/no free RTP port/);
+    } finally {
+      squatter.close();
+    }
+  });
+});
+
+describe('rtpSession', () => {
+  const pool = new PortPool({ min: 31020, max: 31039, bindAddress: '127.0.0.1' });
+
+  async function socket(): Promise<dgram.Socket> {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    return s;
+  }
+
+  it('latches to the first source and drops packets from others', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease, { jitter: { prefetch: 1 } });
+    const first = await socket();
+    const other = await socket();
+    try {
+      session.setRemote({ address: '127.0.0.1', port: 9 }); // SDP says port 9; NAT means packets come from elsewhere
+      first.send(packet(1, 160, 1, [0xff]), lease.port, '127.0.0.1');
+      await delay(30);
+      other.send(packet(2, 320, 1, [0xff]), lease.port, '127.0.0.1');
+      await delay(30);
+      expect(session.latched).toBe(true);
+      expect(session.remote).toEqual({ address: '127.0.0.1', port: first.address().port });
+      expect(session.stats.packetsReceived).toBe(1);
+      expect(session.stats.droppedForeign).toBe(1);
+
+      // Media now goes to the latched source, not to the SDP address.
+      const received = new Promise<Buffer>((r) => first.once('message', r));
+      const buf = session.nextBuffer();
+      buf[12] = 0x55;
+      session.send(buf, 1, 0, true, 1234);
+      const msg = await received;
+      const h = createRtpHeader();
+      expect(parseRtp(msg, msg.length, h)).toBe(true);
+      expect(h).toMatchObject({ timestamp: 1234, ssrc: session.ssrc, marker: true, payloadLength: 1 });
+    } finally {
+      session.close();
+      pool.release(lease);
+      first.close();
+      other.close();
+    }
+  });
+
+  it('moves the latch to the address from SDP when the real far end shows up after a stray packet', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease);
+    const stray = await socket();
+    const real = await socket();
+    try {
+      session.setRemote({ address: '127.0.0.1', port: real.address().port });
+      stray.send(packet(1, 160, 9, [0xff]), lease.port, '127.0.0.1');
+      await delay(30);
+      expect(session.remote?.port).toBe(stray.address().port);
+      real.send(packet(1, 160, 1, [0xff]), lease.port, '127.0.0.1');
+      await delay(30);
+      expect(session.remote?.port).toBe(real.address().port);
+      stray.send(packet(2, 320, 9, [0xff]), lease.port, '127.0.0.1');
+      await delay(30);
+      expect(session.stats.droppedForeign).toBe(1);
+    } finally {
+      session.close();
+      pool.release(lease);
+      stray.close();
+      real.close();
+    }
+  });
+
+  it('ignores packets with an unexpected payload type', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease);
+    const s = await socket();
+    try {
+      s.send(packet(1, 160, 1, [1], 18), lease.port, '127.0.0.1');
+      await delay(30);
+      expect(session.latched).toBe(false);
+      expect(session.stats.droppedInvalid).toBe(1);
+    } finally {
+      session.close();
+      pool.release(lease);
+      s.close();
+    }
+  });
+
+  it('sends RTCP sender reports to port+1', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease);
+    const rtcp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => rtcp.bind(31051, '127.0.0.1', r));
+    try {
+      session.setRemote({ address: '127.0.0.1', port: 31050 });
+      const buf = session.nextBuffer();
+      session.send(buf, 160, 0, false, 160);
+      const got = new Promise<Buffer>((r) => rtcp.once('message', r));
+      session.sendRtcp();
+      const msg = await got;
+      expect(parseReport(msg, msg.length)).toMatchObject({ kind: 'SR', ssrc: session.ssrc, packetCount: 1, octetCount: 160 });
+    } finally {
+      session.close();
+      pool.release(lease);
+      rtcp.close();
+    }
+  });
+});
+
+describe('mediaClock', () => {
+  it('runs the phases of a tick in order: receive, mix, send', () => {
+    const clock = new MediaClock({ autoStart: false });
+    const order: string[] = [];
+    clock.add('send', () => order.push('send'));
+    clock.add('receive', () => order.push('receive'));
+    const off = clock.add('mix', () => order.push('mix'));
+    clock.runTick();
+    off();
+    clock.runTick();
+    expect(order).toEqual(['receive', 'mix', 'send', 'receive', 'send']);
+  });
+
+  it('ticks on its own while something is subscribed and stops after the last unsubscribes', async () => {
+    const clock = new MediaClock();
+    let ticks = 0;
+    const off = clock.add('receive', () => ticks++);
+    expect(clock.running).toBe(true);
+    await delay(150);
+    off();
+    expect(clock.running).toBe(false);
+    expect(ticks).toBeGreaterThan(2);
+  });
+
+  it('keeps ticking when a handler throws', () => {
+    const clock = new MediaClock({ autoStart: false });
+    let ran = false;
+    clock.add('receive', () => {
+      throw new Error('boom');
+    });
+    clock.add('send', () => (ran = true));
+    clock.runTick();
+    expect(ran).toBe(true);
+  });
+});
