@@ -1,12 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApiServer } from './api/server.js';
+import { buildApiServer, type ApiServerOptions } from './api/server.js';
 import type { ApiContext } from './api/api-context.js';
 import { Wallet } from './billing/wallet.js';
 import type { Config } from './config/config.js';
+import { CallEngine } from './engine/call-engine.js';
 import { runFirstStart, type FirstStartCredentials } from './first-start.js';
+import { MediaEngine } from './media/engine.js';
+import { SandboxCarrier } from './sandbox/sandbox-carrier.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/log.js';
+import { SipUserAgent } from './sip/ua/sip-user-agent.js';
 import { Store } from './store/store.js';
 import { WebhookDeliverer } from './webhooks/deliverer.js';
 import { EventPublisher } from './webhooks/event-publisher.js';
@@ -18,50 +22,115 @@ export interface Platform {
   store: Store;
   /** Puts events in the outbox (with the repos of the transaction that causes them). */
   events: EventPublisher;
-  /** Fetches voice actions from customers' servers. */
-  voiceCallbacks: VoiceCallbackFetcher;
+  engine: CallEngine;
+  /** The REST API server (listening). */
+  api: FastifyInstance;
+  /** The built-in telephone network, when it runs. */
+  sandbox: SandboxCarrier | undefined;
   /** The HTTP address actually bound (port 0 picks one). */
   httpUrl: string;
   publicUrl: string;
+  /** The SIP address actually bound (UDP and TCP). */
+  sipAddress: { host: string; port: number };
   /** Set on the first start only. */
   credentials: FirstStartCredentials | undefined;
-  /** Stops everything; idempotent. */
-  close(): Promise<void>;
+  /** Stops everything; idempotent. `graceMs` lets running calls finish first. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface StartOptions {
   logger?: Logger;
   clock?: Clock;
+  /** An already open store (embedding, tests on a PostgreSQL schema); it is closed with the platform. */
+  store?: Store;
+  /** Options of the REST API server (body limit, rate limit). */
+  api?: ApiServerOptions;
+}
+
+/** Closes what was opened, last first; one failure does not stop the rest. */
+class Closer {
+  readonly #steps: Array<{ name: string; run: () => Promise<void> }> = [];
+  constructor(private readonly logger: Logger) {}
+  add(name: string, run: () => Promise<void>): void {
+    this.#steps.push({ name, run });
+  }
+  async closeAll(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        this.logger.error({ err: error, component: step.name }, 'error while stopping');
+      }
+    }
+  }
 }
 
 /**
- * The composition root: config → store → billing → webhooks → api. Builds every room,
- * wires them together, and answers a handle that stops them in reverse order.
+ * The composition root: config → store → billing → webhooks → media/SIP →
+ * sandbox → engine → api. Builds every room, wires them together, and
+ * answers a handle that stops them in reverse order.
  */
 export async function startPlatform(config: Config, options: StartOptions = {}): Promise<Platform> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const store = await Store.open({ url: config.databaseUrl });
-  const http = new SafeHttpClient();
-  const deliverer = new WebhookDeliverer(store, http, { schedule: config.webhookRetrySchedule, clock, logger: logger.child({ component: 'webhooks' }) });
-  let api: FastifyInstance | undefined;
+  const closer = new Closer(logger);
+  const components: Record<string, boolean> = { store: false, sip: false, media: false, api: false };
   try {
+    const store = options.store ?? await Store.open({ url: config.databaseUrl });
+    closer.add('store', () => store.close());
+    components['store'] = true;
     const credentials = await runFirstStart(store, config, clock);
     const wallet = new Wallet(store);
+
+    const http = new SafeHttpClient();
+    closer.add('http', () => http.close());
+    const deliverer = new WebhookDeliverer(store, http, { schedule: config.webhookRetrySchedule, clock, logger: logger.child({ component: 'webhooks' }) });
+    closer.add('webhooks', () => deliverer.close());
     const events = new EventPublisher(config.webhookRetrySchedule[0] ?? 0, deliverer.wake);
     const voiceCallbacks = new VoiceCallbackFetcher(http, { now: () => clock.now() });
     // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now.
     deliverer.start();
-    const components: Record<string, boolean> = { api: false, store: true };
+
+    const advertised = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const media = new MediaEngine({
+      advertisedAddress: advertised, bindAddress: config.host, portMin: config.rtpPorts.min, portMax: config.rtpPorts.max,
+      logger: logger.child({ component: 'media' }),
+    });
+    closer.add('media', () => media.close());
+    components['media'] = true;
+    const ua = new SipUserAgent({
+      listen: [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }],
+      publicHost: advertised, logger: logger.child({ component: 'sip' }),
+    });
+    await ua.start();
+    closer.add('sip', () => ua.close());
+    components['sip'] = true;
+    const sipAddress = ua.localAddress('udp');
+
+    const sandboxOn = config.sandbox === 'auto' ? (await store.trunks.list()).length === 0 : config.sandbox;
+    let sandbox: SandboxCarrier | undefined;
+    if (sandboxOn) {
+      sandbox = new SandboxCarrier({ media, platform: { host: advertised, port: sipAddress.port }, host: advertised, logger: logger.child({ component: 'sandbox' }) });
+      await sandbox.start();
+      closer.add('sandbox', () => sandbox!.close());
+    }
+
     let publicUrl = config.publicUrl;
+    const engine = new CallEngine({
+      store, wallet, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
+    });
     const ctx: ApiContext = {
-      store, wallet, clock, logger,
+      store, wallet, clock, logger, engine, sandbox,
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,
       readiness: () => ({ ready: Object.values(components).every(Boolean), components: { ...components } }),
     };
-    api = await buildApiServer(ctx);
+    const api: FastifyInstance = await buildApiServer(ctx, options.api);
+    closer.add('api', async () => {
+      components['api'] = false;
+      await api.close();
+    });
     await api.listen({ port: config.httpPort, host: config.host });
     const address = api.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -69,30 +138,25 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     // With port 0 the default public URL names the port actually bound.
     if (config.httpPort === 0 && config.publicUrl.endsWith(':0')) publicUrl = httpUrl;
     components['api'] = true;
-    logger.info({ httpUrl, publicUrl, database: store.dialect }, 'sautikit started');
+    logger.info({ httpUrl, publicUrl, sip: sipAddress, database: store.dialect, sandbox: sandboxOn }, 'sautikit started');
 
     let closed: Promise<void> | undefined;
-    const server = api;
     return {
-      config, store, events, voiceCallbacks, httpUrl, credentials,
+      config, store, events, engine, api, sandbox, httpUrl, credentials, sipAddress,
       get publicUrl() { return publicUrl; },
-      close: () => {
+      close: (graceMs = 0) => {
         closed ??= (async () => {
           components['api'] = false;
-          await server.close();
-          await deliverer.close();
-          await http.close();
-          await store.close();
+          // New calls are refused at once; running ones get the grace period, then are hung up and billed.
+          await engine.shutdown(graceMs);
+          await closer.closeAll();
           logger.info('sautikit stopped');
         })();
         return closed;
       },
     };
   } catch (error) {
-    await api?.close();
-    await deliverer.close();
-    await http.close();
-    await store.close();
+    await closer.closeAll();
     throw error;
   }
 }

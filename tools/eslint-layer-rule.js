@@ -14,9 +14,11 @@ export const allowedImports = {
   webhooks: ['shared', 'store'],
   conference: ['shared', 'media'],
   actions: ['shared', 'media', 'conference'],
-  sandbox: ['shared', 'sip', 'media'],
-  engine: ['shared', 'sip', 'media', 'conference', 'actions', 'store', 'billing', 'webhooks', 'sandbox'],
-  api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions'],
+  // A call leg: one SIP dialog with its media endpoint (used by the engine and the sandbox phones).
+  legs: ['shared', 'sip', 'media'],
+  sandbox: ['shared', 'sip', 'media', 'legs'],
+  engine: ['shared', 'sip', 'media', 'legs', 'conference', 'actions', 'store', 'billing', 'webhooks', 'sandbox'],
+  api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions', 'sandbox'],
   cli: ['*'],
   '': ['*'], // src/main.ts and src/index.ts: the composition root
 };

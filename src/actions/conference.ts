@@ -1,4 +1,5 @@
 import type { FieldReader } from './field-reader.js';
+import type { ActionContext, ActionOutcome } from './action-context.js';
 import { digitKeys } from './get-digits.js';
 import type { ConferenceAction, ConferenceStatusEvent } from './schema.js';
 
@@ -31,5 +32,9 @@ export const conferenceAction = {
       finishOnKey,
       digitsCallbackUrl: r.url('digitsCallbackUrl'),
     };
+  },
+  async execute(_action: ConferenceAction, ctx: ActionContext): Promise<ActionOutcome> {
+    await ctx.unsupported('conference');
+    return { next: 'continue' };
   },
 } as const;

@@ -1,5 +1,6 @@
 import { parseE164, parseSipTarget } from '../shared/phone-number.js';
 import type { FieldReader } from './field-reader.js';
+import type { ActionContext, ActionOutcome } from './action-context.js';
 import type { NestedParser } from './nested-parser.js';
 import type { DialAction, DialTarget } from './schema.js';
 
@@ -43,5 +44,14 @@ export const dialAction = {
       record: r.boolean('record') ?? false,
       hangupOnStar: r.boolean('hangupOnStar') ?? false,
     };
+  },
+  /** When the bridge ends: POST DialCallStatus etc. to `action` if set, else go on with the list. */
+  async execute(action: DialAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
+    const result = await ctx.dial(action, signal);
+    if (signal.aborted || !action.action) return { next: 'continue' };
+    const actions = await ctx.fetchActions(action.action, {
+      DialCallStatus: result.status, DialCallId: result.callId ?? '', DialCallDuration: result.durationSeconds,
+    }, 'POST');
+    return actions ? { next: 'replace', actions } : { next: 'end' };
   },
 } as const;

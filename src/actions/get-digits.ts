@@ -1,4 +1,5 @@
 import type { FieldReader } from './field-reader.js';
+import type { ActionContext, ActionOutcome } from './action-context.js';
 import type { NestedParser } from './nested-parser.js';
 import type { GetDigitsAction, PromptAction } from './schema.js';
 
@@ -28,5 +29,18 @@ export const getDigitsAction = {
       method: (r.string('method', { enum: ['POST', 'GET', 'post', 'get'] })?.toUpperCase() ?? 'POST') as GetDigitsAction['method'],
       nested: prompts,
     };
+  },
+  /**
+   * Digits → POST them to `action` and run what it answers. No digits → the
+   * next action; or, when none is left, POST `Digits: ""` to `action` (SPEC §6).
+   */
+  async execute(action: GetDigitsAction, ctx: ActionContext, signal: AbortSignal, remaining: number): Promise<ActionOutcome> {
+    const digits = await ctx.collectDigits({
+      numDigits: action.numDigits, timeoutMs: action.timeoutSeconds * 1000, finishOnKey: action.finishOnKey, prompts: action.nested,
+    }, signal);
+    if (signal.aborted || !action.action) return { next: 'continue' };
+    if (digits === '' && remaining > 0) return { next: 'continue' };
+    const actions = await ctx.fetchActions(action.action, { Digits: digits }, action.method);
+    return actions ? { next: 'replace', actions } : { next: 'end' };
   },
 } as const;

@@ -1,4 +1,5 @@
 import type { FieldReader } from './field-reader.js';
+import type { ActionContext, ActionOutcome } from './action-context.js';
 import type { HangupAction } from './schema.js';
 
 /** `hangup`: ends the call. XML: `<Hangup/>`. */
@@ -7,5 +8,9 @@ export const hangupAction = {
   xmlName: 'Hangup',
   parse(_r: FieldReader): HangupAction {
     return { kind: 'hangup' };
+  },
+  async execute(_action: HangupAction, ctx: ActionContext): Promise<ActionOutcome> {
+    await ctx.hangup();
+    return { next: 'end' };
   },
 } as const;

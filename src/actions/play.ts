@@ -1,4 +1,5 @@
 import type { FieldReader } from './field-reader.js';
+import { continueWith, type ActionContext, type ActionOutcome } from './action-context.js';
 import type { PlayAction } from './schema.js';
 
 /** `play`: a WAV or MP3 from a URL. XML: `<Play loop>url</Play>`. */
@@ -11,5 +12,9 @@ export const playAction = {
       url: r.url('url', { required: true, text: true })!,
       loop: r.integer('loop', { min: 0, max: 1000 }) ?? 1,
     };
+  },
+  async execute(action: PlayAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
+    await ctx.prompt(action, signal);
+    return continueWith;
   },
 } as const;

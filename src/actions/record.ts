@@ -1,4 +1,5 @@
 import type { FieldReader } from './field-reader.js';
+import type { ActionContext, ActionOutcome } from './action-context.js';
 import type { RecordAction } from './schema.js';
 import { digitKeys } from './get-digits.js';
 
@@ -17,5 +18,14 @@ export const recordAction = {
       finishOnKey,
       playBeep: r.boolean('playBeep') ?? true,
     };
+  },
+  /** Records until silence, the key, or maxLength; POSTs RecordingUrl to `action`. */
+  async execute(action: RecordAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
+    const recording = await ctx.record(action, signal);
+    if (signal.aborted || !action.action) return { next: 'continue' };
+    const actions = await ctx.fetchActions(action.action, {
+      RecordingUrl: recording?.url ?? '', RecordingDuration: recording?.durationSeconds ?? 0,
+    }, 'POST');
+    return actions ? { next: 'replace', actions } : { next: 'end' };
   },
 } as const;

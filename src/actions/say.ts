@@ -1,4 +1,5 @@
 import type { FieldReader } from './field-reader.js';
+import { continueWith, type ActionContext, type ActionOutcome } from './action-context.js';
 import type { SayAction } from './schema.js';
 
 /** `say`: text-to-speech. XML: `<Say voice language loop>text</Say>`. */
@@ -14,5 +15,9 @@ export const sayAction = {
       // loop 0 repeats until the call moves on (a prompt inside getDigits ends on a key).
       loop: r.integer('loop', { min: 0, max: 1000 }) ?? 1,
     };
+  },
+  async execute(action: SayAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
+    await ctx.prompt(action, signal);
+    return continueWith;
   },
 } as const;

@@ -1,4 +1,5 @@
 import type { FieldReader } from './field-reader.js';
+import type { ActionContext, ActionOutcome } from './action-context.js';
 import type { StreamAction, StreamStatusEvent, StreamTrack } from './schema.js';
 
 const tracks: readonly StreamTrack[] = ['inbound_track', 'outbound_track', 'both_tracks'];
@@ -24,5 +25,9 @@ export const streamAction = {
       statusEvents: events as StreamStatusEvent[],
       metadata: r.stringMap('metadata') ?? {},
     };
+  },
+  async execute(_action: StreamAction, ctx: ActionContext): Promise<ActionOutcome> {
+    await ctx.unsupported('stream');
+    return { next: 'continue' };
   },
 } as const;

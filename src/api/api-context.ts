@@ -2,11 +2,17 @@ import type { Logger } from '../shared/log.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
 import type { Wallet } from '../billing/wallet.js';
+import type { CallEngine } from '../engine/call-engine.js';
+import type { SandboxCarrier } from '../sandbox/sandbox-carrier.js';
 
 /** What the HTTP routes are given; they never touch sockets or the media path. */
 export interface ApiContext {
   store: Store;
   wallet: Wallet;
+  /** Places calls and controls live ones. */
+  engine: CallEngine;
+  /** The sandbox carrier, when it runs. */
+  sandbox: SandboxCarrier | undefined;
   clock: Clock;
   logger: Logger;
   /** How links in responses refer back to this server. */

@@ -52,6 +52,17 @@ const trunkBody: Schema = {
   },
 };
 
+const createCallBody: Schema = {
+  type: 'object',
+  required: ['to', 'from'],
+  description: 'snake_case or the camelCase of the product pages (voiceCallbackUrl, clientRequestId, timeLimit)',
+  properties: {
+    to: { oneOf: [str, { type: 'array', items: str }] }, from: str, action_url: str, voice_callback_url: str, status_url: str,
+    clientRequestId: str, timeout: { type: 'integer', default: 30 }, time_limit: { type: 'integer' }, record: { type: 'boolean' },
+    metadata: { type: 'object', additionalProperties: str, maxProperties: 16 },
+  },
+};
+
 const operations: Operation[] = [
   { method: 'get', path: '/healthz', summary: 'Readiness of the API, SIP and media', tag: 'System', auth: 'none' },
   { method: 'get', path: '/v1/openapi.json', summary: 'This document', tag: 'System', auth: 'none' },
@@ -67,6 +78,16 @@ const operations: Operation[] = [
     response: { type: 'array', items: callSchema } },
   { method: 'get', path: '/v1/calls/{id}', summary: 'A call with its lifecycle events and errors', tag: 'Calls', auth: 'workspace', response: callSchema },
   { method: 'get', path: '/v1/calls/{id}/recording', summary: 'The call\'s recording (audio/wav)', tag: 'Calls', auth: 'workspace' },
+  { method: 'post', path: '/v1/calls', summary: 'Place outbound calls (to: a number, a sip: URI, or an array → one call each)', tag: 'Calls', auth: 'workspace', body: createCallBody, response: callSchema },
+  { method: 'post', path: '/v1/calls/originate', summary: 'Alias of POST /v1/calls', tag: 'Calls', auth: 'workspace', body: createCallBody, response: callSchema },
+  { method: 'patch', path: '/v1/calls/{id}', summary: 'Live control: {action_url} redirects, {actions:[…]} replaces, {status:"completed"} hangs up', tag: 'Calls', auth: 'workspace', response: callSchema },
+  { method: 'post', path: '/v1/sandbox/calls', summary: 'A sandbox phone calls one of your numbers and runs a script', tag: 'Sandbox', auth: 'workspace',
+    body: { type: 'object', required: ['to'], properties: { from: str, to: str, script: { type: 'array', items: { type: 'object' } }, max_duration: { type: 'integer' } } } },
+  { method: 'get', path: '/v1/sandbox/calls/{id}', summary: 'What the sandbox phone observed', tag: 'Sandbox', auth: 'workspace' },
+  { method: 'put', path: '/v1/sandbox/phones/{number}', summary: 'How a sandbox number behaves when dialled', tag: 'Sandbox', auth: 'workspace',
+    body: { type: 'object', properties: { answer: {}, script: { type: 'array', items: { type: 'object' } }, hangup_after: { type: 'integer' } } } },
+  { method: 'get', path: '/v1/sandbox/phones/{number}', summary: 'A sandbox phone\'s behaviour', tag: 'Sandbox', auth: 'workspace' },
+  { method: 'get', path: '/v1/sandbox/phones/{number}/calls', summary: 'Calls a sandbox phone saw, newest first', tag: 'Sandbox', auth: 'workspace' },
   { method: 'get', path: '/v1/recordings', summary: 'Recordings, newest first', tag: 'Recordings', auth: 'workspace', query: ['limit', 'cursor'] },
   { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording', tag: 'Recordings', auth: 'workspace' },
   { method: 'get', path: '/v1/recordings/{id}/audio', summary: 'The recording\'s WAV', tag: 'Recordings', auth: 'workspace' },

@@ -7,8 +7,10 @@ import { registerRateLimit, type RateLimitOptions } from './plugins/rate-limit.j
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAdminTrunkRoutes } from './routes/admin-trunks-routes.js';
 import { registerCallRoutes } from './routes/calls-routes.js';
+import { registerCallCreateRoutes } from './routes/calls-create-routes.js';
 import { registerNumberRoutes } from './routes/numbers-routes.js';
 import { registerRecordingRoutes } from './routes/recordings-routes.js';
+import { registerSandboxRoutes } from './routes/sandbox-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerWalletRoutes } from './routes/wallet-routes.js';
 import { registerWebhookRoutes } from './routes/webhooks-routes.js';
@@ -47,12 +49,14 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
 
   registerNumberRoutes(app, ctx);
   registerCallRoutes(app, ctx);
+  registerCallCreateRoutes(app, ctx);
   registerRecordingRoutes(app, ctx);
   registerWalletRoutes(app, ctx);
   registerSettingsRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerAdminTrunkRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  registerSandboxRoutes(app, ctx);
   await app.ready();
   return app;
 }

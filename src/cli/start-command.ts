@@ -22,6 +22,8 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
     `Sautikit is running (database: ${platform.store.dialect})`,
     `  REST API   ${platform.publicUrl}/v1   (OpenAPI: ${platform.publicUrl}/v1/openapi.json)`,
     `  Health     ${platform.publicUrl}/healthz`,
+    `  SIP        sip:${platform.sipAddress.host}:${platform.sipAddress.port} (UDP and TCP)`,
+    `  Sandbox    ${platform.sandbox ? 'on: try  sautikit call --to <your number>' : 'off (trunks configured)'}`,
     `  Data       ${config.dataDir}`,
   ];
   if (platform.credentials) {
@@ -47,7 +49,7 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       logger.info({ signal }, 'stopping');
-      platform.close().then(resolve, (error: unknown) => {
+      platform.close(config.shutdownGraceSeconds * 1000).then(resolve, (error: unknown) => {
         logger.error({ err: error }, 'error while stopping');
         process.exitCode = 1;
         resolve();

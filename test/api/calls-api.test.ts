@@ -40,7 +40,7 @@ describe.each(testDialects)('calls and recordings API on %s', (dialect) => {
     expect(calls.map((c: { id: string }) => c.id)).toEqual(ids.slice(-5).reverse());
     // jq '.[] | {id, direction, status, duration_seconds}'
     expect(calls[1]).toMatchObject({ id: ids[10], direction: 'outbound', status: 'completed', duration_seconds: 40, price: '1.85', currency: 'KES', rate_per_minute: '3.50' });
-    expect(res.headers['link']).toMatch(/^<http:\/\/sautikit\.test\/v1\/calls\?limit=5&cursor=[A-Za-z0-9_-]+>; rel="next"$/);
+    expect(res.headers['link']).toMatch(new RegExp(`^<${api.platform.publicUrl}/v1/calls\\?limit=5&cursor=[A-Za-z0-9_-]+>; rel="next"$`));
   });
 
   it('following Link rel="next" walks every call exactly once', async ({ skip }) => {
@@ -99,7 +99,7 @@ describe.each(testDialects)('calls and recordings API on %s', (dialect) => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('audio/wav');
     expect(res.rawPayload.subarray(0, 4).toString()).toBe('RIFF');
-    expect((await api.call('GET', `/v1/calls/${ids[5]}`)).json().recording).toEqual({ id: rec.id, url: `http://sautikit.test/v1/calls/${ids[5]}/recording`, duration_seconds: 1 });
+    expect((await api.call('GET', `/v1/calls/${ids[5]}`)).json().recording).toEqual({ id: rec.id, url: `${api.platform.publicUrl}/v1/calls/${ids[5]}/recording`, duration_seconds: 1 });
     expect((await api.call('GET', `/v1/calls/${ids[6]}/recording`)).statusCode).toBe(404);
     expect((await api.call('GET', `/v1/recordings/${rec.id}/audio`)).statusCode).toBe(200);
     expect((await api.call('DELETE', `/v1/recordings/${rec.id}`)).statusCode).toBe(204);

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { dialectUsable, openTestStore, testDialects } from './dialects.js';
-import { startTestApi, type TestApi } from './test-api.js';
-import type { ApiServerOptions } from '../../src/api/server.js';
+import { startTestApi, type TestApi, type TestPlatformOptions } from './test-api.js';
 
 /**
  * A suite run once per dialect (SQLite, PostgreSQL) over one fresh store.
@@ -25,7 +24,7 @@ export function describeOnEachDialect(title: string, body: (store: () => Store, 
 }
 
 /** The same for the REST API over a first-start-seeded store. */
-export function describeApiOnEachDialect(title: string, body: (api: () => TestApi) => void, options: ApiServerOptions = {}): void {
+export function describeApiOnEachDialect(title: string, body: (api: () => TestApi) => void, options: TestPlatformOptions = {}): void {
   describe.each(testDialects)(`${title} on %s`, (dialect) => {
     let api: TestApi | undefined;
     beforeAll(async () => {

@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance, InjectOptions } from 'fastify';
-import type { LightMyRequestResponse } from 'fastify';
-import { buildApiServer, type ApiServerOptions } from '../../src/api/server.js';
-import { Wallet } from '../../src/billing/wallet.js';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { ApiServerOptions } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { runFirstStart, type FirstStartCredentials } from '../../src/first-start.js';
-import { systemClock } from '../../src/shared/clock.js';
+import type { FirstStartCredentials } from '../../src/first-start.js';
+import { startPlatform, type Platform } from '../../src/main.js';
 import { silentLogger } from '../../src/shared/log.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, type TestDialect } from './dialects.js';
@@ -15,35 +13,45 @@ import { openTestStore, type TestDialect } from './dialects.js';
 export interface TestApi {
   app: FastifyInstance;
   store: Store;
+  platform: Platform;
   credentials: FirstStartCredentials;
   /** Sends a request with a key (the first workspace's by default). */
   call(method: InjectOptions['method'], url: string, options?: { key?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
-/** The REST API over a fresh store, first-start seeded, driven with in-process HTTP requests. */
-export async function startTestApi(dialect: TestDialect, serverOptions: ApiServerOptions = {}): Promise<TestApi> {
+export interface TestPlatformOptions extends ApiServerOptions {
+  /** Extra start options as flags (`sandbox: 'false'`, `webhook-retry-schedule`, …). */
+  flags?: Record<string, string>;
+}
+
+/**
+ * The whole platform (API, SIP, media, sandbox, engine) on free ports over a
+ * fresh store, first-start seeded; the API is driven with in-process requests.
+ */
+export async function startTestApi(dialect: TestDialect, options: TestPlatformOptions = {}): Promise<TestApi> {
   const { store, cleanup } = await openTestStore(dialect);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sautikit-api-'));
-  const config = loadConfig({ env: {}, flags: { data: dataDir } });
-  const credentials = (await runFirstStart(store, config, systemClock))!;
-  const app = await buildApiServer({
-    store, wallet: new Wallet(store), clock: systemClock, logger: silentLogger, publicUrl: 'http://sautikit.test',
-    allowPrivateCallbacksByDefault: true, wakeDeliverer: () => undefined, readiness: () => ({ ready: true, components: { api: true } }),
-  }, serverOptions);
+  const config = loadConfig({
+    env: {},
+    flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '30000-39999', 'log-level': 'silent', ...options.flags },
+  });
+  const { flags: _flags, ...api } = options;
+  const platform = await startPlatform(config, { store, logger: silentLogger, api });
+  const credentials = platform.credentials!;
   return {
-    app, store, credentials,
-    call: (method, url, options = {}) => {
-      const key = options.key === undefined ? credentials.api_key : options.key;
-      return app.inject({
+    app: platform.api, store, platform, credentials,
+    call: (method, url, callOptions = {}) => {
+      const key = callOptions.key === undefined ? credentials.api_key : callOptions.key;
+      return platform.api.inject({
         method, url,
-        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
-        ...(options.body !== undefined ? { payload: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(callOptions.body !== undefined ? { 'content-type': 'application/json' } : {}), ...callOptions.headers },
+        ...(callOptions.body !== undefined ? { payload: typeof callOptions.body === 'string' ? callOptions.body : JSON.stringify(callOptions.body) } : {}),
       });
     },
     close: async () => {
-      await app.close();
-      await cleanup();
+      await platform.close();
+      await cleanup().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -17,6 +17,12 @@ export class ReservationRepo {
       .where('call_id', '=', callId).where('released_at', 'is', null).execute();
   }
 
+  /** What the call holds now (0 when it holds nothing). */
+  async amountFor(callId: string): Promise<number> {
+    const row = await this.db.selectFrom('reservations').select('amount_cents').where('call_id', '=', callId).where('released_at', 'is', null).executeTakeFirst();
+    return Number(row?.amount_cents ?? 0);
+  }
+
   async reservedTotal(workspaceId: string): Promise<number> {
     const row = await this.db.selectFrom('reservations').select((eb) => eb.fn.sum<number>('amount_cents').as('total'))
       .where('workspace_id', '=', workspaceId).where('released_at', 'is', null).executeTakeFirst();

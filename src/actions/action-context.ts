@@ -1,0 +1,43 @@
+import type { Logger } from '../shared/log.js';
+import type { DialAction, PromptAction, RecordAction, VoiceAction } from './schema.js';
+
+/** What an action leaves behind: go on with the list, replace its rest, or end the call. */
+export type ActionOutcome = { next: 'continue' } | { next: 'replace'; actions: VoiceAction[] } | { next: 'end' };
+
+export const continueWith: ActionOutcome = { next: 'continue' };
+
+/** The result of a dial, as posted to its `action` URL. */
+export interface DialResult {
+  status: 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+  /** The winning leg, when one answered. */
+  callId: string | undefined;
+  durationSeconds: number;
+}
+
+/**
+ * The narrow view of a live call that actions get (DESIGN.md): media verbs,
+ * webhook fetches and call control. Every verb ends early when `signal`
+ * aborts (hang-up, barge-in, redirect, live API control).
+ */
+export interface ActionContext {
+  readonly callId: string;
+  readonly log: Logger;
+  /** Speaks or plays a prompt to the end (or abort). */
+  prompt(action: PromptAction, signal: AbortSignal): Promise<void>;
+  /**
+   * Collects DTMF while the prompts play; a key stops the prompts. Answers the
+   * digits ('' when none came before the timeout).
+   */
+  collectDigits(options: { numDigits: number | undefined; timeoutMs: number; finishOnKey: string; prompts: PromptAction[] }, signal: AbortSignal): Promise<string>;
+  /**
+   * POSTs the call's parameters plus `extra` to `url` and answers the actions
+   * it returns; undefined when it failed (the error is recorded on the call).
+   */
+  fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined>;
+  hangup(): Promise<void>;
+  reject(reason: 'busy' | 'rejected'): Promise<void>;
+  dial(action: DialAction, signal: AbortSignal): Promise<DialResult>;
+  record(action: RecordAction, signal: AbortSignal): Promise<{ url: string; durationSeconds: number } | undefined>;
+  /** Actions the engine has not taught this call yet end it with a recorded error. */
+  unsupported(kind: string): Promise<void>;
+}

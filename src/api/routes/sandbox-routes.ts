@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/errors.js';
+import { parseE164 } from '../../shared/phone-number.js';
+import { parsePhoneScript } from '../../sandbox/phone-script.js';
+import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
+import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
+import type { ApiContext } from '../api-context.js';
+import { workspaceOf } from '../plugins/auth.js';
+import { asBody, optionalInteger, optionalString, pick } from '../request-fields.js';
+
+function carrierOf(ctx: ApiContext): SandboxCarrier {
+  if (!ctx.sandbox) throw new AppError('sandbox_not_running', 'the sandbox carrier is off on this server (trunks are configured, or --sandbox false)');
+  return ctx.sandbox;
+}
+
+function reportView(r: SandboxCallReport): Record<string, unknown> {
+  return {
+    id: r.id, status: r.status, call_id: r.call_id, from: r.from, to: r.to, direction: r.direction, digits_heard: r.digits_heard,
+    audio_seconds_heard: r.audio_seconds_heard, beeps_heard: r.beeps_heard, hangup_by: r.hangup_by, duration_seconds: r.duration_seconds,
+    sip_status: r.sip_status, started_at: r.started_at, answered_at: r.answered_at, ended_at: r.ended_at,
+  };
+}
+
+function phoneView(number: string, b: PhoneBehaviour): Record<string, unknown> {
+  return { number, answer: b.answer, script: b.script, hangup_after: b.hangupAfterSeconds ?? null };
+}
+
+/** The sandbox carrier (SPEC §11): simulated inbound calls and scriptable dialled phones. */
+export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  /** A sandbox phone calls one of your numbers and runs its script. */
+  app.post('/v1/sandbox/calls', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const carrier = carrierOf(ctx);
+    const body = asBody(request.body);
+    const rawTo = optionalString(body, ['to']);
+    const to = rawTo ? parseE164(rawTo) : undefined;
+    if (!to) throw new AppError('validation_failed', 'to must be one of your numbers, e.g. +254700000001', 'to');
+    const rawFrom = optionalString(body, ['from']) ?? '+254711000000';
+    const from = parseE164(rawFrom);
+    if (!from) throw new AppError('validation_failed', 'from must be an E.164 number', 'from');
+    const script = parsePhoneScript(body['script'], 'script');
+    if ('error' in script) throw new AppError('validation_failed', script.error, script.field);
+    const maxDuration = optionalInteger(body, ['max_duration', 'maxDuration'], { min: 1, max: 3600 }) ?? 60;
+    const call = carrier.placeCall({ from, to, script, maxDurationSeconds: maxDuration, owner: workspaceId });
+    // The platform answers the INVITE within milliseconds; wait for its call id (or the end of a refused call).
+    await Promise.race([call.whenLinked(), new Promise((r) => setTimeout(r, 5000))]);
+    return reply.status(201).send({ id: call.report.id, call_id: call.report.call_id, status: call.report.status });
+  });
+
+  app.get('/v1/sandbox/calls/:id', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    const call = carrierOf(ctx).call(id);
+    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${id}`);
+    return reportView(call.report);
+  });
+
+  /** How a sandbox number behaves when dialled: `{answer, script, hangup_after}`. */
+  app.put('/v1/sandbox/phones/:number', async (request) => {
+    workspaceOf(request);
+    const carrier = carrierOf(ctx);
+    const { number: rawNumber } = request.params as { number: string };
+    const number = parseE164(decodeURIComponent(rawNumber));
+    if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
+    const body = asBody(request.body);
+    const answerField = pick(body, ['answer']);
+    let answer: PhoneBehaviour['answer'] = { after: 1 };
+    if (answerField) {
+      const v = answerField.value;
+      if (v === 'immediately' || v === 'busy' || v === 'no-answer' || v === 'reject') answer = v;
+      else if (v && typeof v === 'object' && typeof (v as { after?: unknown }).after === 'number' && (v as { after: number }).after >= 0 && (v as { after: number }).after <= 600) {
+        answer = { after: (v as { after: number }).after };
+      } else throw new AppError('validation_failed', 'answer must be "immediately", {"after":N}, "busy", "no-answer" or "reject"', 'answer');
+    }
+    const script = parsePhoneScript(body['script'], 'script');
+    if ('error' in script) throw new AppError('validation_failed', script.error, script.field);
+    const hangupAfter = optionalInteger(body, ['hangup_after', 'hangupAfter'], { min: 1, max: 86_400 });
+    const behaviour: PhoneBehaviour = { answer, script, hangupAfterSeconds: hangupAfter };
+    carrier.setPhone(number, behaviour);
+    return phoneView(number, behaviour);
+  });
+
+  app.get('/v1/sandbox/phones/:number', async (request) => {
+    workspaceOf(request);
+    const { number: rawNumber } = request.params as { number: string };
+    const number = parseE164(decodeURIComponent(rawNumber));
+    if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
+    return phoneView(number, carrierOf(ctx).phone(number));
+  });
+
+  app.get('/v1/sandbox/phones/:number/calls', async (request) => {
+    workspaceOf(request);
+    const { number: rawNumber } = request.params as { number: string };
+    const number = parseE164(decodeURIComponent(rawNumber));
+    if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
+    return carrierOf(ctx).callsOf(number).reverse().map(reportView);
+  });
+}

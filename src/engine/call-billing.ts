@@ -1,0 +1,44 @@
+import { categoryOfDestination, lookupRate } from '../billing/rate-table.js';
+import { billableSeconds } from '../billing/rating.js';
+import type { Wallet } from '../billing/wallet.js';
+import type { LegEnd } from '../legs/call-leg.js';
+import type { Clock } from '../shared/clock.js';
+import type { Store } from '../store/store.js';
+import type { CallRecords } from './call-records.js';
+import type { CallSession, HangupBy } from './call-session.js';
+
+/**
+ * Billing at hang-up (SPEC §10): each leg is rated on its own (inbound at the
+ * inbound rate of the called number, outbound at the destination's rate,
+ * sip: legs at the SIP rate) and posted to the ledger once, keyed by the
+ * call id; then the CDR gets its final status, duration and price.
+ */
+export class CallBilling {
+  constructor(private readonly store: Store, private readonly wallet: Wallet, private readonly records: CallRecords, private readonly clock: Clock) {}
+
+  async settle(session: CallSession, by: HangupBy, cause: string, end: LegEnd): Promise<void> {
+    const call = session.cdr;
+    const now = this.clock.now();
+    const status = session.finalStatus(cause);
+    const answeredAt = session.answeredAt ?? null;
+    const seconds = billableSeconds(answeredAt, now);
+    const ringStart = call.ringingAt ? Date.parse(call.ringingAt) : undefined;
+    const ringSeconds = ringStart ? Math.max(0, Math.round(((answeredAt?.getTime() ?? now.getTime()) - ringStart) / 1000)) : null;
+    const category = call.direction === 'inbound' ? 'inbound' : categoryOfDestination(call.to);
+    const rate = await lookupRate(this.store.rates, category, call.direction === 'inbound' ? call.to : call.to);
+    let priceCents = 0;
+    if (answeredAt && rate) {
+      ({ priceCents } = await this.wallet.chargeLeg({
+        workspaceId: call.workspaceId, callId: call.id, leg: call.direction, durationSeconds: seconds,
+        ratePerMinuteCents: rate.ratePerMinuteCents, category, now,
+      }));
+    }
+    await this.store.reservations.release(call.id, now);
+    session.markEnded(status);
+    session.setCdr(await this.records.transition(call.id, status, {
+      ended_at: now.toISOString(), duration_seconds: answeredAt ? seconds : 0, ring_seconds: ringSeconds,
+      hangup_cause: cause, hangup_by: by, price_cents: priceCents, rate_per_minute_cents: rate?.ratePerMinuteCents ?? null,
+      rate_category: category,
+    }, { hangup_by: by, hangup_cause: cause, ...(end.sipStatus ? { sip_status: end.sipStatus } : {}) }));
+  }
+}

@@ -1,0 +1,69 @@
+import { formatCents } from '../billing/rating.js';
+import type { Clock } from '../shared/clock.js';
+import type { CallRecord, CallStatus, CallUpdate, NewCall } from '../store/repos/call-repo.js';
+import type { Store } from '../store/store.js';
+import type { EventPublisher } from '../webhooks/event-publisher.js';
+import type { EventType } from '../webhooks/event-types.js';
+
+/** The event each lifecycle state sends (SPEC §9); terminal states all send call.hangup. */
+function eventOf(status: CallStatus): EventType | undefined {
+  switch (status) {
+    case 'initiated': return 'call.initiated';
+    case 'ringing': return 'call.ringing';
+    case 'in-progress': return 'call.answered';
+    case 'queued': return undefined;
+    default: return 'call.hangup';
+  }
+}
+
+/** The event body of a call: the call object's essentials plus what the state adds. */
+export function callEventData(call: CallRecord): Record<string, unknown> {
+  return {
+    call_id: call.id, direction: call.direction, from: call.from, to: call.to, status: call.status, parent_call_id: call.parentCallId,
+    answered_at: call.answeredAt, ended_at: call.endedAt, duration_seconds: call.durationSeconds,
+    price: call.priceCents === null ? null : formatCents(call.priceCents), currency: 'KES',
+    rate_per_minute: call.ratePerMinuteCents === null ? null : formatCents(call.ratePerMinuteCents),
+    hangup_cause: call.hangupCause, hangup_by: call.hangupBy, metadata: call.metadata,
+  };
+}
+
+/**
+ * Writes a call's record: each state change updates the CDR, appends a
+ * lifecycle event and puts the matching webhook event in the outbox, all in
+ * one transaction.
+ */
+export class CallRecords {
+  constructor(private readonly store: Store, private readonly events: EventPublisher, private readonly clock: Clock) {}
+
+  async create(input: Omit<NewCall, 'now'>): Promise<CallRecord> {
+    return this.store.calls.create({ ...input, now: this.clock.now() });
+  }
+
+  async transition(callId: string, status: CallStatus, update: CallUpdate = {}, detail: Record<string, unknown> = {}): Promise<CallRecord> {
+    const now = this.clock.now();
+    return this.store.transaction(async (repos) => {
+      await repos.calls.update(callId, { ...update, status });
+      await repos.calls.addEvent(callId, 'status', status, detail, now);
+      const call = (await repos.calls.getById(callId))!;
+      const type = eventOf(status);
+      if (type) await this.events.publish(repos, { workspaceId: call.workspaceId, type, data: callEventData(call), statusUrl: call.statusUrl, callId, now });
+      return call;
+    });
+  }
+
+  async update(callId: string, update: CallUpdate): Promise<void> {
+    await this.store.calls.update(callId, update);
+  }
+
+  /** Records an error on the call (`errors` in the API) and sends call.error. */
+  async error(callId: string, code: string, message: string, detail: Record<string, unknown> = {}): Promise<void> {
+    const now = this.clock.now();
+    await this.store.transaction(async (repos) => {
+      await repos.calls.addEvent(callId, 'error', code, { message, ...detail }, now);
+      const call = (await repos.calls.getById(callId))!;
+      await this.events.publish(repos, {
+        workspaceId: call.workspaceId, type: 'call.error', data: { call_id: callId, code, message, ...detail }, statusUrl: call.statusUrl, callId, now,
+      });
+    });
+  }
+}

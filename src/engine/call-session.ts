@@ -1,0 +1,326 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ActionValidationError } from '../actions/action-node.js';
+import type { ActionContext, DialResult } from '../actions/action-context.js';
+import { parseActions } from '../actions/parse-actions.js';
+import { executeAction } from '../actions/registry.js';
+import type { DialAction, PromptAction, RecordAction, VoiceAction } from '../actions/schema.js';
+import type { CallLeg, LegEnd } from '../legs/call-leg.js';
+import { checkCallbackUrl } from '../shared/callback-url-policy.js';
+import { isAppError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { CallRecord, CallStatus } from '../store/repos/call-repo.js';
+import type { VoiceCallbackBody } from '../webhooks/voice-callback-fetcher.js';
+import { CallState } from './call-state.js';
+import type { EngineServices } from './engine-services.js';
+
+export type HangupBy = 'caller' | 'callee' | 'api' | 'system';
+
+/** The status a leg that ended unanswered takes, by the cause of its end. */
+function unansweredStatus(cause: string): CallStatus {
+  switch (cause) {
+    case 'busy': return 'busy';
+    case 'no_answer': return 'no-answer';
+    case 'canceled': return 'canceled';
+    default: return 'failed';
+  }
+}
+
+/**
+ * One live call: its leg, its state machine, and the voice-action
+ * interpreter. Actions run one at a time against the live audio; each gets an
+ * AbortSignal that hang-up, redirect and live control abort. When the list
+ * runs out the call is hung up. At the end the leg is billed once and every
+ * resource released, whatever the path.
+ */
+export class CallSession implements ActionContext {
+  readonly callId: string;
+  readonly log: Logger;
+  readonly leg: CallLeg;
+  #record: CallRecord;
+  readonly #state: CallState;
+  readonly #services: EngineServices;
+  #queue: VoiceAction[] = [];
+  #current: AbortController | undefined;
+  readonly #ended: Promise<void>;
+  #finishing = false;
+  #hangupBy: HangupBy | undefined;
+  #hangupCause: string | undefined;
+  #resolveEnded!: () => void;
+  readonly #cleanups: Array<() => void | Promise<void>> = [];
+
+  constructor(record: CallRecord, leg: CallLeg, services: EngineServices) {
+    this.callId = record.id;
+    this.#record = record;
+    this.leg = leg;
+    this.#services = services;
+    this.log = services.log.child({ callId: record.id });
+    this.#state = new CallState(record.status, services.clock.now());
+    this.#ended = new Promise((resolve) => {
+      this.#resolveEnded = resolve;
+    });
+    leg.once('ended', (end) => void this.#onLegEnded(end));
+  }
+
+  /** The call's record as last written. */
+  get cdr(): CallRecord {
+    return this.#record;
+  }
+
+  get status(): CallStatus {
+    return this.#state.status;
+  }
+
+  whenEnded(): Promise<void> {
+    return this.#ended;
+  }
+
+  /** Adds a clean-up run when the call ends (timers, child legs, bridges). */
+  onEnd(cleanup: () => void | Promise<void>): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  async moveTo(status: CallStatus, detail: Record<string, unknown> = {}): Promise<void> {
+    if (this.#state.status === status || !this.#state.canMove(status)) return;
+    const now = this.#services.clock.now();
+    this.#state.transition(status, now);
+    const update = status === 'ringing' ? { ringing_at: now.toISOString() } : status === 'in-progress' ? { answered_at: now.toISOString() } : {};
+    this.#record = await this.#services.records.transition(this.callId, status, update, detail);
+  }
+
+  /** Fetches the first actions (routing_url or action_url) and runs the call to its end. */
+  async run(url: string, fallbackUrl: string | null): Promise<void> {
+    try {
+      const first = await this.#fetch(url, {}, 'POST', fallbackUrl);
+      if (first) {
+        this.#queue = first;
+        await this.#interpret();
+      }
+    } catch (error) {
+      this.log.error({ err: error }, 'call interpreter failed');
+      await this.#services.records.error(this.callId, 'internal_error', 'the call could not continue because of an internal error');
+    }
+    await this.hangupFrom('system', this.leg.answered ? 'normal_clearing' : 'no_actions');
+  }
+
+  async #interpret(): Promise<void> {
+    while (this.#queue.length > 0 && !this.#finishing) {
+      const action = this.#queue.shift()!;
+      if (action.kind !== 'reject' && !this.leg.answered) await this.#answer();
+      if (this.#finishing) return;
+      const controller = new AbortController();
+      this.#current = controller;
+      this.log.debug({ action: action.kind }, 'action');
+      const outcome = await executeAction(action, this, controller.signal, this.#queue.length);
+      this.#current = undefined;
+      if (this.#replacement) {
+        // Live control replaced the list while the action ran: that wins.
+        this.#queue = this.#replacement;
+        this.#replacement = undefined;
+        continue;
+      }
+      if (outcome.next === 'end') return;
+      if (outcome.next === 'replace') this.#queue = outcome.actions;
+    }
+  }
+
+  #replacement: VoiceAction[] | undefined;
+
+  /** Live control: replace what runs now and what follows (SPEC §4 PATCH actions). */
+  replaceActions(actions: VoiceAction[]): void {
+    this.#replacement = actions;
+    this.#current?.abort();
+  }
+
+  /** Live control: fetch new actions from `url` and run them instead (SPEC §4 PATCH action_url). */
+  async redirect(url: string): Promise<boolean> {
+    const actions = await this.#fetch(url, {}, 'POST', null);
+    if (!actions) return false;
+    this.replaceActions(actions);
+    return true;
+  }
+
+  async #answer(): Promise<void> {
+    this.leg.answer();
+    await this.moveTo('in-progress');
+    this.#services.spendGuard.watch(this);
+  }
+
+  /** Ends the call from our side (API, system, an action); the caller side is noticed through the leg. */
+  async hangupFrom(by: HangupBy, cause: string): Promise<void> {
+    if (!this.#hangupBy) {
+      this.#hangupBy = by;
+      this.#hangupCause = cause;
+    }
+    this.#finishing = true;
+    this.#current?.abort();
+    await this.leg.hangup(cause);
+    await this.#ended;
+  }
+
+  async #onLegEnded(end: LegEnd): Promise<void> {
+    this.#finishing = true;
+    this.#current?.abort();
+    const by: HangupBy = this.#hangupBy ?? (end.by === 'remote' ? (this.#record.direction === 'inbound' ? 'caller' : 'callee') : 'system');
+    const cause = this.#hangupCause ?? end.cause;
+    try {
+      for (const cleanup of this.#cleanups.splice(0).reverse()) await cleanup();
+      await this.#services.billing.settle(this, by, cause, end);
+    } catch (error) {
+      this.log.error({ err: error }, 'settling the call failed');
+    } finally {
+      this.#resolveEnded();
+    }
+  }
+
+  /** The final state for the record at hang-up. */
+  finalStatus(cause: string): CallStatus {
+    return this.#state.status === 'in-progress' ? 'completed' : unansweredStatus(cause);
+  }
+
+  markEnded(status: CallStatus): void {
+    if (this.#state.canMove(status)) this.#state.transition(status, this.#services.clock.now());
+  }
+
+  setCdr(record: CallRecord): void {
+    this.#record = record;
+  }
+
+  get answeredAt(): Date | undefined {
+    return this.#state.at('in-progress');
+  }
+
+  // ActionContext ------------------------------------------------------------
+
+  async prompt(action: PromptAction, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const media = this.leg.media;
+    if (action.kind === 'pause') {
+      await sleep(action.lengthSeconds * 1000, undefined, { signal }).catch(() => undefined);
+      return;
+    }
+    try {
+      if (action.kind === 'say') {
+        // loop 0 repeats until something (a key, a hang-up) aborts it.
+        await media.say(action.text, { ...(action.voice ? { voice: action.voice } : {}), language: action.language, loop: action.loop === 0 ? 1000 : action.loop, signal });
+      } else {
+        // Audio URLs obey the same policy as callbacks: the platform must not fetch from its own network.
+        checkCallbackUrl(action.url, (await this.#services.workspaceCredentials(this.#record.workspaceId)).policy, 'url');
+        await media.playUrl(action.url, { loop: action.loop === 0 ? 1000 : action.loop, signal });
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      const message = error instanceof Error ? error.message : String(error);
+      if (isAppError(error)) {
+        await this.#services.records.error(this.callId, 'play_not_allowed', message, { url: (action as { url?: string }).url });
+        return;
+      }
+      this.log.warn({ err: error, action: action.kind }, 'prompt failed');
+      await this.#services.records.error(this.callId, action.kind === 'say' ? 'tts_failed' : 'play_failed', message, action.kind === 'play' ? { url: action.url } : {});
+    }
+  }
+
+  async collectDigits(options: { numDigits: number | undefined; timeoutMs: number; finishOnKey: string; prompts: PromptAction[] }, signal: AbortSignal): Promise<string> {
+    // One collector from the start, so keys pressed during the prompts count;
+    // its timeout is ours: it starts when the prompts end and restarts on each key.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const collecting = this.leg.media.collectDigits({
+      ...(options.numDigits !== undefined ? { numDigits: options.numDigits } : {}),
+      timeoutMs: 24 * 3600_000, finishOnKey: options.finishOnKey, signal: stop.signal,
+    });
+    // A key pressed during a prompt stops the prompts (barge-in).
+    const prompts = new AbortController();
+    let promptsOver = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stop.abort(), options.timeoutMs);
+    };
+    const onDigit = () => {
+      prompts.abort();
+      if (promptsOver) arm();
+    };
+    this.leg.on('dtmf', onDigit);
+    try {
+      for (const prompt of options.prompts) {
+        if (prompts.signal.aborted || stop.signal.aborted) break;
+        await this.prompt(prompt, AbortSignal.any([prompts.signal, stop.signal]));
+      }
+      promptsOver = true;
+      arm();
+      const result = await collecting;
+      return signal.aborted ? '' : result.digits;
+    } finally {
+      clearTimeout(timer);
+      this.leg.off('dtmf', onDigit);
+      signal.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  }
+
+  async fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined> {
+    return this.#fetch(url, extra, method, null);
+  }
+
+  async #fetch(url: string, extra: Record<string, unknown>, _method: 'POST' | 'GET', fallbackUrl: string | null): Promise<VoiceAction[] | undefined> {
+    for (const target of [url, fallbackUrl].filter((u): u is string => !!u)) {
+      const actions = await this.#fetchOne(target, extra);
+      if (actions) return actions;
+      if (this.#finishing) return undefined;
+    }
+    return undefined;
+  }
+
+  async #fetchOne(url: string, extra: Record<string, unknown>): Promise<VoiceAction[] | undefined> {
+    const { secrets, policy } = await this.#services.workspaceCredentials(this.#record.workspaceId);
+    const call = this.#record;
+    const body: VoiceCallbackBody = {
+      ...call.metadata,
+      CallId: call.id, From: call.from, To: call.to, Direction: call.direction, CallStatus: this.#state.status, AccountId: call.workspaceId,
+      ...(call.parentCallId ? { ParentCallId: call.parentCallId } : {}),
+      ...extra,
+    };
+    const result = await this.#services.fetcher.fetchActions({ url, body, secrets, policy });
+    for (const e of result.errors) await this.#services.records.error(this.callId, e.code, e.message, { url: e.url });
+    if (!result.ok) return undefined;
+    try {
+      return parseActions(result.answer.format === 'json' ? { format: 'json', value: result.answer.value } : { format: 'xml', text: result.answer.text });
+    } catch (error) {
+      if (!(error instanceof ActionValidationError)) throw error;
+      await this.#services.records.error(this.callId, 'invalid_actions', error.message, {
+        url, ...(error.index >= 0 ? { action_index: error.index } : {}), ...(error.field ? { field: error.field } : {}),
+      });
+      return undefined;
+    }
+  }
+
+  async hangup(): Promise<void> {
+    await this.hangupFrom('system', 'normal_clearing');
+  }
+
+  async reject(reason: 'busy' | 'rejected'): Promise<void> {
+    if (this.leg.answered) {
+      await this.#services.records.error(this.callId, 'invalid_actions', 'reject only refuses unanswered inbound calls; the call was hung up instead');
+      await this.hangupFrom('system', 'normal_clearing');
+      return;
+    }
+    this.#hangupBy = 'system';
+    this.#hangupCause = reason === 'busy' ? 'busy' : 'rejected';
+    this.#finishing = true;
+    this.leg.reject(reason);
+    await this.#ended;
+  }
+
+  dial(action: DialAction, signal: AbortSignal): Promise<DialResult> {
+    return this.#services.dialer.dial(this, action, signal);
+  }
+
+  record(action: RecordAction, signal: AbortSignal): Promise<{ url: string; durationSeconds: number } | undefined> {
+    return this.#services.recorder.recordVoicemail(this, action, signal);
+  }
+
+  async unsupported(kind: string): Promise<void> {
+    await this.#services.records.error(this.callId, 'action_not_available', `the ${kind} action is not available on this server yet; it was skipped`);
+  }
+}

@@ -1,0 +1,158 @@
+import type { DialAction } from '../actions/schema.js';
+import type { DialResult } from '../actions/action-context.js';
+import { CallLeg } from '../legs/call-leg.js';
+import type { MediaEngine } from '../media/engine.js';
+import { tone } from '../media/sources/tones.js';
+import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
+import { isAppError } from '../shared/errors.js';
+import { isDestinationAllowed } from '../shared/destination-policy.js';
+import type { Wallet } from '../billing/wallet.js';
+import type { Store } from '../store/store.js';
+import type { CallRecord } from '../store/repos/call-repo.js';
+import { CallSession } from './call-session.js';
+import type { DestinationRouter } from './destination-router.js';
+import type { EngineServices } from './engine-services.js';
+
+export interface OutboundLegRequest {
+  workspaceId: string;
+  from: string;
+  to: string;
+  parentCallId: string | null;
+  numberId?: string | null;
+  statusUrl?: string | null;
+  actionUrl?: string | null;
+  clientRequestId?: string | null;
+  metadata?: Record<string, string>;
+}
+
+/** A leg that could not be placed: its record, failed with the reason. */
+type Placed = { session: CallSession } | { failed: CallRecord; cause: string };
+
+/**
+ * Places outbound legs: for `dial` (bridged to the caller, first answer wins)
+ * and for POST /v1/calls (each leg runs its own actions on answer). Every leg
+ * is its own call record, checked against the destination allow-list and the
+ * wallet before its INVITE goes out.
+ */
+export class Dialer {
+  constructor(
+    private readonly ua: SipUserAgent,
+    private readonly media: MediaEngine,
+    private readonly router: DestinationRouter,
+    private readonly store: Store,
+    private readonly wallet: Wallet,
+    private readonly services: () => EngineServices,
+    private readonly track: (session: CallSession) => void,
+  ) {}
+
+  /** Creates the leg's record and sends its INVITE; a refused leg ends failed with the cause. */
+  async place(request: OutboundLegRequest, existing?: CallRecord): Promise<Placed> {
+    const services = this.services();
+    const record = existing ?? await services.records.create({
+      workspaceId: request.workspaceId, direction: 'outbound', from: request.from, to: request.to, parentCallId: request.parentCallId,
+      numberId: request.numberId ?? null, statusUrl: request.statusUrl ?? null, actionUrl: request.actionUrl ?? null,
+      clientRequestId: request.clientRequestId ?? null, metadata: request.metadata ?? {},
+    });
+    const refuse = async (cause: string, message: string): Promise<Placed> => {
+      await services.records.error(record.id, cause, message);
+      const failed = await services.records.transition(record.id, 'failed', { hangup_cause: cause, hangup_by: 'system', ended_at: services.clock.now().toISOString(), duration_seconds: 0 });
+      return { failed, cause };
+    };
+    const settings = await this.store.settings.get(request.workspaceId);
+    if (!isDestinationAllowed(request.to, settings.allowedDestinations)) {
+      return refuse('destination_not_allowed', `${request.to} does not match allowed_destinations`);
+    }
+    try {
+      await this.wallet.checkFundsFor(request.workspaceId, request.to);
+    } catch (error) {
+      if (isAppError(error)) return refuse(error.code, error.message);
+      throw error;
+    }
+    const route = await this.router.route(request.to);
+    if (!route) return refuse('no_route', `no trunk or sandbox reaches ${request.to}`);
+    const log = services.log.child({ callId: record.id });
+    const fromUser = /^sips?:/i.test(request.from) ? request.from : `sip:${request.from}@${this.ua.localAddress('udp').host}`;
+    const leg = await CallLeg.dial(this.ua, this.media, {
+      uri: route.uri, from: fromUser, ...(route.auth ? { auth: route.auth } : {}),
+      headers: [['X-Sautikit-Call-Id', record.id]],
+    }, log);
+    const session = new CallSession(record, leg, services);
+    this.track(session);
+    await session.moveTo('initiated');
+    leg.once('ringing', () => void session.moveTo('ringing'));
+    return { session };
+  }
+
+  /** The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end. */
+  async dial(parent: CallSession, action: DialAction, signal: AbortSignal): Promise<DialResult> {
+    const call = parent.cdr;
+    const callerId = action.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
+    const placed = await Promise.all(action.targets.map((target) => this.place({
+      workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {},
+    })));
+    const ringing = placed.flatMap((p) => ('session' in p ? [p.session] : []));
+    if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0 };
+
+    const ringback = new AbortController();
+    void parent.leg.media.play(tone('ringback-uk', { loop: true }), { signal: AbortSignal.any([ringback.signal, signal]) }).catch(() => undefined);
+    const winner = await this.#firstAnswer(ringing, action.timeoutSeconds * 1000, signal);
+    ringback.abort();
+    for (const other of ringing) if (other !== winner) await other.hangupFrom('system', winner ? 'answered_elsewhere' : signal.aborted ? 'canceled' : 'no_answer');
+    if (!winner) {
+      const statuses = ringing.map((s) => s.status);
+      const status = signal.aborted ? 'canceled' : statuses.every((s) => s === 'busy') ? 'busy' : statuses.some((s) => s === 'no-answer') ? 'no-answer' : 'failed';
+      return { status, callId: undefined, durationSeconds: 0 };
+    }
+    await winner.moveTo('in-progress');
+    this.services().spendGuard.watch(winner);
+    const bridge = parent.leg.media.bridge(winner.leg.media);
+    const recording = action.record ? this.services().recorder.recordBridge(parent, winner) : undefined;
+    const ended = new AbortController();
+    const stop = () => ended.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    winner.leg.once('ended', stop);
+    const limit = action.timeLimitSeconds ? setTimeout(stop, action.timeLimitSeconds * 1000) : undefined;
+    const onStar = (digit: string) => {
+      if (digit === '*' && action.hangupOnStar) stop();
+    };
+    parent.leg.on('dtmf', onStar);
+    await new Promise<void>((resolve) => {
+      if (ended.signal.aborted) resolve();
+      ended.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    if (limit) clearTimeout(limit);
+    parent.leg.off('dtmf', onStar);
+    signal.removeEventListener('abort', stop);
+    bridge.close();
+    await recording?.stop();
+    // The dialled leg is hung up by the platform when the caller left, the time limit passed or * was pressed.
+    await winner.hangupFrom('system', action.timeLimitSeconds && !winner.leg.endInfo && !signal.aborted ? 'time_limit' : 'normal_clearing');
+    return { status: 'completed', callId: winner.callId, durationSeconds: winner.cdr.durationSeconds ?? 0 };
+  }
+
+  /** The first leg to answer, or undefined when none did within the timeout (or the caller left). */
+  #firstAnswer(sessions: CallSession[], timeoutMs: number, signal: AbortSignal): Promise<CallSession | undefined> {
+    return new Promise((resolve) => {
+      let pending = sessions.length;
+      let done = false;
+      const finish = (winner: CallSession | undefined) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(winner);
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const onAbort = () => finish(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      for (const session of sessions) {
+        if (session.leg.answered) return finish(session);
+        session.leg.once('answered', () => finish(session));
+        session.leg.once('ended', () => {
+          pending -= 1;
+          if (pending === 0) finish(undefined);
+        });
+      }
+    });
+  }
+}

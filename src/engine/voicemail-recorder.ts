@@ -1,0 +1,103 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { RecordAction } from '../actions/schema.js';
+import { lookupRate } from '../billing/rate-table.js';
+import type { Wallet } from '../billing/wallet.js';
+import type { MediaEndpoint, RecordOptions } from '../media/endpoint.js';
+import { tone } from '../media/sources/tones.js';
+import type { Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
+import type { Store } from '../store/store.js';
+import type { EventPublisher } from '../webhooks/event-publisher.js';
+import type { CallSession } from './call-session.js';
+
+export interface SavedRecording {
+  id: string;
+  url: string;
+  durationSeconds: number;
+}
+
+/**
+ * Call recordings: the `record` action (voicemail), `record: true` on dial
+ * and on POST /v1/calls. Files are WAVs under `<data>/recordings/`; each
+ * finished one becomes a recordings row, is charged the recording rate once
+ * and announced with call.recording.ready.
+ */
+export class VoicemailRecorder {
+  constructor(
+    private readonly store: Store,
+    private readonly wallet: Wallet,
+    private readonly events: EventPublisher,
+    private readonly clock: Clock,
+    private readonly dataDir: string,
+    private readonly publicUrl: () => string,
+  ) {}
+
+  async recordVoicemail(session: CallSession, action: RecordAction, signal: AbortSignal): Promise<SavedRecording | undefined> {
+    const media = session.leg.media;
+    if (action.playBeep) await media.play(tone('beep'), { signal }).catch(() => undefined);
+    if (signal.aborted) return undefined;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const onKey = (digit: string) => {
+      if (action.finishOnKey.includes(digit)) stop.abort();
+    };
+    session.leg.on('dtmf', onKey);
+    try {
+      return await this.#record(session, session.cdr.id, media, {
+        channels: 1, track: 'inbound', maxDurationMs: action.maxLengthSeconds * 1000,
+        ...(action.timeoutSeconds > 0 ? { silenceTimeoutMs: action.timeoutSeconds * 1000 } : {}), signal: stop.signal,
+      });
+    } finally {
+      session.leg.off('dtmf', onKey);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Records a bridged dial (caller left, callee right) until `stop()`; the recording belongs to the dialled leg. */
+  recordBridge(parent: CallSession, child: CallSession): { stop(): Promise<void> } {
+    return this.recordWhole(parent, child.cdr.id, 2);
+  }
+
+  /** Records a whole call from now until `stop()` or its end. */
+  recordWhole(session: CallSession, callId: string, channels: 1 | 2): { stop(): Promise<void> } {
+    const stop = new AbortController();
+    const done = this.#record(session, callId, session.leg.media, { channels, ...(channels === 1 ? { track: 'both' as const } : {}), signal: stop.signal })
+      .catch((error: unknown) => session.log.error({ err: error }, 'recording failed'));
+    session.onEnd(async () => {
+      stop.abort();
+      await done;
+    });
+    return {
+      stop: async () => {
+        stop.abort();
+        await done;
+      },
+    };
+  }
+
+  async #record(session: CallSession, callId: string, media: MediaEndpoint, options: Omit<RecordOptions, 'path'>): Promise<SavedRecording | undefined> {
+    const call = session.cdr;
+    const id = newId('rec');
+    const dir = path.join(this.dataDir, 'recordings', call.workspaceId);
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${id}.wav`);
+    const result = await media.record({ ...options, path: file });
+    const durationSeconds = Math.round(result.durationMs / 1000);
+    const now = this.clock.now();
+    const url = `${this.publicUrl()}/v1/recordings/${id}/audio`;
+    await this.store.transaction(async (repos) => {
+      await repos.recordings.create({ id, workspaceId: call.workspaceId, callId, conference: null, path: file, durationSeconds, channels: result.channels, now });
+      await this.events.publish(repos, {
+        workspaceId: call.workspaceId, type: 'call.recording.ready', callId, now, statusUrl: call.statusUrl,
+        data: { call_id: callId, recording_id: id, recording_url: url, duration_seconds: durationSeconds, conference: null },
+      });
+    });
+    const rate = await lookupRate(this.store.rates, 'recording', '');
+    if (rate) {
+      await this.wallet.chargeRecording({ workspaceId: call.workspaceId, recordingId: id, callId, seconds: Math.ceil(result.durationMs / 1000), ratePerMinuteCents: rate.ratePerMinuteCents, now });
+    }
+    return { id, url, durationSeconds };
+  }
+}

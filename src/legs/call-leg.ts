@@ -1,0 +1,177 @@
+import type { Logger } from '../shared/log.js';
+import { TypedEmitter } from '../shared/typed-emitter.js';
+import type { MediaEndpoint } from '../media/endpoint.js';
+import type { MediaEngine } from '../media/engine.js';
+import type { IncomingCall } from '../sip/ua/incoming-call.js';
+import type { CallFailure, OutgoingCall } from '../sip/ua/outgoing-call.js';
+import type { SessionEnd, SipSession } from '../sip/ua/sip-session.js';
+import type { DigestCredentials } from '../sip/ua/digest.js';
+import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
+import { codecList, describeSdp, negotiateOffer, readAnswer } from './sdp-glue.js';
+
+/** How a leg ended, in the words of the call record. */
+export interface LegEnd {
+  /** Which side ended it: the far end (`remote`) or this platform (`local`). */
+  by: 'remote' | 'local';
+  /** `normal_clearing`, `busy`, `no_answer`, `canceled`, `rejected`, `failed`, `media_timeout`, … */
+  cause: string;
+  sipStatus?: number;
+}
+
+export type CallLegEvents = {
+  ringing: [];
+  answered: [];
+  ended: [end: LegEnd];
+  dtmf: [digit: string];
+};
+
+/** What a failed outbound INVITE means for the call's status. */
+export function causeOfFailure(failure: Pick<CallFailure, 'status' | 'cancelled'>): 'busy' | 'no_answer' | 'canceled' | 'failed' {
+  if (failure.cancelled) return 'canceled';
+  if (failure.status === 486 || failure.status === 600) return 'busy';
+  if (failure.status === 408 || failure.status === 480 || failure.status === 487) return 'no_answer';
+  return 'failed';
+}
+
+/**
+ * One call leg: its SIP side (an incoming or outgoing INVITE, then a
+ * session) and its media endpoint, with the few verbs the engine needs.
+ * `hangup()` is idempotent and releases everything; `ended` fires once.
+ */
+export class CallLeg extends TypedEmitter<CallLegEvents> {
+  readonly media: MediaEndpoint;
+  readonly #log: Logger;
+  #incoming: IncomingCall | undefined;
+  #answerSdp: string | undefined;
+  #outgoing: OutgoingCall | undefined;
+  #session: SipSession | undefined;
+  #ended: LegEnd | undefined;
+
+  private constructor(media: MediaEndpoint, log: Logger) {
+    super();
+    this.media = media;
+    this.#log = log;
+    media.on('dtmf', (event) => this.emit('dtmf', event.digit));
+    media.on('rtpTimeout', () => {
+      if (this.#session) void this.#finish({ by: 'local', cause: 'media_timeout' });
+    });
+  }
+
+  get answered(): boolean {
+    return this.#session !== undefined;
+  }
+
+  get endInfo(): LegEnd | undefined {
+    return this.#ended;
+  }
+
+  /** Takes an INVITE; answers `{problem}` (and rejects it 488) when its SDP cannot be used. */
+  static async fromIncoming(incoming: IncomingCall, mediaEngine: MediaEngine, log: Logger): Promise<CallLeg | { problem: string }> {
+    const offer = incoming.sdp;
+    if (!offer) {
+      incoming.reject(488, 'Not Acceptable Here (an SDP offer is required)');
+      return { problem: 'no SDP offer in the INVITE' };
+    }
+    const negotiated = negotiateOffer(offer, codecList());
+    if ('problem' in negotiated) {
+      incoming.reject(488, 'Not Acceptable Here');
+      return { problem: `SDP offer: ${negotiated.problem}` };
+    }
+    const media = await mediaEngine.createEndpoint({ logger: log });
+    media.setRemote(negotiated.remote);
+    const leg = new CallLeg(media, log);
+    leg.#incoming = incoming;
+    leg.#answerSdp = describeSdp(media.localDescription(), negotiated.answer, Date.now());
+    incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
+    return leg;
+  }
+
+  /** Places an outbound INVITE; `answered` or `ended` tells how it went. */
+  static async dial(ua: SipUserAgent, mediaEngine: MediaEngine, target: { uri: string; from: string; proxy?: string; auth?: DigestCredentials; headers?: Array<[string, string]> }, log: Logger): Promise<CallLeg> {
+    const media = await mediaEngine.createEndpoint({ logger: log });
+    const leg = new CallLeg(media, log);
+    const local = media.localDescription();
+    const outgoing = ua.invite(target.uri, {
+      sdp: describeSdp(local, local.audio, Date.now()), from: target.from,
+      ...(target.proxy ? { proxy: target.proxy } : {}), ...(target.auth ? { auth: target.auth } : {}), ...(target.headers ? { headers: target.headers } : {}),
+    });
+    leg.#outgoing = outgoing;
+    outgoing.on('provisional', (p) => {
+      if (p.status === 180 || p.status === 183) leg.emit('ringing');
+    });
+    outgoing.on('failed', (failure) => void leg.#finish({ by: 'remote', cause: causeOfFailure(failure), sipStatus: failure.status }));
+    outgoing.on('answered', (session) => {
+      const remote = session.remoteSdp ? readAnswer(session.remoteSdp, codecList()) : { problem: 'unparsable' as const };
+      leg.#attach(session);
+      if ('problem' in remote) {
+        log.warn({ problem: remote.problem }, 'unusable SDP answer; hanging up');
+        void leg.hangup('failed');
+        return;
+      }
+      media.setRemote(remote);
+      leg.emit('answered');
+    });
+    return leg;
+  }
+
+  /** 180 Ringing to the caller (inbound legs). */
+  ring(): void {
+    this.#incoming?.ring();
+  }
+
+  /** Answers an inbound leg (200 OK with our SDP). */
+  answer(): void {
+    if (!this.#incoming || this.#session || this.#ended) return;
+    this.#attach(this.#incoming.answer(this.#answerSdp!));
+    this.emit('answered');
+  }
+
+  /** Refuses an unanswered inbound leg (486 for busy, 603 for rejected). */
+  reject(reason: 'busy' | 'rejected'): void {
+    if (!this.#incoming || this.#session || this.#ended) return;
+    this.#incoming.reject(reason === 'busy' ? 486 : 603, reason === 'busy' ? 'Busy Here' : 'Decline');
+    void this.#finish({ by: 'local', cause: reason === 'busy' ? 'busy' : 'rejected', sipStatus: reason === 'busy' ? 486 : 603 });
+  }
+
+  /** Ends the leg from our side whatever its state: BYE, CANCEL, or a final response. Idempotent. */
+  async hangup(cause = 'normal_clearing'): Promise<void> {
+    if (this.#ended) return;
+    if (this.#session) {
+      await this.#session.bye().catch((error: unknown) => this.#log.debug({ err: error }, 'BYE failed'));
+    } else if (this.#outgoing) {
+      this.#outgoing.cancel();
+    } else if (this.#incoming) {
+      this.#incoming.reject(480, 'Temporarily Unavailable');
+    }
+    await this.#finish({ by: 'local', cause });
+  }
+
+  #attach(session: SipSession): void {
+    this.#session = session;
+    session.on('ended', (end: SessionEnd) => {
+      if (end.by === 'remote') void this.#finish({ by: 'remote', cause: 'normal_clearing' });
+      else if (end.by === 'error') void this.#finish({ by: 'local', cause: end.reason === 'ack-timeout' ? 'no_ack' : 'failed' });
+    });
+    session.on('info', (info) => {
+      if (info.dtmf) this.emit('dtmf', info.dtmf.signal);
+    });
+    session.on('reinvite', (re) => {
+      // Hold/unhold and re-offers keep our RTP port; answer with the same codec.
+      const negotiated = re.sdp ? negotiateOffer(re.sdp, codecList()) : undefined;
+      if (negotiated && 'problem' in negotiated) return re.reject(488);
+      if (negotiated) this.media.setRemote(negotiated.remote);
+      const local = this.media.localDescription();
+      re.accept(describeSdp(local, negotiated?.answer ?? local.audio, Date.now(), re.direction === 'sendonly' ? 'recvonly' : re.direction === 'inactive' ? 'inactive' : 'sendrecv'));
+    });
+  }
+
+  async #finish(end: LegEnd): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = end;
+    if (end.by === 'local' && this.#session && end.cause === 'media_timeout') {
+      await this.#session.bye().catch(() => undefined);
+    }
+    await this.media.close();
+    this.emit('ended', end);
+  }
+}

@@ -1,0 +1,63 @@
+import type { SessionDescription } from 'sdp-transform';
+import { answerFor, fromSdpMedia, negotiateAudio, toSdpMediaFields, type AudioMediaDescription } from '../media/codecs/negotiate.js';
+import type { LocalMedia, RemoteMedia } from '../media/endpoint.js';
+import { parseSdp, serializeSdp } from '../sip/message/sdp.js';
+
+/**
+ * Between SIP bodies and the media endpoint: the SDP we send for a leg's
+ * RTP port, and what a peer's SDP means for where we send media.
+ */
+export function describeSdp(local: LocalMedia, audio: AudioMediaDescription, sessionId: number, direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' = 'sendrecv'): string {
+  const ipVer = local.address.includes(':') ? 6 : 4;
+  const sdp: SessionDescription = {
+    version: 0,
+    origin: { username: 'sautikit', sessionId, sessionVersion: 1, netType: 'IN', ipVer, address: local.address },
+    name: 'Sautikit',
+    connection: { version: ipVer, ip: local.address },
+    timing: { start: 0, stop: 0 },
+    media: [{ type: 'audio', port: local.port, protocol: 'RTP/AVP', ...toSdpMediaFields(audio), direction }],
+  };
+  return serializeSdp(sdp);
+}
+
+export type SdpProblem = 'unparsable' | 'no_audio' | 'no_common_codec';
+
+/** Reads a peer's SDP offer and picks what to use; the answer carries one codec plus telephone-event. */
+export function negotiateOffer(offer: string, codecs: ReturnType<typeof codecList>): { remote: RemoteMedia; answer: AudioMediaDescription } | { problem: SdpProblem } {
+  const parsed = readAudio(offer);
+  if ('problem' in parsed) return parsed;
+  const negotiated = negotiateAudio(parsed.audio, { codecs });
+  if (!negotiated) return { problem: 'no_common_codec' };
+  return {
+    remote: {
+      address: parsed.address, port: parsed.port, payloadType: negotiated.payloadType, codec: negotiated.codec.name,
+      telephoneEvent: negotiated.telephoneEvent?.payloadType ?? null,
+    },
+    answer: answerFor(negotiated),
+  };
+}
+
+/** Reads a peer's SDP answer to our offer. */
+export function readAnswer(answer: string, codecs: ReturnType<typeof codecList>): RemoteMedia | { problem: SdpProblem } {
+  const result = negotiateOffer(answer, codecs);
+  return 'problem' in result ? result : result.remote;
+}
+
+function readAudio(text: string): { address: string; port: number; audio: AudioMediaDescription } | { problem: SdpProblem } {
+  let sdp: SessionDescription;
+  try {
+    sdp = parseSdp(text);
+  } catch {
+    return { problem: 'unparsable' };
+  }
+  const media = sdp.media.find((m) => m.type === 'audio' && m.port > 0);
+  if (!media) return { problem: 'no_audio' };
+  const address = media.connection?.ip ?? sdp.connection?.ip;
+  if (!address) return { problem: 'unparsable' };
+  return { address, port: media.port, audio: fromSdpMedia(media) };
+}
+
+/** The codecs the platform speaks, in preference order. */
+export function codecList(): Array<'PCMU' | 'PCMA'> {
+  return ['PCMU', 'PCMA'];
+}
