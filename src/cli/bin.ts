@@ -3,10 +3,15 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError, optionTable } from '../config/option-table.js';
 import { helpText } from './help-text.js';
+import { runCall } from './call-command.js';
 import { runStart } from './start-command.js';
 
 /** The `sautikit` command. Bad options end with one line naming the option and exit code 2. */
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'call') {
+    process.exitCode = await runCall(argv.slice(1));
+    return;
+  }
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' }, version: { type: 'boolean' } };
   for (const o of optionTable) options[o.flag] = { type: 'string' };
   let parsed: ReturnType<typeof parseArgs>;

@@ -65,6 +65,27 @@ describe('sautikit start (the real command, over HTTP)', () => {
     }
   });
 
+  it('sautikit call places a sandbox call through the IVR of a running server and prints what happened', async () => {
+    const data = dataDir();
+    const { HttpReceiver } = await import('../helpers/http-receiver.js');
+    const app = await HttpReceiver.start();
+    app.respond = (req) => req.url === '/ivr'
+      ? { status: 200, body: JSON.stringify({ actions: [{ getDigits: { numDigits: 1, timeout: 3, action: `${app.url}/route`, nested: [{ say: { text: 'Press 1.' } }] } }] }) }
+      : { status: 200, body: JSON.stringify([{ say: { text: 'You pressed ' + String(req.json?.Digits) } }, { hangup: {} }]) };
+    const server = await startCli(['--data', data, '--sip-port', '0', '--rtp-ports', '30000-39999'], { SAUTIKIT_API_KEY: apiKey, SAUTIKIT_ADMIN_KEY: adminKey });
+    try {
+      const claim = await api(server.baseUrl, 'POST', '/v1/numbers', apiKey, { routing_url: `${app.url}/ivr` });
+      const result = await runCli(['call', '--to', claim.json.number, '--press', '1', '--wait', '1', '--url', server.baseUrl, '--data', data]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/status\s+completed/);
+      expect(result.stdout).toMatch(/hung up by\s+platform/);
+      expect(app.requests.find((r) => r.url === '/route')?.json).toMatchObject({ Digits: '1' });
+    } finally {
+      await server.stop();
+      await app.close();
+    }
+  }, 60_000);
+
   it('a bad option stops start-up with one line naming it and exit code 2', async () => {
     const flag = await runCli(['start', '--http-port', 'eighty']);
     expect(flag.code).toBe(2);

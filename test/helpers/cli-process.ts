@@ -27,7 +27,9 @@ export interface RunningServer {
 /** Starts `sautikit start` as a user would and waits until /healthz answers 200. */
 export async function startCli(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [binPath, 'start', '--http-port', String(port), '--log-level', 'warn', ...args], {
+  // Tests share the machine: unless told otherwise, SIP takes a free port.
+  const sip = args.includes('--sip-port') ? [] : ['--sip-port', '0'];
+  const child = spawn(process.execPath, [binPath, 'start', '--http-port', String(port), '--log-level', 'warn', ...sip, ...args], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

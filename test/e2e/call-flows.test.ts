@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpReceiver, type ReceivedRequest } from '../helpers/http-receiver.js';
+import { startTestApi, type TestApi } from '../helpers/test-api.js';
+
+async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Product-page flows against one started platform with sandbox phones and a local webhook app. */
+describe('call flows of the product pages', () => {
+  let api: TestApi;
+  let app: HttpReceiver;
+  let number: { id: string; number: string };
+  const routes = new Map<string, (req: ReceivedRequest) => { status: number; body?: string; contentType?: string }>();
+
+  beforeAll(async () => {
+    api = await startTestApi('sqlite', { flags: { 'webhook-retry-schedule': '0,1,1,1,1,1,1,1' } });
+    app = await HttpReceiver.start();
+    app.respond = (req) => routes.get(req.url.split('?')[0]!)?.(req) ?? { status: 204 };
+    number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470' } })).json();
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await api?.close();
+  });
+
+  const callOf = (id: string) => until(async () => {
+    const c = (await api.call('GET', `/v1/calls/${id}`)).json();
+    return ['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(c.status) && c.price !== null ? c : undefined;
+  }, 30_000);
+
+  it('call center, agent free: say + dial with callerId and timeout; the agent answers', async () => {
+    routes.set('/calls/inbound', (req) => ({ status: 200, body: JSON.stringify({ actions: [
+      { say: { text: 'Connecting you to an agent.' } },
+      { dial: { number: '+254720000001', callerId: req.json.To, timeout: 30 } },
+    ] }) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/calls/inbound` } });
+    await api.call('PUT', '/v1/sandbox/phones/%2B254720000001', { body: { answer: 'immediately', hangup_after: 1 } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000002', to: number.number, max_duration: 30 } })).json();
+    const parent = await callOf(placed.call_id);
+    expect(parent.status).toBe('completed');
+    const [leg] = (await api.call('GET', `/v1/calls?parent_call_id=${placed.call_id}`)).json();
+    expect(leg).toMatchObject({ direction: 'outbound', to: '+254720000001', from: number.number, parent_call_id: placed.call_id });
+    const agent = (await api.call('GET', '/v1/sandbox/phones/%2B254720000001/calls')).json()[0];
+    expect(agent).toMatchObject({ from: number.number, status: 'completed' });
+  }, 60_000);
+
+  it('the AI page\'s curl: to as an array and clientRequestId sent twice make one call', async () => {
+    routes.set('/answer', () => ({ status: 200, contentType: 'application/xml', body: '<Response><Say>Hi, this is Zawadi from Acme.</Say><Hangup/></Response>' }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/answer` } });
+    await api.call('PUT', '/v1/sandbox/phones/%2B254712345678', { body: { answer: 'immediately' } });
+    const body = { to: ['+254712345678'], from: number.number, clientRequestId: 'lead-42' };
+    const first = await api.call('POST', '/v1/calls', { body });
+    expect(first.statusCode).toBe(201);
+    const calls = first.json();
+    expect(calls).toEqual([expect.objectContaining({ id: expect.stringMatching(/^call_/), direction: 'outbound', to: '+254712345678', client_request_id: 'lead-42', status: 'queued' })]);
+    const again = await api.call('POST', '/v1/calls', { body });
+    expect(again.statusCode).toBe(201);
+    expect(again.json()).toEqual(calls);
+    expect((await api.call('POST', '/v1/calls', { body: { ...body, to: ['+254712345679'] } })).json().error.code).toBe('idempotency_conflict');
+    const done = await callOf(calls[0].id);
+    expect(done).toMatchObject({ status: 'completed', hangup_by: 'system' });
+    expect(done.events.map((e: { status: string }) => e.status)).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
+    expect(app.requests.filter((r) => r.url === '/answer' && r.json.CallId === calls[0].id)).toHaveLength(1);
+    const heard = (await api.call('GET', '/v1/sandbox/phones/%2B254712345678/calls')).json()[0];
+    expect(heard.audio_seconds_heard).toBeGreaterThan(0.5);
+  }, 60_000);
+
+  it('POST /v1/calls refuses what it must: unowned from, disallowed destination, no funds', async () => {
+    expect((await api.call('POST', '/v1/calls', { body: { to: '+254712345678', from: '+254700000099', action_url: `${app.url}/x` } })).json().error)
+      .toMatchObject({ code: 'number_not_owned', field: 'from' });
+    const tz = await api.call('POST', '/v1/calls', { body: { to: '+255712345678', from: number.number, action_url: `${app.url}/x` } });
+    expect(tz.statusCode).toBe(403);
+    expect(tz.json().error).toMatchObject({ code: 'destination_not_allowed', field: 'to' });
+    const other = (await api.call('POST', '/v1/admin/workspaces', { key: api.credentials.admin_key, body: { name: 'broke' } })).json();
+    const otherNumber = (await api.call('POST', '/v1/numbers', { key: other.api_key, body: { prefix: '+25470' } })).json();
+    const broke = await api.call('POST', '/v1/calls', { key: other.api_key, body: { to: '+254712345678', from: otherNumber.number, action_url: `${app.url}/x` } });
+    expect(broke.statusCode).toBe(402);
+    expect(broke.json().error).toMatchObject({ code: 'insufficient_funds', field: 'to' });
+  });
+
+  it('a webhook answering invalid actions: call.error with the index and field, recorded on the call', async () => {
+    routes.set('/bad', () => ({ status: 200, body: JSON.stringify({ actions: [{ say: { text: 'ok' } }, { getDigits: { numDigits: 'one' } }] }) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/bad`, status_url: `${app.url}/status` } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000003', to: number.number, max_duration: 20 } })).json();
+    const call = await callOf(placed.call_id);
+    expect(call.errors).toEqual([expect.objectContaining({ code: 'invalid_actions', action_index: 1, field: 'numDigits', message: 'actions[1].getDigits.numDigits must be a whole number from 1 to 64' })]);
+    await app.waitFor((reqs) => reqs.some((r) => r.url === '/status' && r.json?.type === 'call.error' && r.json.data.call_id === placed.call_id));
+    const event = app.requests.find((r) => r.url === '/status' && r.json?.type === 'call.error' && r.json.data.call_id === placed.call_id)!;
+    expect(event.json.data).toMatchObject({ code: 'invalid_actions', action_index: 1, field: 'numDigits' });
+    // Unanswered and hung up: nothing to bill.
+    expect(call).toMatchObject({ price: '0.00', duration_seconds: 0 });
+  }, 60_000);
+
+  it('a live PATCH redirect replaces what the call is doing', async () => {
+    routes.set('/long', () => ({ status: 200, body: JSON.stringify([{ pause: { length: 30 } }]) }));
+    routes.set('/redirected', () => ({ status: 200, body: JSON.stringify([{ say: { text: 'You were moved.' } }, { hangup: {} }]) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/long`, status_url: null } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000004', to: number.number, max_duration: 40 } })).json();
+    await until(async () => (await api.call('GET', `/v1/calls/${placed.call_id}`)).json().status === 'in-progress');
+    const patched = await api.call('PATCH', `/v1/calls/${placed.call_id}`, { body: { action_url: `${app.url}/redirected` } });
+    expect(patched.statusCode).toBe(200);
+    const call = await callOf(placed.call_id);
+    expect(call.status).toBe('completed');
+    expect(call.duration_seconds).toBeLessThan(15);
+    expect(app.requests.some((r) => r.url === '/redirected' && r.json.CallId === placed.call_id)).toBe(true);
+    const ended = (await api.call('PATCH', `/v1/calls/${placed.call_id}`, { body: { status: 'completed' } })).json();
+    expect(ended.error.code).toBe('call_not_active');
+  }, 60_000);
+
+  it('PATCH status completed hangs up a live call (hangup_by api)', async () => {
+    routes.set('/long', () => ({ status: 200, body: JSON.stringify([{ pause: { length: 30 } }]) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/long` } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000005', to: number.number, max_duration: 40 } })).json();
+    await until(async () => (await api.call('GET', `/v1/calls/${placed.call_id}`)).json().status === 'in-progress');
+    expect((await api.call('PATCH', `/v1/calls/${placed.call_id}`, { body: { status: 'completed' } })).statusCode).toBe(200);
+    const call = await callOf(placed.call_id);
+    expect(call).toMatchObject({ status: 'completed', hangup_by: 'api' });
+    const report = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
+    expect(report).toMatchObject({ status: 'completed', hangup_by: 'platform' });
+  }, 60_000);
+});
