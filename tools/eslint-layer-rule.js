@@ -18,7 +18,7 @@ export const allowedImports = {
   legs: ['shared', 'sip', 'media'],
   sandbox: ['shared', 'sip', 'media', 'legs'],
   engine: ['shared', 'sip', 'media', 'legs', 'conference', 'actions', 'store', 'billing', 'webhooks', 'sandbox'],
-  api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions', 'sandbox'],
+  api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions', 'sandbox', 'conference'],
   cli: ['*'],
   '': ['*'], // src/main.ts and src/index.ts: the composition root
 };

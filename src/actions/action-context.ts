@@ -1,5 +1,5 @@
 import type { Logger } from '../shared/log.js';
-import type { DialAction, PromptAction, RecordAction, VoiceAction } from './schema.js';
+import type { ConferenceAction, DialAction, PromptAction, RecordAction, VoiceAction } from './schema.js';
 
 /** What an action leaves behind: go on with the list, replace its rest, or end the call. */
 export type ActionOutcome = { next: 'continue' } | { next: 'replace'; actions: VoiceAction[] } | { next: 'end' };
@@ -38,6 +38,11 @@ export interface ActionContext {
   reject(reason: 'busy' | 'rejected'): Promise<void>;
   dial(action: DialAction, signal: AbortSignal): Promise<DialResult>;
   record(action: RecordAction, signal: AbortSignal): Promise<{ url: string; durationSeconds: number } | undefined>;
+  /**
+   * Joins a room until the participant leaves it: `continue` when the room
+   * ended under them or was full (the list goes on), `end` when the call is over.
+   */
+  conference(action: ConferenceAction, signal: AbortSignal): Promise<'continue' | 'end'>;
   /** Actions the engine has not taught this call yet end it with a recorded error. */
   unsupported(kind: string): Promise<void>;
 }

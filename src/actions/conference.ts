@@ -33,8 +33,8 @@ export const conferenceAction = {
       digitsCallbackUrl: r.url('digitsCallbackUrl'),
     };
   },
-  async execute(_action: ConferenceAction, ctx: ActionContext): Promise<ActionOutcome> {
-    await ctx.unsupported('conference');
-    return { next: 'continue' };
+  /** A room that ended under the participant, or was full, lets the list go on (SPEC §7). */
+  async execute(action: ConferenceAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
+    return (await ctx.conference(action, signal)) === 'continue' ? { next: 'continue' } : { next: 'end' };
   },
 } as const;

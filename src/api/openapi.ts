@@ -88,6 +88,13 @@ const operations: Operation[] = [
     body: { type: 'object', properties: { answer: {}, script: { type: 'array', items: { type: 'object' } }, hangup_after: { type: 'integer' } } } },
   { method: 'get', path: '/v1/sandbox/phones/{number}', summary: 'A sandbox phone\'s behaviour', tag: 'Sandbox', auth: 'workspace' },
   { method: 'get', path: '/v1/sandbox/phones/{number}/calls', summary: 'Calls a sandbox phone saw, newest first', tag: 'Sandbox', auth: 'workspace' },
+  { method: 'get', path: '/v1/conferences', summary: 'Active conference rooms', tag: 'Conferences', auth: 'workspace', query: ['status'] },
+  { method: 'get', path: '/v1/conferences/{name}', summary: 'A room with its participants', tag: 'Conferences', auth: 'workspace' },
+  { method: 'post', path: '/v1/conferences/{name}/end', summary: 'End a room: every participant leaves it', tag: 'Conferences', auth: 'workspace' },
+  { method: 'get', path: '/v1/conferences/{name}/participants', summary: 'Participants: call id, muted, hold, start_on_enter, end_on_exit, joined_at', tag: 'Conferences', auth: 'workspace' },
+  { method: 'patch', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Mute/unmute, hold/unhold a participant', tag: 'Conferences', auth: 'workspace',
+    body: { type: 'object', properties: { muted: { type: 'boolean' }, hold: { type: 'boolean' } } } },
+  { method: 'delete', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Eject (hang up) a participant', tag: 'Conferences', auth: 'workspace' },
   { method: 'get', path: '/v1/recordings', summary: 'Recordings, newest first', tag: 'Recordings', auth: 'workspace', query: ['limit', 'cursor'] },
   { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording', tag: 'Recordings', auth: 'workspace' },
   { method: 'get', path: '/v1/recordings/{id}/audio', summary: 'The recording\'s WAV', tag: 'Recordings', auth: 'workspace' },
@@ -130,7 +137,7 @@ const operations: Operation[] = [
 
 function statusOf(op: Operation): string {
   if (op.path === '/v1/webhooks/deliveries/{id}/retry') return '202';
-  if (op.path.endsWith('/rotate-secret') || op.path.endsWith('/rotate')) return '200';
+  if (op.path.endsWith('/rotate-secret') || op.path.endsWith('/rotate') || op.path.endsWith('/end')) return '200';
   return op.method === 'post' ? '201' : op.method === 'delete' ? '204' : '200';
 }
 

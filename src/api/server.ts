@@ -8,6 +8,7 @@ import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAdminTrunkRoutes } from './routes/admin-trunks-routes.js';
 import { registerCallRoutes } from './routes/calls-routes.js';
 import { registerCallCreateRoutes } from './routes/calls-create-routes.js';
+import { registerConferenceRoutes } from './routes/conferences-routes.js';
 import { registerNumberRoutes } from './routes/numbers-routes.js';
 import { registerRecordingRoutes } from './routes/recordings-routes.js';
 import { registerSandboxRoutes } from './routes/sandbox-routes.js';
@@ -50,6 +51,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   registerNumberRoutes(app, ctx);
   registerCallRoutes(app, ctx);
   registerCallCreateRoutes(app, ctx);
+  registerConferenceRoutes(app, ctx);
   registerRecordingRoutes(app, ctx);
   registerWalletRoutes(app, ctx);
   registerSettingsRoutes(app, ctx);

@@ -18,6 +18,7 @@ import type { VoiceCallbackFetcher } from '../webhooks/voice-callback-fetcher.js
 import type { VoiceAction } from '../actions/schema.js';
 import { CallBilling } from './call-billing.js';
 import { CallRecords } from './call-records.js';
+import { ConferenceService } from './conference-service.js';
 import type { CallSession } from './call-session.js';
 import { CallSession as Session } from './call-session.js';
 import { DestinationRouter } from './destination-router.js';
@@ -62,6 +63,7 @@ export class CallEngine {
   readonly #services: EngineServices;
   readonly #dialer: Dialer;
   readonly #log: Logger;
+  readonly conferences: ConferenceService;
   #accepting = true;
 
   constructor(options: CallEngineOptions) {
@@ -69,12 +71,14 @@ export class CallEngine {
     this.#log = options.logger.child({ component: 'engine' });
     const records = new CallRecords(options.store, options.events, options.clock);
     const router = new DestinationRouter(options.store, () => options.sandbox?.address);
+    this.conferences = new ConferenceService(options.store, options.wallet, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, options.wallet, () => this.#services, (s) => this.#track(s));
     this.#services = {
       clock: options.clock, log: this.#log, records, fetcher: options.fetcher,
       billing: new CallBilling(options.store, options.wallet, records, options.clock),
       spendGuard: new SpendGuard(options.store, options.wallet, options.clock),
       dialer: this.#dialer,
+      conferences: this.conferences,
       recorder: new VoicemailRecorder(options.store, options.wallet, options.events, options.clock, options.dataDir, options.publicUrl),
       workspaceCredentials: async (workspaceId) => {
         const now = options.clock.now();
@@ -209,5 +213,6 @@ export class CallEngine {
     const deadline = Date.now() + graceMs;
     while (this.#live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await Promise.all([...this.#live.values()].map((s) => s.hangupFrom('system', 'shutdown')));
+    await this.conferences.close();
   }
 }

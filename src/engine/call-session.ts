@@ -3,7 +3,7 @@ import { ActionValidationError } from '../actions/action-node.js';
 import type { ActionContext, DialResult } from '../actions/action-context.js';
 import { parseActions } from '../actions/parse-actions.js';
 import { executeAction } from '../actions/registry.js';
-import type { DialAction, PromptAction, RecordAction, VoiceAction } from '../actions/schema.js';
+import type { ConferenceAction, DialAction, PromptAction, RecordAction, VoiceAction } from '../actions/schema.js';
 import type { CallLeg, LegEnd } from '../legs/call-leg.js';
 import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import { isAppError } from '../shared/errors.js';
@@ -318,6 +318,15 @@ export class CallSession implements ActionContext {
 
   record(action: RecordAction, signal: AbortSignal): Promise<{ url: string; durationSeconds: number } | undefined> {
     return this.#services.recorder.recordVoicemail(this, action, signal);
+  }
+
+  async conference(action: ConferenceAction, signal: AbortSignal): Promise<'continue' | 'end'> {
+    const reason = await this.#services.conferences.join(this, action, signal);
+    if (reason === 'kicked') {
+      await this.hangupFrom('api', 'kicked');
+      return 'end';
+    }
+    return reason === 'hangup' ? 'end' : 'continue';
   }
 
   async unsupported(kind: string): Promise<void> {

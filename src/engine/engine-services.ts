@@ -4,6 +4,7 @@ import type { Logger } from '../shared/log.js';
 import type { VoiceCallbackFetcher } from '../webhooks/voice-callback-fetcher.js';
 import type { CallBilling } from './call-billing.js';
 import type { CallRecords } from './call-records.js';
+import type { ConferenceService } from './conference-service.js';
 import type { Dialer } from './dialer.js';
 import type { SpendGuard } from './spend-guard.js';
 import type { VoicemailRecorder } from './voicemail-recorder.js';
@@ -18,6 +19,7 @@ export interface EngineServices {
   spendGuard: SpendGuard;
   dialer: Dialer;
   recorder: VoicemailRecorder;
+  conferences: ConferenceService;
   /** Signing secrets and callback policy of a workspace, for voice callbacks. */
   workspaceCredentials(workspaceId: string): Promise<{ secrets: string[]; policy: CallbackPolicy }>;
 }

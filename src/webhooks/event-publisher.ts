@@ -6,8 +6,8 @@ export interface PublishInput {
   workspaceId: string;
   type: EventType;
   data: Record<string, unknown>;
-  /** A call's or a conference's own status URL, which receives the event besides the workspace webhooks. */
-  statusUrl?: string | null;
+  /** A call's or a conference's own status URL(s), which receive the event besides the workspace webhooks. */
+  statusUrl?: string | null | readonly string[];
   callId?: string | null;
   now: Date;
 }
@@ -27,8 +27,9 @@ export class EventPublisher {
 
   async publish(repos: Repos, input: PublishInput): Promise<EventEnvelope | undefined> {
     const endpoints = await repos.webhookEndpoints.subscribedTo(input.workspaceId, input.type);
+    const statusUrls = typeof input.statusUrl === 'string' ? [input.statusUrl] : input.statusUrl ?? [];
     const targets = [
-      ...(input.statusUrl ? [{ url: input.statusUrl }] : []),
+      ...[...new Set(statusUrls)].map((url) => ({ url })),
       ...endpoints.map((e) => ({ url: e.url, endpointId: e.id })),
     ];
     if (targets.length === 0) return undefined;

@@ -115,7 +115,14 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
       throw new AppError('call_not_active', `call ${id} is ${call.status}; only a call in progress can be controlled`, 'id');
     }
     const status = optionalString(body, ['status']);
-    if (status !== undefined && status !== null) {
+    const muted = optionalBoolean(body, ['muted']);
+    const hold = optionalBoolean(body, ['hold']);
+    if (muted !== undefined || hold !== undefined) {
+      const room = ctx.engine.conferences.roomOf(id);
+      if (!room) throw new AppError('call_not_active', `call ${id} is not in a conference; muted and hold apply in conferences`, muted !== undefined ? 'muted' : 'hold');
+      if (muted !== undefined) ctx.engine.conferences.manager.setMuted(room.workspaceId, room.name, id, muted);
+      if (hold !== undefined) ctx.engine.conferences.manager.setHold(room.workspaceId, room.name, id, hold);
+    } else if (status !== undefined && status !== null) {
       if (status !== 'completed' && status !== 'canceled') throw new AppError('validation_failed', 'status can only be set to "completed" (hang up)', 'status');
       await ctx.engine.hangup(session);
     } else if (body['actions'] !== undefined) {
@@ -129,7 +136,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
       ctx.engine.replace(session, actions);
     } else {
       const found = pick(body, ['action_url', 'actionUrl', 'url']);
-      if (!found) throw new AppError('validation_failed', 'send one of action_url, actions or status', 'body');
+      if (!found) throw new AppError('validation_failed', 'send one of action_url, actions, status, muted or hold', 'body');
       if (typeof found.value !== 'string') throw new AppError('validation_failed', `${found.name} must be a URL`, found.name);
       checkCallbackUrl(found.value, await ctx.store.settings.get(workspaceId), found.name);
       const redirected = await ctx.engine.redirect(session, found.value);

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import type { ParticipantInfo, RoomInfo } from '../../conference/index.js';
+import { AppError } from '../../shared/errors.js';
+import type { ApiContext } from '../api-context.js';
+import { workspaceOf } from '../plugins/auth.js';
+import { asBody, optionalBoolean } from '../request-fields.js';
+
+function participantView(p: ParticipantInfo): Record<string, unknown> {
+  return { call_id: p.callId, caller: p.caller, muted: p.muted, hold: p.hold, start_on_enter: p.startOnEnter, end_on_exit: p.endOnExit, joined_at: p.joinedAt.toISOString() };
+}
+
+function roomView(r: RoomInfo, withParticipants: boolean): Record<string, unknown> {
+  return {
+    name: r.name, status: r.state === 'ended' ? 'completed' : 'active', state: r.state, created_at: r.createdAt.toISOString(),
+    started_at: r.startedAt?.toISOString() ?? null, recording: r.recording, participant_count: r.participants.length,
+    ...(withParticipants ? { participants: r.participants.map(participantView) } : {}),
+  };
+}
+
+/** Conference rooms and live participant control (SPEC §4, §7). Rooms exist while someone is in them. */
+export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const conferences = () => ctx.engine.conferences;
+  const room = (workspaceId: string, name: string): RoomInfo => {
+    const found = conferences().get(workspaceId, name);
+    if (!found) throw new AppError('not_found', `no active conference '${name}' in this workspace`);
+    return found;
+  };
+
+  app.get('/v1/conferences', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const status = (request.query as Record<string, unknown>)['status'];
+    if (status !== undefined && status !== 'active' && status !== 'completed') {
+      throw new AppError('validation_failed', 'status must be active or completed', 'status');
+    }
+    // Ended rooms are not kept: their history is in the calls (conference filter) and events.
+    if (status === 'completed') return [];
+    return conferences().list(workspaceId).map((r) => roomView(r, false));
+  });
+
+  app.get('/v1/conferences/:name', async (request) => {
+    const { name } = request.params as { name: string };
+    return roomView(room(workspaceOf(request), name), true);
+  });
+
+  app.post('/v1/conferences/:name/end', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const { name } = request.params as { name: string };
+    room(workspaceId, name);
+    await conferences().manager.end(workspaceId, name);
+    return { name, status: 'completed' };
+  });
+
+  app.get('/v1/conferences/:name/participants', async (request) => {
+    const { name } = request.params as { name: string };
+    return room(workspaceOf(request), name).participants.map(participantView);
+  });
+
+  app.patch('/v1/conferences/:name/participants/:callId', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const { name, callId } = request.params as { name: string; callId: string };
+    const body = asBody(request.body);
+    const muted = optionalBoolean(body, ['muted']);
+    const hold = optionalBoolean(body, ['hold']);
+    if (muted === undefined && hold === undefined) throw new AppError('validation_failed', 'send muted and/or hold', 'body');
+    const found = room(workspaceId, name).participants.find((p) => p.callId === callId);
+    if (!found) throw new AppError('not_found', `call ${callId} is not in conference '${name}'`);
+    if (muted !== undefined) conferences().manager.setMuted(workspaceId, name, callId, muted);
+    if (hold !== undefined) conferences().manager.setHold(workspaceId, name, callId, hold);
+    return participantView(room(workspaceId, name).participants.find((p) => p.callId === callId) ?? found);
+  });
+
+  /** Ejects the participant: it leaves the room and its call is hung up. */
+  app.delete('/v1/conferences/:name/participants/:callId', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const { name, callId } = request.params as { name: string; callId: string };
+    room(workspaceId, name);
+    if (!conferences().manager.kick(workspaceId, name, callId)) throw new AppError('not_found', `call ${callId} is not in conference '${name}'`);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * One call leg in a room: its mixer membership, the wait audio it hears
+ * before the room starts, the digits it reports, and the promise `join()`
+ * returns. The room decides the rules; a participant only applies them to
+ * its own leg and cleans up after itself exactly once.
+ */
+import type { MediaEndpoint } from '../media/endpoint.js';
+import type { MixerMember } from '../media/mixer.js';
+import type { AudioSource } from '../media/sources/audio-source.js';
+import type { Logger } from '../shared/log.js';
+import type { JoinInput, LeaveReason, ParticipantInfo } from './conference-types.js';
+
+/** Produces a participant's wait audio; never rejects (falls back to hold music). */
+export type WaitAudioFactory = (signal: AbortSignal) => Promise<AudioSource>;
+
+export class Participant {
+  readonly callId: string;
+  readonly caller: string;
+  readonly endpoint: MediaEndpoint;
+  readonly startOnEnter: boolean;
+  readonly endOnExit: boolean;
+  readonly beep: boolean;
+  readonly joinedAt: Date;
+  /** Carries `callId` (and the room) on every line. */
+  readonly log: Logger;
+  /** Resolves once, when the participant is out of the room. */
+  readonly result: Promise<LeaveReason>;
+  muted: boolean;
+  hold = false;
+
+  readonly #input: JoinInput;
+  readonly #member: MixerMember;
+  // Aborted on leave: stops the digit loop and anything else tied to the stay in the room.
+  readonly #stay = new AbortController();
+  #wait: AbortController | undefined;
+  #resolve!: (reason: LeaveReason) => void;
+  #left = false;
+
+  constructor(input: JoinInput, member: MixerMember, joinedAt: Date, log: Logger) {
+    this.#input = input;
+    this.#member = member;
+    this.callId = input.callId;
+    this.caller = input.caller;
+    this.endpoint = input.endpoint;
+    this.startOnEnter = input.startOnEnter ?? true;
+    this.endOnExit = input.endOnExit ?? false;
+    this.beep = input.beep ?? true;
+    this.muted = input.muted ?? false;
+    this.joinedAt = joinedAt;
+    this.log = log;
+    this.result = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    if (input.collectDigits) void this.#collectDigits();
+  }
+
+  get left(): boolean {
+    return this.#left;
+  }
+
+  /**
+   * Set what the mixer does with this leg. Before the room starts nobody is
+   * heard (everyone hears their own wait audio); after, the participant's own
+   * muted and hold flags apply.
+   */
+  applyMix(roomStarted: boolean): void {
+    this.#member.setMuted(!roomStarted || this.muted);
+    this.#member.setHold(roomStarted && this.hold);
+  }
+
+  /** Play the wait audio until `stopWait()` or leaving. Idempotent. */
+  startWait(factory: WaitAudioFactory): void {
+    if (this.#wait || this.#left) return;
+    const wait = new AbortController();
+    this.#wait = wait;
+    void factory(wait.signal).then(async (source) => {
+      if (wait.signal.aborted) {
+        source.close?.();
+        return;
+      }
+      // `play` has priority over the mixer feed, so the wait audio hides the (silent) room.
+      const result = await this.endpoint.play(source, { signal: wait.signal });
+      if (result === 'failed') this.log.warn('conference wait audio failed');
+    });
+  }
+
+  /** Stop the wait audio (the room started); the leg hears the room again. */
+  stopWait(): void {
+    this.#wait?.abort();
+    this.#wait = undefined;
+  }
+
+  /** Take the leg out of the room and resolve `result`. Returns false if it had already left. */
+  leave(reason: LeaveReason): boolean {
+    if (this.#left) return false;
+    this.#left = true;
+    this.stopWait();
+    this.#stay.abort();
+    this.#member.remove();
+    this.log.info({ reason }, 'conference participant left');
+    this.#resolve(reason);
+    return true;
+  }
+
+  info(): ParticipantInfo {
+    return {
+      callId: this.callId,
+      caller: this.caller,
+      muted: this.muted,
+      hold: this.hold,
+      startOnEnter: this.startOnEnter,
+      endOnExit: this.endOnExit,
+      joinedAt: this.joinedAt,
+    };
+  }
+
+  /**
+   * Report digits while in the room: groups of `numDigits`, or up to
+   * `finishOnKey`, or whatever was pressed before a pause of `digitTimeoutMs`.
+   * Without `numDigits` and `finishOnKey` every key is its own report.
+   */
+  async #collectDigits(): Promise<void> {
+    const input = this.#input;
+    const finishOnKey = input.finishOnKey ?? '';
+    const numDigits = input.numDigits ?? (finishOnKey === '' ? 1 : undefined);
+    const signal = this.#stay.signal;
+    while (!signal.aborted && this.endpoint.state === 'open') {
+      const result = await this.endpoint.collectDigits({ numDigits, finishOnKey, timeoutMs: input.digitTimeoutMs ?? 5000, signal });
+      if (result.reason === 'aborted' || result.reason === 'closed') return;
+      if (result.digits === '') continue;
+      try {
+        input.onDigits?.(result.digits);
+      } catch (error) {
+        this.log.error({ err: error }, 'conference digits callback threw');
+      }
+    }
+  }
+}

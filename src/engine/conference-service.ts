@@ -1,0 +1,145 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ConferenceAction } from '../actions/schema.js';
+import { lookupRate } from '../billing/rate-table.js';
+import type { Wallet } from '../billing/wallet.js';
+import { ConferenceManager, type ConferenceEvent, type LeaveReason, type RoomInfo } from '../conference/index.js';
+import type { MediaEngine } from '../media/engine.js';
+import type { Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
+import type { Logger } from '../shared/log.js';
+import type { Store } from '../store/store.js';
+import type { EventPublisher } from '../webhooks/event-publisher.js';
+import type { CallSession } from './call-session.js';
+
+interface RoomSubscriptions {
+  /** statusEventsCallbackUrl → the events it asked for. */
+  callbacks: Map<string, Set<string>>;
+  /** Calls that joined with `record: true` (the room's recording is filed under the first). */
+  recorders: string[];
+}
+
+/**
+ * Rooms for the `conference` action and the REST API (SPEC §7): joins calls
+ * to the room engine, turns room events into signed events with both
+ * spellings the product pages read, files the room recording, and keeps
+ * each call's `conference` field.
+ */
+export class ConferenceService {
+  readonly manager: ConferenceManager;
+  readonly #subscriptions = new Map<string, RoomSubscriptions>();
+  /** callId → room name, for PATCH /v1/calls/{id} {muted, hold}. */
+  readonly #roomOfCall = new Map<string, { workspaceId: string; name: string }>();
+  readonly #log: Logger;
+
+  constructor(
+    private readonly store: Store,
+    private readonly wallet: Wallet,
+    private readonly events: EventPublisher,
+    media: MediaEngine,
+    private readonly clock: Clock,
+    logger: Logger,
+    dataDir: string,
+    private readonly publicUrl: () => string,
+  ) {
+    this.#log = logger.child({ component: 'conference' });
+    const recordingDir = path.join(dataDir, 'recordings', 'conferences');
+    // The room engine writes recordings here without creating folders.
+    mkdirSync(recordingDir, { recursive: true });
+    this.manager = new ConferenceManager({
+      media, clock, logger: this.#log, recordingDir,
+      onEvent: (event) => void this.#onEvent(event).catch((error: unknown) => this.#log.error({ err: error }, 'conference event failed')),
+    });
+  }
+
+  async join(session: CallSession, action: ConferenceAction, signal: AbortSignal): Promise<LeaveReason> {
+    const call = session.cdr;
+    const key = `${call.workspaceId}\n${action.name}`;
+    const subs: RoomSubscriptions = this.#subscriptions.get(key) ?? { callbacks: new Map(), recorders: [] };
+    this.#subscriptions.set(key, subs);
+    if (action.statusEventsCallbackUrl) {
+      const set = subs.callbacks.get(action.statusEventsCallbackUrl) ?? new Set<string>();
+      for (const e of action.statusEvents) set.add(e);
+      subs.callbacks.set(action.statusEventsCallbackUrl, set);
+    }
+    if (action.record) subs.recorders.push(call.id);
+    await this.store.calls.update(call.id, { conference: action.name });
+    this.#roomOfCall.set(call.id, { workspaceId: call.workspaceId, name: action.name });
+    try {
+      return await this.manager.join({
+        workspaceId: call.workspaceId, name: action.name, callId: call.id, caller: call.direction === 'inbound' ? call.from : call.to,
+        endpoint: session.leg.media, startOnEnter: action.startOnEnter, endOnExit: action.endOnExit, beep: action.beep, muted: action.muted,
+        maxParticipants: action.maxParticipants, ...(action.waitUrl ? { waitUrl: action.waitUrl } : {}), record: action.record,
+        collectDigits: action.collectDigits, ...(action.numDigits !== undefined ? { numDigits: action.numDigits } : {}), finishOnKey: action.finishOnKey,
+        ...(action.collectDigits && action.digitsCallbackUrl ? { onDigits: (digits: string) => void this.#postDigits(session, action, digits) } : {}),
+        signal,
+      });
+    } finally {
+      this.#roomOfCall.delete(call.id);
+    }
+  }
+
+  roomOf(callId: string): { workspaceId: string; name: string } | undefined {
+    return this.#roomOfCall.get(callId);
+  }
+
+  list(workspaceId: string): RoomInfo[] {
+    return this.manager.list(workspaceId);
+  }
+
+  get(workspaceId: string, name: string): RoomInfo | undefined {
+    return this.manager.get(workspaceId, name);
+  }
+
+  async #postDigits(session: CallSession, action: ConferenceAction, digits: string): Promise<void> {
+    await session.fetchActions(action.digitsCallbackUrl!, { Digits: digits, ConferenceName: action.name }, 'POST');
+  }
+
+  async #onEvent(event: ConferenceEvent): Promise<void> {
+    const key = `${event.workspaceId}\n${event.room}`;
+    const subs = this.#subscriptions.get(key);
+    const now = this.clock.now();
+    let recordingUrl: string | undefined;
+    if (event.type === 'end' && event.recording) recordingUrl = await this.#fileRecording(event, subs?.recorders[0] ?? null);
+    const data: Record<string, unknown> = {
+      event: event.type, conference_name: event.room, participants: event.participants, timestamp: event.timestamp.toISOString(),
+      StatusCallbackEvent: event.type, ConferenceName: event.room,
+      ...(event.callId ? { call_id: event.callId, CallId: event.callId } : {}),
+      ...(event.caller ? { caller: event.caller } : {}),
+      ...(event.muted !== undefined ? { muted: event.muted } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+      ...(recordingUrl ? { recording_url: recordingUrl } : {}),
+    };
+    const urls = [...(subs?.callbacks ?? new Map<string, Set<string>>())].filter(([, types]) => types.has(event.type)).map(([url]) => url);
+    await this.store.transaction((repos) => this.events.publish(repos, {
+      workspaceId: event.workspaceId, type: `conference.${event.type}`, data, statusUrl: urls, callId: event.callId ?? null, now,
+    }));
+    if (event.type === 'end') this.#subscriptions.delete(key);
+  }
+
+  /** The room's mix becomes a recording (of the first call that asked for it), charged and announced once. */
+  async #fileRecording(event: ConferenceEvent, callId: string | null): Promise<string> {
+    const recording = event.recording!;
+    const id = newId('rec');
+    const now = this.clock.now();
+    const url = `${this.publicUrl()}/v1/recordings/${id}/audio`;
+    const durationSeconds = Math.round(recording.durationMs / 1000);
+    await this.store.transaction(async (repos) => {
+      await repos.recordings.create({ id, workspaceId: event.workspaceId, callId, conference: event.room, path: recording.path, durationSeconds, channels: 1, now });
+      const call = callId ? await repos.calls.getById(callId) : undefined;
+      await this.events.publish(repos, {
+        workspaceId: event.workspaceId, type: 'call.recording.ready', callId, now, statusUrl: call?.statusUrl ?? null,
+        data: { call_id: callId, recording_id: id, recording_url: url, duration_seconds: durationSeconds, conference: event.room },
+      });
+    });
+    const rate = await lookupRate(this.store.rates, 'recording', '');
+    if (rate) {
+      await this.wallet.chargeRecording({ workspaceId: event.workspaceId, recordingId: id, callId, seconds: Math.ceil(recording.durationMs / 1000), ratePerMinuteCents: rate.ratePerMinuteCents, now });
+    }
+    return url;
+  }
+
+  close(): Promise<void> {
+    return this.manager.close();
+  }
+}
