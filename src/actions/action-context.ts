@@ -1,5 +1,5 @@
 import type { Logger } from '../shared/log.js';
-import type { ConferenceAction, DialAction, PromptAction, RecordAction, VoiceAction } from './schema.js';
+import type { ConferenceAction, DialAction, PromptAction, RecordAction, StreamAction, VoiceAction } from './schema.js';
 
 /** What an action leaves behind: go on with the list, replace its rest, or end the call. */
 export type ActionOutcome = { next: 'continue' } | { next: 'replace'; actions: VoiceAction[] } | { next: 'end' };
@@ -43,6 +43,6 @@ export interface ActionContext {
    * ended under them or was full (the list goes on), `end` when the call is over.
    */
   conference(action: ConferenceAction, signal: AbortSignal): Promise<'continue' | 'end'>;
-  /** Actions the engine has not taught this call yet end it with a recorded error. */
-  unsupported(kind: string): Promise<void>;
+  /** Streams the call's audio to a WebSocket until the socket closes (SPEC §8). */
+  stream(action: StreamAction, signal: AbortSignal): Promise<void>;
 }

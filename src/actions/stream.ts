@@ -26,8 +26,9 @@ export const streamAction = {
       metadata: r.stringMap('metadata') ?? {},
     };
   },
-  async execute(_action: StreamAction, ctx: ActionContext): Promise<ActionOutcome> {
-    await ctx.unsupported('stream');
+  /** When the socket closes (either side) the next action runs: a following dial warm-transfers the call. */
+  async execute(action: StreamAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
+    await ctx.stream(action, signal);
     return { next: 'continue' };
   },
 } as const;

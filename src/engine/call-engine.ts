@@ -25,6 +25,7 @@ import { DestinationRouter } from './destination-router.js';
 import { Dialer } from './dialer.js';
 import type { EngineServices } from './engine-services.js';
 import { SpendGuard } from './spend-guard.js';
+import { StreamRunner } from './stream-runner.js';
 import { VoicemailRecorder } from './voicemail-recorder.js';
 
 export interface CallEngineOptions {
@@ -79,6 +80,7 @@ export class CallEngine {
       spendGuard: new SpendGuard(options.store, options.wallet, options.clock),
       dialer: this.#dialer,
       conferences: this.conferences,
+      streams: new StreamRunner(options.store, options.events, options.clock),
       recorder: new VoicemailRecorder(options.store, options.wallet, options.events, options.clock, options.dataDir, options.publicUrl),
       workspaceCredentials: async (workspaceId) => {
         const now = options.clock.now();

@@ -3,7 +3,7 @@ import { ActionValidationError } from '../actions/action-node.js';
 import type { ActionContext, DialResult } from '../actions/action-context.js';
 import { parseActions } from '../actions/parse-actions.js';
 import { executeAction } from '../actions/registry.js';
-import type { ConferenceAction, DialAction, PromptAction, RecordAction, VoiceAction } from '../actions/schema.js';
+import type { ConferenceAction, DialAction, PromptAction, RecordAction, StreamAction, VoiceAction } from '../actions/schema.js';
 import type { CallLeg, LegEnd } from '../legs/call-leg.js';
 import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import { isAppError } from '../shared/errors.js';
@@ -329,7 +329,7 @@ export class CallSession implements ActionContext {
     return reason === 'hangup' ? 'end' : 'continue';
   }
 
-  async unsupported(kind: string): Promise<void> {
-    await this.#services.records.error(this.callId, 'action_not_available', `the ${kind} action is not available on this server yet; it was skipped`);
+  stream(action: StreamAction, signal: AbortSignal): Promise<void> {
+    return this.#services.streams.run(this, action, signal);
   }
 }

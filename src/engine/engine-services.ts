@@ -7,6 +7,7 @@ import type { CallRecords } from './call-records.js';
 import type { ConferenceService } from './conference-service.js';
 import type { Dialer } from './dialer.js';
 import type { SpendGuard } from './spend-guard.js';
+import type { StreamRunner } from './stream-runner.js';
 import type { VoicemailRecorder } from './voicemail-recorder.js';
 
 /** What every call session is given by the engine. */
@@ -20,6 +21,7 @@ export interface EngineServices {
   dialer: Dialer;
   recorder: VoicemailRecorder;
   conferences: ConferenceService;
+  streams: StreamRunner;
   /** Signing secrets and callback policy of a workspace, for voice callbacks. */
   workspaceCredentials(workspaceId: string): Promise<{ secrets: string[]; policy: CallbackPolicy }>;
 }

@@ -42,3 +42,4 @@ export { EspeakTtsProvider, espeakVoiceCandidates } from './sources/espeak-tts.j
 export { UrlAudioLoader, UrlAudioError, type UrlAudioOptions } from './sources/url-audio.js';
 export { decodeWav, encodeWav } from './sources/wav.js';
 export { WavRecorder, type RecorderOptions, type RecordingInfo } from './recorder.js';
+export * from './fork/index.js';

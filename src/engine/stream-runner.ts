@@ -1,0 +1,61 @@
+import type { StreamAction, StreamStatusEvent } from '../actions/schema.js';
+import { AudioStreamSession } from '../media/fork/index.js';
+import { checkCallbackUrl } from '../shared/callback-url-policy.js';
+import type { Clock } from '../shared/clock.js';
+import { isAppError } from '../shared/errors.js';
+import type { Store } from '../store/store.js';
+import type { EventPublisher } from '../webhooks/event-publisher.js';
+import type { EventType } from '../webhooks/event-types.js';
+import type { CallSession } from './call-session.js';
+
+const eventTypeOf: Record<StreamStatusEvent, EventType> = {
+  'stream-started': 'stream.started',
+  'stream-stopped': 'stream.stopped',
+  'stream-error': 'stream.error',
+};
+
+/**
+ * The `stream` action (SPEC §8): forks the call's audio to the customer's
+ * WebSocket and plays back what it sends, until the socket closes; status
+ * events go to `statusCallback` (filtered by `statusEvents`) and to workspace
+ * webhooks. Streaming is not charged; the call leg is billed as usual.
+ */
+export class StreamRunner {
+  constructor(private readonly store: Store, private readonly events: EventPublisher, private readonly clock: Clock) {}
+
+  async run(session: CallSession, action: StreamAction, signal: AbortSignal): Promise<void> {
+    const call = session.cdr;
+    const name = action.name ?? 'stream';
+    const send = async (event: StreamStatusEvent, data: Record<string, unknown>) => {
+      const now = this.clock.now();
+      const statusUrl = action.statusCallback && action.statusEvents.includes(event) ? action.statusCallback : null;
+      await this.store.transaction((repos) => this.events.publish(repos, {
+        workspaceId: call.workspaceId, type: eventTypeOf[event], statusUrl, callId: call.id, now,
+        data: { event, call_id: call.id, CallId: call.id, stream_name: name, url: action.url, timestamp: now.toISOString(), ...data },
+      }));
+    };
+    try {
+      // The socket's host obeys the callback policy, like every URL the platform connects to.
+      checkCallbackUrl(action.url.replace(/^ws/i, 'http'), await this.store.settings.get(call.workspaceId), 'url');
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      await send('stream-error', { reason: error.message });
+      return;
+    }
+    const stream = new AudioStreamSession(session.leg.media, {
+      url: action.url, name, track: action.track, outputSamplingRate: action.outputSamplingRate, metadata: action.metadata, signal,
+      call: { callId: call.id, from: call.from, to: call.to, direction: call.direction, accountId: call.workspaceId },
+      logger: session.log.child({ stream: name }),
+    });
+    const pending: Array<Promise<void>> = [];
+    const track = (p: Promise<void>) => pending.push(p.catch((error: unknown) => session.log.error({ err: error }, 'stream event failed')));
+    stream.on('started', ({ protocol }) => track(send('stream-started', { protocol })));
+    stream.on('stopped', (stopped) => track(send('stream-stopped', {
+      frames_sent: stopped.framesSent, frames_received: stopped.framesReceived, frames_dropped: stopped.framesDropped,
+      closed_by: stopped.closedBy, reason: stopped.reason,
+    })));
+    stream.on('error', ({ reason }) => track(send('stream-error', { reason })));
+    await stream.start();
+    await Promise.all(pending);
+  }
+}
