@@ -5,6 +5,7 @@ import type { ApiContext } from './api/api-context.js';
 import { Wallet } from './billing/wallet.js';
 import type { Config } from './config/config.js';
 import { CallEngine } from './engine/call-engine.js';
+import { WorkspaceRegistrar } from './engine/workspace-registrar.js';
 import { runFirstStart, type FirstStartCredentials } from './first-start.js';
 import { MediaEngine } from './media/engine.js';
 import { SandboxCarrier } from './sandbox/sandbox-carrier.js';
@@ -98,9 +99,11 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     });
     closer.add('media', () => media.close());
     components['media'] = true;
+    // Softphones register as user@<workspace>.<sip-domain> with the workspace's SIP credentials.
+    const registrar = new WorkspaceRegistrar(store, config.sipDomain);
     const ua = new SipUserAgent({
       listen: [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }],
-      publicHost: advertised, logger: logger.child({ component: 'sip' }),
+      publicHost: advertised, logger: logger.child({ component: 'sip' }), registrar,
     });
     await ua.start();
     closer.add('sip', () => ua.close());
@@ -118,9 +121,10 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     let publicUrl = config.publicUrl;
     const engine = new CallEngine({
       store, wallet, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
+      registrar, sipDomain: config.sipDomain,
     });
     const ctx: ApiContext = {
-      store, wallet, clock, logger, engine, sandbox,
+      store, wallet, clock, logger, engine, sandbox, sipDomain: config.sipDomain, sipAddress,
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,

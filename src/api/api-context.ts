@@ -11,6 +11,10 @@ export interface ApiContext {
   wallet: Wallet;
   /** Places calls and controls live ones. */
   engine: CallEngine;
+  /** Parent domain of the workspaces' SIP domains. */
+  sipDomain: string;
+  /** Where softphones send REGISTER and calls. */
+  sipAddress: { host: string; port: number };
   /** The sandbox carrier, when it runs. */
   sandbox: SandboxCarrier | undefined;
   clock: Clock;

@@ -13,6 +13,7 @@ import { registerNumberRoutes } from './routes/numbers-routes.js';
 import { registerRecordingRoutes } from './routes/recordings-routes.js';
 import { registerSandboxRoutes } from './routes/sandbox-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerSipCredentialRoutes } from './routes/sip-credentials-routes.js';
 import { registerWalletRoutes } from './routes/wallet-routes.js';
 import { registerWebhookRoutes } from './routes/webhooks-routes.js';
 
@@ -59,6 +60,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   registerAdminTrunkRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerSandboxRoutes(app, ctx);
+  registerSipCredentialRoutes(app, ctx);
   await app.ready();
   return app;
 }

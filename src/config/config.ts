@@ -29,6 +29,8 @@ export interface Config {
   apiKey: string | undefined;
   /** Sandbox balance credited to the first workspace on first start, in cents. Default 100000 (KES 1,000.00). */
   initialCreditCents: number;
+  /** Parent domain of the workspaces' SIP domains: softphones register as user@<workspace>.<sipDomain>. Default sip.sautikit.local. */
+  sipDomain: string;
   /** Seconds that running calls may continue after SIGTERM before they are hung up. Default 30. */
   shutdownGraceSeconds: number;
 }

@@ -51,6 +51,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     adminKey: chosen.adminKey as string | undefined,
     apiKey: chosen.apiKey as string | undefined,
     initialCreditCents: (chosen.initialCreditCents as number | undefined) ?? 100_000,
+    sipDomain: (chosen.sipDomain as string | undefined) ?? 'sip.sautikit.local',
     shutdownGraceSeconds: (chosen.shutdownGraceSeconds as number | undefined) ?? 30,
   };
 }

@@ -132,6 +132,15 @@ export const optionTable: OptionSpec[] = [
     },
   },
   {
+    key: 'sipDomain', flag: 'sip-domain', env: 'SAUTIKIT_SIP_DOMAIN', help: 'parent domain of the workspaces\' SIP domains (softphones register as user@<workspace>.<sip-domain>)',
+    defaultText: 'sip.sautikit.local',
+    parse: (raw, option) => {
+      const v = raw.trim().toLowerCase();
+      if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(v)) throw new ConfigError(option, `'${raw}' is not a domain name`);
+      return v;
+    },
+  },
+  {
     key: 'shutdownGraceSeconds', flag: 'shutdown-grace', env: 'SAUTIKIT_SHUTDOWN_GRACE', help: 'seconds running calls may go on after SIGTERM', defaultText: '30',
     parse: (raw, option) => {
       const n = Number(raw);

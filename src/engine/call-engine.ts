@@ -6,10 +6,13 @@ import { userOf } from '../legs/uri-user.js';
 import type { MediaEngine } from '../media/engine.js';
 import { sandboxCallHeader, type SandboxCarrier } from '../sandbox/sandbox-carrier.js';
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
+import type { Registrar } from '../sip/ua/registrar.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import { parseE164 } from '../shared/phone-number.js';
+import { workspaceSipDomain } from '../shared/sip-domain.js';
+import { serializeUri } from '../sip/message/uri.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
@@ -40,6 +43,9 @@ export interface CallEngineOptions {
   logger: Logger;
   dataDir: string;
   publicUrl: () => string;
+  /** Registered softphones, for dialling sip:user@<workspace domain>. */
+  registrar: Registrar;
+  sipDomain: string;
 }
 
 /** An outbound call accepted by the API, to be placed now. */
@@ -71,7 +77,7 @@ export class CallEngine {
     this.#o = options;
     this.#log = options.logger.child({ component: 'engine' });
     const records = new CallRecords(options.store, options.events, options.clock);
-    const router = new DestinationRouter(options.store, () => options.sandbox?.address);
+    const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain);
     this.conferences = new ConferenceService(options.store, options.wallet, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, options.wallet, () => this.#services, (s) => this.#track(s));
     this.#services = {
@@ -91,6 +97,23 @@ export class CallEngine {
       this.#log.error({ err: error }, 'inbound call failed');
       incoming.reject(500, 'Server Internal Error');
     }));
+  }
+
+  /** Whether the workspace may call `destination`: its allow-list, or one of its own softphones. */
+  destinationAllowed(workspaceId: string, destination: string, allowList: readonly string[]): boolean {
+    return this.#dialer.router.allowed(workspaceId, destination, allowList);
+  }
+
+  /** The SIP domain softphones of the workspace register in. */
+  sipDomainOf(workspaceId: string): string {
+    return workspaceSipDomain(workspaceId, this.#o.sipDomain);
+  }
+
+  /** Live registrations of the workspace's softphones. */
+  registrationsOf(workspaceId: string): Array<{ aor: string; contact: string; expiresAt: Date }> {
+    const domain = this.sipDomainOf(workspaceId);
+    return this.#o.registrar.aors().filter((aor) => aor.endsWith(`@${domain}`)).flatMap((aor) =>
+      this.#o.registrar.lookup(aor).map((b) => ({ aor, contact: serializeUri(b.contact), expiresAt: new Date(b.expiresAt) })));
   }
 
   /** A live call of the workspace. */

@@ -1,27 +1,52 @@
 import type { DigestCredentials } from '../sip/ua/digest.js';
+import { serializeUri } from '../sip/message/uri.js';
+import type { Registrar } from '../sip/ua/registrar.js';
+import { isDestinationAllowed } from '../shared/destination-policy.js';
 import { parseSipTarget } from '../shared/phone-number.js';
+import { workspaceOfSipDomain } from '../shared/sip-domain.js';
 import type { Store } from '../store/store.js';
 
 /** Where an outbound leg's INVITE goes. */
 export interface Route {
   uri: string;
-  proxy?: string;
+  /** The To header when it differs from the Request-URI (a registered contact is reached at its contact, addressed to its AOR). */
+  to?: string;
   auth?: DigestCredentials;
-  via: 'trunk' | 'sandbox' | 'sip';
+  via: 'trunk' | 'sandbox' | 'sip' | 'softphone';
 }
 
 /**
  * Outbound routing (SPEC §11): E.164 numbers go to the trunk whose prefix
  * matches longest, or to the sandbox carrier when no trunk matches and the
- * sandbox runs; `sip:` URIs go straight to their host.
+ * sandbox runs; `sip:` URIs of a workspace's own domain go to the softphone
+ * registered there; other `sip:` URIs straight to their host.
  */
 export class DestinationRouter {
-  constructor(private readonly store: Store, private readonly sandbox: () => { host: string; port: number } | undefined) {}
+  constructor(
+    private readonly store: Store,
+    private readonly sandbox: () => { host: string; port: number } | undefined,
+    private readonly registrar: Registrar,
+    private readonly sipDomain: string,
+  ) {}
 
-  async route(destination: string): Promise<Route | undefined> {
-    if (/^sips?:/i.test(destination)) {
-      return parseSipTarget(destination) ? { uri: destination, via: 'sip' } : undefined;
+  /** A destination may be called: it matches the allow-list, or it is one of the workspace's own softphones. */
+  allowed(workspaceId: string, destination: string, allowList: readonly string[]): boolean {
+    const sip = parseSipTarget(destination);
+    if (sip && workspaceOfSipDomain(sip.host, this.sipDomain) === workspaceId) return true;
+    return isDestinationAllowed(destination, allowList);
+  }
+
+  async route(workspaceId: string, destination: string): Promise<Route | undefined> {
+    const sip = /^sips?:/i.test(destination) ? parseSipTarget(destination) : undefined;
+    if (sip) {
+      const owner = workspaceOfSipDomain(sip.host, this.sipDomain);
+      if (owner === undefined) return { uri: destination, via: 'sip' };
+      // Another workspace's softphones are not reachable from here.
+      if (owner !== workspaceId) return undefined;
+      const [binding] = this.registrar.lookup(`sip:${sip.user ?? ''}@${sip.host}`);
+      return binding ? { uri: serializeUri(binding.target), to: `sip:${sip.user ?? ''}@${sip.host}`, via: 'softphone' } : undefined;
     }
+    if (/^sips?:/i.test(destination)) return undefined;
     const trunks = await this.store.trunks.list();
     let best: { trunk: (typeof trunks)[number]; length: number } | undefined;
     for (const trunk of trunks) {

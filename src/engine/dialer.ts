@@ -5,7 +5,6 @@ import type { MediaEngine } from '../media/engine.js';
 import { tone } from '../media/sources/tones.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { isAppError } from '../shared/errors.js';
-import { isDestinationAllowed } from '../shared/destination-policy.js';
 import type { Wallet } from '../billing/wallet.js';
 import type { Store } from '../store/store.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
@@ -38,7 +37,7 @@ export class Dialer {
   constructor(
     private readonly ua: SipUserAgent,
     private readonly media: MediaEngine,
-    private readonly router: DestinationRouter,
+    readonly router: DestinationRouter,
     private readonly store: Store,
     private readonly wallet: Wallet,
     private readonly services: () => EngineServices,
@@ -59,7 +58,7 @@ export class Dialer {
       return { failed, cause };
     };
     const settings = await this.store.settings.get(request.workspaceId);
-    if (!isDestinationAllowed(request.to, settings.allowedDestinations)) {
+    if (!this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
       return refuse('destination_not_allowed', `${request.to} does not match allowed_destinations`);
     }
     try {
@@ -68,12 +67,12 @@ export class Dialer {
       if (isAppError(error)) return refuse(error.code, error.message);
       throw error;
     }
-    const route = await this.router.route(request.to);
-    if (!route) return refuse('no_route', `no trunk or sandbox reaches ${request.to}`);
+    const route = await this.router.route(request.workspaceId, request.to);
+    if (!route) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
     const log = services.log.child({ callId: record.id });
     const fromUser = /^sips?:/i.test(request.from) ? request.from : `sip:${request.from}@${this.ua.localAddress('udp').host}`;
     const leg = await CallLeg.dial(this.ua, this.media, {
-      uri: route.uri, from: fromUser, ...(route.auth ? { auth: route.auth } : {}),
+      uri: route.uri, from: fromUser, ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
       headers: [['X-Sautikit-Call-Id', record.id]],
     }, log);
     const session = new CallSession(record, leg, services);

@@ -87,12 +87,12 @@ export class CallLeg extends TypedEmitter<CallLegEvents> {
   }
 
   /** Places an outbound INVITE; `answered` or `ended` tells how it went. */
-  static async dial(ua: SipUserAgent, mediaEngine: MediaEngine, target: { uri: string; from: string; proxy?: string; auth?: DigestCredentials; headers?: Array<[string, string]> }, log: Logger): Promise<CallLeg> {
+  static async dial(ua: SipUserAgent, mediaEngine: MediaEngine, target: { uri: string; from: string; to?: string; proxy?: string; auth?: DigestCredentials; headers?: Array<[string, string]> }, log: Logger): Promise<CallLeg> {
     const media = await mediaEngine.createEndpoint({ logger: log });
     const leg = new CallLeg(media, log);
     const local = media.localDescription();
     const outgoing = ua.invite(target.uri, {
-      sdp: describeSdp(local, local.audio, Date.now()), from: target.from,
+      sdp: describeSdp(local, local.audio, Date.now()), from: target.from, ...(target.to ? { to: target.to } : {}),
       ...(target.proxy ? { proxy: target.proxy } : {}), ...(target.auth ? { auth: target.auth } : {}), ...(target.headers ? { headers: target.headers } : {}),
     });
     leg.#outgoing = outgoing;

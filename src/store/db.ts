@@ -232,6 +232,14 @@ export interface TrunksTable {
   updated_at: string;
 }
 
+export interface SipCredentialsTable {
+  id: string;
+  workspace_id: string;
+  username: string;
+  password: string;
+  created_at: string;
+}
+
 export interface DatabaseSchema {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -251,6 +259,7 @@ export interface DatabaseSchema {
   delivery_attempts: DeliveryAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   trunks: TrunksTable;
+  sip_credentials: SipCredentialsTable;
   /** Key/value facts about this installation (first-start done, schema notes). */
   system_state: { key: string; value: string };
 }

@@ -10,6 +10,7 @@ import { RateRepo } from './repos/rate-repo.js';
 import { RecordingRepo } from './repos/recording-repo.js';
 import { ReservationRepo } from './repos/reservation-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
+import { SipCredentialRepo } from './repos/sip-credential-repo.js';
 import { SystemStateRepo } from './repos/system-state-repo.js';
 import { TrunkRepo } from './repos/trunk-repo.js';
 import { WebhookEndpointRepo } from './repos/webhook-endpoint-repo.js';
@@ -31,6 +32,7 @@ export class Repos {
   readonly idempotency: IdempotencyRepo;
   readonly systemState: SystemStateRepo;
   readonly trunks: TrunkRepo;
+  readonly sipCredentials: SipCredentialRepo;
 
   constructor(readonly db: Db) {
     this.workspaces = new WorkspaceRepo(db);
@@ -47,6 +49,7 @@ export class Repos {
     this.idempotency = new IdempotencyRepo(db);
     this.systemState = new SystemStateRepo(db);
     this.trunks = new TrunkRepo(db);
+    this.sipCredentials = new SipCredentialRepo(db);
   }
 }
 

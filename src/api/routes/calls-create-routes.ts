@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { parseActions } from '../../actions/parse-actions.js';
 import { ActionValidationError } from '../../actions/action-node.js';
 import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
-import { isDestinationAllowed } from '../../shared/destination-policy.js';
 import { AppError } from '../../shared/errors.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
@@ -76,7 +75,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
     const result = await withIdempotency(ctx.store, { workspaceId, scope: 'calls', key: clientRequestId, body, now: ctx.clock.now(), field: 'clientRequestId' }, async () => {
       for (const [i, to] of destinations.entries()) {
         const field = Array.isArray(body['to']) ? `to[${i}]` : 'to';
-        if (!isDestinationAllowed(to, settings.allowedDestinations)) {
+        if (!ctx.engine.destinationAllowed(workspaceId, to, settings.allowedDestinations)) {
           throw new AppError('destination_not_allowed', `${to} does not match allowed_destinations (PATCH /v1/settings)`, field);
         }
         await ctx.wallet.checkFundsFor(workspaceId, to, field, ctx.clock.now());

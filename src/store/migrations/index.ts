@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initialSchema from './001-initial-schema.js';
 import * as secretRotation from './002-secret-rotation.js';
 import * as trunks from './003-trunks.js';
+import * as sipCredentials from './004-sip-credentials.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
   '001-initial-schema': initialSchema,
   '002-secret-rotation': secretRotation,
   '003-trunks': trunks,
+  '004-sip-credentials': sipCredentials,
 };
 
 export const migrationProvider: MigrationProvider = {

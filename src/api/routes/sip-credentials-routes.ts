@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/errors.js';
+import type { SipCredential } from '../../store/repos/sip-credential-repo.js';
+import type { ApiContext } from '../api-context.js';
+import { workspaceOf } from '../plugins/auth.js';
+import { asBody, requiredString } from '../request-fields.js';
+
+/** Softphone credentials (SPEC §4): a user registers as sip:USERNAME@<workspace domain>. */
+export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const view = (c: SipCredential, registered: boolean) => {
+    const domain = ctx.engine.sipDomainOf(c.workspaceId);
+    return {
+      id: c.id, username: c.username, domain, aor: `sip:${c.username}@${domain}`, registered,
+      registrar: `sip:${ctx.sipAddress.host}:${ctx.sipAddress.port}`, created_at: c.createdAt,
+    };
+  };
+
+  app.post('/v1/sip/credentials', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const body = asBody(request.body);
+    const username = requiredString(body, ['username'], { maxLength: 64 });
+    if (!/^[A-Za-z0-9._~-]{1,64}$/.test(username)) throw new AppError('validation_failed', 'username may hold letters, digits and . _ ~ - only', 'username');
+    const password = requiredString(body, ['password'], { maxLength: 128 });
+    if (password.length < 8) throw new AppError('validation_failed', 'password must be at least 8 characters', 'password');
+    const created = await ctx.store.sipCredentials.create({ workspaceId, username, password, now: ctx.clock.now() });
+    if (!created) throw new AppError('already_exists', `the SIP user '${username}' exists in this workspace`, 'username');
+    return reply.status(201).send(view(created, false));
+  });
+
+  app.get('/v1/sip/credentials', async (request) => {
+    const workspaceId = workspaceOf(request);
+    const live = new Set(ctx.engine.registrationsOf(workspaceId).map((r) => r.aor));
+    return (await ctx.store.sipCredentials.list(workspaceId)).map((c) => view(c, live.has(`sip:${c.username}@${ctx.engine.sipDomainOf(workspaceId)}`.toLowerCase())));
+  });
+
+  app.delete('/v1/sip/credentials/:id', async (request, reply) => {
+    const workspaceId = workspaceOf(request);
+    const { id } = request.params as { id: string };
+    if (!(await ctx.store.sipCredentials.delete(workspaceId, id))) throw new AppError('not_found', `no SIP credential ${id} in this workspace`);
+    return reply.status(204).send();
+  });
+}
