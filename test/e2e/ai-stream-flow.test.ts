@@ -3,16 +3,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { until } from '../helpers/until.js';
 
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The AI outbound page: POST /v1/calls → <Stream> to a WebSocket bot → the bot hangs up the socket → <Dial> a rep. */
 describe('outbound AI call with a live audio stream and a warm transfer', () => {

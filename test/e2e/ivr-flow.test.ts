@@ -2,17 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySautikitSignature } from '../../src/index.js';
 import { HttpReceiver, type ReceivedRequest } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { until } from '../helpers/until.js';
 
-/** Polls until `check` answers something truthy. */
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the IVR page, end to end over SIP and RTP with sandbox phones', () => {
   let api: TestApi;

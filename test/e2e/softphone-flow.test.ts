@@ -5,16 +5,8 @@ import { silentLogger } from '../../src/shared/log.js';
 import { SipUserAgent } from '../../src/sip/ua/sip-user-agent.js';
 import { HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { until } from '../helpers/until.js';
 
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** An agent's softphone: registers with digest credentials, then is reached by a call to its sip: address. */
 describe('softphones: SIP credentials, registration and calls to sip:user@<workspace domain>', () => {

@@ -10,16 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/cli-process.js';
 import { HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { until } from '../helpers/until.js';
 
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('baresip as a registered agent softphone', () => {
   let api: TestApi;
