@@ -1,9 +1,10 @@
 import { categoryOfDestination, lookupRate } from '../billing/rate-table.js';
-import { billableSeconds } from '../billing/rating.js';
+import { billableSeconds, formatCents } from '../billing/rating.js';
 import type { Wallet } from '../billing/wallet.js';
 import type { LegEnd } from '../legs/call-leg.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
+import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { CallRecords } from './call-records.js';
 import type { CallSession, HangupBy } from './call-session.js';
 
@@ -13,8 +14,27 @@ import type { CallSession, HangupBy } from './call-session.js';
  * sip: legs at the SIP rate) and posted to the ledger once, keyed by the
  * call id; then the CDR gets its final status, duration and price.
  */
+/** A charge that takes the balance from at or above this to below it sends wallet.low_balance (KES 50.00). */
+export const lowBalanceThresholdCents = 5000;
+
 export class CallBilling {
-  constructor(private readonly store: Store, private readonly wallet: Wallet, private readonly records: CallRecords, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: Store,
+    private readonly wallet: Wallet,
+    private readonly records: CallRecords,
+    private readonly clock: Clock,
+    private readonly events: EventPublisher,
+  ) {}
+
+  /** wallet.low_balance when this charge crossed the threshold (once per crossing, not on every call after). */
+  async #warnIfLow(workspaceId: string, chargedCents: number, now: Date): Promise<void> {
+    const { balanceCents } = await this.wallet.balance(workspaceId);
+    if (balanceCents >= lowBalanceThresholdCents || balanceCents + chargedCents < lowBalanceThresholdCents) return;
+    await this.store.transaction((repos) => this.events.publish(repos, {
+      workspaceId, type: 'wallet.low_balance', now,
+      data: { balance: formatCents(balanceCents), currency: 'KES', threshold: formatCents(lowBalanceThresholdCents) },
+    }));
+  }
 
   async settle(session: CallSession, by: HangupBy, cause: string, end: LegEnd): Promise<void> {
     const call = session.cdr;
@@ -28,10 +48,12 @@ export class CallBilling {
     const rate = await lookupRate(this.store.rates, category, call.direction === 'inbound' ? call.to : call.to);
     let priceCents = 0;
     if (answeredAt && rate) {
-      ({ priceCents } = await this.wallet.chargeLeg({
+      let applied: boolean;
+      ({ priceCents, applied } = await this.wallet.chargeLeg({
         workspaceId: call.workspaceId, callId: call.id, leg: call.direction, durationSeconds: seconds,
         ratePerMinuteCents: rate.ratePerMinuteCents, category, now,
       }));
+      if (applied) await this.#warnIfLow(call.workspaceId, priceCents, now);
     }
     await this.store.reservations.release(call.id, now);
     session.markEnded(status);

@@ -82,7 +82,7 @@ export class CallEngine {
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, options.wallet, () => this.#services, (s) => this.#track(s));
     this.#services = {
       clock: options.clock, log: this.#log, records, fetcher: options.fetcher,
-      billing: new CallBilling(options.store, options.wallet, records, options.clock),
+      billing: new CallBilling(options.store, options.wallet, records, options.clock, options.events),
       spendGuard: new SpendGuard(options.store, options.wallet, options.clock),
       dialer: this.#dialer,
       conferences: this.conferences,

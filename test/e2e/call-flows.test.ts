@@ -117,4 +117,26 @@ describe('call flows of the product pages', () => {
     const report = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
     expect(report).toMatchObject({ status: 'completed', hangup_by: 'platform' });
   }, 60_000);
+
+  it('a charge that takes the wallet below KES 50.00 sends wallet.low_balance once', async () => {
+    const admin = api.credentials.admin_key;
+    const ws = (await api.call('POST', '/v1/admin/workspaces', { key: admin, body: { name: 'low' } })).json();
+    await api.call('POST', `/v1/admin/workspaces/${ws.id}/credits`, { key: admin, body: { amount: '50.01' } });
+    await api.call('POST', '/v1/webhooks', { key: ws.api_key, body: { url: `${app.url}/low`, events: ['wallet.low_balance'] } });
+    routes.set('/short', () => ({ status: 200, body: JSON.stringify([{ pause: { length: 2 } }, { hangup: {} }]) }));
+    const lowNumber = (await api.call('POST', '/v1/numbers', { key: ws.api_key, body: { prefix: '+25470', routing_url: `${app.url}/short` } })).json();
+    for (const from of ['+254711000040', '+254711000041']) {
+      const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from, to: lowNumber.number, max_duration: 20 } })).json();
+      await until(async () => {
+        const c = (await api.call('GET', `/v1/calls/${placed.call_id}`, { key: ws.api_key })).json();
+        return c.price !== null && c.status === 'completed';
+      }, 30_000);
+    }
+    await app.waitFor((reqs) => reqs.some((r) => r.url === '/low'));
+    await new Promise((r) => setTimeout(r, 500));
+    const lows = app.requests.filter((r) => r.url === '/low');
+    expect(lows).toHaveLength(1);
+    expect(lows[0]!.json).toMatchObject({ type: 'wallet.low_balance', workspace_id: ws.id, data: { currency: 'KES', threshold: '50.00' } });
+    expect(Number(lows[0]!.json.data.balance)).toBeLessThan(50);
+  }, 60_000);
 });
