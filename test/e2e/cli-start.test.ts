@@ -86,6 +86,39 @@ describe('sautikit start (the real command, over HTTP)', () => {
     }
   }, 60_000);
 
+  it('SIGTERM lets a running call go on for the grace period, then hangs it up and bills it', async () => {
+    const data = dataDir();
+    const { HttpReceiver } = await import('../helpers/http-receiver.js');
+    const { Store } = await import('../../src/store/store.js');
+    const app = await HttpReceiver.start();
+    app.respond = () => ({ status: 200, body: JSON.stringify([{ pause: { length: 60 } }]) });
+    const server = await startCli(['--data', data, '--shutdown-grace', '1', '--rtp-ports', '30000-39999'], { SAUTIKIT_API_KEY: apiKey, SAUTIKIT_ADMIN_KEY: adminKey });
+    let callId: string;
+    try {
+      const claim = await api(server.baseUrl, 'POST', '/v1/numbers', apiKey, { routing_url: `${app.url}/long` });
+      const placed = await api(server.baseUrl, 'POST', '/v1/sandbox/calls', apiKey, { to: claim.json.number, max_duration: 120 });
+      callId = placed.json.call_id;
+      for (let i = 0; i < 100; i++) {
+        if ((await api(server.baseUrl, 'GET', `/v1/calls/${callId}`, apiKey)).json.status === 'in-progress') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const started = Date.now();
+      expect(await server.stop()).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    } finally {
+      await app.close();
+    }
+    const store = await Store.open({ url: path.join(data, 'sautikit.db') });
+    try {
+      const workspaceId = JSON.parse(readFileSync(path.join(data, 'credentials.json'), 'utf8')).workspace_id;
+      const call = await store.calls.get(workspaceId, callId!);
+      expect(call).toMatchObject({ status: 'completed', hangupCause: 'shutdown', hangupBy: 'system' });
+      expect(call!.priceCents).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('a bad option stops start-up with one line naming it and exit code 2', async () => {
     const flag = await runCli(['start', '--http-port', 'eighty']);
     expect(flag.code).toBe(2);
