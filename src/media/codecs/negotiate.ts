@@ -51,7 +51,8 @@ export interface NegotiateOptions {
 
 /** Convert an sdp-transform media section into the typed description. */
 export function fromSdpMedia(media: MediaDescription): AudioMediaDescription {
-  const order = (media.payloads ?? '')
+  // sdp-transform gives a lone payload type as a number ("m=audio 6000 RTP/AVP 0").
+  const order = String(media.payloads ?? '')
     .split(/\s+/)
     .filter((p) => p !== '')
     .map(Number)

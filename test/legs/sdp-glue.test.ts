@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { codecList, describeSdp, negotiateOffer, readAnswer } from '../../src/legs/sdp-glue.js';
+
+const sdp = (m: string, extra: string[] = []) => ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', m, ...extra, ''].join('\r\n');
+
+describe('sdpGlue', () => {
+  it('reads an answer with one static payload type and no rtpmap (as SIPp\'s uas sends)', () => {
+    expect(readAnswer(sdp('m=audio 6000 RTP/AVP 0'), codecList())).toEqual({ address: '127.0.0.1', port: 6000, payloadType: 0, codec: 'PCMU', telephoneEvent: null });
+  });
+
+  it('negotiates PCMA and telephone-event from an offer and answers with just those', () => {
+    const result = negotiateOffer(sdp('m=audio 7000 RTP/AVP 8 101', ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15']), codecList());
+    expect(result).toMatchObject({ remote: { port: 7000, payloadType: 8, codec: 'PCMA', telephoneEvent: 101 } });
+    if ('problem' in result) throw new Error('unreachable');
+    const answer = describeSdp({ address: '127.0.0.1', port: 30000, rtcpPort: 30001, audio: result.answer }, result.answer, 1);
+    expect(answer).toMatch(/m=audio 30000 RTP\/AVP 8 101/);
+    expect(answer).toMatch(/a=rtpmap:101 telephone-event\/8000/);
+  });
+
+  it('names what is wrong with an unusable offer', () => {
+    expect(negotiateOffer('garbage', codecList())).toEqual({ problem: 'unparsable' });
+    expect(negotiateOffer(sdp('m=audio 7000 RTP/AVP 9', ['a=rtpmap:9 G722/8000']), codecList())).toEqual({ problem: 'no_common_codec' });
+    expect(negotiateOffer(sdp('m=video 7000 RTP/AVP 96'), codecList())).toEqual({ problem: 'no_audio' });
+  });
+});
