@@ -88,6 +88,14 @@ describe('call flows of the product pages', () => {
     expect(event.json.data).toMatchObject({ code: 'invalid_actions', action_index: 1, field: 'numDigits' });
     // Unanswered and hung up: nothing to bill.
     expect(call).toMatchObject({ price: '0.00', duration_seconds: 0 });
+
+    // A body that is not JSON at all is recorded the same way.
+    routes.set('/broken', () => ({ status: 200, body: '{"actions": [' }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/broken` } });
+    const second = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000006', to: number.number, max_duration: 20 } })).json();
+    const broken = await callOf(second.call_id);
+    expect(broken.errors).toEqual([expect.objectContaining({ code: 'webhook_invalid_response', url: `${app.url}/broken`, message: expect.stringMatching(/^the webhook answered invalid JSON/) })]);
+    await app.waitFor((reqs) => reqs.some((r) => r.url === '/status' && r.json?.type === 'call.error' && r.json.data.call_id === second.call_id));
   }, 60_000);
 
   it('a live PATCH redirect replaces what the call is doing', async () => {
