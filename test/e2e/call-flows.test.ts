@@ -147,4 +147,36 @@ describe('call flows of the product pages', () => {
     expect(lows[0]!.json).toMatchObject({ type: 'wallet.low_balance', workspace_id: ws.id, data: { currency: 'KES', threshold: '50.00' } });
     expect(Number(lows[0]!.json.data.balance)).toBeLessThan(50);
   }, 60_000);
+
+  it('voicemail: record with a beep until # is pressed; RecordingUrl posted, the WAV served, call.recording.ready sent, the fee charged', async () => {
+    routes.set('/voicemail', () => ({ status: 200, body: JSON.stringify([
+      { say: { text: 'Leave a message after the beep.' } },
+      { record: { action: `${app.url}/recorded`, maxLength: 20, timeout: 5, finishOnKey: '#' } },
+    ]) }));
+    routes.set('/recorded', () => ({ status: 200, body: JSON.stringify([{ hangup: {} }]) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/voicemail`, status_url: `${app.url}/status` } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: {
+      from: '+254711000007', to: number.number, max_duration: 30,
+      script: [{ wait_for_audio: 5 }, { wait: 3 }, { say: 'Hello, please call me back about my order.' }, { press: '#' }],
+    } })).json();
+    await app.waitFor((reqs) => reqs.some((r) => r.url === '/recorded' && r.json.CallId === placed.call_id), 40_000);
+    const posted = app.requests.find((r) => r.url === '/recorded' && r.json.CallId === placed.call_id)!.json;
+    expect(posted.RecordingUrl).toMatch(/\/v1\/recordings\/rec_\w+\/audio$/);
+    expect(posted.RecordingDuration).toBeGreaterThanOrEqual(1);
+    const report = await until(async () => {
+      const r = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
+      return r.ended_at ? r : undefined;
+    }, 30_000);
+    expect(report.beeps_heard).toBe(1);
+    const wav = await api.call('GET', `/v1/calls/${placed.call_id}/recording`);
+    expect(wav.statusCode).toBe(200);
+    expect(wav.headers['content-type']).toBe('audio/wav');
+    const body = wav.rawPayload;
+    expect(body.subarray(0, 4).toString()).toBe('RIFF');
+    expect(body.subarray(8, 12).toString()).toBe('WAVE');
+    expect(body.readUInt32LE(24)).toBe(8000);
+    await app.waitFor((reqs) => reqs.some((r) => r.url === '/status' && r.json?.type === 'call.recording.ready' && r.json.data.call_id === placed.call_id));
+    const txns = (await api.call('GET', '/v1/wallet/transactions?limit=20')).json();
+    expect(txns.some((t: { type: string; call_id: string }) => t.type === 'recording_charge' && t.call_id === placed.call_id)).toBe(true);
+  }, 60_000);
 });
