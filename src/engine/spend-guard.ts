@@ -5,44 +5,76 @@ import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
 import type { CallSession } from './call-session.js';
 
-/** How often running calls are re-checked against the balance. */
+/** The first check comes soon after the answer (to learn the clock's pace), then every few seconds. */
+const firstCheckMs = 1000;
 const checkEveryMs = 5000;
 
 /**
  * Keeps running calls within the wallet (SPEC §10). Each answered leg holds a
- * reservation of what it has cost so far plus the next minute; a leg whose
- * next check would take the balance below zero, counting what the other
- * running calls reserved, is cut with `hangup_cause: "insufficient_funds"`.
+ * reservation of what it has cost so far plus the next minute. At every
+ * check the leg works out how many seconds the balance allows, counting what
+ * the other running calls reserved, and arms a timer that cuts it one second
+ * before that (`hangup_cause: "insufficient_funds"`), so the balance never
+ * goes below zero. Time is measured on the platform's clock, converted to
+ * timer delays by the pace seen between checks (stalls and test clocks alike).
  */
 export class SpendGuard {
   constructor(private readonly store: Store, private readonly wallet: Wallet, private readonly clock: Clock) {}
 
   watch(session: CallSession): void {
-    const timer = setInterval(() => void this.#check(session).catch((error: unknown) => session.log.error({ err: error }, 'spend check failed')), checkEveryMs);
-    timer.unref();
-    session.onEnd(() => clearInterval(timer));
-    void this.#check(session).catch((error: unknown) => session.log.error({ err: error }, 'spend check failed'));
+    let check: NodeJS.Timeout | undefined;
+    let cut: NodeJS.Timeout | undefined;
+    let last: { real: number; clock: number } | undefined;
+    let ended = false;
+    const run = async (): Promise<void> => {
+      const real = performance.now();
+      const clockNow = this.clock.now().getTime();
+      // Platform-clock milliseconds per real millisecond since the last check.
+      const pace = last ? Math.max(0.001, (clockNow - last.clock) / Math.max(1, real - last.real)) : 1;
+      last = { real, clock: clockNow };
+      const remainingMs = await this.#remainingMs(session, clockNow);
+      if (ended || remainingMs === undefined) return;
+      clearTimeout(cut);
+      const realMs = remainingMs / pace;
+      if (realMs <= 0) {
+        await session.hangupFrom('system', 'insufficient_funds');
+        return;
+      }
+      cut = setTimeout(() => void session.hangupFrom('system', 'insufficient_funds'), realMs);
+      cut.unref();
+    };
+    const schedule = (delay: number) => {
+      check = setTimeout(() => {
+        void run().catch((error: unknown) => session.log.error({ err: error }, 'spend check failed')).finally(() => {
+          if (!ended) schedule(checkEveryMs);
+        });
+      }, delay);
+      check.unref();
+    };
+    session.onEnd(() => {
+      ended = true;
+      clearTimeout(check);
+      clearTimeout(cut);
+    });
+    void run().catch((error: unknown) => session.log.error({ err: error }, 'spend check failed'));
+    schedule(firstCheckMs);
   }
 
-  async #check(session: CallSession): Promise<void> {
+  /** Platform-clock ms the call may still last (undefined: free or not running); refreshes its reservation. */
+  async #remainingMs(session: CallSession, clockNow: number): Promise<number | undefined> {
     const call = session.cdr;
     const answeredAt = session.answeredAt;
-    if (!answeredAt || session.status !== 'in-progress') return;
+    if (!answeredAt || session.status !== 'in-progress') return undefined;
     const category = call.direction === 'inbound' ? 'inbound' : categoryOfDestination(call.to);
     const rate = await lookupRate(this.store.rates, category, call.to);
-    if (!rate || rate.ratePerMinuteCents === 0) return;
-    const now = this.clock.now();
-    const elapsed = billableSeconds(answeredAt, now);
-    const soFar = priceCents(elapsed, rate.ratePerMinuteCents);
-    const nextCheck = priceCents(elapsed + checkEveryMs / 1000, rate.ratePerMinuteCents);
+    if (!rate || rate.ratePerMinuteCents === 0) return undefined;
     const { balanceCents, reservedCents } = await this.wallet.balance(call.workspaceId);
-    const ownReservation = await this.store.reservations.amountFor(call.id);
-    const othersReserved = reservedCents - ownReservation;
-    if (balanceCents - othersReserved < nextCheck) {
-      session.log.info({ balanceCents, othersReserved, soFar }, 'balance exhausted; cutting the call');
-      await session.hangupFrom('system', 'insufficient_funds');
-      return;
-    }
-    await this.store.reservations.reserve(call.workspaceId, call.id, Math.min(soFar + rate.ratePerMinuteCents, balanceCents - othersReserved), now);
+    const available = balanceCents - (reservedCents - await this.store.reservations.amountFor(call.id));
+    // The longest billable time whose price fits what is available; cut a second early so rounding up cannot overshoot.
+    const maxSeconds = Math.floor((Math.max(0, available) * 60) / rate.ratePerMinuteCents) - 1;
+    const elapsed = billableSeconds(answeredAt, new Date(clockNow));
+    const reserve = Math.min(priceCents(elapsed + 60, rate.ratePerMinuteCents), Math.max(0, available));
+    await this.store.reservations.reserve(call.workspaceId, call.id, reserve, new Date(clockNow));
+    return maxSeconds * 1000 - (clockNow - answeredAt.getTime());
   }
 }

@@ -6,6 +6,7 @@ import type { ApiServerOptions } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { FirstStartCredentials } from '../../src/first-start.js';
 import { startPlatform, type Platform } from '../../src/main.js';
+import type { Clock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/log.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, type TestDialect } from './dialects.js';
@@ -23,6 +24,8 @@ export interface TestApi {
 export interface TestPlatformOptions extends ApiServerOptions {
   /** Extra start options as flags (`sandbox: 'false'`, `webhook-retry-schedule`, …). */
   flags?: Record<string, string>;
+  /** The platform's clock (billing and spend checks read it; audio runs in real time). */
+  clock?: Clock;
 }
 
 /**
@@ -36,8 +39,8 @@ export async function startTestApi(dialect: TestDialect, options: TestPlatformOp
     env: {},
     flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '30000-39999', 'log-level': 'silent', ...options.flags },
   });
-  const { flags: _flags, ...api } = options;
-  const platform = await startPlatform(config, { store, logger: silentLogger, api });
+  const { flags: _flags, clock, ...api } = options;
+  const platform = await startPlatform(config, { store, logger: silentLogger, api, ...(clock ? { clock } : {}) });
   const credentials = platform.credentials!;
   return {
     app: platform.api, store, platform, credentials,
