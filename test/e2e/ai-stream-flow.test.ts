@@ -11,7 +11,7 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
   let api: TestApi;
   let app: HttpReceiver;
   let wss: WebSocketServer;
-  const seen: { protocol?: string; metadata?: Record<string, unknown>; binaryFrames: number; frameBytes: Set<number>; dtmf: string[] } = { binaryFrames: 0, frameBytes: new Set(), dtmf: [] };
+  const seen: { protocol?: string; metadata?: Record<string, unknown>; binaryFrames: number; frameBytes: Set<number>; dtmf: string[]; loudCallerFrames: number } = { binaryFrames: 0, frameBytes: new Set(), dtmf: [], loudCallerFrames: 0 };
 
   beforeAll(async () => {
     api = await startTestApi('sqlite', { flags: { 'webhook-retry-schedule': '0,1,1,1,1,1,1,1' } });
@@ -28,7 +28,12 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
           return;
         }
         seen.binaryFrames += 1;
-        seen.frameBytes.add((data as Buffer).length);
+        const frame = data as Buffer;
+        seen.frameBytes.add(frame.length);
+        // Interleaved stereo: the left samples are the caller (the sandbox phone speaking).
+        let peak = 0;
+        for (let i = 0; i + 1 < frame.length; i += 4) peak = Math.max(peak, Math.abs(frame.readInt16LE(i)));
+        if (peak > 2000) seen.loudCallerFrames += 1;
       });
       const pcm = Buffer.alloc(16000 * 2 * 2);
       for (let i = 0; i < 32000; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), i * 2);
@@ -53,7 +58,7 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
 </Response>` }
       : { status: 204 };
     const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/answer` } })).json();
-    await api.call('PUT', '/v1/sandbox/phones/%2B254712345600', { body: { answer: 'immediately', script: [{ wait: 1 }, { press: '5' }] } });
+    await api.call('PUT', '/v1/sandbox/phones/%2B254712345600', { body: { answer: 'immediately', script: [{ say: 'Yes, I am interested.' }, { press: '5' }] } });
     await api.call('PUT', '/v1/sandbox/phones/%2B254720000005', { body: { answer: 'immediately', hangup_after: 1 } });
     // The page's curl body, base URL changed.
     const placed = await api.call('POST', '/v1/calls', { body: { to: ['+254712345600'], from: number.number, clientRequestId: 'lead-77' } });
@@ -71,6 +76,7 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
     expect(seen.metadata).toMatchObject({ callId: call.id, callSid: call.id, streamName: 'lead-qualifier', sampleRate: 16000, mixType: 'stereo', channels: 2, track: 'both_tracks', direction: 'outbound', accountId: api.credentials.workspace_id });
     expect([...seen.frameBytes]).toEqual([1280]);
     expect(seen.dtmf).toEqual(['5']);
+    expect(seen.loudCallerFrames).toBeGreaterThan(10);
 
     // After the socket closed, <Dial> warm-transferred the live call to the rep.
     const rep = await until(async () => {
@@ -80,5 +86,30 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
     expect(rep).toMatchObject({ to: '+254720000005', status: 'completed' });
     const lead = (await api.call('GET', '/v1/sandbox/phones/%2B254712345600/calls')).json()[0];
     expect(lead.audio_seconds_heard).toBeGreaterThanOrEqual(1.5);
+  }, 60_000);
+
+  it('a server that refuses the subprotocol yields stream-error and the next action runs', async () => {
+    const refusing = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => false });
+    await new Promise((r) => refusing.once('listening', r));
+    try {
+      const wsUrl = `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/audio`;
+      app.respond = (req) => req.url === '/answer2'
+        ? { status: 200, contentType: 'application/xml', body: `<Response><Stream url="${wsUrl}" statusCallback="${app.url}/stream-status2"/><Say>Sorry, our assistant is unavailable.</Say><Hangup/></Response>` }
+        : { status: 204 };
+      const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/answer2` } })).json();
+      await api.call('PUT', '/v1/sandbox/phones/%2B254712345601', { body: { answer: 'immediately' } });
+      const [call] = (await api.call('POST', '/v1/calls', { body: { to: ['+254712345601'], from: number.number } })).json();
+      await app.waitFor((reqs) => reqs.some((r) => r.url === '/stream-status2'), 20_000);
+      expect(app.requests.find((r) => r.url === '/stream-status2')!.json).toMatchObject({ type: 'stream.error', data: { event: 'stream-error', call_id: call.id, reason: expect.stringMatching(/audio\.drachtio\.org/) } });
+      const done = await until(async () => {
+        const c = (await api.call('GET', `/v1/calls/${call.id}`)).json();
+        return c.price !== null ? c : undefined;
+      });
+      expect(done).toMatchObject({ status: 'completed', hangup_by: 'system' });
+      const heard = (await api.call('GET', '/v1/sandbox/phones/%2B254712345601/calls')).json()[0];
+      expect(heard.audio_seconds_heard).toBeGreaterThan(0.5);
+    } finally {
+      refusing.close();
+    }
   }, 60_000);
 });
