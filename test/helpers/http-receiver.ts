@@ -15,7 +15,7 @@ export interface ReceivedRequest {
  */
 export class HttpReceiver {
   readonly requests: ReceivedRequest[] = [];
-  respond: (req: ReceivedRequest, index: number) => { status: number; body?: string; contentType?: string; delayMs?: number } = () => ({ status: 200 });
+  respond: (req: ReceivedRequest, index: number) => { status: number; body?: string | Buffer; contentType?: string; delayMs?: number } = () => ({ status: 200 });
   #server: Server;
   #waiters: Array<() => void> = [];
 
