@@ -5,6 +5,8 @@ import { lookupRate } from '../billing/rate-table.js';
 import type { Wallet } from '../billing/wallet.js';
 import { ConferenceManager, type ConferenceEvent, type LeaveReason, type RoomInfo } from '../conference/index.js';
 import type { MediaEngine } from '../media/engine.js';
+import { PcmSource, type AudioSource } from '../media/sources/audio-source.js';
+import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
@@ -36,7 +38,7 @@ export class ConferenceService {
     private readonly store: Store,
     private readonly wallet: Wallet,
     private readonly events: EventPublisher,
-    media: MediaEngine,
+    private readonly media: MediaEngine,
     private readonly clock: Clock,
     logger: Logger,
     dataDir: string,
@@ -69,7 +71,7 @@ export class ConferenceService {
       return await this.manager.join({
         workspaceId: call.workspaceId, name: action.name, callId: call.id, caller: call.direction === 'inbound' ? call.from : call.to,
         endpoint: session.leg.media, startOnEnter: action.startOnEnter, endOnExit: action.endOnExit, beep: action.beep, muted: action.muted,
-        maxParticipants: action.maxParticipants, ...(action.waitUrl ? { waitUrl: action.waitUrl } : {}), record: action.record,
+        maxParticipants: action.maxParticipants, ...(action.waitUrl ? { waitSource: (s: AbortSignal) => this.#waitAudio(session, action.waitUrl!, s) } : {}), record: action.record,
         collectDigits: action.collectDigits, ...(action.numDigits !== undefined ? { numDigits: action.numDigits } : {}), finishOnKey: action.finishOnKey,
         ...(action.collectDigits && action.digitsCallbackUrl ? { onDigits: (digits: string) => void this.#postDigits(session, action, digits) } : {}),
         signal,
@@ -77,6 +79,38 @@ export class ConferenceService {
     } finally {
       this.#roomOfCall.delete(call.id);
     }
+  }
+
+  /**
+   * Wait audio from `waitUrl` (SPEC §7): an audio file (WAV/MP3, looped), or
+   * a URL answering voice actions, whose say/play/pause become one looped
+   * clip. A failure falls back to the built-in hold music (the room engine's
+   * default when this rejects).
+   */
+  async #waitAudio(session: CallSession, url: string, signal: AbortSignal): Promise<AudioSource> {
+    checkCallbackUrl(url, await this.store.settings.get(session.cdr.workspaceId), 'waitUrl');
+    try {
+      return new PcmSource(await this.media.urls.load(url, signal), { loop: true });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // Not audio: ask it for actions, as the page's hold-music endpoints do.
+    }
+    const actions = await session.fetchActions(url, {}, 'POST');
+    const clips: Int16Array[] = [];
+    for (const a of actions ?? []) {
+      if (a.kind === 'say') clips.push(await this.media.tts.speak({ text: a.text, language: a.language, ...(a.voice ? { voice: a.voice } : {}), signal }));
+      else if (a.kind === 'play') clips.push(await this.media.urls.load(a.url, signal));
+      else if (a.kind === 'pause') clips.push(new Int16Array(Math.round(a.lengthSeconds * 8000)));
+    }
+    const total = clips.reduce((n, c) => n + c.length, 0);
+    if (total === 0) throw new Error(`waitUrl ${url} answered no say, play or pause`);
+    const pcm = new Int16Array(total);
+    let at = 0;
+    for (const c of clips) {
+      pcm.set(c, at);
+      at += c.length;
+    }
+    return new PcmSource(pcm, { loop: true });
   }
 
   roomOf(callId: string): { workspaceId: string; name: string } | undefined {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpReceiver } from '../helpers/http-receiver.js';
+import { toneWav } from '../helpers/wav.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 
@@ -107,5 +108,23 @@ describe('conference calling, end to end with sandbox phones', () => {
       return c.price !== null ? c : undefined;
     });
     expect(kicked).toMatchObject({ status: 'completed', hangup_by: 'api' });
+  }, 60_000);
+
+  it('a waitUrl that answers voice actions is played, looped, to those waiting', async () => {
+    app.respond = (req) => {
+      if (req.url.startsWith('/waiting-room')) return { status: 200, body: JSON.stringify([{ conference: { name: 'lobby', startOnEnter: false, waitUrl: `${app.url}/hold-actions` } }]) };
+      if (req.url === '/hold-actions') return { status: 200, body: JSON.stringify([{ play: { url: `${app.url}/chime.wav` } }, { pause: { length: 1 } }]) };
+      if (req.url === '/chime.wav') return { status: 200, contentType: 'audio/wav', body: toneWav(1000, 0.5) };
+      return { status: 204 };
+    };
+    const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/waiting-room` } })).json();
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000032', to: number.number, script: [{ wait: 4 }, { hangup: true }], max_duration: 20 } })).json();
+    const report = await until(async () => {
+      const r = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
+      return r.ended_at ? r : undefined;
+    }, 30_000);
+    // 0.5 s chime + 1 s pause, looped: at least two chimes in four seconds.
+    expect(report.beeps_heard).toBeGreaterThanOrEqual(2);
+    expect(app.requests.find((r) => r.url === '/hold-actions' && r.method === 'POST')!.json).toMatchObject({ CallId: placed.call_id, To: number.number });
   }, 60_000);
 });
