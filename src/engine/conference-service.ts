@@ -157,7 +157,8 @@ export class ConferenceService {
     const id = newId('rec');
     const now = this.clock.now();
     const url = `${this.publicUrl()}/v1/recordings/${id}/audio`;
-    const durationSeconds = Math.round(recording.durationMs / 1000);
+    // Whole seconds rounded up, as calls are: the fee is reckoned on the same figure.
+    const durationSeconds = Math.ceil(recording.durationMs / 1000);
     await this.store.transaction(async (repos) => {
       await repos.recordings.create({ id, workspaceId: event.workspaceId, callId, conference: event.room, path: recording.path, durationSeconds, channels: 1, now });
       const call = callId ? await repos.calls.getById(callId) : undefined;
@@ -168,7 +169,7 @@ export class ConferenceService {
     });
     const rate = await lookupRate(this.store.rates, 'recording', '');
     if (rate) {
-      await this.wallet.chargeRecording({ workspaceId: event.workspaceId, recordingId: id, callId, seconds: Math.ceil(recording.durationMs / 1000), ratePerMinuteCents: rate.ratePerMinuteCents, now });
+      await this.wallet.chargeRecording({ workspaceId: event.workspaceId, recordingId: id, callId, seconds: durationSeconds, ratePerMinuteCents: rate.ratePerMinuteCents, now });
     }
     return url;
   }

@@ -84,7 +84,8 @@ export class VoicemailRecorder {
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, `${id}.wav`);
     const result = await media.record({ ...options, path: file });
-    const durationSeconds = Math.round(result.durationMs / 1000);
+    // Whole seconds rounded up, as calls are: the fee is reckoned on the same figure.
+    const durationSeconds = Math.ceil(result.durationMs / 1000);
     const now = this.clock.now();
     const url = `${this.publicUrl()}/v1/recordings/${id}/audio`;
     await this.store.transaction(async (repos) => {
@@ -96,7 +97,7 @@ export class VoicemailRecorder {
     });
     const rate = await lookupRate(this.store.rates, 'recording', '');
     if (rate) {
-      await this.wallet.chargeRecording({ workspaceId: call.workspaceId, recordingId: id, callId, seconds: Math.ceil(result.durationMs / 1000), ratePerMinuteCents: rate.ratePerMinuteCents, now });
+      await this.wallet.chargeRecording({ workspaceId: call.workspaceId, recordingId: id, callId, seconds: durationSeconds, ratePerMinuteCents: rate.ratePerMinuteCents, now });
     }
     return { id, url, durationSeconds };
   }

@@ -22,6 +22,16 @@ export interface DelivererOptions {
   maxInFlight?: number;
 }
 
+/**
+ * Workspace webhooks get the envelope of SPEC §9. Status callbacks (a call's
+ * status_url, a room's statusEventsCallbackUrl, a stream's statusCallback)
+ * get the event's fields at the top level too, as the product pages read
+ * them (`req.body.ConferenceName`, `req.body.event`), beside the envelope.
+ */
+function bodyFor(item: OutboxItem): Record<string, unknown> {
+  return item.endpointId ? { ...item.envelope } : { ...item.envelope.data, ...item.envelope };
+}
+
 /** Deliveries are limited per endpoint, or per origin for status URLs. */
 function targetOf(item: OutboxItem): string {
   return item.endpointId ?? new URL(item.targetUrl).origin;
@@ -176,7 +186,7 @@ export class WebhookDeliverer {
     const now = this.#options.clock.now();
     const { secrets, policy } = await this.#credentials(item, now);
     if (!secrets) return { status: 'stopped', statusCode: null, error: 'the workspace or endpoint no longer exists' };
-    const rawBody = JSON.stringify(item.envelope);
+    const rawBody = JSON.stringify(bodyFor(item));
     try {
       const res = await this.#http.post(item.targetUrl, {
         body: rawBody, policy, timeoutMs: this.#options.timeoutMs, maxResponseBytes: 64 * 1024,
