@@ -1,0 +1,50 @@
+/**
+ * Compile the benchmark children (and the `src/media` modules they import)
+ * with the repo's TypeScript into a temporary directory, so they run as
+ * production JavaScript under plain Node. Under vitest the media code would
+ * run through vite's module runner, which costs several times more on the
+ * per-sample loops (see bench/README.md), and `tsx` is not installed.
+ * Nothing is written inside the repository.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface BenchBuild {
+  /** Absolute path of a compiled file, from its repo-relative `.ts` path. */
+  js(relativeTs: string): string;
+  remove(): Promise<void>;
+}
+
+/** Compile `entries` (repo-relative .ts files) and everything they import. */
+export async function buildChildren(entries: string[]): Promise<BenchBuild> {
+  const out = await mkdtemp(path.join(tmpdir(), 'sautikit-media-bench-'));
+  // Packages (pino, eSpeak NG) resolve by walking up from the compiled file: give them the repo's node_modules.
+  await symlink(path.join(REPO, 'node_modules'), path.join(out, 'node_modules'), 'dir');
+  // Files on the command line make tsc ignore tsconfig.json: the same options are spelled out.
+  const options = [
+    '--outDir', out, '--rootDir', REPO,
+    '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--lib', 'ES2023', '--types', 'node',
+    '--strict', '--esModuleInterop', '--skipLibCheck', '--resolveJsonModule', '--verbatimModuleSyntax', '--isolatedModules',
+    '--sourceMap', 'false', '--declaration', 'false',
+  ];
+  const tsc = path.join(REPO, 'node_modules/typescript/bin/tsc');
+  try {
+    await run(process.execPath, [tsc, ...options, ...entries.map((e) => path.join(REPO, e))], { cwd: REPO });
+  } catch (error) {
+    // Type errors elsewhere (another engineer's work in progress) still emit JavaScript; only a missing output is fatal.
+    const stdout = (error as { stdout?: string }).stdout ?? '';
+    if (stdout) console.warn(`tsc reported (output still used):\n${stdout.slice(0, 2000)}`);
+  }
+  return {
+    js: (relativeTs) => path.join(out, relativeTs.replace(/\.ts$/, '.js')),
+    remove: () => rm(out, { recursive: true, force: true }),
+  };
+}
