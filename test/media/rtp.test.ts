@@ -61,6 +61,28 @@ describe('jitterBuffer', () => {
     expect([pop(jb), pop(jb), pop(jb), pop(jb), pop(jb)]).toEqual(['10', '11', '12', '13', 'empty']);
   });
 
+  it('drains delay left by a burst back to the prefetch depth, one packet per window', () => {
+    const jb = new JitterBuffer({ prefetch: 3, shrinkWindow: 10 });
+    let seq = 100;
+    const send = () => jb.push(seq, Uint8Array.of(seq++ & 0xff), 0, 1);
+    // Steady 20 ms flow: one packet in, one out, depth stays at the prefetch.
+    for (let i = 0; i < 3; i++) send();
+    for (let i = 0; i < 30; i++) { send(); jb.pop(); }
+    expect(jb.size).toBe(3);
+    // A 100 ms stall then the burst: the buffer underruns, refills, and holds 5 extra packets.
+    for (let i = 0; i < 3; i++) jb.pop();
+    jb.pop();
+    for (let i = 0; i < 8; i++) send();
+    for (let i = 0; i < 5; i++) { send(); jb.pop(); }
+    const afterBurst = jb.size;
+    expect(afterBurst).toBeGreaterThan(4);
+    // Steady flow again: the excess drains away, 20 ms per window, and stops at the prefetch.
+    for (let i = 0; i < 120; i++) { send(); jb.pop(); }
+    expect(jb.size).toBeLessThanOrEqual(4);
+    expect(jb.stats.shrunk).toBe(afterBurst - jb.size);
+    expect(jb.stats.lost).toBe(0);
+  });
+
   it('waits for the prefetch before starting', () => {
     const jb = new JitterBuffer({ prefetch: 2 });
     jb.push(1, Uint8Array.of(1), 0, 1);

@@ -22,6 +22,13 @@ export interface JitterBufferOptions {
    * latency. Default prefetch + 5.
    */
   maxDepth?: number;
+  /**
+   * Pops per window of the delay check: when the buffer held more than
+   * `prefetch + 1` packets at every pop of a whole window (the packet due
+   * plus a full prefetch is the steady state), one packet is dropped, so delay added by a burst drains back to the prefetch depth
+   * (20 ms per window). Default 50 (one second at 20 ms packets).
+   */
+  shrinkWindow?: number;
 }
 
 /** What `pop` found at the playout point. */
@@ -31,6 +38,9 @@ export class JitterBuffer {
   readonly #capacity: number;
   readonly #prefetch: number;
   readonly #maxDepth: number;
+  readonly #shrinkWindow: number;
+  #windowPops = 0;
+  #windowMin = 0x7fffffff;
   readonly #payloads: Uint8Array[];
   readonly #lengths: Int32Array;
   readonly #seqs: Int32Array;
@@ -41,13 +51,14 @@ export class JitterBuffer {
   /** The payload of the last `pop` that returned 'frame' (a slot view; valid until the next push). */
   payload: Uint8Array;
   payloadLength = 0;
-  /** Counters for RTCP and diagnostics. */
-  readonly stats = { received: 0, late: 0, duplicate: 0, lost: 0, overflow: 0, discarded: 0 };
+  /** Counters for RTCP and diagnostics (`shrunk`: packets dropped to bring delay back down). */
+  readonly stats = { received: 0, late: 0, duplicate: 0, lost: 0, overflow: 0, discarded: 0, shrunk: 0 };
 
   constructor(options: JitterBufferOptions = {}) {
     this.#capacity = options.capacity ?? 32;
     this.#prefetch = Math.max(1, Math.min(options.prefetch ?? 3, this.#capacity - 1));
     this.#maxDepth = Math.max(this.#prefetch, Math.min(options.maxDepth ?? this.#prefetch + 5, this.#capacity - 1));
+    this.#shrinkWindow = Math.max(1, options.shrinkWindow ?? 50);
     const max = options.maxPayload ?? 1280;
     this.#payloads = Array.from({ length: this.#capacity }, () => new Uint8Array(max));
     this.#lengths = new Int32Array(this.#capacity);
@@ -110,6 +121,7 @@ export class JitterBuffer {
       return 'empty';
     }
     if (this.#count > this.#maxDepth) this.#discardOldest();
+    else this.#drainExcessDelay();
     const slot = this.#nextSeq % this.#capacity;
     this.#nextSeq = (this.#nextSeq + 1) & 0xffff;
     if (this.#filled[slot] && this.#seqs[slot] === (this.#nextSeq - 1 + 0x10000) % 0x10000) {
@@ -121,6 +133,24 @@ export class JitterBuffer {
     }
     this.stats.lost++;
     return 'lost';
+  }
+
+  /**
+   * After an underrun the buffer refills to `prefetch` behind the late burst
+   * and would keep that extra delay for good. If it never ran down to the
+   * prefetch depth through a whole window, the excess is not needed: drop
+   * one packet (20 ms) per window until it is.
+   */
+  #drainExcessDelay(): void {
+    if (this.#count < this.#windowMin) this.#windowMin = this.#count;
+    if (++this.#windowPops < this.#shrinkWindow) return;
+    if (this.#windowMin > this.#prefetch + 1) {
+      this.#discardOldest();
+      this.stats.discarded--;
+      this.stats.shrunk++;
+    }
+    this.#windowPops = 0;
+    this.#windowMin = 0x7fffffff;
   }
 
   /** Skip the playout point past the oldest held packet (and any gap before it). */
@@ -140,6 +170,8 @@ export class JitterBuffer {
 
   /** Drop everything and wait for a fresh prefetch. */
   reset(): void {
+    this.#windowPops = 0;
+    this.#windowMin = 0x7fffffff;
     this.#filled.fill(0);
     this.#seqs.fill(-1);
     this.#count = 0;
