@@ -87,27 +87,33 @@ describe('conference calling, end to end with sandbox phones', () => {
     expect((await api.call('GET', '/v1/conferences?status=active')).json()).toEqual([]);
   }, 60_000);
 
-  it('a join beyond maxParticipants is skipped with a full event and the next action runs', async () => {
+  it('maxParticipants: 2 — the third caller is skipped with a full event and runs the next action', async () => {
     app.respond = (req) => req.url.startsWith('/small')
-      ? { status: 200, body: JSON.stringify([{ conference: { name: 'tiny', maxParticipants: 1, statusEventsCallbackUrl: `${app.url}/tiny-events`, statusEvents: 'full join' } }, { say: { text: 'The room is full.' } }, { hangup: {} }]) }
+      ? { status: 200, body: JSON.stringify([{ conference: { name: 'tiny', maxParticipants: 2, statusEventsCallbackUrl: `${app.url}/tiny-events`, statusEvents: 'full join' } }, { say: { text: 'The room is full.' } }, { hangup: {} }]) }
       : { status: 204 };
     const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/small` } })).json();
     const first = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000030', to: number.number, max_duration: 20 } })).json();
-    await until(async () => (await api.call('GET', '/v1/conferences/tiny')).statusCode === 200);
+    await until(async () => (await api.call('GET', '/v1/conferences/tiny')).json().participant_count === 1);
     const second = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000031', to: number.number, max_duration: 20 } })).json();
+    await until(async () => (await api.call('GET', '/v1/conferences/tiny')).json().participant_count === 2);
+    const third = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000033', to: number.number, max_duration: 20 } })).json();
     const report = await until(async () => {
-      const r = (await api.call('GET', `/v1/sandbox/calls/${second.id}`)).json();
+      const r = (await api.call('GET', `/v1/sandbox/calls/${third.id}`)).json();
       return r.ended_at ? r : undefined;
     }, 30_000);
+    // The third caller heard "The room is full." and was hung up by the platform.
     expect(report).toMatchObject({ status: 'completed', hangup_by: 'platform' });
-    await app.waitFor((reqs) => reqs.some((r) => r.url === '/tiny-events' && r.json?.data?.event === 'full'));
-    expect(app.requests.find((r) => r.url === '/tiny-events' && r.json.data.event === 'full')!.json.data).toMatchObject({ call_id: second.call_id, conference_name: 'tiny' });
+    expect(report.audio_seconds_heard).toBeGreaterThan(0.5);
+    await app.waitFor((reqs) => reqs.some((r) => r.url === '/tiny-events' && r.json?.event === 'full'));
+    expect(app.requests.find((r) => r.url === '/tiny-events' && r.json.event === 'full')!.json).toMatchObject({ call_id: third.call_id, conference_name: 'tiny', participants: 2 });
+    expect((await api.call('GET', '/v1/conferences/tiny/participants')).json().map((p: { call_id: string }) => p.call_id).sort()).toEqual([first.call_id, second.call_id].sort());
     expect((await api.call('DELETE', `/v1/conferences/tiny/participants/${first.call_id}`)).statusCode).toBe(204);
     const kicked = await until(async () => {
       const c = (await api.call('GET', `/v1/calls/${first.call_id}`)).json();
       return c.price !== null ? c : undefined;
     });
     expect(kicked).toMatchObject({ status: 'completed', hangup_by: 'api' });
+    await api.call('POST', '/v1/conferences/tiny/end');
   }, 60_000);
 
   it('a waitUrl that answers voice actions is played, looped, to those waiting', async () => {
