@@ -53,7 +53,8 @@ describeOnEachDialect('webhook deliverer', (testStore) => {
     expect(receiver.requests.map((r) => r.headers['sautikit-delivery-attempt'])).toEqual(['1', '2', '3', '4']);
     expect(receiver.requests[0]!.url).toBe('/status?tenant=a');
     const last = receiver.requests[3]!;
-    expect(last.json).toEqual({ id: envelope!.id, type: 'call.answered', created_at: envelope!.created_at, workspace_id: workspace.id, data: { call_id: 'call_1' } });
+    // A status URL gets the envelope with the event's fields also at the top level.
+    expect(last.json).toEqual({ call_id: 'call_1', id: envelope!.id, type: 'call.answered', created_at: envelope!.created_at, workspace_id: workspace.id, data: { call_id: 'call_1' } });
     expect(verifySautikitSignature(last.rawBody, last.headers['sautikit-signature'], workspace.signingSecret).ok).toBe(true);
     const [item] = await store.outbox.listForCall('call_1').then(() => store.outbox.due(new Date(Date.now() + 1e9), 1000)).then((due) => due.filter((d) => d.envelope.id === envelope!.id));
     expect(item).toBeUndefined();
@@ -92,6 +93,8 @@ describeOnEachDialect('webhook deliverer', (testStore) => {
     await new Promise((r) => setTimeout(r, 200));
     expect(receiver.requests.map((r) => r.json.type)).toEqual(['call.hangup']);
     const req = receiver.requests[0]!;
+    // A workspace webhook gets the envelope alone.
+    expect(Object.keys(req.json).sort()).toEqual(['created_at', 'data', 'id', 'type', 'workspace_id']);
     expect(verifySautikitSignature(req.rawBody, req.headers['sautikit-signature'], endpoint.secret).ok).toBe(true);
     expect(verifySautikitSignature(req.rawBody, req.headers['sautikit-signature'], workspace.signingSecret).ok).toBe(false);
   });
