@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import express, { type Express } from 'express';
 import { attachBridge } from './bridge.js';
 import { LeadBook } from './leads.js';
-import { bodyParsers, env, eventFields, isMain, requireSautikitSignature } from '../shared/webhook.js';
+import { bodyParsers, env, isMain, requireSautikitSignature } from '../shared/webhook.js';
 
 export interface AiOutboundOptions {
   /** How Sautikit reaches this app over HTTP; the WebSocket URL is the same host at /audio. */
@@ -59,7 +59,7 @@ export function createApp(options: AiOutboundOptions): Express {
   });
 
   app.post('/stream-status', (req, res) => {
-    state.streamEvents.push(eventFields(req.body));
+    state.streamEvents.push(req.body);
     res.sendStatus(204);
   });
 

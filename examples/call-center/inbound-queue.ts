@@ -6,7 +6,6 @@
 import type { Express } from 'express';
 import type { RouteContext } from './options.js';
 import { holdMusicWav } from '../shared/audio.js';
-import { eventFields } from '../shared/webhook.js';
 
 export function inboundQueueRoutes(app: Express, ctx: RouteContext): void {
   const { options, state, fromSautikit } = ctx;
@@ -60,7 +59,7 @@ export function inboundQueueRoutes(app: Express, ctx: RouteContext): void {
   });
 
   app.post('/calls/queue-events', fromSautikit, async (req, res) => {
-    const event = eventFields(req.body);
+    const event = req.body;
     state.queueEvents.push(event);
     // A caller who hung up while holding is no longer waiting.
     if (event.event === 'leave' && typeof event.conference_name === 'string' && event.conference_name === `queue-${event.call_id}`) await dequeueCall(event.call_id);

@@ -5,7 +5,6 @@
  */
 import type { Express } from 'express';
 import type { RouteContext } from './options.js';
-import { eventFields } from '../shared/webhook.js';
 
 /** Unique room names per call isolate conversations. */
 export function conferenceRoomName(callId: string): string {
@@ -111,9 +110,9 @@ export function supportConferenceRoutes(app: Express, ctx: RouteContext): void {
   });
 
   app.post('/conference-events', fromSautikit, (req, res) => {
-    const body = eventFields(req.body);
-    state.conferenceEvents.push(body);
-    const { event, conference_name, caller, participants } = body;
+    state.conferenceEvents.push(req.body);
+    // The page's handler as written: the fields are at the top level of the body.
+    const { event, conference_name, caller, participants } = req.body;
     switch (event) {
       case 'start':
         log(`Conference ${conference_name} started`);

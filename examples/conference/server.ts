@@ -6,7 +6,7 @@
  */
 import express, { type Express } from 'express';
 import { holdMusicWav } from '../shared/audio.js';
-import { bodyParsers, env, eventFields, isMain, requireSautikitSignature, sautikitApi } from '../shared/webhook.js';
+import { bodyParsers, env, isMain, requireSautikitSignature, sautikitApi } from '../shared/webhook.js';
 
 export interface ConferenceOptions {
   /** How Sautikit reaches this app, e.g. http://127.0.0.1:3000. */
@@ -82,8 +82,9 @@ export function createApp(options: ConferenceOptions): Express {
 
   // Conference status events from Sautikit.
   app.post('/conference/events', (req, res) => {
-    const fields = eventFields(req.body);
-    const { ConferenceName, StatusCallbackEvent, CallId } = fields;
+    // The page's handler as written: the fields are at the top level of the body.
+    const fields = req.body;
+    const { ConferenceName, StatusCallbackEvent, CallId } = req.body;
     log(`[${ConferenceName}] event=${StatusCallbackEvent} call=${CallId}`);
     // Update your participant list in the DB here.
     events.push({ ConferenceName, StatusCallbackEvent, CallId, fields });

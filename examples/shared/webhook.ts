@@ -40,14 +40,6 @@ export async function sautikitApi(baseUrl: string, apiKey: string, method: strin
   return json;
 }
 
-/**
- * A status event as sent to a status URL. Sautikit wraps events in an envelope
- * (`{id, type, data}`); the pages read the fields at the top level, so accept both.
- */
-export function eventFields(body: any): Record<string, any> {
-  return body && typeof body === 'object' && body.data && typeof body.data === 'object' ? body.data : (body ?? {});
-}
-
 /** True when `moduleUrl` is the script node was started with (`node …/server.js`), not an import. */
 export function isMain(moduleUrl: string): boolean {
   const entry = process.argv[1];
