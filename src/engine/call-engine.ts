@@ -122,6 +122,11 @@ export class CallEngine {
     return session && session.cdr.workspaceId === workspaceId ? session : undefined;
   }
 
+  /** The workspace of a live call, whatever it is. */
+  workspaceOfLiveCall(callId: string): string | undefined {
+    return this.#live.get(callId)?.cdr.workspaceId;
+  }
+
   get liveCount(): number {
     return this.#live.size;
   }

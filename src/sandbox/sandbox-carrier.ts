@@ -31,6 +31,8 @@ export interface SandboxCarrierOptions {
   host?: string;
   /** Calls placed by `placeCall` end after this many seconds at most. Default 300. */
   maxDurationSeconds?: number;
+  /** The workspace of a platform call, so a dialled phone's call is readable by that workspace only. */
+  ownerOfCall?: (callId: string) => string | undefined;
   logger: Logger;
 }
 
@@ -166,7 +168,10 @@ export class SandboxCarrier {
     const behaviour = this.phone(number);
     const call = this.#newCall('from-platform', userOf(incoming.from.uri) ?? '', number, number);
     const platformCallId = incoming.request.headers.get('x-sautikit-call-id');
-    if (platformCallId) call.report.call_id = platformCallId;
+    if (platformCallId) {
+      call.report.call_id = platformCallId;
+      call.owner = this.#options.ownerOfCall?.(platformCallId);
+    }
     const made = await CallLeg.fromIncoming(incoming, this.#options.media, this.#options.logger.child({ sandboxCall: call.report.id }));
     if ('problem' in made) {
       call.end('failed', 'phone', 488);

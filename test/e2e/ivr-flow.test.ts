@@ -84,6 +84,10 @@ describe('the IVR page, end to end over SIP and RTP with sandbox phones', () => 
     // The support phone saw one call from the platform and the status URL got the lifecycle.
     const supportCalls = (await api.call('GET', '/v1/sandbox/phones/%2B254720000002/calls')).json();
     expect(supportCalls[0]).toMatchObject({ direction: 'from-platform', status: 'completed', hangup_by: 'phone' });
+    // The dialled phone's view of the call is readable by the workspace that placed it, and by no other.
+    expect((await api.call('GET', `/v1/sandbox/calls/${supportCalls[0].id}`)).json()).toMatchObject({ call_id: child.id, status: 'completed' });
+    const other = (await api.call('POST', '/v1/admin/workspaces', { key: api.credentials.admin_key, body: { name: 'other' } })).json();
+    expect((await api.call('GET', `/v1/sandbox/calls/${supportCalls[0].id}`, { key: other.api_key })).statusCode).toBe(404);
     await app.waitFor((reqs) => reqs.some((r) => r.url === '/status' && r.json?.type === 'call.hangup' && r.json.data.call_id === callId));
     const statusEvents = app.requests.filter((r) => r.url === '/status' && r.json?.data?.call_id === callId).map((r) => r.json.type);
     expect(statusEvents).toEqual(expect.arrayContaining(['call.initiated', 'call.ringing', 'call.answered', 'call.hangup']));
