@@ -112,12 +112,11 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
 
     const sandboxOn = config.sandbox === 'auto' ? (await store.trunks.list()).length === 0 : config.sandbox;
     let sandbox: SandboxCarrier | undefined;
-    // The engine is built after the sandbox (it routes to it); the phones ask it whose calls they get.
-    let engineRef: CallEngine | undefined;
     if (sandboxOn) {
       sandbox = new SandboxCarrier({
         media, platform: { host: advertised, port: sipAddress.port }, host: advertised, logger: logger.child({ component: 'sandbox' }),
-        ownerOfCall: (callId) => engineRef?.workspaceOfLiveCall(callId),
+        // The engine is built below (it routes to the sandbox); phones only ask it once calls flow.
+        ownerOfCall: (callId) => engine.workspaceOfLiveCall(callId),
       });
       await sandbox.start();
       closer.add('sandbox', () => sandbox!.close());
@@ -128,7 +127,6 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       store, wallet, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
       registrar, sipDomain: config.sipDomain,
     });
-    engineRef = engine;
     const ctx: ApiContext = {
       store, wallet, clock, logger, engine, sandbox, sipDomain: config.sipDomain, sipAddress,
       get publicUrl() { return publicUrl; },
