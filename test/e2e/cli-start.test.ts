@@ -72,7 +72,7 @@ describe('sautikit start (the real command, over HTTP)', () => {
     app.respond = (req) => req.url === '/ivr'
       ? { status: 200, body: JSON.stringify({ actions: [{ getDigits: { numDigits: 1, timeout: 3, action: `${app.url}/route`, nested: [{ say: { text: 'Press 1.' } }] } }] }) }
       : { status: 200, body: JSON.stringify([{ say: { text: 'You pressed ' + String(req.json?.Digits) } }, { hangup: {} }]) };
-    const server = await startCli(['--data', data, '--sip-port', '0', '--rtp-ports', '30000-39999'], { SAUTIKIT_API_KEY: apiKey, SAUTIKIT_ADMIN_KEY: adminKey });
+    const server = await startCli(['--data', data, '--sip-port', '0', '--rtp-ports', '20000-29999'], { SAUTIKIT_API_KEY: apiKey, SAUTIKIT_ADMIN_KEY: adminKey });
     try {
       const claim = await api(server.baseUrl, 'POST', '/v1/numbers', apiKey, { routing_url: `${app.url}/ivr` });
       const result = await runCli(['call', '--to', claim.json.number, '--press', '1', '--wait', '1', '--url', server.baseUrl, '--data', data]);
@@ -92,7 +92,7 @@ describe('sautikit start (the real command, over HTTP)', () => {
     const { Store } = await import('../../src/store/store.js');
     const app = await HttpReceiver.start();
     app.respond = () => ({ status: 200, body: JSON.stringify([{ pause: { length: 60 } }]) });
-    const server = await startCli(['--data', data, '--shutdown-grace', '1', '--rtp-ports', '30000-39999'], { SAUTIKIT_API_KEY: apiKey, SAUTIKIT_ADMIN_KEY: adminKey });
+    const server = await startCli(['--data', data, '--shutdown-grace', '1', '--rtp-ports', '20000-29999'], { SAUTIKIT_API_KEY: apiKey, SAUTIKIT_ADMIN_KEY: adminKey });
     let callId: string;
     try {
       const claim = await api(server.baseUrl, 'POST', '/v1/numbers', apiKey, { routing_url: `${app.url}/long` });

@@ -35,9 +35,10 @@ export interface TestPlatformOptions extends ApiServerOptions {
 export async function startTestApi(dialect: TestDialect, options: TestPlatformOptions = {}): Promise<TestApi> {
   const { store, cleanup } = await openTestStore(dialect);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sautikit-api-'));
+  // Platforms in tests take RTP ports from 20000-29999; media tests bind fixed ports above 31000.
   const config = loadConfig({
     env: {},
-    flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '30000-39999', 'log-level': 'silent', ...options.flags },
+    flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '20000-29999', 'log-level': 'silent', ...options.flags },
   });
   const { flags: _flags, clock, ...api } = options;
   const platform = await startPlatform(config, { store, logger: silentLogger, api, ...(clock ? { clock } : {}) });
