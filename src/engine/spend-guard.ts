@@ -40,6 +40,8 @@ export class SpendGuard {
         await session.hangupFrom('system', 'insufficient_funds');
         return;
       }
+      // Only a cut due before the next check needs a timer (and timers past 2^31-1 ms would fire at once).
+      if (realMs > checkEveryMs * 2) return;
       cut = setTimeout(() => void session.hangupFrom('system', 'insufficient_funds'), realMs);
       cut.unref();
     };

@@ -48,4 +48,19 @@ describe('spend guard', () => {
     });
     expect(report).toMatchObject({ status: 'failed', sip_status: 402 });
   }, 60_000);
+
+  it('a large balance never cuts a call (the cut is not armed beyond the next check)', async () => {
+    const admin = api.credentials.admin_key;
+    const ws = (await api.call('POST', '/v1/admin/workspaces', { key: admin, body: { name: 'rich' } })).json();
+    // At KES 0.50 a minute this buys years of talk: more milliseconds than a Node timer can hold.
+    await api.call('POST', `/v1/admin/workspaces/${ws.id}/credits`, { key: admin, body: { amount: '1000000.00' } });
+    app.respond = () => ({ status: 200, body: JSON.stringify([{ pause: { length: 2 } }, { hangup: {} }]) });
+    const number = (await api.call('POST', '/v1/numbers', { key: ws.api_key, body: { prefix: '+25470', routing_url: `${app.url}/short` } })).json();
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000052', to: number.number, max_duration: 30 } })).json();
+    const call = await until(async () => {
+      const c = (await api.call('GET', `/v1/calls/${placed.call_id}`, { key: ws.api_key })).json();
+      return c.price !== null ? c : undefined;
+    }, 30_000);
+    expect(call).toMatchObject({ status: 'completed', hangup_cause: 'normal_clearing' });
+  }, 60_000);
 });
