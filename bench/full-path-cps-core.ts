@@ -1,0 +1,427 @@
+/**
+ * Calls per second through the full path (GitHub issue 10, item 1): SIPp as
+ * a carrier trunk calls claimed numbers, the platform fetches the number's
+ * routing_url, plays a `say` over RTP, hangs up, and writes and bills the
+ * CDR. SIPp against SIPp at the same rates, in the same run, is the
+ * reference. Shared by `bench/full-path-cps.bench.ts` (vitest) and a
+ * plain-Node run on compiled output; nothing here imports vitest.
+ *
+ * Processes, all on 127.0.0.1:
+ * - the platform: `node bin.js start` compiled from src into a temp dir
+ *   (bench/lib/full-path-platform.ts), SQLite in a temp data folder, sandbox
+ *   off, log level silent; its CPU comes from /proc/<pid>/stat;
+ * - the webhook app: a node:http server in this process answering
+ *   `[{"say":{"text":"Thank you for calling."}},{"hangup":{}}]`;
+ * - sipp uac with bench/scenarios/full-path-uac.xml: INVITE (PCMU) to one of
+ *   the claimed numbers (round-robin from an -inf file), ACK the 200, wait for
+ *   the platform's BYE and answer it; `-trace_stat` counts the calls.
+ *
+ * Per rate R: `-r R -m R*seconds`, `-l` caps concurrent calls at what the
+ * rate needs for the call length plus slack. A step passes when every call
+ * succeeded, none failed, the step did not overrun, and the API shows a
+ * completed CDR with a price and hangup cause normal_clearing for every
+ * successful call. The platform stops at
+ * its first failing step, the reference likewise; they alternate rate by rate.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { freePort, procCpuSeconds, procRssBytes, sleep, startPlatformProcess, startWebhookApp, type PlatformProcess } from './lib/full-path-platform.js';
+import { REPO } from './lib/media-build.js';
+
+/** SIPp's 64 KiB default drops datagrams on a busy host; 4 MiB like the stack's UdpTransport. */
+const SOCKET_BUFFER = 4 * 1024 * 1024;
+
+export interface FullPathOptions {
+  /** Rates to step through, calls per second. Default 10, 25, 50, 100, 200. */
+  rates?: number[];
+  /** Length of a step. Default 15 s (the issue asks 60 s: FULL_PATH_SECONDS=60). */
+  seconds?: number;
+  /** Numbers claimed and called round-robin. Default 20. */
+  numbers?: number;
+  /** Measure SIPp uac → SIPp uas as the reference too. Default true. */
+  reference?: boolean;
+  /** How long the reference's uac holds each call (`-d`), to match the platform's say. Default 2000 ms. */
+  referenceHoldMs?: number;
+  /** The first workspace's credit, KES. Default 15000.00 (see bench/lib/full-path-platform.ts for why not more). */
+  initialCredit?: string;
+  /** Keep SIPp's CSV, error and output files (the folder is logged). Default false. */
+  keepFiles?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface FullPathStep {
+  uas: 'sautikit' | 'sipp';
+  rate: number;
+  calls: number;
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  /** Mean call length SIPp saw (INVITE to the end of the scenario), ms; the say plus signalling. */
+  callLengthMs: number;
+  /** Mean INVITE → 200 OK, ms (SIPp's response time 1). */
+  answerMs: number;
+  wallSeconds: number;
+  /** CPU of the UAS process over the step, share of one core. */
+  uasCpu: number;
+  uasCpuPerCallUs: number;
+  /** RSS of the UAS process at the end of the step, MiB. */
+  uasRssMiB: number;
+  /** Platform only: CDRs in the API for this step's calls. */
+  cdrs?: { total: number; completedPriced: number; other: Record<string, number>; causes: Record<string, number>; waitedSeconds: number };
+  /** Platform only, when CDRs were left unfinished: the same count 30 s later. */
+  cdrsLater?: FullPathStep['cdrs'];
+  webhooks?: number;
+  load1: number;
+  onTime: boolean;
+  passed: boolean;
+}
+
+export interface FullPathResults {
+  seconds: number;
+  numbers: number;
+  referenceHoldMs: number;
+  started: string;
+  steps: FullPathStep[];
+  /** Anything the platform printed to stderr (log level silent: crashes only). */
+  platformStderr: string;
+}
+
+const SCENARIO = join(REPO, 'bench/scenarios/full-path-uac.xml');
+
+const live = new Set<ChildProcess>();
+
+/** Kills whatever SIPp processes a step left behind (also on an exception). */
+function killAll(): void {
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  live.clear();
+}
+
+interface UacStats {
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  callLengthMs: number;
+  answerMs: number;
+  code: number | null;
+}
+
+/** SIPp writes durations as HH:MM:SS:uuuuuu (microseconds) in -trace_stat. */
+function durationMs(text: string | undefined): number {
+  const parts = (text ?? '').split(':').map(Number);
+  if (parts.length < 4 || parts.some((n) => Number.isNaN(n))) return Number.NaN;
+  return ((parts[0]! * 60 + parts[1]!) * 60 + parts[2]!) * 1000 + parts[3]! / 1000;
+}
+
+/** The last line of SIPp's `-trace_stat` CSV, read by column name. */
+function readStats(file: string, code: number | null): UacStats {
+  if (!existsSync(file)) return { successful: 0, failed: 0, retransmissions: 0, callLengthMs: Number.NaN, answerMs: Number.NaN, code };
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const names = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  const raw = (name: string): string | undefined => {
+    const index = names.indexOf(name);
+    return index < 0 ? undefined : last[index];
+  };
+  return {
+    successful: Number(raw('SuccessfulCall(C)')),
+    failed: Number(raw('FailedCall(C)')),
+    retransmissions: Number(raw('Retransmissions(C)')),
+    callLengthMs: durationMs(raw('CallLength(C)')),
+    answerMs: durationMs(raw('ResponseTime1(C)')),
+    code,
+  };
+}
+
+/**
+ * One SIPp uac run at `rate` for `seconds`. Bounded: a call gets 5 s for its
+ * answer (`-recv_timeout`) and 20 s for the platform's BYE (in the scenario);
+ * SIPp quits after the step plus 40 s whatever happens (`-timeout`).
+ */
+async function runUac(dir: string, name: string, target: string, rate: number, seconds: number, callSeconds: number, scenario: string[]): Promise<UacStats> {
+  const calls = rate * seconds;
+  const statFile = join(dir, `${name}.csv`);
+  const out = openSync(join(dir, `${name}.out`), 'w');
+  const args = [
+    ...scenario, target, '-i', '127.0.0.1', '-p', String(await freePort()), '-mp', String(await freePort()), '-t', 'u1',
+    '-r', String(rate), '-m', String(calls),
+    // Concurrent calls for the expected call length plus 3 s of slack; a platform that falls further behind fills it and runs late.
+    '-l', String(Math.ceil(rate * (callSeconds + 3)) + 10),
+    '-recv_timeout', '5000', '-timeout', `${seconds + 40}s`, '-timeout_error',
+    '-buff_size', String(SOCKET_BUFFER),
+    '-nostdin', '-trace_stat', '-stf', statFile, '-fd', '60', '-trace_err', '-error_file', join(dir, `${name}.errors`),
+  ];
+  const child = spawn('sipp', args, { stdio: ['ignore', out, out] });
+  live.add(child);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  live.delete(child);
+  closeSync(out);
+  return readStats(statFile, code);
+}
+
+interface CallView { status: string; price: string | null; hangup_cause: string | null; hangup_by?: string | null }
+
+/** Every call the API lists since `since` (ISO), following the Link header. */
+async function listCalls(platform: PlatformProcess, since: string): Promise<CallView[]> {
+  const calls: CallView[] = [];
+  let url: string | null = `/v1/calls?limit=1000&since=${encodeURIComponent(since)}`;
+  while (url) {
+    const page: { status: number; json: CallView[]; link: string | null } = await platform.api<CallView[]>('GET', url);
+    if (page.status !== 200) throw new Error(`GET /v1/calls: ${page.status} ${JSON.stringify(page.json)}`);
+    calls.push(...page.json);
+    url = /<([^>]+)>;\s*rel="next"/.exec(page.link ?? '')?.[1] ?? null;
+  }
+  return calls;
+}
+
+/**
+ * Waits (up to 30 s) until the step's CDRs are written and billed: as many
+ * completed calls with a price as SIPp counted successful, or no change for
+ * 3 s. Everything else is tallied by status/hangup cause.
+ */
+async function checkCdrs(platform: PlatformProcess, since: string, successful: number): Promise<NonNullable<FullPathStep['cdrs']>> {
+  const t0 = performance.now();
+  let previous = '';
+  let stableSince = performance.now();
+  for (;;) {
+    const calls = await listCalls(platform, since);
+    const completedPriced = calls.filter((c) => c.status === 'completed' && c.price !== null).length;
+    const other: Record<string, number> = {};
+    const causes: Record<string, number> = {};
+    for (const c of calls) {
+      // Who ended the call and why: after the say, the app's hangup; anything else is worth seeing.
+      const cause = `${c.hangup_by ?? '?'}/${c.hangup_cause ?? '?'}`;
+      causes[cause] = (causes[cause] ?? 0) + 1;
+      if (c.status === 'completed' && c.price !== null) continue;
+      const label = `${c.status}${c.price === null ? ' unpriced' : ''}${c.hangup_cause ? ` (${c.hangup_cause})` : ''}`;
+      other[label] = (other[label] ?? 0) + 1;
+    }
+    const signature = `${calls.length}/${completedPriced}`;
+    if (signature !== previous) {
+      previous = signature;
+      stableSince = performance.now();
+    }
+    const waitedSeconds = (performance.now() - t0) / 1000;
+    if ((completedPriced >= successful && Object.keys(other).length === 0) || performance.now() - stableSince > 3000 || waitedSeconds > 30) {
+      return { total: calls.length, completedPriced, other, causes, waitedSeconds };
+    }
+    await sleep(500);
+  }
+}
+
+function finishStep(uas: FullPathStep['uas'], rate: number, seconds: number, callSeconds: number, uac: UacStats, wallSeconds: number, cpuSeconds: number, rssBytes: number, load1: number): FullPathStep {
+  const calls = rate * seconds;
+  // The last call starts at `seconds` and lasts the call length; a platform that falls behind completes late.
+  const onTime = wallSeconds <= (seconds + callSeconds) * 1.1 + 1;
+  return {
+    uas, rate, calls,
+    successful: uac.successful, failed: uac.failed, retransmissions: uac.retransmissions,
+    callLengthMs: uac.callLengthMs, answerMs: uac.answerMs,
+    wallSeconds,
+    uasCpu: cpuSeconds / wallSeconds,
+    uasCpuPerCallUs: (cpuSeconds * 1e6) / calls,
+    uasRssMiB: rssBytes / 1024 / 1024,
+    load1, onTime,
+    passed: uac.code === 0 && uac.failed === 0 && uac.successful === calls && onTime,
+  };
+}
+
+async function platformStep(platform: PlatformProcess, webhookCount: () => number, dir: string, numbersFile: string, rate: number, seconds: number, callSeconds: number): Promise<FullPathStep> {
+  // CDR created_at has millisecond resolution; back off a second so clock rounding cannot drop the first calls.
+  const since = new Date(Date.now() - 1000).toISOString();
+  const load1 = os.loadavg()[0]!;
+  const hooks0 = webhookCount();
+  const cpu0 = procCpuSeconds(platform.pid);
+  const t0 = performance.now();
+  const uac = await runUac(dir, `platform-${rate}`, `${platform.sip.host}:${platform.sip.port}`, rate, seconds, callSeconds, ['-sf', SCENARIO, '-inf', numbersFile]);
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const cpu = procCpuSeconds(platform.pid) - cpu0;
+  const rss = procRssBytes(platform.pid);
+  const step = finishStep('sautikit', rate, seconds, callSeconds, uac, wallSeconds, cpu, rss, load1);
+  step.webhooks = webhookCount() - hooks0;
+  step.cdrs = await checkCdrs(platform, since, uac.successful);
+  // The app's hangup after the say ends a call with normal_clearing; any other cause (insufficient_funds,
+  // time_limit, …) means the call did not run the app's script, even though SIPp saw it succeed.
+  const abnormal = Object.keys(step.cdrs.causes).some((cause) => !cause.endsWith('/normal_clearing'));
+  step.passed &&= step.cdrs.completedPriced === uac.successful && Object.keys(step.cdrs.other).length === 0 && !abnormal;
+  if (Object.keys(step.cdrs.other).length > 0) {
+    // Calls SIPp gave up on still show as live: look once more, later, to tell slow from stuck.
+    await sleep(30_000);
+    step.cdrsLater = await checkCdrs(platform, since, uac.successful);
+  }
+  return step;
+}
+
+async function referenceStep(dir: string, rate: number, seconds: number, holdMs: number): Promise<FullPathStep> {
+  const port = await freePort();
+  const out = openSync(join(dir, `uas-${rate}.out`), 'w');
+  // No -m: it is killed after the step, so its closing timewait does not pad the step.
+  const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-t', 'u1', '-buff_size', String(SOCKET_BUFFER), '-nostdin', '-timeout', `${seconds + 60}s`], { stdio: ['ignore', out, out] });
+  live.add(uas);
+  try {
+    await sleep(300);
+    const load1 = os.loadavg()[0]!;
+    const cpu0 = procCpuSeconds(uas.pid!);
+    const t0 = performance.now();
+    const uac = await runUac(dir, `reference-${rate}`, `127.0.0.1:${port}`, rate, seconds, holdMs / 1000, ['-sn', 'uac', '-s', '254700000001', '-d', String(holdMs)]);
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const cpu = procCpuSeconds(uas.pid!) - cpu0;
+    return finishStep('sipp', rate, seconds, holdMs / 1000, uac, wallSeconds, cpu, procRssBytes(uas.pid!), load1);
+  } finally {
+    uas.kill('SIGKILL');
+    live.delete(uas);
+    closeSync(out);
+  }
+}
+
+/** Trunk from loopback, `count` numbers routed to the webhook app; answers the -inf file's lines. */
+async function provision(platform: PlatformProcess, routingUrl: string, count: number): Promise<string[]> {
+  const trunk = await platform.api('POST', '/v1/admin/trunks', {
+    // Outbound goes nowhere here (port 9, discard): only inbound_addresses matters for this bench.
+    name: 'bench-carrier', host: '127.0.0.1', port: 9, transport: 'udp', prefixes: ['+999'], inbound_addresses: ['127.0.0.1'],
+  }, platform.adminKey);
+  if (trunk.status !== 201) throw new Error(`POST /v1/admin/trunks: ${trunk.status} ${JSON.stringify(trunk.json)}`);
+  const numbers: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const claimed = await platform.api<{ number: string }>('POST', '/v1/numbers', { prefix: '+254', routing_url: routingUrl });
+    if (claimed.status !== 201) throw new Error(`POST /v1/numbers: ${claimed.status} ${JSON.stringify(claimed.json)}`);
+    // Carriers send the Request-URI without the +; the platform accepts both.
+    numbers.push(claimed.json.number.replace(/^\+/, ''));
+  }
+  return numbers;
+}
+
+/** The call length to budget for before the first step measured it: the say plus signalling. */
+const FIRST_GUESS_CALL_SECONDS = 3;
+
+export async function runFullPathBench(options: FullPathOptions = {}): Promise<FullPathResults> {
+  const rates = options.rates ?? [10, 25, 50, 100, 200];
+  const seconds = options.seconds ?? 15;
+  const count = options.numbers ?? 20;
+  const holdMs = options.referenceHoldMs ?? 2000;
+  const log = options.log ?? (() => undefined);
+  const started = new Date().toISOString();
+  const dir = mkdtempSync(join(os.tmpdir(), 'full-path-cps-'));
+  const steps: FullPathStep[] = [];
+  let platform: PlatformProcess | undefined;
+  const app = await startWebhookApp();
+  try {
+    platform = await startPlatformProcess(options.initialCredit);
+    log(`platform pid ${platform.pid}, api ${platform.apiUrl}, sip ${platform.sip.host}:${platform.sip.port}`);
+    const numbers = await provision(platform, app.url, count);
+    const numbersFile = join(dir, 'numbers.csv');
+    writeFileSync(numbersFile, `SEQUENTIAL\n${numbers.map((n) => `${n};`).join('\n')}\n`);
+    log(`trunk from 127.0.0.1, ${numbers.length} numbers routed to ${app.url}`);
+    let callSeconds = FIRST_GUESS_CALL_SECONDS;
+    let platformOn = true;
+    let referenceOn = options.reference ?? true;
+    for (const rate of rates) {
+      if (platformOn) {
+        const step = await platformStep(platform, app.requests, dir, numbersFile, rate, seconds, callSeconds);
+        steps.push(step);
+        log(describeStep(step));
+        // Budget later steps' -l and on-time check by what this one measured (a healthy call, not a timed-out one).
+        if (step.passed && Number.isFinite(step.callLengthMs)) callSeconds = Math.max(callSeconds, step.callLengthMs / 1000);
+        platformOn = step.passed;
+        if (!platformOn) log(errorsTail(dir, `platform-${rate}`));
+      }
+      if (referenceOn) {
+        const step = await referenceStep(dir, rate, seconds, holdMs);
+        steps.push(step);
+        log(describeStep(step));
+        referenceOn = step.passed;
+      }
+      if (!platformOn && !referenceOn) break;
+    }
+    return { seconds, numbers: numbers.length, referenceHoldMs: holdMs, started, steps, platformStderr: platform.stderr() };
+  } finally {
+    killAll();
+    await platform?.close();
+    await app.close();
+    if (options.keepFiles) log(`sipp files kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The first few distinct lines of SIPp's error file, for the log of a failing step. */
+function errorsTail(dir: string, name: string): string {
+  const file = join(dir, `${name}.errors`);
+  if (!existsSync(file)) return `${name}: no sipp error file`;
+  const lines = [...new Set(readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/^[\d\-: .]+\t?/, '').trim()).filter(Boolean))];
+  return `${name} sipp errors (distinct, first 8):\n  ${lines.slice(0, 8).join('\n  ')}`;
+}
+
+const pct = (share: number): string => `${(share * 100).toFixed(0)} %`;
+
+function describeStep(s: FullPathStep): string {
+  const cdrs = s.cdrs ? `, CDRs ${s.cdrs.completedPriced} completed+priced of ${s.cdrs.total}${Object.keys(s.cdrs.other).length ? ` other ${JSON.stringify(s.cdrs.other)}` : ''} (${s.cdrs.waitedSeconds.toFixed(1)} s), ended ${JSON.stringify(s.cdrs.causes)}, webhooks ${s.webhooks}${s.cdrsLater ? `; 30 s later: ${s.cdrsLater.completedPriced} completed+priced, other ${JSON.stringify(s.cdrsLater.other)}, ended ${JSON.stringify(s.cdrsLater.causes)}` : ''}` : '';
+  return `${s.uas}, ${s.rate} cps: ${s.successful}/${s.calls} ok, ${s.failed} failed, ${s.retransmissions} retrans, call ${s.callLengthMs.toFixed(0)} ms, answer ${s.answerMs.toFixed(0)} ms, ${s.wallSeconds.toFixed(1)} s, cpu ${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)} µs/call), rss ${s.uasRssMiB.toFixed(0)} MiB${cdrs}, load ${s.load1.toFixed(2)}${s.passed ? '' : ' ✗'}`;
+}
+
+/** Markdown: the machine, then one row per rate with the platform's figures beside SIPp's. */
+export function formatFullPathResults(results: FullPathResults): string {
+  const rates = [...new Set(results.steps.map((s) => s.rate))];
+  const cell = (s: FullPathStep | undefined, f: (s: FullPathStep) => string): string => (s ? f(s) : '—');
+  const lines = [
+    `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${results.started.slice(0, 16).replace('T', ' ')} UTC. UDP on 127.0.0.1, ${results.seconds} s per rate, ${results.numbers} numbers; reference calls held ${results.referenceHoldMs} ms.`,
+    '',
+    '| rate (cps) | calls | platform: ok / failed (retrans.) | CDRs completed + priced | platform CPU (µs/call) | platform RSS, MiB | answer / call length, ms | SIPp uas: ok / failed (retrans.) | SIPp uas CPU (µs/call) | step wall time, s (platform / SIPp) | load avg 1 min |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const rate of rates) {
+    const stack = results.steps.find((s) => s.rate === rate && s.uas === 'sautikit');
+    const ref = results.steps.find((s) => s.rate === rate && s.uas === 'sipp');
+    const calls = (stack ?? ref)!.calls;
+    const counts = (s: FullPathStep): string => `${s.successful} / ${s.failed} (${s.retransmissions})${s.passed ? '' : s.onTime ? ' ✗' : ' ✗ late'}`;
+    const cpu = (s: FullPathStep): string => `${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)})`;
+    const cdrs = (s: FullPathStep): string => {
+      const odd = Object.entries(s.cdrs!.causes).filter(([k]) => !k.endsWith('/normal_clearing') && k !== '?/?');
+      return `${s.cdrs!.completedPriced}${Object.keys(s.cdrs!.other).length ? ` + ${Object.entries(s.cdrs!.other).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${odd.length ? `; ended by ${odd.map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${s.cdrsLater ? `; 30 s later ${s.cdrsLater.completedPriced} completed + priced` : ''}`;
+    };
+    lines.push(
+      `| ${rate} | ${calls} | ${cell(stack, counts)} | ${cell(stack, cdrs)} | ${cell(stack, cpu)} | ${cell(stack, (s) => s.uasRssMiB.toFixed(0))} | ${cell(stack, (s) => `${s.answerMs.toFixed(0)} / ${s.callLengthMs.toFixed(0)}`)} | ${cell(ref, counts)} | ${cell(ref, cpu)} | ${cell(stack, (s) => s.wallSeconds.toFixed(1))} / ${cell(ref, (s) => s.wallSeconds.toFixed(1))} | ${cell(stack, (s) => s.load1.toFixed(2))} / ${cell(ref, (s) => s.load1.toFixed(2))} |`,
+    );
+  }
+  const best = (uas: FullPathStep['uas']): string => {
+    const passed = results.steps.filter((s) => s.uas === uas && s.passed).map((s) => s.rate);
+    const tried = results.steps.filter((s) => s.uas === uas);
+    if (passed.length === 0) return tried.length === 0 ? 'not run' : 'none';
+    const top = Math.max(...passed);
+    return tried.every((s) => s.passed) ? `≥ ${top} cps (every step passed)` : `${top} cps`;
+  };
+  lines.push('', `Highest rate with 0 failed calls, on time, every CDR completed, priced and normal_clearing: platform ${best('sautikit')}; SIPp uas ${best('sipp')}.`);
+  if (results.platformStderr.trim()) lines.push('', `Platform stderr (tail): ${results.platformStderr.trim().slice(-500)}`);
+  return lines.join('\n');
+}
+
+/** FULL_PATH_RATES=10,25,50 FULL_PATH_SECONDS=60 FULL_PATH_NUMBERS=20 FULL_PATH_REFERENCE=0 FULL_PATH_REFERENCE_HOLD_MS=2000 FULL_PATH_KEEP=1 FULL_PATH_CREDIT=15000.00 */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): FullPathOptions {
+  const options: FullPathOptions = {};
+  if (env.FULL_PATH_RATES) options.rates = env.FULL_PATH_RATES.split(',').map(Number).filter((n) => n > 0);
+  if (env.FULL_PATH_SECONDS) options.seconds = Number(env.FULL_PATH_SECONDS);
+  if (env.FULL_PATH_NUMBERS) options.numbers = Number(env.FULL_PATH_NUMBERS);
+  if (env.FULL_PATH_REFERENCE === '0') options.reference = false;
+  if (env.FULL_PATH_CREDIT) options.initialCredit = env.FULL_PATH_CREDIT;
+  if (env.FULL_PATH_KEEP === '1') options.keepFiles = true;
+  if (env.FULL_PATH_REFERENCE_HOLD_MS) options.referenceHoldMs = Number(env.FULL_PATH_REFERENCE_HOLD_MS);
+  return options;
+}
+
+/** Entry point for the plain-Node run. */
+export async function main(): Promise<void> {
+  const results = await runFullPathBench({ ...optionsFromEnv(), log: (line) => console.log(line) });
+  console.log(`\n${formatFullPathResults(results)}`);
+}
+
+// Run directly (`node full-path-cps-core.js`) as well as imported.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
