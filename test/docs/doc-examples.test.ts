@@ -35,7 +35,18 @@ describe('the examples in docs/ work as written', () => {
     expect(count).toBeGreaterThan(20);
   });
 
-  it('the Python signature check of docs/webhooks.md accepts our signature and refuses a tampered body', () => {
+  // The quick start promises `npm test` with nothing else installed: without python3 (outside CI) this one is skipped.
+  const hasPython = (() => {
+    try {
+      execFileSync('python3', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      if (process.env['CI']) throw new Error('python3 is needed in CI to check the Python example of docs/webhooks.md');
+      return false;
+    }
+  })();
+
+  it.runIf(hasPython)('the Python signature check of docs/webhooks.md accepts our signature and refuses a tampered body', () => {
     const [python] = blocks('webhooks.md', 'python');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'verify-py-'));
     try {
