@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     fileParallelism: false,
+    globalSetup: ['bench/lib/global-build.ts'],
     testTimeout: 0,
     hookTimeout: 120_000,
     benchmark: {

@@ -7,6 +7,7 @@
  * Nothing is written inside the repository.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,9 +24,25 @@ export interface BenchBuild {
   remove(): Promise<void>;
 }
 
+/**
+ * `npm run bench` compiles `src/cli/bin.ts` and every `bench/lib` child once,
+ * before the first benchmark file (bench/lib/global-build.ts), and passes the
+ * folder here: a file whose entries are all there reuses it instead of
+ * compiling again.
+ */
+export const SHARED_BUILD_ENV = 'SAUTIKIT_BENCH_BUILD_DIR';
+
 /** Compile `entries` (repo-relative .ts files) and everything they import. */
 export async function buildChildren(entries: string[]): Promise<BenchBuild> {
-  const out = await mkdtemp(path.join(tmpdir(), 'sautikit-media-bench-'));
+  const shared = process.env[SHARED_BUILD_ENV];
+  if (shared && entries.every((e) => existsSync(path.join(shared, e.replace(/\.ts$/, '.js'))))) {
+    return { js: (relativeTs) => path.join(shared, relativeTs.replace(/\.ts$/, '.js')), remove: async () => undefined };
+  }
+  return compileInto(await mkdtemp(path.join(tmpdir(), 'sautikit-media-bench-')), entries);
+}
+
+/** Compile `entries` into `out` (which must exist), linking the repo's node_modules beside them. */
+export async function compileInto(out: string, entries: string[]): Promise<BenchBuild> {
   // Packages (pino, eSpeak NG) resolve by walking up from the compiled file: give them the repo's node_modules.
   await symlink(path.join(REPO, 'node_modules'), path.join(out, 'node_modules'), 'dir');
   // Files on the command line make tsc ignore tsconfig.json: the same options are spelled out.

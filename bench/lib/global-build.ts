@@ -1,0 +1,22 @@
+/**
+ * vitest globalSetup for `npm run bench`: compile the platform
+ * (`src/cli/bin.ts`) and every child program under bench/lib once, into one
+ * temporary folder that all benchmark files then share (see
+ * `buildChildren` in media-build.ts), instead of one tsc run per file.
+ */
+import { readdirSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { compileInto, REPO, SHARED_BUILD_ENV } from './media-build.js';
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const entries = ['src/cli/bin.ts', ...readdirSync(path.join(REPO, 'bench/lib')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => `bench/lib/${f}`)];
+  const out = await mkdtemp(path.join(tmpdir(), 'sautikit-bench-build-'));
+  const build = await compileInto(out, entries);
+  process.env[SHARED_BUILD_ENV] = out;
+  return async () => {
+    delete process.env[SHARED_BUILD_ENV];
+    await build.remove();
+  };
+}
