@@ -17,19 +17,33 @@
  *   receives the RTP packet with it. Includes the playout cushion (40 ms),
  *   the tick phase and encoding.
  *
- * Results are written up in bench/stream-latency.md.
+ * Reference, in the same run: a relay with no media engine — per stream a
+ * plain dgram socket and a `ws` client that forwards every RTP payload at
+ * once as a 16 kHz frame (µ-law decoded, samples doubled) and every frame
+ * from the server at once as an RTP packet. It measures what loopback, the
+ * worker's timers and `ws` cost, so the engine's figures can be read as
+ * "added by the platform" above it.
+ *
+ * Engine and relay runs alternate, RUNS of each (default 3,
+ * STREAM_BENCH_RUNS); each run STREAM_BENCH_SECONDS (default 8). The table
+ * gives the median over the runs of each run's p50, p99 and max, and is
+ * written to bench/README.md (block `stream-latency`).
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { createSocket, type Socket } from 'node:dgram';
 import { bench, describe } from 'vitest';
-import { encodePcmu } from '../src/media/codecs/g711.js';
+import WebSocket from 'ws';
+import { decodePcmu, encodePcmu } from '../src/media/codecs/g711.js';
 import { MediaEngine } from '../src/media/engine.js';
 import { AudioStreamSession } from '../src/media/fork/audio-stream.js';
+import { markdownTable, median, quantile, writeReadmeSection } from './lib/readme-section.js';
 
-const STREAMS = 100;
-const SECONDS = 15;
+const STREAMS = Number(process.env.STREAM_BENCH_STREAMS ?? 100);
+const SECONDS = Number(process.env.STREAM_BENCH_SECONDS ?? 8);
+const RUNS = Number(process.env.STREAM_BENCH_RUNS ?? 3);
 const RATE = 16000;
 
 /** The far ends (CommonJS, evaluated on a worker thread). */
@@ -132,16 +146,6 @@ parentPort.on('message', async (msg) => {
 main();
 `;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function row(name: string, values: number[]): string {
-  const s = [...values].sort((a, b) => a - b);
-  const f = (v: number): string => v.toFixed(1);
-  return `| ${name} | ${s.length} | ${f(percentile(s, 50))} | ${f(percentile(s, 99))} | ${f(s.at(-1) ?? NaN)} |`;
-}
-
 interface PeerResult {
   up: number[];
   down: number[];
@@ -149,11 +153,122 @@ interface PeerResult {
   lagP99: number;
 }
 
-async function measure(): Promise<string> {
+type Mode = 'engine' | 'relay';
+
+interface RunResult {
+  mode: Mode;
+  up: number[];
+  down: number[];
+  /** Event-loop delay p99 of the platform (or relay) thread and of the peers' thread, ms. */
+  lagP99: number;
+  peerLagP99: number;
+  /** Media tick duration p50/p99, ms (engine only). */
+  tickP50: number;
+  tickP99: number;
+  dropped: number;
+  skipped: number;
+  loadAvg: number;
+}
+
+/** The platform side of one stream, as the engine runs it or as the bare relay does. */
+interface SideSetup {
+  legPorts: number[];
+  /** Stop and report frames dropped / ticks skipped (engine only). */
+  finish(): Promise<{ dropped: number; skipped: number; ticks: number[] }>;
+}
+
+async function engineSide(url: string, phonePorts: number[]): Promise<SideSetup> {
+  const engine = new MediaEngine({ portMin: 46000, portMax: 46999, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 });
+  const sessions: AudioStreamSession[] = [];
+  const legPorts: number[] = [];
+  for (let i = 0; i < STREAMS; i++) {
+    const leg = await engine.createEndpoint({ id: `leg-${i}` });
+    leg.setRemote({ address: '127.0.0.1', port: phonePorts[i]!, payloadType: 0 });
+    legPorts.push(leg.session.port);
+    const session = new AudioStreamSession(leg, {
+      url,
+      outputSamplingRate: RATE,
+      call: { callId: `call-${i}`, from: '+254711000001', to: '+254712345678', direction: 'outbound', accountId: 'bench' },
+    });
+    void session.start();
+    sessions.push(session);
+  }
+  // Time every tick of the media clock (all legs: RTP, taps, resampling, ws.send).
+  const ticks: number[] = [];
+  const clock = engine.clock;
+  const runTick = clock.runTick.bind(clock);
+  clock.runTick = (): void => {
+    const t0 = performance.now();
+    runTick();
+    ticks.push(performance.now() - t0);
+  };
+  const skippedBefore = clock.skipped;
+  return {
+    legPorts,
+    async finish() {
+      const dropped = sessions.reduce((n, s) => n + s.counters().framesDropped, 0);
+      const skipped = clock.skipped - skippedBefore;
+      await Promise.all(sessions.map((s) => s.close()));
+      await engine.close();
+      return { dropped, skipped, ticks };
+    },
+  };
+}
+
+/** The reference: forwards each packet and frame the moment it arrives, no buffering, no clock. */
+async function relaySide(url: string, phonePorts: number[]): Promise<SideSetup> {
+  const sockets: Socket[] = [];
+  const clients: WebSocket[] = [];
+  const pcm8 = new Int16Array(160);
+  const up16 = Buffer.alloc((RATE / 8000) * 320);
+  const down8 = new Int16Array(160);
+  for (let i = 0; i < STREAMS; i++) {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const ws = new WebSocket(url, 'audio.drachtio.org');
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send(JSON.stringify({ callId: `call-${i}`, sampleRate: RATE }));
+    socket.on('message', (msg) => {
+      const samples = decodePcmu(msg, pcm8, 12, Math.min(160, msg.length - 12));
+      for (let s = 0; s < samples; s++) {
+        up16.writeInt16LE(pcm8[s]!, s * 4);
+        up16.writeInt16LE(pcm8[s]!, s * 4 + 2);
+      }
+      ws.send(up16);
+    });
+    let seq = 0;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return;
+      for (let s = 0; s < 160; s++) down8[s] = data.readInt16LE(s * 4);
+      const packet = Buffer.alloc(172);
+      packet[0] = 0x80;
+      packet.writeUInt16BE(seq & 0xffff, 2);
+      packet.writeUInt32BE((seq * 160) >>> 0, 4);
+      packet.writeUInt32BE(0x2000 + i, 8);
+      encodePcmu(down8, packet, 12);
+      seq++;
+      socket.send(packet, phonePorts[i]!, '127.0.0.1');
+    });
+    sockets.push(socket);
+    clients.push(ws);
+  }
+  return {
+    legPorts: sockets.map((s) => s.address().port),
+    async finish() {
+      for (const ws of clients) ws.terminate();
+      await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      return { dropped: 0, skipped: 0, ticks: [] };
+    },
+  };
+}
+
+async function measure(mode: Mode): Promise<RunResult> {
   const tone = new Int16Array(160).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
   const tonePayload = new Uint8Array(160);
   encodePcmu(tone, tonePayload);
-  const loadBefore = os.loadavg().map((v) => v.toFixed(2)).join(' ');
   const worker = new Worker(PEER, {
     eval: true,
     workerData: { wsPath: createRequire(import.meta.url).resolve('ws'), streams: STREAMS, seconds: SECONDS, rate: RATE, tonePayload },
@@ -169,66 +284,90 @@ async function measure(): Promise<string> {
     return messages.shift() as T;
   };
   const ready = await next<{ url: string; phonePorts: number[] }>();
-
-  const engine = new MediaEngine({ portMin: 46000, portMax: 46999, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 });
-  const sessions: AudioStreamSession[] = [];
-  const legPorts: number[] = [];
-  for (let i = 0; i < STREAMS; i++) {
-    const leg = await engine.createEndpoint({ id: `leg-${i}` });
-    leg.setRemote({ address: '127.0.0.1', port: ready.phonePorts[i]!, payloadType: 0 });
-    legPorts.push(leg.session.port);
-    const session = new AudioStreamSession(leg, {
-      url: ready.url,
-      outputSamplingRate: RATE,
-      call: { callId: `call-${i}`, from: '+254711000001', to: '+254712345678', direction: 'outbound', accountId: 'bench' },
-    });
-    void session.start();
-    sessions.push(session);
-  }
-  // Time every tick of the media clock (all 100 legs: RTP, taps, resampling, ws.send).
-  const ticks: number[] = [];
-  const clock = engine.clock;
-  const runTick = clock.runTick.bind(clock);
-  clock.runTick = (): void => {
-    const t0 = performance.now();
-    runTick();
-    ticks.push(performance.now() - t0);
-  };
+  const side = mode === 'engine' ? await engineSide(ready.url, ready.phonePorts) : await relaySide(ready.url, ready.phonePorts);
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
-  const skippedBefore = engine.clock.skipped;
-  worker.postMessage({ type: 'legs', legPorts });
+  worker.postMessage({ type: 'legs', legPorts: side.legPorts });
   const result = await next<PeerResult>();
   lag.disable();
-  const dropped = sessions.reduce((n, s) => n + s.counters().framesDropped, 0);
-  const skipped = engine.clock.skipped - skippedBefore;
-  await Promise.all(sessions.map((s) => s.close()));
-  await engine.close();
+  const { dropped, skipped, ticks } = await side.finish();
   await worker.terminate();
+  return {
+    mode,
+    up: result.up,
+    down: result.down,
+    lagP99: lag.percentile(99) / 1e6,
+    peerLagP99: result.lagP99,
+    tickP50: quantile(ticks, 0.5),
+    tickP99: quantile(ticks, 0.99),
+    dropped,
+    skipped,
+    loadAvg: os.loadavg()[0]!,
+  };
+}
 
-  const cpus = os.cpus();
-  const ms = (v: number): string => v.toFixed(1);
-  const sortedTicks = [...ticks].sort((a, b) => a - b);
-  const ms2 = (v: number): string => v.toFixed(2);
+const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '–');
+
+/** Medians over the runs of one mode: each run's p50, p99 and max in each direction. */
+function summary(runs: RunResult[]) {
+  const per = (f: (r: RunResult) => number): number => median(runs.map(f));
+  return {
+    upP50: per((r) => quantile(r.up, 0.5)),
+    upP99: per((r) => quantile(r.up, 0.99)),
+    upMax: per((r) => Math.max(...r.up)),
+    downP50: per((r) => quantile(r.down, 0.5)),
+    downP99: per((r) => quantile(r.down, 0.99)),
+    downMax: per((r) => Math.max(...r.down)),
+    samples: per((r) => r.up.length + r.down.length),
+    lagP99: per((r) => r.lagP99),
+    peerLagP99: per((r) => r.peerLagP99),
+    tickP50: per((r) => r.tickP50),
+    tickP99: per((r) => r.tickP99),
+    dropped: per((r) => r.dropped),
+    skipped: per((r) => r.skipped),
+  };
+}
+
+function render(all: RunResult[]): string {
+  const engine = summary(all.filter((r) => r.mode === 'engine'));
+  const relay = summary(all.filter((r) => r.mode === 'relay'));
+  const rows = [
+    ['caller → socket (RTP in → binary frame at the server)', engine.upP50, engine.upP99, engine.upMax, relay.upP50, relay.upP99, engine.upP50 - relay.upP50],
+    ['socket → caller (binary frame sent → RTP out)', engine.downP50, engine.downP99, engine.downMax, relay.downP50, relay.downP99, engine.downP50 - relay.downP50],
+  ].map(([name, ...values]) => [name as string, ...(values as number[]).map(ms)]);
+  const perRun = all.map((r, i) => [
+    i + 1,
+    r.mode,
+    `${ms(quantile(r.up, 0.5))} / ${ms(quantile(r.up, 0.99))}`,
+    `${ms(quantile(r.down, 0.5))} / ${ms(quantile(r.down, 0.99))}`,
+    r.mode === 'engine' ? `${r.tickP50.toFixed(2)} / ${r.tickP99.toFixed(2)}` : '–',
+    r.mode === 'engine' ? `${r.skipped} / ${r.dropped}` : '–',
+    `${ms(r.lagP99)} / ${ms(r.peerLagP99)}`,
+    r.loadAvg.toFixed(1),
+  ]);
   return [
-    `Date: ${new Date().toISOString().slice(0, 10)} · ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} · Node ${process.version} · ${os.platform()} ${os.release()}`,
-    `Load average before/after: ${loadBefore} / ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} (other work on the machine inflates the tails).`,
-    `${STREAMS} concurrent streams for ${SECONDS} s, ${RATE / 1000} kHz mono, PCMU legs. Frames dropped: ${dropped}; media clock ticks skipped: ${skipped}.`,
-    `Event-loop delay, platform thread: p50 ${ms(lag.percentile(50) / 1e6)} ms, p99 ${ms(lag.percentile(99) / 1e6)} ms; peer thread: p50 ${ms(result.lagP50)} ms, p99 ${ms(result.lagP99)} ms.`,
-    `Media tick (100 legs + streams): p50 ${ms2(percentile(sortedTicks, 50))} ms, p99 ${ms2(percentile(sortedTicks, 99))} ms, max ${ms2(sortedTicks.at(-1) ?? NaN)} ms (budget 20 ms).`,
+    `${STREAMS} concurrent streams, 16 kHz mono, PCMU legs; ${RUNS} runs of ${SECONDS} s per mode, engine and relay alternating. Figures are medians over the runs (ms).`,
     '',
-    '| direction | samples | p50 ms | p99 ms | max ms |',
-    '| --- | --- | --- | --- | --- |',
-    row('caller → socket (RTP in → binary frame at the server)', result.up),
-    row('socket → caller (binary frame sent → RTP out)', result.down),
+    markdownTable(['direction', 'engine p50', 'engine p99', 'engine max', 'relay p50', 'relay p99', 'added by the engine, p50'], rows),
+    '',
+    `Media tick for ${STREAMS} legs with streams, median of runs: p50 ${engine.tickP50.toFixed(2)} ms, p99 ${engine.tickP99.toFixed(2)} ms (budget 20 ms).`,
+    '',
+    markdownTable(['run', 'mode', 'caller → socket p50 / p99', 'socket → caller p50 / p99', 'tick p50 / p99', 'ticks skipped / frames dropped', 'loop delay p99, platform / peers', 'load avg'], perRun),
   ].join('\n');
 }
 
 describe('audio stream latency', () => {
   bench(
-    `${STREAMS} concurrent streams: added latency both ways`,
+    `${STREAMS} concurrent streams: added latency both ways, with a no-buffer relay as reference`,
     async () => {
-      console.log(`\n${await measure()}\n`);
+      const runs: RunResult[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        runs.push(await measure('relay'));
+        runs.push(await measure('engine'));
+      }
+      const markdown = render(runs);
+      console.log(`\n${markdown}\n`);
+      writeReadmeSection('stream-latency', markdown, { heading: 'Audio stream latency (`stream` action)' });
     },
     { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
   );
