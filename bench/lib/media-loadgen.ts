@@ -16,49 +16,13 @@
  */
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { MULAW_DECODE, mulawEncodeSample } from '../../src/media/codecs/g711.js';
 import { writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
 import { serve } from './media-ipc.js';
+import { PACKET, PAYLOAD, PTIME, isSilent, readPayload, writePayload } from './rtp-payload.js';
 
-const PAYLOAD = 160;
-const PACKET = 12 + PAYLOAD;
-const PTIME = 20;
 /** Packets a stream may send in one run (warm-up + window + grace, with margin). */
 const MAX_PACKETS = 50 * 120;
 const LATE_MS = 200;
-
-/** 64 µ-law codes that decode → encode to themselves (6 bits per payload byte). */
-const SAFE: number[] = [];
-for (let code = 0x80; code < 0x100 && SAFE.length < 64; code++) if (mulawEncodeSample(MULAW_DECODE[code]!) === code) SAFE.push(code);
-if (SAFE.length < 64) throw new Error('not enough round-trip-safe µ-law codes');
-const VALUE = new Int8Array(256).fill(-1);
-SAFE.forEach((code, i) => (VALUE[code] = i));
-
-/** Payload bytes 0-2: stream id (18 bits); 3-7: packet index (30 bits); 8-159: a pattern of both. */
-function writePayload(buf: Buffer, offset: number, stream: number, index: number): void {
-  for (let i = 0; i < 3; i++) buf[offset + i] = SAFE[(stream >>> (6 * i)) & 63]!;
-  for (let i = 0; i < 5; i++) buf[offset + 3 + i] = SAFE[(index >>> (6 * i)) & 63]!;
-  for (let i = 8; i < PAYLOAD; i++) buf[offset + i] = SAFE[(index + i * 7 + stream * 3) & 63]!;
-}
-
-/** The index carried by a payload of `stream`, or -1 when it is not an intact packet of that stream. */
-function readPayload(buf: Buffer, offset: number, stream: number): number {
-  let s = 0;
-  for (let i = 0; i < 3; i++) {
-    const v = VALUE[buf[offset + i]!]!;
-    if (v < 0) return -1;
-    s |= v << (6 * i);
-  }
-  if (s !== stream) return -1;
-  let index = 0;
-  for (let i = 0; i < 5; i++) {
-    const v = VALUE[buf[offset + 3 + i]!]!;
-    if (v < 0) return -1;
-    index += v * 2 ** (6 * i);
-  }
-  for (let i = 8; i < PAYLOAD; i++) if (buf[offset + i] !== SAFE[(index + i * 7 + stream * 3) & 63]) return -1;
-  return index;
-}
 
 interface Phone {
   /** Stream id of what this phone sends: call * 2 + side. */
@@ -100,15 +64,7 @@ function onMessage(phone: Phone, msg: Buffer): void {
   }
   const index = readPayload(msg, 12, phone.peer);
   if (index < 0) {
-    let quiet = true;
-    for (let i = 12; i < PACKET; i++) {
-      const b = msg[i]!;
-      if (b !== 0xff && b !== 0x7f) {
-        quiet = false;
-        break;
-      }
-    }
-    if (quiet) silent++;
+    if (isSilent(msg, 12, PACKET)) silent++;
     else corrupt++;
     return;
   }
