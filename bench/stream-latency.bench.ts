@@ -39,7 +39,7 @@ import WebSocket from 'ws';
 import { decodePcmu, encodePcmu } from '../src/media/codecs/g711.js';
 import { MediaEngine } from '../src/media/engine.js';
 import { AudioStreamSession } from '../src/media/fork/audio-stream.js';
-import { markdownTable, median, quantile, writeReadmeSection } from './lib/readme-section.js';
+import { markdownTable, median, quantile, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
 const STREAMS = Number(process.env.STREAM_BENCH_STREAMS ?? 100);
 const SECONDS = Number(process.env.STREAM_BENCH_SECONDS ?? 8);
@@ -331,6 +331,14 @@ function summary(runs: RunResult[]) {
 function render(all: RunResult[]): string {
   const engine = summary(all.filter((r) => r.mode === 'engine'));
   const relay = summary(all.filter((r) => r.mode === 'relay'));
+  recordHeadline({
+    id: 'stream-latency',
+    what: `Caller RTP → stream frame, media engine alone, ${STREAMS} streams (p50 / p99)`,
+    value: `${ms(engine.upP50)} / ${ms(engine.upP99)} ms`,
+    reference: `no-buffer relay: ${ms(relay.upP50)} / ${ms(relay.upP99)} ms`,
+    goal: '– (60 ms jitter buffer by design)',
+    section: 'audio-stream-latency-stream-action',
+  });
   const rows = [
     ['caller → socket (RTP in → binary frame at the server)', engine.upP50, engine.upP99, engine.upMax, relay.upP50, relay.upP99, engine.upP50 - relay.upP50],
     ['socket → caller (binary frame sent → RTP out)', engine.downP50, engine.downP99, engine.downMax, relay.downP50, relay.downP99, engine.downP50 - relay.downP50],

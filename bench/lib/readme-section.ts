@@ -66,3 +66,43 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   const line = (cells: readonly (string | number)[]): string => `| ${cells.map(String).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
+
+/** One figure for the summary table at the top of bench/README.md. */
+export interface Headline {
+  /** Stable key, e.g. 'full-path-cps'; a later run replaces the row. */
+  id: string;
+  /** What is measured, e.g. 'Calls per second, full path, 0 failed for 60 s'. */
+  what: string;
+  /** The figure, e.g. '75 cps (median of 3 runs)'. */
+  value: string;
+  /** Its reference from the same run, e.g. 'SIPp uac → SIPp uas: ≥ 400 cps'. */
+  reference: string;
+  /** The issue's goal, e.g. '≥ 500 cps'. */
+  goal: string;
+  /** The generated block with the details. */
+  section: string;
+}
+
+export const HEADLINES_FILE = path.join(REPO, 'bench/headlines.json');
+
+/** Record (or replace) a summary figure; `npm run bench` renders them all at the end of the run. */
+export function recordHeadline(headline: Headline): void {
+  const all = readHeadlines().filter((h) => h.id !== headline.id);
+  all.push({ ...headline, measured: new Date().toISOString().slice(0, 16).replace('T', ' ') });
+  writeFileSync(HEADLINES_FILE, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+function readHeadlines(): (Headline & { measured: string })[] {
+  try {
+    return JSON.parse(readFileSync(HEADLINES_FILE, 'utf8')) as (Headline & { measured: string })[];
+  } catch {
+    return [];
+  }
+}
+
+/** The summary block: every recorded headline beside its reference and goal. */
+export function writeSummarySection(): void {
+  const rows = readHeadlines().map((h) => [h.what, h.value, h.reference, h.goal, `${h.measured} UTC`, `[details](#${h.section})`]);
+  if (rows.length === 0) return;
+  writeReadmeSection('summary', markdownTable(['measured', 'Sautikit', 'reference, same run', 'goal (issue 10)', 'when', 'section'], rows));
+}
