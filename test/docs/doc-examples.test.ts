@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseActions } from '../../src/actions/parse-actions.js';
 import { signBody } from '../../src/webhooks/signer.js';
+import { freePort } from '../helpers/cli-process.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 
@@ -61,7 +62,7 @@ describe('the examples in docs/ work as written', () => {
   });
 });
 
-describe('docs/quick-start.md: the IVR app in the page answers a sandbox call', () => {
+describe('docs/quick-start.md: the no-dependency app of "Your own app" answers a sandbox call', () => {
   let api: TestApi;
   let app: ReturnType<typeof spawn> | undefined;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'quick-start-'));
@@ -75,12 +76,14 @@ describe('docs/quick-start.md: the IVR app in the page answers a sandbox call', 
     await api?.close();
   });
 
-  it('runs the snippet as written (port 3000) and reaches the route with the digit pressed', async () => {
+  it('runs the snippet as written (on a free port instead of 3000) and reaches the route with the digit pressed', async () => {
+    // The whole walk-through, with the IVR example, is test/docs/quick-start.test.ts.
     const [snippet] = blocks('quick-start.md', 'js');
-    writeFileSync(path.join(dir, 'ivr.mjs'), snippet!);
+    const port = await freePort();
+    writeFileSync(path.join(dir, 'ivr.mjs'), snippet!.replace(/(?<=[:(])3000\b/g, String(port)));
     app = spawn(process.execPath, [path.join(dir, 'ivr.mjs')], { stdio: 'ignore' });
-    await until(async () => fetch('http://127.0.0.1:3000/ivr/welcome', { method: 'POST', body: '{}' }).then(() => true, () => false), 10_000);
-    const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: 'http://127.0.0.1:3000/ivr/welcome' } })).json();
+    await until(async () => fetch(`http://127.0.0.1:${port}/ivr/welcome`, { method: 'POST', body: '{}' }).then(() => true, () => false), 10_000);
+    const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `http://127.0.0.1:${port}/ivr/welcome` } })).json();
     const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { to: number.number, script: [{ wait: 2 }, { press: '2' }], max_duration: 30 } })).json();
     const report = await until(async () => {
       const r = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
