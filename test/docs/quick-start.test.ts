@@ -152,7 +152,7 @@ describe('docs/quick-start.md, followed by a newcomer', () => {
 
     // Behind the output: the IVR answered, took 2 then 1, and dialled billing; no webhook or action failed.
     const key = JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')).api_key as string;
-    const get = async (p: string) => (await fetch(`${server!.baseUrl}${p}`, { headers: { Authorization: `Bearer ${key}` } })).json();
+    const get = async (p: string): Promise<any> => (await fetch(`${server!.baseUrl}${p}`, { headers: { Authorization: `Bearer ${key}` } })).json();
     const [leg, inbound] = await get('/v1/calls?limit=2');
     expect(inbound).toMatchObject({ direction: 'inbound', to: '+254700000001', status: 'completed' });
     expect(leg).toMatchObject({ direction: 'outbound', to: '+254720000002', parent_call_id: inbound.id, status: 'completed', hangup_by: 'callee' });
