@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { DatabaseSchema, DialectName } from './db.js';
 import { migrationProvider } from './migrations/index.js';
@@ -46,7 +46,36 @@ function openSqlite(url: string): OpenedDatabase {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  return { db: new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
+  return { db: new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite' };
+}
+
+/** Distinct SQL texts kept compiled; the platform's queries number a few hundred at most. */
+const statementCacheSize = 1000;
+
+/**
+ * Kysely prepares every query it runs, and better-sqlite3 compiles the SQL
+ * each time: on the call path that was the largest single cost of the store.
+ * Queries use `?` placeholders, so one SQL text is one statement whatever the
+ * values: keep the compiled statements by text (least recently used out).
+ * Sharing a statement is safe because better-sqlite3 runs it to completion
+ * synchronously; only `iterate` (Kysely's `.stream()`, unused here) holds it.
+ */
+function withStatementCache(database: SqliteDatabase.Database): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SqliteStatement {
+      let statement = statements.get(sql);
+      if (statement) {
+        statements.delete(sql);
+      } else {
+        statement = database.prepare(sql) as unknown as SqliteStatement;
+        if (statements.size >= statementCacheSize) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(sql, statement);
+      return statement;
+    },
+  };
 }
 
 /** int8 and numeric (what SUM of bigint gives) as JS numbers: cents stay far below 2^53. */
