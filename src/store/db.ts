@@ -133,6 +133,12 @@ export interface LedgerTransactionsTable {
   created_at: string;
 }
 
+/** An account's balance: the sum of its ledger entries, updated with them in one transaction. */
+export interface AccountBalancesTable {
+  account: string;
+  balance_cents: number;
+}
+
 export interface LedgerEntriesTable {
   id: string;
   transaction_id: string;
@@ -252,6 +258,7 @@ export interface DatabaseSchema {
   rates: RatesTable;
   ledger_transactions: LedgerTransactionsTable;
   ledger_entries: LedgerEntriesTable;
+  account_balances: AccountBalancesTable;
   reservations: ReservationsTable;
   settings: SettingsTable;
   webhook_endpoints: WebhookEndpointsTable;

@@ -69,6 +69,10 @@ describeOnEachDialect('ledger and wallet', (testStore, dialect) => {
     expect(results.filter((r) => r.applied)).toHaveLength(1);
     expect((await wallet.balance(workspace.id)).balanceCents).toBe(9_950);
     expect(await store.ledger.balance(accounts.callRevenue)).toBeGreaterThanOrEqual(50);
+    // The kept balance of every account touched agrees with the sum of its entries.
+    for (const account of [walletAccount(workspace.id), accounts.callRevenue, accounts.credits]) {
+      expect(await store.ledger.balance(account)).toBe(await store.ledger.balanceFromEntries(account));
+    }
   });
 
   it('checkFundsFor() needs one minute at the destination rate beyond what is reserved', async () => {

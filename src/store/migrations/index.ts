@@ -3,6 +3,7 @@ import * as initialSchema from './001-initial-schema.js';
 import * as secretRotation from './002-secret-rotation.js';
 import * as trunks from './003-trunks.js';
 import * as sipCredentials from './004-sip-credentials.js';
+import * as accountBalances from './005-account-balances.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '002-secret-rotation': secretRotation,
   '003-trunks': trunks,
   '004-sip-credentials': sipCredentials,
+  '005-account-balances': accountBalances,
 };
 
 export const migrationProvider: MigrationProvider = {

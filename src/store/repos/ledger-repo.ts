@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, LedgerTransactionsTable } from '../db.js';
 import { newId } from '../../shared/ids.js';
 import { runInTransaction } from './run-in-transaction.js';
@@ -61,13 +62,25 @@ export class LedgerRepo {
           id: newId('le'), transaction_id: id, account: entry.account, workspace_id: posting.workspaceId,
           amount_cents: entry.amountCents, created_at: at,
         }).execute();
+        await tx.insertInto('account_balances').values({ account: entry.account, balance_cents: entry.amountCents })
+          .onConflict((oc) => oc.column('account').doUpdateSet({ balance_cents: sql<number>`account_balances.balance_cents + ${entry.amountCents}` }))
+          .execute();
       }
       return { transactionId: id, applied: true };
     });
   }
 
-  /** The account balance: always the sum of its entries, never a stored figure. */
+  /**
+   * The account balance: the sum of its entries, kept beside them (account_balances)
+   * by `post` in the same transaction, so reading it does not grow with the ledger.
+   */
   async balance(account: string): Promise<number> {
+    const row = await this.db.selectFrom('account_balances').select('balance_cents').where('account', '=', account).executeTakeFirst();
+    return Number(row?.balance_cents ?? 0);
+  }
+
+  /** The account's balance summed from its entries: what `balance` must always equal (for checks and audits). */
+  async balanceFromEntries(account: string): Promise<number> {
     const row = await this.db.selectFrom('ledger_entries').select((eb) => eb.fn.sum<number>('amount_cents').as('total'))
       .where('account', '=', account).executeTakeFirst();
     return Number(row?.total ?? 0);
