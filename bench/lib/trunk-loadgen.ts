@@ -160,6 +160,8 @@ const calls = new Map<number, Call>();
 let nextCall = 0;
 let sendingPhones: Phone[] = [];
 let pumpTimer: NodeJS.Timeout | undefined;
+/** Sends the reference relay its stand-in INVITEs. */
+let signal: dgram.Socket | undefined;
 
 // Window state.
 let measuring = false;
@@ -340,6 +342,15 @@ function onInvite(incoming: IncomingCall): void {
   else session.once('established', up);
 }
 
+function newCall(index: number, kind: CallKind, a: Phone, b?: Phone, room?: string, speaker = false): Call {
+  const call: Call = {
+    index, kind, a, b, room, speaker, sessions: [], aUp: false, bUp: false, failed: undefined,
+    inviteSentAt: 0, webhookAt: 0, answerSentAt: 0, firstAudioAt: 0, ws: undefined, done: undefined, ending: false,
+  };
+  calls.set(index, call);
+  return call;
+}
+
 /** Places one inbound call; resolves when it is set up (both legs for a bridge) or failed. */
 async function placeCall(kind: CallKind, options: { room?: string; speaker?: boolean; send?: SendKind; timeoutMs: number }): Promise<Call> {
   const index = nextCall++;
@@ -350,11 +361,7 @@ async function placeCall(kind: CallKind, options: { room?: string; speaker?: boo
     b.expect = a.id;
   }
   a.send = options.send ?? (kind === 'conference' && !options.speaker ? 'silence' : kind === 'bridge' || kind === 'conference' ? 'index' : 'silence');
-  const call: Call = {
-    index, kind, a, b, room: options.room, speaker: options.speaker ?? false, sessions: [], aUp: false, bUp: false, failed: undefined,
-    inviteSentAt: 0, webhookAt: 0, answerSentAt: 0, firstAudioAt: 0, ws: undefined, done: undefined, ending: false,
-  };
-  calls.set(index, call);
+  const call = newCall(index, kind, a, b, options.room, options.speaker ?? false);
   if (kind === 'say') a.onAudible = (at) => (call.firstAudioAt = at);
   const number = numbers[index % numbers.length]!;
   const finished = new Promise<void>((resolve) => (call.done = resolve));
@@ -432,21 +439,26 @@ function startWebhookApp(): Promise<void> {
 function startStreamServer(): Promise<void> {
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'audio.drachtio.org' });
   wss.on('connection', (ws) => {
-    let call: Call | undefined;
+    // The call is looked up by the index in the metadata frame, when it is needed: the reference relay connects before its calls exist.
+    let index: number | undefined;
     ws.on('message', (raw, isBinary) => {
       const now = performance.now();
       const data = raw as Buffer;
       if (!isBinary) {
-        if (call) return;
+        if (index !== undefined) return;
         try {
-          call = calls.get(Number((JSON.parse(data.toString('utf8')) as { bench?: string }).bench));
-          if (call) call.ws = ws;
+          index = Number((JSON.parse(data.toString('utf8')) as { bench?: string }).bench);
         } catch {
           // a text message that is not the metadata frame
         }
+        const call = index === undefined ? undefined : calls.get(index);
+        if (call) call.ws = ws;
         return;
       }
-      if (!call || call.a.markerSentAt === 0) return;
+      const call = index === undefined ? undefined : calls.get(index);
+      if (!call) return;
+      call.ws ??= ws;
+      if (call.a.markerSentAt === 0) return;
       for (let i = 0; i + 1 < data.length; i += 2) {
         if (Math.abs(data.readInt16LE(i)) > 3000) {
           if (measuring) streamLatency.add(now - call.a.markerSentAt);
@@ -604,6 +616,70 @@ serve({
     return { inviteToWebhookMs, answerToAudioMs, failed, streamFrames: streamLatency.count - frames0 };
   },
 
+  /**
+   * Reference for the say probes (bench/lib/latency-relay.ts): a datagram
+   * to the relay stands for the INVITE; the relay POSTs to the same webhook
+   * app and, once the answer is read, sends one audible RTP packet to the
+   * call's phone. Same samples as `probe`.
+   */
+  async refProbeSay(arg: { count: number; cps: number; relayPort: number }): Promise<{ inviteToWebhookMs: number[]; answerToAudioMs: number[]; failed: number }> {
+    const inviteToWebhookMs: number[] = [];
+    const answerToAudioMs: number[] = [];
+    let failed = 0;
+    signal ??= await new Promise<dgram.Socket>((resolve) => {
+      const sock = dgram.createSocket('udp4');
+      sock.bind(0, '127.0.0.1', () => resolve(sock));
+    });
+    const started = performance.now();
+    const running: Promise<void>[] = [];
+    for (let i = 0; i < arg.count; i++) {
+      const wait = started + (i * 1000) / arg.cps - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      running.push((async () => {
+        const index = nextCall++;
+        const a = await bindPhone(index, -1);
+        const call = newCall(index, 'say', a);
+        a.onAudible = (at) => (call.firstAudioAt = at);
+        call.inviteSentAt = performance.now();
+        signal!.send(JSON.stringify({ index, from: `${CALLER_PREFIX}${pad7(index)}`, port: a.port }), arg.relayPort, '127.0.0.1');
+        const deadline = performance.now() + 5000;
+        while (call.firstAudioAt === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        if (call.firstAudioAt === 0 || call.webhookAt === 0) failed++;
+        else {
+          inviteToWebhookMs.push(call.webhookAt - call.inviteSentAt);
+          answerToAudioMs.push(call.firstAudioAt - call.answerSentAt);
+        }
+        await endCall(call);
+      })());
+    }
+    await Promise.all(running);
+    return { inviteToWebhookMs, answerToAudioMs, failed };
+  },
+
+  /** Reference for the stream probes: `count` calls whose phones will send markers to the relay; answers their indices. */
+  refStreamCalls(arg: { count: number }): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < arg.count; i++) out.push(nextCall++);
+    return out;
+  },
+
+  /** Reference for the stream probes: the phones of `indices` send markers to the relay's `ports` for `holdMs`. */
+  async refProbeStream(arg: { indices: number[]; ports: number[]; holdMs: number }): Promise<{ failed: number; streamFrames: number }> {
+    const frames0 = streamLatency.count;
+    const made: Call[] = [];
+    for (let i = 0; i < arg.indices.length; i++) {
+      const index = arg.indices[i]!;
+      const a = await bindPhone(index, -1);
+      a.send = 'marker';
+      made.push(newCall(index, 'stream', a));
+      startSending(a, '127.0.0.1', arg.ports[i]!);
+    }
+    await new Promise((r) => setTimeout(r, arg.holdMs));
+    const failed = made.filter((c) => !c.ws).length;
+    await Promise.all(made.map((c) => endCall(c)));
+    return { failed, streamFrames: streamLatency.count - frames0 };
+  },
+
   /** Reference: `pairs` phone pairs outside SIP (for the raw UDP relay); answers their ports. */
   async refSetup(arg: { pairs: number }): Promise<[number, number][]> {
     const out: [number, number][] = [];
@@ -613,7 +689,7 @@ serve({
       const b = await bindPhone(index, -1);
       a.expect = b.id;
       b.expect = a.id;
-      calls.set(index, { index, kind: 'bridge', a, b, room: undefined, speaker: false, sessions: [], aUp: true, bUp: true, failed: undefined, inviteSentAt: 0, webhookAt: 0, answerSentAt: 0, firstAudioAt: 0, ws: undefined, done: undefined, ending: false });
+      newCall(index, 'bridge', a, b);
       out.push([a.port, b.port]);
     }
     return out;
