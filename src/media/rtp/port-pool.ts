@@ -7,6 +7,8 @@
  * new one).
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import net from 'node:net';
 
 /** Options for `PortPool`. */
 export interface PortPoolOptions {
@@ -89,10 +91,36 @@ export class PortPool {
   }
 }
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves the destination of every `send` through its `lookup`, and
+ * the default (`dns.lookup`) answers even an IP literal on the next tick: per
+ * RTP packet a regex, a closure and a `process.nextTick`, about a tenth of a
+ * leg's CPU. SDP almost always carries IP literals, so answer those at once
+ * (the send then runs synchronously) and leave names to `dns.lookup`. The
+ * last literal is remembered, so the usual packet costs one string compare.
+ */
+function literalLookup(): (hostname: string, options: dns.LookupOneOptions | number, callback: LookupCallback) => void {
+  let lastAddress = '';
+  let lastFamily = 0;
+  return (hostname, options, callback) => {
+    if (hostname === lastAddress) return callback(null, hostname, lastFamily);
+    const family = net.isIP(hostname);
+    const wanted = typeof options === 'number' ? options : (options?.family ?? 0);
+    if (family !== 0 && (wanted === 0 || wanted === family)) {
+      lastAddress = hostname;
+      lastFamily = family;
+      return callback(null, hostname, family);
+    }
+    dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+  };
+}
+
 function bind(port: number, address: string): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const family = address.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type: family });
+    const socket = dgram.createSocket({ type: family, lookup: literalLookup() as NonNullable<dgram.SocketOptions['lookup']> });
     const onError = (error: Error): void => {
       socket.close();
       reject(error);

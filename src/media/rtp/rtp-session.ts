@@ -60,7 +60,13 @@ export class RtpSession {
   readonly #rtcpIntervalMs: number;
   readonly #clockRate: number;
   readonly #header = createRtpHeader();
-  readonly #tx = Array.from({ length: TX_RING }, () => Buffer.alloc(TX_SIZE));
+  readonly #tx: Buffer[] = Array.from({ length: TX_RING }, () => Buffer.alloc(TX_SIZE));
+  /**
+   * Per ring slot, a view of the packet as sent. dgram would otherwise build
+   * a fresh Buffer for (buffer, offset, length) on every send; a leg's
+   * packets nearly always have the same length, so the view is made once.
+   */
+  readonly #txViews: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(TX_RING).fill(undefined);
   readonly #rtcpBuf = Buffer.alloc(256);
   #txIndex = 0;
   #sequence = randomInt(0, 0x10000);
@@ -126,10 +132,21 @@ export class RtpSession {
     if (this.#closed || !target) return;
     writeRtpHeader(buf, payloadType, marker, this.#sequence, timestamp, this.ssrc);
     if (advanceSequence) this.#sequence = (this.#sequence + 1) & 0xffff;
-    this.#lease.rtp.send(buf, 0, RTP_HEADER_SIZE + payloadLength, target.port, target.address);
+    this.#lease.rtp.send(this.#packetView(buf, RTP_HEADER_SIZE + payloadLength), target.port, target.address);
     this.stats.packetsSent++;
     this.stats.octetsSent += payloadLength;
     this.#lastRtpTimestamp = timestamp;
+  }
+
+  /** `buf` cut to `length` bytes, reusing the slot's view when `buf` is a ring buffer. */
+  #packetView(buf: Buffer, length: number): Uint8Array {
+    const slot = this.#tx.indexOf(buf);
+    if (slot < 0) return buf.subarray(0, length);
+    const cached = this.#txViews[slot];
+    if (cached && cached.length === length) return cached;
+    const view = buf.subarray(0, length);
+    this.#txViews[slot] = view;
+    return view;
   }
 
   /** Called by the owner every tick: sends RTCP when due. */
