@@ -136,12 +136,22 @@ export class CallEngine {
     void session.whenEnded().then(() => this.#live.delete(session.callId));
   }
 
+  /** The BlockList of the trunks' inbound addresses, rebuilt when the (cached) trunk list changes. */
+  #inbound: { trunks: readonly unknown[]; list: BlockList } | undefined;
+
   /** Sources whose INVITEs are calls from the telephone network: trunks' inbound addresses and the sandbox. */
   async #trustedSource(address: string, port: number): Promise<boolean> {
     const sandbox = this.#o.sandbox?.address;
     if (sandbox && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return true;
+    const trunks = await this.#o.store.trunks.listCached();
+    const list = this.#inbound?.trunks === trunks ? this.#inbound.list : this.#inboundList(trunks);
+    const bare = address.replace(/^::ffff:/, '');
+    return list.check(bare, isIP(bare) === 6 ? 'ipv6' : 'ipv4');
+  }
+
+  #inboundList(trunks: readonly { inboundAddresses: string[] }[]): BlockList {
     const list = new BlockList();
-    for (const trunk of await this.#o.store.trunks.list()) {
+    for (const trunk of trunks) {
       for (const entry of trunk.inboundAddresses) {
         const [net, bits] = entry.split('/');
         const type = isIP(net!) === 6 ? 'ipv6' : 'ipv4';
@@ -149,8 +159,8 @@ export class CallEngine {
         else list.addSubnet(net!, Number(bits), type);
       }
     }
-    const bare = address.replace(/^::ffff:/, '');
-    return list.check(bare, isIP(bare) === 6 ? 'ipv6' : 'ipv4');
+    this.#inbound = { trunks, list };
+    return list;
   }
 
   async #onInvite(incoming: IncomingCall): Promise<void> {

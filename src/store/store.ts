@@ -1,5 +1,6 @@
 import type { Db, DialectName } from './db.js';
 import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
+import { ReadCache } from './read-cache.js';
 import { ApiKeyRepo } from './repos/api-key-repo.js';
 import { CallRepo } from './repos/call-repo.js';
 import { IdempotencyRepo } from './repos/idempotency-repo.js';
@@ -34,21 +35,21 @@ export class Repos {
   readonly trunks: TrunkRepo;
   readonly sipCredentials: SipCredentialRepo;
 
-  constructor(readonly db: Db) {
+  constructor(readonly db: Db, readonly cache: ReadCache) {
     this.workspaces = new WorkspaceRepo(db);
     this.apiKeys = new ApiKeyRepo(db);
     this.numbers = new NumberRepo(db);
     this.calls = new CallRepo(db);
     this.recordings = new RecordingRepo(db);
-    this.rates = new RateRepo(db);
+    this.rates = new RateRepo(db, cache);
     this.ledger = new LedgerRepo(db);
     this.reservations = new ReservationRepo(db);
-    this.settings = new SettingsRepo(db);
-    this.webhookEndpoints = new WebhookEndpointRepo(db);
+    this.settings = new SettingsRepo(db, cache);
+    this.webhookEndpoints = new WebhookEndpointRepo(db, cache);
     this.outbox = new OutboxRepo(db);
     this.idempotency = new IdempotencyRepo(db);
     this.systemState = new SystemStateRepo(db);
-    this.trunks = new TrunkRepo(db);
+    this.trunks = new TrunkRepo(db, cache);
     this.sipCredentials = new SipCredentialRepo(db);
   }
 }
@@ -58,7 +59,8 @@ export class Store extends Repos {
   #closed = false;
 
   private constructor(db: Db, readonly dialect: DialectName) {
-    super(db);
+    // SQLite: this process is the only writer. PostgreSQL: other nodes may write, so entries expire.
+    super(db, new ReadCache(dialect === 'sqlite' ? Number.POSITIVE_INFINITY : 1000));
   }
 
   static async open(options: OpenDatabaseOptions): Promise<Store> {
@@ -68,7 +70,7 @@ export class Store extends Repos {
 
   /** Runs `fn` in one database transaction: state changes and their outbox rows commit together. */
   async transaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((tx) => fn(new Repos(tx)));
+    return this.db.transaction().execute((tx) => fn(new Repos(tx, this.cache)));
   }
 
   async close(): Promise<void> {

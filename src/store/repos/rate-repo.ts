@@ -1,5 +1,6 @@
 import type { Db, RatesTable } from '../db.js';
 import { newId } from '../../shared/ids.js';
+import type { ReadCache } from '../read-cache.js';
 import { runInTransaction } from './run-in-transaction.js';
 
 export type RateCategory = RatesTable['category'];
@@ -12,7 +13,7 @@ export interface Rate {
 }
 
 export class RateRepo {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly cache: ReadCache) {}
 
   async list(): Promise<Rate[]> {
     const rows = await this.db.selectFrom('rates').selectAll().orderBy('category', 'asc').orderBy('prefix', 'asc').execute();
@@ -26,6 +27,7 @@ export class RateRepo {
 
   /** Replaces the whole rate table (the admin `PUT /v1/admin/rates`). */
   async replaceAll(rates: Rate[], now: Date): Promise<void> {
+    this.cache.drop('rates:');
     await runInTransaction(this.db, async (tx) => {
       await tx.deleteFrom('rates').execute();
       for (const rate of rates) {
@@ -35,12 +37,14 @@ export class RateRepo {
         }).execute();
       }
     });
+    this.cache.drop('rates:');
   }
 
   /** Every rate of the category whose prefix starts `destination`, longest first. */
   async candidates(category: RateCategory, destination: string): Promise<Rate[]> {
-    const rows = await this.db.selectFrom('rates').selectAll().where('category', '=', category).execute();
-    return rows.map(toRate).filter((r) => destination.startsWith(r.prefix)).sort((a, b) => b.prefix.length - a.prefix.length);
+    const rows = await this.cache.get(this.db, `rates:${category}`, async () =>
+      (await this.db.selectFrom('rates').selectAll().where('category', '=', category).execute()).map(toRate));
+    return rows.filter((r) => destination.startsWith(r.prefix)).sort((a, b) => b.prefix.length - a.prefix.length);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Db, TrunksTable } from '../db.js';
 import { newId } from '../../shared/ids.js';
+import type { ReadCache } from '../read-cache.js';
 
 export interface Trunk {
   id: string;
@@ -26,7 +27,7 @@ function toTrunk(row: TrunksTable): Trunk {
 }
 
 export class TrunkRepo {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly cache: ReadCache) {}
 
   /** Answers undefined when the name is taken. */
   async create(input: TrunkInput, now: Date): Promise<Trunk | undefined> {
@@ -35,11 +36,22 @@ export class TrunkRepo {
       password: input.password, prefixes: JSON.stringify(input.prefixes), inbound_addresses: JSON.stringify(input.inboundAddresses),
       created_at: now.toISOString(), updated_at: now.toISOString(),
     };
+    this.cache.drop('trunks');
     const result = await this.db.insertInto('trunks').values(row).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    this.cache.drop('trunks');
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1 ? toTrunk(row) : undefined;
   }
 
   async list(): Promise<Trunk[]> {
+    return this.#read();
+  }
+
+  /** The trunks from the cache (every INVITE checks their inbound addresses); do not change what you get. */
+  async listCached(): Promise<readonly Trunk[]> {
+    return this.cache.get(this.db, 'trunks', () => this.#read());
+  }
+
+  async #read(): Promise<Trunk[]> {
     return (await this.db.selectFrom('trunks').selectAll().orderBy('name', 'asc').execute()).map(toTrunk);
   }
 
@@ -52,15 +64,19 @@ export class TrunkRepo {
     const current = await this.get(id);
     if (!current) return undefined;
     const next = { ...current, ...patch };
+    this.cache.drop('trunks');
     await this.db.updateTable('trunks').set({
       name: next.name, host: next.host, port: next.port, transport: next.transport, username: next.username, password: next.password,
       prefixes: JSON.stringify(next.prefixes), inbound_addresses: JSON.stringify(next.inboundAddresses), updated_at: now.toISOString(),
     }).where('id', '=', id).execute();
+    this.cache.drop('trunks');
     return this.get(id);
   }
 
   async delete(id: string): Promise<boolean> {
+    this.cache.drop('trunks');
     const result = await this.db.deleteFrom('trunks').where('id', '=', id).executeTakeFirst();
+    this.cache.drop('trunks');
     return Number(result.numDeletedRows) > 0;
   }
 }
