@@ -42,9 +42,8 @@ export class CallRecords {
   async transition(callId: string, status: CallStatus, update: CallUpdate = {}, detail: Record<string, unknown> = {}): Promise<CallRecord> {
     const now = this.clock.now();
     return this.store.transaction(async (repos) => {
-      await repos.calls.update(callId, { ...update, status });
+      const call = (await repos.calls.updateReturning(callId, { ...update, status }))!;
       await repos.calls.addEvent(callId, 'status', status, detail, now);
-      const call = (await repos.calls.getById(callId))!;
       const type = eventOf(status);
       if (type) await this.events.publish(repos, { workspaceId: call.workspaceId, type, data: callEventData(call), statusUrl: call.statusUrl, callId, now });
       return call;

@@ -151,6 +151,12 @@ export class CallRepo {
     await this.db.updateTable('calls').set(update).where('id', '=', id).execute();
   }
 
+  /** Applies a non-empty update and answers the call as it now is, in one statement (`update … returning`). */
+  async updateReturning(id: string, update: CallUpdate): Promise<CallRecord | undefined> {
+    const row = await this.db.updateTable('calls').set(update).where('id', '=', id).returningAll().executeTakeFirst();
+    return row ? toCall(row) : undefined;
+  }
+
   async addEvent(callId: string, kind: 'status' | 'error', name: string, detail: Record<string, unknown>, now: Date): Promise<void> {
     await this.db.insertInto('call_events').values({
       id: newId('cev'), call_id: callId, kind, name, detail: JSON.stringify(detail), at: now.toISOString(),
