@@ -1,5 +1,8 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PCMU } from '../../src/media/codecs/codec.js';
+import { decodePcmu } from '../../src/media/codecs/g711.js';
+import { InboundFramer } from '../../src/media/rtp/inbound-framer.js';
 import { JitterBuffer } from '../../src/media/rtp/jitter-buffer.js';
 import { PortPool, type PortLease } from '../../src/media/rtp/port-pool.js';
 import { parseReport, writeReport } from '../../src/media/rtp/rtcp.js';
@@ -121,6 +124,45 @@ describe('jitterBuffer', () => {
     expect(pop(jb)).toBe('1');
     jb.push(5000, Uint8Array.of(9), 0, 1);
     expect(pop(jb)).toBe('9');
+  });
+
+  it('holds a 20 ms G.711 stream in small slots and grows them once for longer packets, keeping what is queued', () => {
+    const jb = new JitterBuffer({ prefetch: 2 });
+    expect(jb.allocatedBytes).toBe(32 * 320);
+    const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
+    jb.push(1, bytes(160, 1), 0, 160);
+    jb.push(2, bytes(480, 2), 0, 480); // a 60 ms packet arrives while packet 1 is queued
+    expect(jb.allocatedBytes).toBe(32 * 480);
+    expect(jb.pop()).toBe('frame');
+    expect([jb.payloadLength, jb.payload[0], jb.payload[159]]).toEqual([160, 1, 1]);
+    expect(jb.pop()).toBe('frame');
+    expect([jb.payloadLength, jb.payload[0], jb.payload[479]]).toEqual([480, 2, 2]);
+    // Never beyond maxPayload: longer packets are cut there, as before.
+    const capped = new JitterBuffer({ prefetch: 1, maxPayload: 400 });
+    capped.push(1, bytes(1000, 3), 0, 1000);
+    expect(capped.allocatedBytes).toBe(32 * 400);
+    expect(capped.pop()).toBe('frame');
+    expect(capped.payloadLength).toBe(400);
+  });
+});
+
+describe('inboundFramer', () => {
+  it('cuts 60 ms packets into 20 ms frames, growing its buffers for them', () => {
+    const jb = new JitterBuffer({ prefetch: 1 });
+    const framer = new InboundFramer();
+    const payload = new Uint8Array(480).map((_, i) => 0x80 + (i % 64));
+    jb.push(7, payload, 0, payload.length);
+    const expected = new Int16Array(480);
+    decodePcmu(payload, expected);
+    const out = new Int16Array(160);
+    for (let f = 0; f < 3; f++) {
+      expect(framer.next(jb, PCMU, out)).toBe(true);
+      expect(Array.from(out)).toEqual(Array.from(expected.subarray(f * 160, (f + 1) * 160)));
+    }
+    // Then a loss: the last 60 ms packet is repeated at half level.
+    jb.push(9, payload, 0, payload.length);
+    expect(framer.next(jb, PCMU, out)).toBe(true);
+    expect(out[0]).toBe(Math.trunc((expected[0] ?? 0) / 2));
   });
 });
 

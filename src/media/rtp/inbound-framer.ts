@@ -4,18 +4,20 @@
  * decoded packets go into a small FIFO and each tick takes 160 samples,
  * pulling as many packets as that needs. A lost packet is concealed with the
  * last packet repeated at half the level each time (three times at most,
- * then silence of the same length, so timing is kept). Fixed buffers only.
+ * then silence of the same length, so timing is kept). Fixed buffers, sized
+ * for packets up to 40 ms and grown once if longer ones arrive.
  */
 import type { Codec } from '../codecs/codec.js';
 import type { JitterBuffer } from './jitter-buffer.js';
 
 const FRAME = 160;
-const MAX_PACKET_SAMPLES = 2048;
+/** Samples per packet the buffers start with (40 ms); they grow once for longer packets. */
+const INITIAL_PACKET_SAMPLES = 320;
 
 export class InboundFramer {
-  readonly #fifo = new Int16Array(FRAME + MAX_PACKET_SAMPLES);
-  readonly #decoded = new Int16Array(MAX_PACKET_SAMPLES);
-  readonly #last = new Int16Array(MAX_PACKET_SAMPLES);
+  #fifo = new Int16Array(FRAME + INITIAL_PACKET_SAMPLES);
+  #decoded = new Int16Array(INITIAL_PACKET_SAMPLES);
+  #last = new Int16Array(INITIAL_PACKET_SAMPLES);
   #length = 0;
   #lastLength = 0;
   #concealed = 0;
@@ -30,6 +32,8 @@ export class InboundFramer {
       const result = jitter.pop();
       if (result === 'empty') break;
       if (result === 'frame') {
+        // A payload byte decodes to at most one sample (G.711; L16 takes two).
+        if (jitter.payloadLength > this.#decoded.length) this.#grow(jitter.payloadLength);
         const n = codec.decode(jitter.payload, 0, jitter.payloadLength, this.#decoded);
         this.#last.set(this.#decoded.subarray(0, n));
         this.#lastLength = n;
@@ -51,6 +55,17 @@ export class InboundFramer {
     this.#fifo.copyWithin(0, FRAME, this.#length);
     this.#length -= FRAME;
     return true;
+  }
+
+  /** Room for packets of `samples` samples, keeping what is queued and the last packet. */
+  #grow(samples: number): void {
+    const fifo = new Int16Array(FRAME + samples);
+    fifo.set(this.#fifo.subarray(0, this.#length));
+    const last = new Int16Array(samples);
+    last.set(this.#last.subarray(0, this.#lastLength));
+    this.#fifo = fifo;
+    this.#last = last;
+    this.#decoded = new Int16Array(samples);
   }
 
   reset(): void {

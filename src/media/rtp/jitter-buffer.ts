@@ -14,8 +14,18 @@ export interface JitterBufferOptions {
   capacity?: number;
   /** Packets buffered before playout starts. Default 3 (60 ms). */
   prefetch?: number;
-  /** Largest payload kept, bytes. Default 1280 (20 ms of L16 at 32 kHz). */
+  /**
+   * Largest payload kept, bytes. Default 1280 (160 ms of G.711, 80 ms of L16
+   * at 8 kHz). Slots start at `initialPayload` and grow to the largest
+   * packet seen, up to this.
+   */
   maxPayload?: number;
+  /**
+   * Slot size to start with, bytes. Default 320: 40 ms of G.711, 20 ms of
+   * L16. A larger packet makes every slot grow once (one allocation on the
+   * receive path, not per packet); a 20 ms G.711 leg never grows.
+   */
+  initialPayload?: number;
   /**
    * Packets held beyond which the oldest is discarded at playout, so a far
    * end whose clock runs fast (or a burst after a stall) cannot build up
@@ -41,7 +51,9 @@ export class JitterBuffer {
   readonly #shrinkWindow: number;
   #windowPops = 0;
   #windowMin = 0x7fffffff;
-  readonly #payloads: Uint8Array[];
+  readonly #maxPayload: number;
+  #slotSize: number;
+  #payloads: Uint8Array[];
   readonly #lengths: Int32Array;
   readonly #seqs: Int32Array;
   readonly #filled: Uint8Array;
@@ -59,8 +71,9 @@ export class JitterBuffer {
     this.#prefetch = Math.max(1, Math.min(options.prefetch ?? 3, this.#capacity - 1));
     this.#maxDepth = Math.max(this.#prefetch, Math.min(options.maxDepth ?? this.#prefetch + 5, this.#capacity - 1));
     this.#shrinkWindow = Math.max(1, options.shrinkWindow ?? 50);
-    const max = options.maxPayload ?? 1280;
-    this.#payloads = Array.from({ length: this.#capacity }, () => new Uint8Array(max));
+    this.#maxPayload = Math.max(1, options.maxPayload ?? 1280);
+    this.#slotSize = Math.max(1, Math.min(options.initialPayload ?? 320, this.#maxPayload));
+    this.#payloads = this.#allocateSlots(this.#slotSize);
     this.#lengths = new Int32Array(this.#capacity);
     this.#seqs = new Int32Array(this.#capacity).fill(-1);
     this.#filled = new Uint8Array(this.#capacity);
@@ -93,6 +106,7 @@ export class JitterBuffer {
       return;
     }
     if (this.#filled[slot]) this.#count--;
+    if (length > this.#slotSize && this.#slotSize < this.#maxPayload) this.#grow(Math.min(length, this.#maxPayload));
     const dest = this.#payloads[slot];
     if (!dest) return;
     const n = Math.min(length, dest.length);
@@ -166,6 +180,28 @@ export class JitterBuffer {
         return;
       }
     }
+  }
+
+  /** Bytes of payload storage held (all slots). */
+  get allocatedBytes(): number {
+    return this.#capacity * this.#slotSize;
+  }
+
+  /** One contiguous block cut into `capacity` slots of `size` bytes. */
+  #allocateSlots(size: number): Uint8Array[] {
+    const block = new Uint8Array(this.#capacity * size);
+    return Array.from({ length: this.#capacity }, (_, i) => block.subarray(i * size, (i + 1) * size));
+  }
+
+  /** Larger packets than the slots hold: move to bigger slots, keeping what is queued. */
+  #grow(size: number): void {
+    const next = this.#allocateSlots(size);
+    for (let i = 0; i < this.#capacity; i++) {
+      if (this.#filled[i]) next[i]?.set((this.#payloads[i] ?? new Uint8Array(0)).subarray(0, this.#lengths[i] ?? 0));
+    }
+    this.#payloads = next;
+    this.#slotSize = size;
+    // `payload` (the last pop) stays a view of the old block: it is only valid until this push anyway.
   }
 
   /** Drop everything and wait for a fresh prefetch. */

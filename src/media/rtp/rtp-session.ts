@@ -35,7 +35,12 @@ export interface RtpSessionOptions {
 }
 
 const TX_RING = 8;
-const TX_SIZE = 1500;
+/**
+ * Bytes per transmit slot. The endpoint sends 20 ms frames: 160 bytes of
+ * G.711, 320 of L16, 4 of telephone-event, so 512 leaves room without
+ * holding 1500-byte buffers per leg.
+ */
+export const TX_SIZE = 512;
 
 export class RtpSession {
   readonly port: number;
@@ -60,7 +65,7 @@ export class RtpSession {
   readonly #rtcpIntervalMs: number;
   readonly #clockRate: number;
   readonly #header = createRtpHeader();
-  readonly #tx: Buffer[] = Array.from({ length: TX_RING }, () => Buffer.alloc(TX_SIZE));
+  readonly #tx: Buffer[] = ringOfBuffers(TX_RING, TX_SIZE);
   /**
    * Per ring slot, a view of the packet as sent. dgram would otherwise build
    * a fresh Buffer for (buffer, offset, length) on every send; a leg's
@@ -118,7 +123,8 @@ export class RtpSession {
 
   /**
    * A packet buffer for the next send with the payload area starting at
-   * `RTP_HEADER_SIZE`. Fill the payload, then call `send`.
+   * `RTP_HEADER_SIZE` (room for `TX_SIZE - RTP_HEADER_SIZE` bytes of
+   * payload). Fill the payload, then call `send`.
    */
   nextBuffer(): Buffer {
     const buf = this.#tx[this.#txIndex] ?? Buffer.alloc(TX_SIZE);
@@ -286,3 +292,9 @@ export class RtpSession {
 }
 
 function noop(): void {}
+
+/** `count` buffers of `size` bytes cut from one allocation. */
+function ringOfBuffers(count: number, size: number): Buffer[] {
+  const block = Buffer.alloc(count * size);
+  return Array.from({ length: count }, (_, i) => block.subarray(i * size, (i + 1) * size));
+}
