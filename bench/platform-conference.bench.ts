@@ -30,7 +30,7 @@
 import { bench, describe } from 'vitest';
 import { sleep } from './lib/full-path-platform.js';
 import { fmt, measureWindow, startRig, type Rig, type Window } from './lib/platform-bench.js';
-import { machineLine, markdownTable, median, writeReadmeSection } from './lib/readme-section.js';
+import { machineLine, markdownTable, median, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
 const CONFIGS = (process.env.PLATFORM_CONFERENCE_ROOMS ?? '40x5,8x25').split(',').map((c) => {
   const [rooms, size] = c.split('x').map(Number);
@@ -88,12 +88,15 @@ describe('conferences through the whole platform', () => {
       }
       const idlePct = median(idle.map((w) => w.platformCpuPct));
       idle = [];
+      const legsOf = (m: Measured): number => (m.label.startsWith('bridged') ? m.setup.up * 2 : m.setup.up);
+      const cpuOf = (m: Measured): number => median(m.windows.map((w) => w.platformCpuPct));
+      // µs of platform CPU per leg per 20 ms frame: share of a core × 1e6 µs/s ÷ (legs × 50 frames/s).
+      const frameUs = (m: Measured, pct = cpuOf(m)): number => ((pct / 100) * 1e6) / (legsOf(m) * 50);
       const rows = results.map((m) => {
         const med = (f: (w: Window) => number): number => median(m.windows.map(f));
-        const cpu = med((w) => w.platformCpuPct);
-        const legsUp = m.label.startsWith('bridged') ? m.setup.up * 2 : m.setup.up;
-        // µs of platform CPU per leg per 20 ms frame: share of a core × 1e6 µs/s ÷ (legs × 50 frames/s).
-        const perFrame = (pct: number): number => ((pct / 100) * 1e6) / (legsUp * 50);
+        const cpu = cpuOf(m);
+        const legsUp = legsOf(m);
+        const perFrame = (pct: number): number => frameUs(m, pct);
         return [
           m.label,
           `${legsUp}${m.setup.failed ? ` (${m.setup.failed} failed: ${Object.entries(m.setup.reasons).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`,
@@ -117,6 +120,18 @@ describe('conferences through the whole platform', () => {
       ].join('\n');
       console.log(`${machineLine()}\n${md}`);
       writeReadmeSection('platform-conference', md, { heading: 'Whole platform: conferences (issue 10, item 3)', ...(README ? { file: README } : {}) });
+      const conf = results.filter((m) => m.label.startsWith('conference')).at(-1);
+      const ref = results.find((m) => m.label.startsWith('bridged'));
+      if (!README && conf && ref) {
+        recordHeadline({
+          id: 'platform-conference',
+          what: `Conference legs per core through the whole platform (SIP, \`conference\`, G.711), ${conf.label.replace('conference, ', '')}`,
+          value: `${fmt(20_000 / frameUs(conf), 0)} legs per core (${fmt(frameUs(conf))} µs per participant-frame, ${fmt(median(conf.windows.map((w) => w.load.lossPct)), 3)} % loss)`,
+          reference: `bridged calls, same legs: ${fmt(frameUs(ref))} µs per leg-frame`,
+          goal: '–',
+          section: 'conferences',
+        });
+      }
     },
     { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
   );

@@ -38,7 +38,7 @@ import { bench, describe } from 'vitest';
 import { BenchChild } from './lib/media-ipc.js';
 import { procCpuSeconds, sleep } from './lib/full-path-platform.js';
 import { CAPACITY_FILE, fmt, startRig, type WindowStats } from './lib/platform-bench.js';
-import { machineLine, markdownTable, median, quantile, writeReadmeSection } from './lib/readme-section.js';
+import { machineLine, markdownTable, median, quantile, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
 const RUNS = Math.max(3, Number(process.env.PLATFORM_LATENCY_RUNS ?? 3));
 const SAY = Number(process.env.PLATFORM_LATENCY_SAY ?? 40);
@@ -159,6 +159,24 @@ describe('latency through the whole platform under load', () => {
       ].join('\n');
       console.log(`${machineLine()}\n${md}`);
       writeReadmeSection('platform-latency', md, { heading: 'Whole platform: latency under load (issue 10, item 4)', ...(README ? { file: README } : {}) });
+      const both = (f: (s: Side) => number[]): [string, string] => [
+        `${m((r) => p(f(r.platform), 0.5))} / ${m((r) => p(f(r.platform), 0.99))}`,
+        `${m((r) => p(f(r.reference), 0.5))} / ${m((r) => p(f(r.reference), 0.99))}`,
+      ];
+      const [aP, aR] = both((s) => s.inviteToWebhookMs);
+      const [bP, bR] = both((s) => s.answerToAudioMs);
+      const cP = `${m((r) => r.platform.stream.streamLatencyMs.p50)} / ${m((r) => r.platform.stream.streamLatencyMs.p99)}`;
+      const cR = `${m((r) => r.reference.stream.streamLatencyMs.p50)} / ${m((r) => r.reference.stream.streamLatencyMs.p99)}`;
+      if (!README) {
+        recordHeadline({
+          id: 'platform-latency',
+          what: `Whole-platform latency, p50 / p99 ms, under ${setup.up} bridged calls: INVITE → webhook; webhook answer → first cached say RTP; caller RTP → stream frame`,
+          value: `${aP}; ${bP}; ${cP}`,
+          reference: `raw Node relay: ${aR}; ${bR}; ${cR}`,
+          goal: '–',
+          section: 'latency-under-load',
+        });
+      }
     },
     { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
   );
