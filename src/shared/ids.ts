@@ -1,8 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 let lastTime = 0;
 let sequence = 0;
+
+/** Random bytes drawn 4 KiB at a time: a call makes a dozen ids, and one crypto call per id cost more than the id. */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
 
 /**
  * A sortable, prefixed identifier: `<prefix>_<time><sequence><random>`.
@@ -19,9 +23,13 @@ export function newId(prefix: string): string {
   }
   const time = lastTime.toString(36).padStart(9, '0');
   const seq = sequence.toString(36).padStart(4, '0');
-  const bytes = randomBytes(8);
+  if (poolOffset + 8 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
   let rand = '';
-  for (const b of bytes) rand += ALPHABET[b % 36];
+  for (let i = poolOffset; i < poolOffset + 8; i++) rand += ALPHABET[pool[i]! % 36];
+  poolOffset += 8;
   return `${prefix}_${time}${seq}${rand}`;
 }
 
