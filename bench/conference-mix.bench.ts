@@ -1,131 +1,105 @@
 /**
- * Conference mixing cost per participant. Run: `npx vitest bench --run bench/conference-mix.bench.ts`.
+ * Conference legs: CPU per participant-frame (one leg, one 20 ms tick), with
+ * legs bridged in pairs as the reference in the same run.
  *
- * 500 participants joined through `ConferenceManager`, as 100 rooms × 5 and
- * as 20 rooms × 25; each participant's call leg is fed over real RTP
- * (127.0.0.1) by a "phone" endpoint speaking a tone. Phones and legs run on
- * two hand-driven media clocks so the legs' tick (jitter buffer, decode,
- * mix, encode, send) can be timed alone; between ticks the event loop
- * delivers the UDP packets.
+ * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/conference-mix.bench.ts`
+ * (about 1 minute). Env: CONF_BENCH_RUNS (default 3), CONF_BENCH_TICKS
+ * (measured ticks per run, default 150). Writes the `conference-mix` block of
+ * bench/README.md.
  *
- * Printed per scenario:
- *  - leg tick per participant-frame: the legs' whole clock tick / (ticks × participants);
- *  - mix phase per participant-frame: the mixers alone (sum, subtract own, clip);
- *  - process CPU per participant-frame: all CPU of the run (phones, UDP
- *    receive, legs) / (ticks × participants), an upper bound that includes the far ends.
- * The same figure for 5- and 25-person rooms is the point: mixing is O(N) per room.
+ * Each run is a fresh plain-Node child (bench/lib/media-legs.ts): 500 legs as
+ * 100 rooms × 5, as 20 rooms × 25, and as 250 bridged pairs, each leg fed
+ * over real RTP (PCMU, 127.0.0.1) by a "phone" endpoint speaking a tone.
+ * Phones and legs run on two hand-driven media clocks, so the legs' tick
+ * (jitter buffer, decode, in-band DTMF detection, mix, encode, UDP send) is
+ * timed alone, and the event loop delivers the packets between ticks.
+ *
+ * A leg's whole cost is its tick plus receiving its packet. The process CPU
+ * covers phones and legs: phones' tick + legs' tick + two receives (each
+ * side reads the other's packet), so a leg's tick + receive is derived as
+ * legs' tick + (process − phones' tick − legs' tick) / 2. Per core that is
+ * 20 000 µs ÷ that.
  */
-import { setImmediate as nextLoop } from 'node:timers/promises';
-import { performance } from 'node:perf_hooks';
 import { bench, describe } from 'vitest';
-import { ConferenceManager } from '../src/conference/index.js';
-import { MediaClock } from '../src/media/media-clock.js';
-import { MediaEngine } from '../src/media/engine.js';
-import type { MediaEndpoint } from '../src/media/endpoint.js';
-import { ToneSource } from '../src/media/sources/tones.js';
+import { buildChildren } from './lib/media-build.js';
+import { BenchChild } from './lib/media-ipc.js';
+import type { LegsArgs, LegsResult } from './lib/media-legs.js';
+import { markdownTable, median, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
-class Scenario {
-  readonly label: string;
-  readonly participants: number;
-  readonly #legClock = new MediaClock({ autoStart: false });
-  readonly #phoneClock = new MediaClock({ autoStart: false });
-  readonly #legsEngine: MediaEngine;
-  readonly #phonesEngine: MediaEngine;
-  readonly #conferences: ConferenceManager;
-  readonly #legs: MediaEndpoint[] = [];
-  #ticks = 0;
-  #tickMs = 0;
-  #mixMs = 0;
-  #mixStartedAt = 0;
-  #active = 0;
-  #cpu: NodeJS.CpuUsage | undefined;
+const RUNS = Number(process.env.CONF_BENCH_RUNS ?? 3);
+const TICKS = Number(process.env.CONF_BENCH_TICKS ?? 150);
 
-  private constructor(readonly rooms: number, readonly perRoom: number, portBase: number) {
-    this.label = `${rooms} rooms × ${perRoom}`;
-    this.participants = rooms * perRoom;
-    this.#legsEngine = new MediaEngine({ clock: this.#legClock, portMin: portBase, portMax: portBase + 1499, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 });
-    this.#phonesEngine = new MediaEngine({ clock: this.#phoneClock, portMin: portBase + 1500, portMax: portBase + 2999, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 });
-    this.#conferences = new ConferenceManager({ media: this.#legsEngine, onEvent: () => undefined });
-    // Handlers of a phase run in subscription order: this one before every mixer, the next after.
-    this.#legClock.add('mix', () => {
-      this.#mixStartedAt = performance.now();
-    });
-  }
-
-  static async build(rooms: number, perRoom: number, portBase: number): Promise<Scenario> {
-    const s = new Scenario(rooms, perRoom, portBase);
-    for (let r = 0; r < rooms; r++) {
-      for (let p = 0; p < perRoom; p++) {
-        const phone = await s.#phonesEngine.createEndpoint();
-        const leg = await s.#legsEngine.createEndpoint();
-        phone.setRemote({ address: '127.0.0.1', port: leg.session.port, payloadType: 0, telephoneEvent: 101 });
-        leg.setRemote({ address: '127.0.0.1', port: phone.session.port, payloadType: 0, telephoneEvent: 101 });
-        void phone.play(new ToneSource([{ freqs: [300 + (p % 10) * 170], ms: 3_600_000 }], { amplitude: 3000 }));
-        void s.#conferences.join({ workspaceId: 'ws_bench', name: `room-${r}`, callId: `call-${r}-${p}`, caller: '+254700000000', endpoint: leg, beep: false });
-        s.#legs.push(leg);
-      }
-    }
-    s.#legClock.add('mix', () => {
-      s.#mixMs += performance.now() - s.#mixStartedAt;
-    });
-    // Fill the jitter buffers before measuring.
-    for (let i = 0; i < 50; i++) await s.tick();
-    s.reset();
-    return s;
-  }
-
-  async tick(): Promise<void> {
-    this.#cpu ??= process.cpuUsage();
-    this.#phoneClock.runTick();
-    // Two turns of the event loop: the phones' packets go out and the legs' sockets read them.
-    await nextLoop();
-    await nextLoop();
-    const t0 = performance.now();
-    this.#legClock.runTick();
-    this.#tickMs += performance.now() - t0;
-    this.#ticks++;
-    for (const leg of this.#legs) if (leg.inboundActive) this.#active++;
-  }
-
-  reset(): void {
-    this.#ticks = 0;
-    this.#tickMs = 0;
-    this.#mixMs = 0;
-    this.#active = 0;
-    this.#cpu = undefined;
-  }
-
-  report(): string {
-    const frames = this.#ticks * this.participants;
-    const cpu = this.#cpu ? process.cpuUsage(this.#cpu) : { user: 0, system: 0 };
-    const us = (ms: number): string => ((ms * 1000) / frames).toFixed(2);
-    return (
-      `${this.label}: ${this.#ticks} ticks; leg tick ${(this.#tickMs / this.#ticks).toFixed(2)} ms = ${us(this.#tickMs)} µs/participant-frame; ` +
-      `mix phase ${us(this.#mixMs)} µs/participant-frame; process CPU ${us((cpu.user + cpu.system) / 1000)} µs/participant-frame; ` +
-      `${((100 * this.#active) / frames).toFixed(1)} % of frames carried received audio`
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.#conferences.close();
-    await Promise.all([this.#legsEngine.close(), this.#phonesEngine.close()]);
-  }
+interface Scenario {
+  label: string;
+  args: Omit<LegsArgs, 'ticks' | 'warmupTicks' | 'portBase'>;
 }
 
-const scenarios = [await Scenario.build(100, 5, 37000), await Scenario.build(20, 25, 40000)];
+const SCENARIOS: Scenario[] = [
+  { label: '100 rooms × 5', args: { mode: 'conference', rooms: 100, perRoom: 5 } },
+  { label: '20 rooms × 25', args: { mode: 'conference', rooms: 20, perRoom: 25 } },
+  { label: 'reference: 250 bridged pairs', args: { mode: 'bridge', rooms: 250, perRoom: 2 } },
+];
+
+const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+/** A leg's tick + its receive, µs per participant-frame (see the header). */
+const legCost = (r: LegsResult): number => r.tickUs + (r.processCpuUs - r.phoneTickUs - r.tickUs) / 2;
 
 describe('conference mixing', () => {
-  for (const scenario of scenarios) {
-    bench(`${scenario.label} participants: one 20 ms tick (phones, UDP, legs)`, () => scenario.tick(), {
-      time: 4000,
-      teardown: (_task, mode) => {
-        if (mode === 'warmup') {
-          scenario.reset();
-          return;
+  bench(
+    `500 legs: ${SCENARIOS.map((s) => s.label).join(', ')}; ${RUNS} runs`,
+    async () => {
+      const build = await buildChildren(['bench/lib/media-legs.ts']);
+      const results = new Map<string, LegsResult[]>(SCENARIOS.map((s) => [s.label, []]));
+      try {
+        for (let run = 0; run < RUNS; run++) {
+          // Scenarios alternate within each run, so a burst of other work on the box hits all of them alike.
+          for (const s of SCENARIOS) {
+            const child = new BenchChild(build.js('bench/lib/media-legs.ts'));
+            try {
+              results.get(s.label)!.push(await child.call<LegsResult>('legs', { ...s.args, ticks: TICKS, warmupTicks: 50, portBase: 34000 }));
+            } finally {
+              await child.close();
+            }
+          }
         }
-        console.log(`\nconference mixing, ${scenario.report()}`);
-        void scenario.close();
-      },
-    });
-  }
+      } finally {
+        await build.remove();
+      }
+      const rows = SCENARIOS.map((s) => {
+        const rs = results.get(s.label)!;
+        const m = (fn: (r: LegsResult) => number): number => median(rs.map(fn));
+        return [
+          s.label,
+          f(m((r) => r.tickUs)),
+          s.args.mode === 'conference' ? f(m((r) => r.mixUs), 2) : '–',
+          f(m(legCost)),
+          f(m((r) => r.processCpuUs)),
+          f(m((r) => r.tickMsP50), 2),
+          `${f(m((r) => r.activePct), 0)} %`,
+          f(20_000 / m(legCost), 0),
+        ];
+      });
+      const markdown = [
+        `Plain Node (compiled), 500 legs per scenario, ${TICKS} measured ticks per run after 50 to fill the jitter buffers; every figure is the median of ${RUNS} runs (scenarios alternate within a run). µs per participant-frame (one leg, one 20 ms tick).`,
+        '',
+        markdownTable(
+          ['legs', 'leg tick, µs', 'mix phase alone, µs', 'leg tick + receive (derived), µs', 'all process CPU incl. the phones, µs', 'legs\' whole tick p50, ms', 'frames with received audio', 'legs per core at that cost'],
+          rows,
+        ),
+      ].join('\n');
+      console.log(markdown);
+      writeReadmeSection('conference-mix', markdown, { heading: 'Conference mixing' });
+      const conf = results.get(SCENARIOS[0]!.label)!;
+      const ref = results.get(SCENARIOS[2]!.label)!;
+      recordHeadline({
+        id: 'conference-mix',
+        what: 'Conference leg, tick + receive per 20 ms (100 rooms × 5, media engine alone)',
+        value: `${f(median(conf.map(legCost)))} µs → ${f(20_000 / median(conf.map(legCost)), 0)} legs per core`,
+        reference: `bridged leg: ${f(median(ref.map(legCost)))} µs`,
+        goal: '≥ 1000 conference legs per core',
+        section: 'conference-mixing',
+      });
+    },
+    { iterations: 1, time: 0, warmupIterations: 0, warmupTime: 0 },
+  );
 });

@@ -45,7 +45,8 @@ let measuringTicks = false;
 function memory(): { rss: number; heap: number; external: number } {
   gc?.();
   const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers };
+  // `external` already includes `arrayBuffers` (Node's docs): adding both counted every Buffer twice.
+  return { rss: m.rss, heap: m.heapUsed, external: m.external };
 }
 
 function jitterZero(): { lost: number; late: number; discarded: number; overflow: number } {
