@@ -107,7 +107,7 @@ describe('conferences through the whole platform', () => {
           fmt(20_000 / perFrame(cpu), 0),
           fmt(med((w) => w.load.gen.cpuPct), 0),
           `${fmt(med((w) => w.load.gen.sendLagP99Ms))} / ${fmt(med((w) => w.load.gen.eldP99Ms))}`,
-          fmt(med((w) => w.otherCpuPct), 0),
+          `${fmt(med((w) => w.otherCpuPct), 0)} / ${fmt(med((w) => w.irqCpuPct), 0)}`,
         ];
       });
       const md = [
@@ -115,7 +115,7 @@ describe('conferences through the whole platform', () => {
         '',
         markdownTable([
           'configuration', 'legs up', 'loss', 'jitter p99 / one-way latency p50 (ms)', 'platform CPU (% of a core)',
-          'CPU per participant-frame, gross / net of idle (µs)', 'legs per core at this CPU', 'load generator CPU %', 'generator send lag p99 / event-loop delay p99 (ms)', 'other jobs on the box (% of a core)',
+          'CPU per participant-frame, gross / net of idle (µs)', 'legs per core at this CPU', 'load generator CPU %', 'generator send lag p99 / event-loop delay p99 (ms)', 'other jobs on the box / box irq+softirq (% of a core)',
         ], rows),
       ].join('\n');
       console.log(`${machineLine()}\n${md}`);

@@ -70,12 +70,15 @@ export async function startRig(numbers = 10, extraChildren: string[] = []): Prom
   }
 }
 
-/** Busy and total jiffies of all cores, from /proc/stat. */
-export function boxTimes(): { busy: number; total: number } {
+/**
+ * Jiffies of all cores from /proc/stat: busy in processes (user, nice,
+ * system), in interrupts (irq + softirq: UDP on loopback is mostly softirq
+ * work, not charged to any process), stolen by the hypervisor, and total.
+ */
+export function boxTimes(): { busy: number; irq: number; steal: number; total: number } {
   const v = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+  const at = (i: number): number => v[i] ?? 0;
+  return { busy: at(0) + at(1) + at(2), irq: at(5) + at(6), steal: at(7), total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
 export interface Window {
@@ -84,8 +87,12 @@ export interface Window {
   platformCpuPct: number;
   /** The reference relay's own CPU, % of one core (reference windows only). */
   relayCpuPct: number;
-  /** The whole box's busy time minus the processes above, % of one core: other people's jobs. */
+  /** The whole box's process time minus the processes above, % of one core: other people's jobs. */
   otherCpuPct: number;
+  /** Interrupt and softirq time of the whole box (our own packets included), % of one core. */
+  irqCpuPct: number;
+  /** Time the hypervisor took from the box, % of one core. */
+  stealCpuPct: number;
   platformRssBytes: number;
 }
 
@@ -110,10 +117,12 @@ export async function measureWindow(rig: Rig, ms: number, relay?: BenchChild, gr
   const load = await rig.load.call<WindowStats>('collect');
   const platformCpuPct = (100 * (p1 - p0)) / seconds;
   const relayCpuPct = relayResult?.cpuPct ?? 0;
-  const boxPct = (100 * os.cpus().length * (box1.busy - box0.busy)) / Math.max(1, box1.total - box0.total);
+  const share = (k: 'busy' | 'irq' | 'steal'): number => (100 * os.cpus().length * (box1[k] - box0[k])) / Math.max(1, box1.total - box0.total);
   return {
     load, platformCpuPct, relayCpuPct,
-    otherCpuPct: boxPct - platformCpuPct - (100 * (l1 - l0)) / seconds - relayCpuPct,
+    otherCpuPct: share('busy') - platformCpuPct - (100 * (l1 - l0)) / seconds - relayCpuPct,
+    irqCpuPct: share('irq'),
+    stealCpuPct: share('steal'),
     platformRssBytes: procRssBytes(rig.platform.pid),
   };
 }
