@@ -6,21 +6,22 @@
  * again). The reference is a raw Node UDP echo round trip on loopback,
  * measured in the same run.
  *
- * Run: `npx vitest bench --run bench/media-tts.bench.ts` (about a minute;
- * env: MEDIA_BENCH_TTS_RUNS=5 runs per cell, MEDIA_BENCH_JSON=path to also
- * write the raw samples).
+ * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/media-tts.bench.ts`
+ * (about 40 s; env: MEDIA_BENCH_TTS_RUNS=3 runs per cell, MEDIA_BENCH_JSON=path
+ * to also write the raw samples). Every figure is the median of the runs;
+ * writes the `media-tts` block of bench/README.md.
  *
  * The engine runs in a child process on plain Node (compiled with
  * bench/lib/media-build.ts) so the figures are those of production code, not
  * of vite's module runner; see bench/lib/media-tts.ts for what is timed.
  */
 import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import { bench, describe } from 'vitest';
 import { buildChildren } from './lib/media-build.js';
-import { BenchChild, median } from './lib/media-ipc.js';
+import { BenchChild } from './lib/media-ipc.js';
+import { markdownTable, median, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
-const RUNS = Number(process.env.MEDIA_BENCH_TTS_RUNS ?? 5);
+const RUNS = Number(process.env.MEDIA_BENCH_TTS_RUNS ?? 3);
 
 interface Sample {
   parts: number;
@@ -116,21 +117,29 @@ describe('TTS latency', () => {
         await build.remove();
       }
       const rtt = median(rtts);
-      const lines = [
-        `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 20).toFixed(0)} MiB, node ${process.version}, ${new Date().toISOString()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
-        `ms, median (min–max) of ${RUNS} runs; parts: sentence groups synthesized separately (say() starts playing after the first); reference: raw UDP echo round trip on 127.0.0.1 in the same run, median ${rtt.toFixed(3)} ms (one way about ${(rtt / 2).toFixed(3)} ms)`,
-        '| text | audio | parts | cold: first part synthesized | cold: first audio at caller | cold: all synthesized | warm: first part | warm: first audio | warm: all synthesized | cached: first audio |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      ];
-      for (const c of CASES) {
+      const rows = CASES.map((c) => {
         const co = cold.get(c.name)!;
         const wa = warm.get(c.name)!;
         const ca = cached.get(c.name)!;
-        lines.push(
-          `| ${c.name} | ${f(med(wa, 'audioMs') / 1000, 1)} s | ${co[0]?.parts ?? '?'} | ${cell(co, 'synthFirstMs')} | ${cell(co, 'firstAudioMs')} | ${cell(co, 'synthAllMs')} | ${cell(wa, 'synthFirstMs')} | ${cell(wa, 'firstAudioMs')} | ${cell(wa, 'synthAllMs')} | ${cell(ca, 'firstAudioMs')} |`,
-        );
-      }
-      console.log(lines.join('\n'));
+        return [c.name, `${f(med(wa, 'audioMs') / 1000, 1)} s`, co[0]?.parts ?? '?', cell(co, 'synthFirstMs'), cell(co, 'firstAudioMs'), cell(co, 'synthAllMs'), cell(wa, 'synthFirstMs'), cell(wa, 'firstAudioMs'), cell(wa, 'synthAllMs'), cell(ca, 'firstAudioMs')];
+      });
+      const markdown = [
+        `\`endpoint.say(text)\` with the default provider (eSpeak NG on a worker thread), on a leg sending RTP to a UDP socket on 127.0.0.1, plain Node. ms, **median (min–max) of ${RUNS} runs**. Cold: a fresh process per run (worker, WebAssembly and voice load on this request); warm: worker running, text never synthesized before; cached: the same text again. "First audio" is the first packet with speech in it at the caller's socket. Reference, same run: raw UDP echo round trip on 127.0.0.1, median ${rtt.toFixed(3)} ms (one way about ${(rtt / 2).toFixed(3)} ms).`,
+        '',
+        markdownTable(['text', 'audio', 'parts', 'cold: first part synthesized', 'cold: first audio at caller', 'cold: all synthesized', 'warm: first part', 'warm: first audio', 'warm: all synthesized', 'cached: first audio'], rows),
+      ].join('\n');
+      console.log(markdown);
+      writeReadmeSection('media-tts', markdown, { heading: 'Media engine: TTS latency' });
+      const short = warm.get('en-US short')!;
+      const shortCached = cached.get('en-US short')!;
+      recordHeadline({
+        id: 'media-tts',
+        what: '`say` → first audio at the caller, en-US short text, warm / cached (media engine alone)',
+        value: `${f(med(short, 'firstAudioMs'))} / ${f(med(shortCached, 'firstAudioMs'))} ms`,
+        reference: `UDP round trip on loopback: ${rtt.toFixed(3)} ms`,
+        goal: 'answer → first RTP p99 ≤ 50 ms (cached prompts)',
+        section: 'media-engine-tts-latency',
+      });
       if (process.env.MEDIA_BENCH_JSON) {
         const raw = { rtts, cold: Object.fromEntries(cold), warm: Object.fromEntries(warm), cached: Object.fromEntries(cached) };
         await writeFile(process.env.MEDIA_BENCH_JSON, JSON.stringify(raw, null, 2));

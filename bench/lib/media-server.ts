@@ -49,12 +49,14 @@ function memory(): { rss: number; heap: number; external: number } {
   return { rss: m.rss, heap: m.heapUsed, external: m.external };
 }
 
-function jitterZero(): { lost: number; late: number; discarded: number; overflow: number } {
-  return { lost: 0, late: 0, discarded: 0, overflow: 0 };
+type JitterTotals = { lost: number; late: number; discarded: number; overflow: number; shrunk: number };
+
+function jitterZero(): JitterTotals {
+  return { lost: 0, late: 0, discarded: 0, overflow: 0, shrunk: 0 };
 }
 
 /** The legs' jitter-buffer counters, summed: where the engine dropped or concealed packets. */
-function jitterTotals(): { lost: number; late: number; discarded: number; overflow: number } {
+function jitterTotals(): JitterTotals {
   const t = jitterZero();
   for (const leg of legs) {
     const s = leg.session.jitter.stats;
@@ -62,6 +64,7 @@ function jitterTotals(): { lost: number; late: number; discarded: number; overfl
     t.late += s.late;
     t.discarded += s.discarded;
     t.overflow += s.overflow;
+    t.shrunk += s.shrunk;
   }
   return t;
 }
@@ -199,7 +202,7 @@ serve({
       /** Start-to-start interval of ticks (20 ms nominal). */
       tickGapMs: { p50: q(0.5, tickGapMs), p99: q(0.99, tickGapMs), max: tickGapMs[tickGapMs.length - 1] ?? Number.NaN },
       gcPause,
-      jitterBuffer: { lost: jb.lost - jb0.lost, late: jb.late - jb0.late, discarded: jb.discarded - jb0.discarded, overflow: jb.overflow - jb0.overflow },
+      jitterBuffer: { lost: jb.lost - jb0.lost, late: jb.late - jb0.late, discarded: jb.discarded - jb0.discarded, overflow: jb.overflow - jb0.overflow, shrunk: jb.shrunk - jb0.shrunk },
     };
   },
 
