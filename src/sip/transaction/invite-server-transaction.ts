@@ -75,6 +75,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Serv
         break;
       case 'accepted':
         // RFC 6026 §7.1: Timer L = 64*T1 absorbs INVITE retransmissions while the TU retransmits the 2xx.
+        // Absorbing needs only this transaction's key: the 2xx (the TU's to resend) is not kept for 32 s.
+        this.#lastResponse = undefined;
         this.arm('L', 64 * t1, () => this.transition('terminated'));
         break;
       case 'terminated':

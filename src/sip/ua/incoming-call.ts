@@ -31,6 +31,8 @@ const MOVES: Record<IncomingCallState, readonly IncomingCallState[]> = {
 export type IncomingCallEvents = {
   /** The caller sent CANCEL; a 487 has been sent. */
   cancelled: [];
+  /** Left `ringing`: answered, rejected or cancelled. */
+  settled: [state: IncomingCallState];
 };
 
 type Headers = Iterable<readonly [string, string]>;
@@ -91,6 +93,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   #transition(to: IncomingCallState): void {
     if (!MOVES[this.#state].includes(to)) throw new Error(`incoming call: cannot go from ${this.#state} to ${to}`);
     this.#state = to;
+    this.emit('settled', to);
   }
 
   /** 180 Ringing. */

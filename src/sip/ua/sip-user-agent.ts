@@ -486,17 +486,34 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     }
     if (tx.state !== 'proceeding') return;
     const call = new IncomingCall(this.#core, tx, context.remote, user);
+    // Only a ringing call needs finding (CANCEL, close). Once it is answered, rejected or cancelled
+    // it is forgotten, so that the transaction, which lives on for Timer L (64*T1 = 32 s), does not
+    // keep the call and everything listening to it (the engine's leg, its media) alive that long.
     this.#incoming.set(tx, call);
-    tx.once('terminated', () => this.#incoming.delete(tx));
+    let ringTimeout: NodeJS.Timeout | undefined;
+    const forget = (): void => {
+      this.#incoming.delete(tx);
+      clearTimeout(ringTimeout);
+      ringTimeout = undefined;
+    };
+    call.once('settled', forget);
+    tx.once('terminated', forget);
     if (this.listenerCount('invite') === 0) {
       call.reject(480, 'Temporarily Unavailable (no handler)');
       return;
     }
-    // A call nobody answers or rejects must not ring (and hold memory) forever.
-    const ringTimeout = setTimeout(() => call.state === 'ringing' && call.reject(480, 'Temporarily Unavailable (no answer)'), this.#options.ringTimeoutMs ?? 180_000);
-    ringTimeout.unref();
-    tx.once('terminated', () => clearTimeout(ringTimeout));
+    ringTimeout = this.#ringTimeout(call);
     this.emit('invite', call);
+  }
+
+  /**
+   * A call nobody answers or rejects must not ring (and hold memory) forever. Armed here, not in
+   * `#onInvite`, so the timer's closure does not share a scope with the transaction's listener.
+   */
+  #ringTimeout(call: IncomingCall): NodeJS.Timeout {
+    const timer = setTimeout(() => call.state === 'ringing' && call.reject(480, 'Temporarily Unavailable (no answer)'), this.#options.ringTimeoutMs ?? 180_000);
+    timer.unref();
+    return timer;
   }
 
   async #onRegister(request: SipRequest, tx: ServerTransaction, context: InboundContext): Promise<void> {
