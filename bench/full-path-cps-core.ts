@@ -31,15 +31,22 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { freePort, procCpuSeconds, procRssBytes, sleep, startPlatformProcess, startWebhookApp, type PlatformProcess } from './lib/full-path-platform.js';
 import { REPO } from './lib/media-build.js';
+import { median } from './lib/readme-section.js';
 
 /** SIPp's 64 KiB default drops datagrams on a busy host; 4 MiB like the stack's UdpTransport. */
 const SOCKET_BUFFER = 4 * 1024 * 1024;
 
 export interface FullPathOptions {
-  /** Rates to step through, calls per second. Default 10, 25, 50, 100, 200. */
+  /** The ladder: rates stepped through, platform only, until one fails. Default 50, 100, 150, 200, 250, 300, 400, 500. */
   rates?: number[];
-  /** Length of a step. Default 15 s (the issue asks 60 s: FULL_PATH_SECONDS=60). */
+  /** Length of a ladder step. Default 5 s. */
   seconds?: number;
+  /** Confirmation runs at the ladder's highest passing rate, each beside a SIPp reference run. Default 3. */
+  confirmRuns?: number;
+  /** Length of a confirmation run. Default 15 s (the issue's 60 s: FULL_PATH_CONFIRM_SECONDS=60). */
+  confirmSeconds?: number;
+  /** Count the CDRs of a failed step again 30 s later, to tell slow calls from stuck ones. Default false. */
+  recheckFailed?: boolean;
   /** Numbers claimed and called round-robin. Default 20. */
   numbers?: number;
   /** Measure SIPp uac → SIPp uas as the reference too. Default true. */
@@ -50,6 +57,8 @@ export interface FullPathOptions {
   initialCredit?: string;
   /** Keep SIPp's CSV, error and output files (the folder is logged). Default false. */
   keepFiles?: boolean;
+  /** Extra Node flags for the platform process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (FULL_PATH_NODE_ARGS, space-separated). */
+  platformNodeArgs?: string[];
   log?: (line: string) => void;
 }
 
@@ -82,6 +91,9 @@ export interface FullPathStep {
 
 export interface FullPathResults {
   seconds: number;
+  confirmSeconds: number;
+  /** The ladder (platform only), then the confirmation runs, platform and SIPp alternating. */
+  confirm: Array<{ platform: FullPathStep; reference?: FullPathStep }>;
   numbers: number;
   referenceHoldMs: number;
   started: string;
@@ -231,14 +243,14 @@ function finishStep(uas: FullPathStep['uas'], rate: number, seconds: number, cal
   };
 }
 
-async function platformStep(platform: PlatformProcess, webhookCount: () => number, dir: string, numbersFile: string, rate: number, seconds: number, callSeconds: number): Promise<FullPathStep> {
+async function platformStep(platform: PlatformProcess, webhookCount: () => number, dir: string, numbersFile: string, rate: number, seconds: number, callSeconds: number, recheck: boolean, name: string): Promise<FullPathStep> {
   // CDR created_at has millisecond resolution; back off a second so clock rounding cannot drop the first calls.
   const since = new Date(Date.now() - 1000).toISOString();
   const load1 = os.loadavg()[0]!;
   const hooks0 = webhookCount();
   const cpu0 = procCpuSeconds(platform.pid);
   const t0 = performance.now();
-  const uac = await runUac(dir, `platform-${rate}`, `${platform.sip.host}:${platform.sip.port}`, rate, seconds, callSeconds, ['-sf', SCENARIO, '-inf', numbersFile]);
+  const uac = await runUac(dir, name, `${platform.sip.host}:${platform.sip.port}`, rate, seconds, callSeconds, ['-sf', SCENARIO, '-inf', numbersFile]);
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpu = procCpuSeconds(platform.pid) - cpu0;
   const rss = procRssBytes(platform.pid);
@@ -249,7 +261,7 @@ async function platformStep(platform: PlatformProcess, webhookCount: () => numbe
   // time_limit, …) means the call did not run the app's script, even though SIPp saw it succeed.
   const abnormal = Object.keys(step.cdrs.causes).some((cause) => !cause.endsWith('/normal_clearing'));
   step.passed &&= step.cdrs.completedPriced === uac.successful && Object.keys(step.cdrs.other).length === 0 && !abnormal;
-  if (Object.keys(step.cdrs.other).length > 0) {
+  if (recheck && Object.keys(step.cdrs.other).length > 0) {
     // Calls SIPp gave up on still show as live: look once more, later, to tell slow from stuck.
     await sleep(30_000);
     step.cdrsLater = await checkCdrs(platform, since, uac.successful);
@@ -257,9 +269,9 @@ async function platformStep(platform: PlatformProcess, webhookCount: () => numbe
   return step;
 }
 
-async function referenceStep(dir: string, rate: number, seconds: number, holdMs: number): Promise<FullPathStep> {
+async function referenceStep(dir: string, rate: number, seconds: number, holdMs: number, name: string): Promise<FullPathStep> {
   const port = await freePort();
-  const out = openSync(join(dir, `uas-${rate}.out`), 'w');
+  const out = openSync(join(dir, `${name}-uas.out`), 'w');
   // No -m: it is killed after the step, so its closing timewait does not pad the step.
   const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-t', 'u1', '-buff_size', String(SOCKET_BUFFER), '-nostdin', '-timeout', `${seconds + 60}s`], { stdio: ['ignore', out, out] });
   live.add(uas);
@@ -268,7 +280,7 @@ async function referenceStep(dir: string, rate: number, seconds: number, holdMs:
     const load1 = os.loadavg()[0]!;
     const cpu0 = procCpuSeconds(uas.pid!);
     const t0 = performance.now();
-    const uac = await runUac(dir, `reference-${rate}`, `127.0.0.1:${port}`, rate, seconds, holdMs / 1000, ['-sn', 'uac', '-s', '254700000001', '-d', String(holdMs)]);
+    const uac = await runUac(dir, name, `127.0.0.1:${port}`, rate, seconds, holdMs / 1000, ['-sn', 'uac', '-s', '254700000001', '-d', String(holdMs)]);
     const wallSeconds = (performance.now() - t0) / 1000;
     const cpu = procCpuSeconds(uas.pid!) - cpu0;
     return finishStep('sipp', rate, seconds, holdMs / 1000, uac, wallSeconds, cpu, procRssBytes(uas.pid!), load1);
@@ -299,46 +311,78 @@ async function provision(platform: PlatformProcess, routingUrl: string, count: n
 /** The call length to budget for before the first step measured it: the say plus signalling. */
 const FIRST_GUESS_CALL_SECONDS = 3;
 
+/**
+ * Waits until the platform is idle again (under 20 % of a core for a second,
+ * at most 20 s): after a failed step it still finishes the calls SIPp gave up on.
+ */
+async function settle(platform: PlatformProcess): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    const cpu0 = procCpuSeconds(platform.pid);
+    await sleep(1000);
+    if (procCpuSeconds(platform.pid) - cpu0 < 0.2) return;
+  }
+}
+
+/**
+ * The default run, about 3 to 4 minutes: a ladder of short steps (platform
+ * only) finds the highest rate with 0 failed calls; then `confirmRuns` runs
+ * at that rate, each followed by SIPp uac → SIPp uas at the same rate, so
+ * every figure has its reference under the same host load. A confirmation
+ * run that fails moves the rate one ladder rung down for the runs left.
+ */
 export async function runFullPathBench(options: FullPathOptions = {}): Promise<FullPathResults> {
-  const rates = options.rates ?? [10, 25, 50, 100, 200];
-  const seconds = options.seconds ?? 15;
+  const rates = options.rates ?? [50, 100, 150, 200, 250, 300, 400, 500];
+  const seconds = options.seconds ?? 5;
+  const confirmRuns = options.confirmRuns ?? 3;
+  const confirmSeconds = options.confirmSeconds ?? 15;
   const count = options.numbers ?? 20;
   const holdMs = options.referenceHoldMs ?? 2000;
+  const recheck = options.recheckFailed ?? false;
   const log = options.log ?? (() => undefined);
   const started = new Date().toISOString();
   const dir = mkdtempSync(join(os.tmpdir(), 'full-path-cps-'));
   const steps: FullPathStep[] = [];
+  const confirm: FullPathResults['confirm'] = [];
   let platform: PlatformProcess | undefined;
   const app = await startWebhookApp();
   try {
-    platform = await startPlatformProcess(options.initialCredit);
+    platform = await startPlatformProcess(options.initialCredit, undefined, options.platformNodeArgs);
     log(`platform pid ${platform.pid}, api ${platform.apiUrl}, sip ${platform.sip.host}:${platform.sip.port}`);
     const numbers = await provision(platform, app.url, count);
     const numbersFile = join(dir, 'numbers.csv');
     writeFileSync(numbersFile, `SEQUENTIAL\n${numbers.map((n) => `${n};`).join('\n')}\n`);
     log(`trunk from 127.0.0.1, ${numbers.length} numbers routed to ${app.url}`);
     let callSeconds = FIRST_GUESS_CALL_SECONDS;
-    let platformOn = true;
-    let referenceOn = options.reference ?? true;
+    const passed: number[] = [];
     for (const rate of rates) {
-      if (platformOn) {
-        const step = await platformStep(platform, app.requests, dir, numbersFile, rate, seconds, callSeconds);
-        steps.push(step);
-        log(describeStep(step));
-        // Budget later steps' -l and on-time check by what this one measured (a healthy call, not a timed-out one).
-        if (step.passed && Number.isFinite(step.callLengthMs)) callSeconds = Math.max(callSeconds, step.callLengthMs / 1000);
-        platformOn = step.passed;
-        if (!platformOn) log(errorsTail(dir, `platform-${rate}`));
+      const step = await platformStep(platform, app.requests, dir, numbersFile, rate, seconds, callSeconds, recheck, `ladder-${rate}`);
+      steps.push(step);
+      log(describeStep(step));
+      // Budget later steps' -l and on-time check by what this one measured (a healthy call, not a timed-out one).
+      if (step.passed && Number.isFinite(step.callLengthMs)) callSeconds = Math.max(callSeconds, step.callLengthMs / 1000);
+      if (!step.passed) {
+        log(errorsTail(dir, `ladder-${rate}`));
+        break;
       }
-      if (referenceOn) {
-        const step = await referenceStep(dir, rate, seconds, holdMs);
-        steps.push(step);
-        log(describeStep(step));
-        referenceOn = step.passed;
-      }
-      if (!platformOn && !referenceOn) break;
+      passed.push(rate);
     }
-    return { seconds, numbers: numbers.length, referenceHoldMs: holdMs, started, steps, platformStderr: platform.stderr() };
+    let rung = passed.length - 1;
+    for (let run = 1; run <= confirmRuns && rung >= 0; run++) {
+      await settle(platform);
+      const rate = passed[rung]!;
+      const step = await platformStep(platform, app.requests, dir, numbersFile, rate, confirmSeconds, callSeconds, recheck, `confirm-${run}-${rate}`);
+      log(`confirm ${run}: ${describeStep(step)}`);
+      if (!step.passed) log(errorsTail(dir, `confirm-${run}-${rate}`));
+      const pair: FullPathResults['confirm'][number] = { platform: step };
+      if (options.reference ?? true) {
+        pair.reference = await referenceStep(dir, rate, confirmSeconds, holdMs, `reference-${run}-${rate}`);
+        log(`confirm ${run}: ${describeStep(pair.reference)}`);
+      }
+      confirm.push(pair);
+      if (!step.passed) rung--;
+    }
+    return { seconds, confirmSeconds, confirm, numbers: numbers.length, referenceHoldMs: holdMs, started, steps, platformStderr: platform.stderr() };
   } finally {
     killAll();
     await platform?.close();
@@ -363,51 +407,80 @@ function describeStep(s: FullPathStep): string {
   return `${s.uas}, ${s.rate} cps: ${s.successful}/${s.calls} ok, ${s.failed} failed, ${s.retransmissions} retrans, call ${s.callLengthMs.toFixed(0)} ms, answer ${s.answerMs.toFixed(0)} ms, ${s.wallSeconds.toFixed(1)} s, cpu ${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)} µs/call), rss ${s.uasRssMiB.toFixed(0)} MiB${cdrs}, load ${s.load1.toFixed(2)}${s.passed ? '' : ' ✗'}`;
 }
 
-/** Markdown: the machine, then one row per rate with the platform's figures beside SIPp's. */
+const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '—');
+const thousands = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+
+function countsCell(s: FullPathStep): string {
+  return `${s.successful} / ${s.failed} (${s.retransmissions})${s.passed ? '' : s.onTime ? ' ✗' : ' ✗ late'}`;
+}
+
+function cdrCell(s: FullPathStep): string {
+  const odd = Object.entries(s.cdrs!.causes).filter(([k]) => !k.endsWith('/normal_clearing') && k !== '?/?');
+  return `${s.cdrs!.completedPriced}${Object.keys(s.cdrs!.other).length ? ` + ${Object.entries(s.cdrs!.other).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${odd.length ? `; ended by ${odd.map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${s.cdrsLater ? `; 30 s later ${s.cdrsLater.completedPriced} completed + priced` : ''}`;
+}
+
+/**
+ * Markdown for bench/README.md: the confirmation runs (platform beside SIPp,
+ * with their medians) and the headline, then the ladder that chose the rate.
+ */
 export function formatFullPathResults(results: FullPathResults): string {
-  const rates = [...new Set(results.steps.map((s) => s.rate))];
-  const cell = (s: FullPathStep | undefined, f: (s: FullPathStep) => string): string => (s ? f(s) : '—');
-  const lines = [
-    `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${results.started.slice(0, 16).replace('T', ' ')} UTC. UDP on 127.0.0.1, ${results.seconds} s per rate, ${results.numbers} numbers; reference calls held ${results.referenceHoldMs} ms.`,
-    '',
-    '| rate (cps) | calls | platform: ok / failed (retrans.) | CDRs completed + priced | platform CPU (µs/call) | platform RSS, MiB | answer / call length, ms | SIPp uas: ok / failed (retrans.) | SIPp uas CPU (µs/call) | step wall time, s (platform / SIPp) | load avg 1 min |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const rate of rates) {
-    const stack = results.steps.find((s) => s.rate === rate && s.uas === 'sautikit');
-    const ref = results.steps.find((s) => s.rate === rate && s.uas === 'sipp');
-    const calls = (stack ?? ref)!.calls;
-    const counts = (s: FullPathStep): string => `${s.successful} / ${s.failed} (${s.retransmissions})${s.passed ? '' : s.onTime ? ' ✗' : ' ✗ late'}`;
-    const cpu = (s: FullPathStep): string => `${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)})`;
-    const cdrs = (s: FullPathStep): string => {
-      const odd = Object.entries(s.cdrs!.causes).filter(([k]) => !k.endsWith('/normal_clearing') && k !== '?/?');
-      return `${s.cdrs!.completedPriced}${Object.keys(s.cdrs!.other).length ? ` + ${Object.entries(s.cdrs!.other).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${odd.length ? `; ended by ${odd.map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${s.cdrsLater ? `; 30 s later ${s.cdrsLater.completedPriced} completed + priced` : ''}`;
-    };
+  const lines: string[] = [];
+  const confirm = results.confirm;
+  const clean = confirm.filter((c) => c.platform.passed);
+  const rates = [...new Set(confirm.map((c) => c.platform.rate))];
+  if (confirm.length > 0) {
     lines.push(
-      `| ${rate} | ${calls} | ${cell(stack, counts)} | ${cell(stack, cdrs)} | ${cell(stack, cpu)} | ${cell(stack, (s) => s.uasRssMiB.toFixed(0))} | ${cell(stack, (s) => `${s.answerMs.toFixed(0)} / ${s.callLengthMs.toFixed(0)}`)} | ${cell(ref, counts)} | ${cell(ref, cpu)} | ${cell(stack, (s) => s.wallSeconds.toFixed(1))} / ${cell(ref, (s) => s.wallSeconds.toFixed(1))} | ${cell(stack, (s) => s.load1.toFixed(2))} / ${cell(ref, (s) => s.load1.toFixed(2))} |`,
+      `Confirmation runs, ${results.confirmSeconds} s each, platform then SIPp uac → SIPp uas at the same rate (calls held ${results.referenceHoldMs} ms):`,
+      '',
+      '| run | rate (cps) | calls | platform: ok / failed (retrans.) | CDRs completed + priced | platform CPU, % of a core (µs/call) | platform RSS, MiB | answer / call length, ms | SIPp uas: ok / failed (retrans.) | SIPp uas CPU, % of a core (µs/call) | load avg 1 min |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
+    confirm.forEach(({ platform: p, reference: r }, i) => {
+      lines.push(`| ${i + 1} | ${p.rate} | ${p.calls} | ${countsCell(p)} | ${cdrCell(p)} | ${f0(p.uasCpu * 100)} (${thousands(p.uasCpuPerCallUs)}) | ${f0(p.uasRssMiB)} | ${f0(p.answerMs)} / ${f0(p.callLengthMs)} | ${r ? countsCell(r) : '—'} | ${r ? `${f0(r.uasCpu * 100)} (${thousands(r.uasCpuPerCallUs)})` : '—'} | ${p.load1.toFixed(2)} |`);
+    });
+    for (const rate of rates) {
+      const at = confirm.filter((c) => c.platform.rate === rate);
+      const refs = at.flatMap((c) => (c.reference ? [c.reference] : []));
+      lines.push(`| median of ${at.length} | ${rate} | | ${at.filter((c) => c.platform.passed).length} of ${at.length} clean | | ${f0(median(at.map((c) => c.platform.uasCpu * 100)))} (${thousands(median(at.map((c) => c.platform.uasCpuPerCallUs)))}) | ${f0(median(at.map((c) => c.platform.uasRssMiB)))} | ${f0(median(at.map((c) => c.platform.answerMs)))} / ${f0(median(at.map((c) => c.platform.callLengthMs)))} | ${refs.length ? `${refs.filter((r) => r.passed).length} of ${refs.length} clean` : '—'} | ${refs.length ? `${f0(median(refs.map((r) => r.uasCpu * 100)))} (${thousands(median(refs.map((r) => r.uasCpuPerCallUs)))})` : '—'} | |`);
+    }
+    const top = clean.length ? Math.max(...clean.map((c) => c.platform.rate)) : undefined;
+    const atTop = confirm.filter((c) => c.platform.rate === top);
+    const seconds = atTop.filter((c) => c.platform.passed).length * results.confirmSeconds;
+    lines.push('', top === undefined
+      ? '**No confirmation run was clean.**'
+      : `**Highest rate with 0 failed calls, every CDR completed, priced and normal_clearing: ${top} cps** (${atTop.filter((c) => c.platform.passed).length} of ${atTop.length} runs clean, ${seconds} s of calls at that rate in all), using a median ${f0(median(atTop.map((c) => c.platform.uasCpu * 100)))} % of one core, ${thousands(median(atTop.map((c) => c.platform.uasCpuPerCallUs)))} µs of CPU per call. SIPp uas at the same rate: ${f0(median(atTop.flatMap((c) => (c.reference ? [c.reference.uasCpu * 100] : []))))} % of a core.`);
+    lines.push('');
   }
-  const best = (uas: FullPathStep['uas']): string => {
-    const passed = results.steps.filter((s) => s.uas === uas && s.passed).map((s) => s.rate);
-    const tried = results.steps.filter((s) => s.uas === uas);
-    if (passed.length === 0) return tried.length === 0 ? 'not run' : 'none';
-    const top = Math.max(...passed);
-    return tried.every((s) => s.passed) ? `≥ ${top} cps (every step passed)` : `${top} cps`;
-  };
-  lines.push('', `Highest rate with 0 failed calls, on time, every CDR completed, priced and normal_clearing: platform ${best('sautikit')}; SIPp uas ${best('sipp')}.`);
+  lines.push(
+    `Ladder, ${results.seconds} s per rate, platform only, up to the first failing step (${results.numbers} numbers, UDP on 127.0.0.1):`,
+    '',
+    '| rate (cps) | calls | ok / failed (retrans.) | CDRs completed + priced | CPU, % of a core (µs/call) | RSS, MiB | answer / call length, ms | wall time, s | load avg 1 min |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const s of results.steps) {
+    lines.push(`| ${s.rate} | ${s.calls} | ${countsCell(s)} | ${cdrCell(s)} | ${f0(s.uasCpu * 100)} (${thousands(s.uasCpuPerCallUs)}) | ${f0(s.uasRssMiB)} | ${f0(s.answerMs)} / ${f0(s.callLengthMs)} | ${s.wallSeconds.toFixed(1)} | ${s.load1.toFixed(2)} |`);
+  }
   if (results.platformStderr.trim()) lines.push('', `Platform stderr (tail): ${results.platformStderr.trim().slice(-500)}`);
   return lines.join('\n');
 }
 
-/** FULL_PATH_RATES=10,25,50 FULL_PATH_SECONDS=60 FULL_PATH_NUMBERS=20 FULL_PATH_REFERENCE=0 FULL_PATH_REFERENCE_HOLD_MS=2000 FULL_PATH_KEEP=1 FULL_PATH_CREDIT=15000.00 */
+/**
+ * FULL_PATH_RATES=50,100 FULL_PATH_SECONDS=5 (ladder) FULL_PATH_CONFIRM_RUNS=3 FULL_PATH_CONFIRM_SECONDS=15
+ * FULL_PATH_NUMBERS=20 FULL_PATH_REFERENCE=0 FULL_PATH_REFERENCE_HOLD_MS=2000 FULL_PATH_RECHECK=1 FULL_PATH_KEEP=1
+ * FULL_PATH_CREDIT=15000.00 FULL_PATH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+ */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): FullPathOptions {
   const options: FullPathOptions = {};
   if (env.FULL_PATH_RATES) options.rates = env.FULL_PATH_RATES.split(',').map(Number).filter((n) => n > 0);
   if (env.FULL_PATH_SECONDS) options.seconds = Number(env.FULL_PATH_SECONDS);
+  if (env.FULL_PATH_CONFIRM_RUNS) options.confirmRuns = Number(env.FULL_PATH_CONFIRM_RUNS);
+  if (env.FULL_PATH_CONFIRM_SECONDS) options.confirmSeconds = Number(env.FULL_PATH_CONFIRM_SECONDS);
+  if (env.FULL_PATH_RECHECK === '1') options.recheckFailed = true;
   if (env.FULL_PATH_NUMBERS) options.numbers = Number(env.FULL_PATH_NUMBERS);
   if (env.FULL_PATH_REFERENCE === '0') options.reference = false;
   if (env.FULL_PATH_CREDIT) options.initialCredit = env.FULL_PATH_CREDIT;
   if (env.FULL_PATH_KEEP === '1') options.keepFiles = true;
+  if (env.FULL_PATH_NODE_ARGS) options.platformNodeArgs = env.FULL_PATH_NODE_ARGS.split(' ').filter(Boolean);
   if (env.FULL_PATH_REFERENCE_HOLD_MS) options.referenceHoldMs = Number(env.FULL_PATH_REFERENCE_HOLD_MS);
   return options;
 }

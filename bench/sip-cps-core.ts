@@ -26,6 +26,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { SipUserAgent } from '../src/sip/index.js';
+import { median } from './lib/readme-section.js';
 
 const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
 
@@ -38,10 +39,14 @@ const CLK_TCK = 100;
 export type CpsTransport = 'udp' | 'tcp';
 
 export interface CpsOptions {
-  /** Rates to step through, calls per second. Default 50, 100, 200, 400, 800, 1600, 2400, 3200. */
+  /** The ladder: rates stepped through (the stack only) until one fails. Default 800, 1600, 2400, 3200, 4000, 4800. */
   rates?: number[];
-  /** Length of a step. Default 10 s. */
+  /** Length of a ladder step. Default 4 s. */
   seconds?: number;
+  /** Confirmation runs at the ladder's highest passing rate, each beside a SIPp uas run. Default 3. */
+  confirmRuns?: number;
+  /** Length of a confirmation run. Default 4 s. */
+  confirmSeconds?: number;
   /** How long SIPp's uac holds each call before its BYE (`-d`). Default 1000 ms. */
   holdMs?: number;
   transport?: CpsTransport;
@@ -79,6 +84,9 @@ export interface StepResult {
 export interface CpsResults {
   transport: CpsTransport;
   seconds: number;
+  confirmSeconds: number;
+  /** Confirmation runs: the stack, then SIPp uas at the same rate. */
+  confirm: Array<{ stack: StepResult; reference?: StepResult }>;
   holdMs: number;
   steps: StepResult[];
 }
@@ -189,11 +197,14 @@ function readStats(file: string): UacStats {
  * call after 5 s without an answer (`-recv_timeout`) and quits after the
  * step plus 20 s whatever happens (`-timeout`).
  */
+let runNumber = 0;
+
 async function runUac(dir: string, target: string, transport: CpsTransport, rate: number, seconds: number, holdMs: number): Promise<UacStats & { cpuSeconds: number; code: number | null }> {
   const calls = rate * seconds;
   const port = await freePort();
-  const statFile = join(dir, `uac-${rate}.csv`);
-  const timesFile = join(dir, `uac-${rate}.times`);
+  const name = `uac-${++runNumber}-${rate}`;
+  const statFile = join(dir, `${name}.csv`);
+  const timesFile = join(dir, `${name}.times`);
   const args = [
     '-sn', 'uac', target, '-s', 'bob', '-i', '127.0.0.1', '-p', String(port), '-t', transport === 'tcp' ? 't1' : 'u1',
     '-r', String(rate), '-m', String(calls),
@@ -203,10 +214,10 @@ async function runUac(dir: string, target: string, transport: CpsTransport, rate
     // 4 MiB socket buffers like the stack's UdpTransport: SIPp's 64 KiB default drops datagrams on
     // a busy host while it waits for a CPU, and the drops would count against the UAS.
     '-buff_size', String(SOCKET_BUFFER),
-    '-nostdin', '-trace_stat', '-stf', statFile, '-fd', '60', '-trace_err', '-error_file', join(dir, `uac-${rate}.errors`),
+    '-nostdin', '-trace_stat', '-stf', statFile, '-fd', '60', '-trace_err', '-error_file', join(dir, `${name}.errors`),
   ];
   // bash's `times` reports the CPU of sipp after it exits (Node does not expose a child's rusage).
-  const out = openSync(join(dir, `uac-${rate}.out`), 'w');
+  const out = openSync(join(dir, `${name}.out`), 'w');
   const child = spawn('bash', ['-c', 'sipp "$@"; rc=$?; times > "$TIMES_FILE"; exit $rc', 'bash', ...args], {
     stdio: ['ignore', out, out],
     env: { ...process.env, TIMES_FILE: timesFile },
@@ -272,7 +283,7 @@ async function stackStep(dir: string, transport: CpsTransport, rate: number, sec
 /** The same step against SIPp's own uas scenario. */
 async function referenceStep(dir: string, transport: CpsTransport, rate: number, seconds: number, holdMs: number): Promise<StepResult> {
   const port = await freePort();
-  const out = openSync(join(dir, `uas-${rate}.out`), 'w');
+  const out = openSync(join(dir, `uas-${runNumber + 1}-${rate}.out`), 'w');
   // No -m: it is killed after the step, so its 4 s closing timewait does not pad the step.
   const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-t', transport === 'tcp' ? 't1' : 'u1', '-buff_size', String(SOCKET_BUFFER), '-nostdin', '-timeout', `${seconds + 40}s`], { stdio: ['ignore', out, out] });
   live.add(uas);
@@ -292,39 +303,53 @@ async function referenceStep(dir: string, transport: CpsTransport, rate: number,
   }
 }
 
+/**
+ * The default run, about a minute: a ladder of short steps (the stack only)
+ * finds the highest rate with 0 failed calls, on time; then `confirmRuns`
+ * runs at that rate, each followed by SIPp uas at the same rate, so every
+ * figure has its reference under the same host load. A confirmation run that
+ * fails moves the rate one rung down for the runs left.
+ */
 export async function runCpsBench(options: CpsOptions = {}): Promise<CpsResults> {
-  // Beyond the usual 50-400: the stack passed 400 cps with CPU to spare. At 2400 it needs about
-  // a whole core on a 2-core box, so 3200 is where the run finds its ceiling.
-  const rates = options.rates ?? [50, 100, 200, 400, 800, 1600, 2400, 3200];
-  const seconds = options.seconds ?? 10;
+  // The stack passed 800 cps in every earlier run and 3200 once a call cost it about 200 µs;
+  // 4800 is where the ladder should find its ceiling on a 2-core box.
+  const rates = options.rates ?? [800, 1600, 2400, 3200, 4000, 4800];
+  const seconds = options.seconds ?? 4;
+  const confirmRuns = options.confirmRuns ?? 3;
+  const confirmSeconds = options.confirmSeconds ?? 4;
   const holdMs = options.holdMs ?? 1000;
   const transport = options.transport ?? 'udp';
   const log = options.log ?? (() => undefined);
   const dir = mkdtempSync(join(os.tmpdir(), 'sip-cps-'));
   const steps: StepResult[] = [];
-  let stackOn = true;
-  let referenceOn = options.reference ?? true;
+  const confirm: CpsResults['confirm'] = [];
   try {
+    const passed: number[] = [];
     for (const rate of rates) {
-      if (stackOn) {
-        const step = await stackStep(dir, transport, rate, seconds, holdMs);
-        steps.push(step);
-        log(describeStep(step));
-        stackOn = step.passed;
+      const step = await stackStep(dir, transport, rate, seconds, holdMs);
+      steps.push(step);
+      log(describeStep(step));
+      if (!step.passed) break;
+      passed.push(rate);
+    }
+    let rung = passed.length - 1;
+    for (let run = 1; run <= confirmRuns && rung >= 0; run++) {
+      const rate = passed[rung]!;
+      const stack = await stackStep(dir, transport, rate, confirmSeconds, holdMs);
+      log(`confirm ${run}: ${describeStep(stack)}`);
+      const pair: CpsResults['confirm'][number] = { stack };
+      if (options.reference ?? true) {
+        pair.reference = await referenceStep(dir, transport, rate, confirmSeconds, holdMs);
+        log(`confirm ${run}: ${describeStep(pair.reference)}`);
       }
-      if (referenceOn) {
-        const step = await referenceStep(dir, transport, rate, seconds, holdMs);
-        steps.push(step);
-        log(describeStep(step));
-        referenceOn = step.passed;
-      }
-      if (!stackOn && !referenceOn) break;
+      confirm.push(pair);
+      if (!stack.passed) rung--;
     }
   } finally {
     killAll();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { transport, seconds, holdMs, steps };
+  return { transport, seconds, confirmSeconds, confirm, holdMs, steps };
 }
 
 const pct = (share: number): string => `${(share * 100).toFixed(0)} %`;
@@ -333,38 +358,47 @@ function describeStep(s: StepResult): string {
   return `${s.uas} uas, ${s.rate} cps: ${s.successful}/${s.calls} ok, ${s.failed} failed, ${s.retransmissions} retransmissions, ${s.wallSeconds.toFixed(1)} s, uas cpu ${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)} µs/call)${s.loopDelayMaxMs === undefined ? '' : `, loop delay p99 ${s.loopDelayP99Ms!.toFixed(0)} ms max ${s.loopDelayMaxMs.toFixed(0)} ms`}, uac cpu ${pct(s.uacCpu)}, load ${s.load1.toFixed(2)}`;
 }
 
-/** Markdown: one row per rate, the stack's figures beside SIPp's. */
+const thousands = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+const counts = (s: StepResult): string => `${s.successful} / ${s.failed} (${s.retransmissions})${s.passed ? '' : s.onTime ? ' ✗' : ' ✗ late'}`;
+const cpu = (s: StepResult): string => `${pct(s.uasCpu)} (${thousands(s.uasCpuPerCallUs)})`;
+
+/** Markdown for bench/README.md: the confirmation runs beside SIPp with their medians and the headline, then the ladder. */
 export function formatCpsResults(results: CpsResults): string {
-  const rates = [...new Set(results.steps.map((s) => s.rate))];
-  const cell = (s: StepResult | undefined, f: (s: StepResult) => string): string => (s ? f(s) : '—');
-  const lines = [
-    `Transport ${results.transport.toUpperCase()}, ${results.seconds} s per rate, calls held ${results.holdMs} ms, 127.0.0.1, ${os.cpus().length} CPUs, Node ${process.version}.`,
-    '',
-    '| rate (cps) | calls | Sautikit: ok / failed (retrans.) | SIPp uas: ok / failed (retrans.) | Sautikit UAS CPU (µs/call) | SIPp uas CPU (µs/call) | Sautikit event-loop delay p99 / max, ms | step wall time, s | sipp uac CPU | load avg 1 min |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const rate of rates) {
-    const stack = results.steps.find((s) => s.rate === rate && s.uas === 'sautikit');
-    const ref = results.steps.find((s) => s.rate === rate && s.uas === 'sipp');
-    const calls = (stack ?? ref)!.calls;
-    const counts = (s: StepResult): string => `${s.successful} / ${s.failed} (${s.retransmissions})${s.passed ? '' : s.onTime ? ' ✗' : ' ✗ late'}`;
-    const cpu = (s: StepResult): string => `${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)})`;
+  const lines: string[] = [];
+  const header = `Transport ${results.transport.toUpperCase()}, calls held ${results.holdMs} ms, 127.0.0.1.`;
+  if (results.confirm.length > 0) {
     lines.push(
-      `| ${rate} | ${calls} | ${cell(stack, counts)} | ${cell(ref, counts)} | ${cell(stack, cpu)} | ${cell(ref, cpu)} | ${cell(stack, (s) => `${s.loopDelayP99Ms!.toFixed(0)} / ${s.loopDelayMaxMs!.toFixed(0)}`)} | ${cell(stack, (s) => s.wallSeconds.toFixed(1))} / ${cell(ref, (s) => s.wallSeconds.toFixed(1))} | ${cell(stack, (s) => pct(s.uacCpu))} / ${cell(ref, (s) => pct(s.uacCpu))} | ${cell(stack, (s) => s.load1.toFixed(2))} / ${cell(ref, (s) => s.load1.toFixed(2))} |`,
+      `${header} Confirmation runs, ${results.confirmSeconds} s each: Sautikit's UAS, then SIPp uas at the same rate.`,
+      '',
+      '| run | rate (cps) | calls | Sautikit: ok / failed (retrans.) | Sautikit UAS CPU (µs/call) | event-loop delay p99 / max, ms | SIPp uas: ok / failed (retrans.) | SIPp uas CPU (µs/call) | wall time, s (Sautikit / SIPp) | load avg 1 min |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
+    results.confirm.forEach(({ stack: s, reference: r }, i) => {
+      lines.push(`| ${i + 1} | ${s.rate} | ${s.calls} | ${counts(s)} | ${cpu(s)} | ${s.loopDelayP99Ms!.toFixed(0)} / ${s.loopDelayMaxMs!.toFixed(0)} | ${r ? counts(r) : '—'} | ${r ? cpu(r) : '—'} | ${s.wallSeconds.toFixed(1)} / ${r ? r.wallSeconds.toFixed(1) : '—'} | ${s.load1.toFixed(2)} |`);
+    });
+    for (const rate of [...new Set(results.confirm.map((c) => c.stack.rate))]) {
+      const at = results.confirm.filter((c) => c.stack.rate === rate);
+      const refs = at.flatMap((c) => (c.reference ? [c.reference] : []));
+      lines.push(`| median of ${at.length} | ${rate} | | ${at.filter((c) => c.stack.passed).length} of ${at.length} clean | ${pct(median(at.map((c) => c.stack.uasCpu)))} (${thousands(median(at.map((c) => c.stack.uasCpuPerCallUs)))}) | | ${refs.length ? `${refs.filter((r) => r.passed).length} of ${refs.length} clean` : '—'} | ${refs.length ? `${pct(median(refs.map((r) => r.uasCpu)))} (${thousands(median(refs.map((r) => r.uasCpuPerCallUs)))})` : '—'} | | |`);
+    }
+    const clean = results.confirm.filter((c) => c.stack.passed);
+    const top = clean.length ? Math.max(...clean.map((c) => c.stack.rate)) : undefined;
+    const atTop = results.confirm.filter((c) => c.stack.rate === top);
+    lines.push('', top === undefined
+      ? '**No confirmation run was clean.**'
+      : `**Highest rate with 0 failed calls, on time: ${top} cps** (${atTop.filter((c) => c.stack.passed).length} of ${atTop.length} runs clean), a median ${thousands(median(atTop.map((c) => c.stack.uasCpuPerCallUs)))} µs of CPU per call; SIPp uas at the same rate: ${thousands(median(atTop.flatMap((c) => (c.reference ? [c.reference.uasCpuPerCallUs] : []))))} µs per call.${results.steps.every((s) => s.passed) ? ' Every ladder step passed, so the ceiling is above the last rate tried.' : ''}`);
+    lines.push('');
   }
-  const best = (uas: StepResult['uas']): string => {
-    const passed = results.steps.filter((s) => s.uas === uas && s.passed).map((s) => s.rate);
-    const tried = results.steps.filter((s) => s.uas === uas);
-    if (passed.length === 0) return tried.length === 0 ? 'not run' : 'none';
-    const top = Math.max(...passed);
-    // When every step passed, the ceiling is above the last rate tried.
-    return tried.every((s) => s.passed) ? `≥ ${top} cps (every step passed)` : `${top} cps`;
-  };
   lines.push(
+    `Ladder, ${results.seconds} s per rate, Sautikit's UAS only, up to the first failing step:`,
     '',
-    `Highest rate with 0 failed calls, on time: Sautikit ${best('sautikit')}; SIPp uas ${best('sipp')}. ✗ late: no call failed, but the step overran (the UAS fell behind and SIPp's -l cap slowed the rate).`,
+    '| rate (cps) | calls | ok / failed (retrans.) | UAS CPU (µs/call) | event-loop delay p99 / max, ms | wall time, s | sipp uac CPU | load avg 1 min |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
+  for (const s of results.steps) {
+    lines.push(`| ${s.rate} | ${s.calls} | ${counts(s)} | ${cpu(s)} | ${s.loopDelayP99Ms!.toFixed(0)} / ${s.loopDelayMaxMs!.toFixed(0)} | ${s.wallSeconds.toFixed(1)} | ${pct(s.uacCpu)} | ${s.load1.toFixed(2)} |`);
+  }
+  lines.push('', "✗ late: no call failed, but the step overran (the UAS fell behind and SIPp's -l cap slowed the rate).");
   return lines.join('\n');
 }
 
@@ -374,11 +408,13 @@ export async function main(): Promise<void> {
   console.log(`\n${formatCpsResults(results)}`);
 }
 
-/** SIP_CPS_RATES=50,100,200,400 SIP_CPS_SECONDS=10 SIP_CPS_HOLD_MS=1000 SIP_CPS_TRANSPORT=udp|tcp SIP_CPS_REFERENCE=0 */
+/** SIP_CPS_RATES=400,800 SIP_CPS_SECONDS=4 SIP_CPS_CONFIRM_RUNS=3 SIP_CPS_CONFIRM_SECONDS=4 SIP_CPS_HOLD_MS=1000 SIP_CPS_TRANSPORT=udp|tcp SIP_CPS_REFERENCE=0 */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): CpsOptions {
   const options: CpsOptions = {};
   if (env.SIP_CPS_RATES) options.rates = env.SIP_CPS_RATES.split(',').map(Number).filter((n) => n > 0);
   if (env.SIP_CPS_SECONDS) options.seconds = Number(env.SIP_CPS_SECONDS);
+  if (env.SIP_CPS_CONFIRM_RUNS) options.confirmRuns = Number(env.SIP_CPS_CONFIRM_RUNS);
+  if (env.SIP_CPS_CONFIRM_SECONDS) options.confirmSeconds = Number(env.SIP_CPS_CONFIRM_SECONDS);
   if (env.SIP_CPS_HOLD_MS) options.holdMs = Number(env.SIP_CPS_HOLD_MS);
   if (env.SIP_CPS_TRANSPORT === 'tcp' || env.SIP_CPS_TRANSPORT === 'udp') options.transport = env.SIP_CPS_TRANSPORT;
   if (env.SIP_CPS_REFERENCE === '0') options.reference = false;

@@ -1,18 +1,15 @@
 /**
- * SIP parser and serializer messages per second for four realistic messages
- * (INVITE with SDP, 200 OK with SDP, REGISTER with digest, BYE).
- * Run: `npx vitest bench --run bench/sip-parser.bench.ts`.
+ * The SIP parser and serializer on four realistic messages, beside a
+ * split-only floor measured in the same run. Plain timing loops; each figure
+ * is the median of 5 batches of about 120 ms (SIP_PARSER_RUNS,
+ * SIP_PARSER_BATCH_MS). About 15 s. Writes its table into bench/README.md
+ * ("SIP stack: parser and calls per second").
  *
- * The timing is plain `performance.now()` loops (7 batches of ~300 ms per
- * figure after a calibrating warm-up, median reported) rather than
- * tinybench's per-call sampling, so the figure is a throughput and the
- * loops are the same ones the plain-Node run uses (bench/sip-parser-core.ts).
- * Beside each figure, the "floor": what a parser that only splits lines, or
- * a serializer that only joins them, does on the same message.
- * Results are written up in bench/sip.md.
+ * Run: `npx vitest bench --run bench/sip-parser.bench.ts`.
  */
 import { bench, describe } from 'vitest';
 import { formatParserResults, runParserBench } from './sip-parser-core.js';
+import { writeReadmeSection } from './lib/readme-section.js';
 
 // tinybench calls the function more than once even with `iterations: 1`; the loops are the
 // measurement, so they run once and later calls return at once.
@@ -20,11 +17,13 @@ let measured = false;
 
 describe('sip message parser and serializer', () => {
   bench(
-    'parse + serialize, 4 messages (plain timing loops, median of 7)',
+    'parse + serialize, 4 messages (plain timing loops, median of batches)',
     () => {
       if (measured) return;
       measured = true;
-      console.log(`\n${formatParserResults(runParserBench())}\n`);
+      const markdown = formatParserResults(runParserBench());
+      console.log(`\n${markdown}\n`);
+      writeReadmeSection('sip-parser', `Under vitest, each figure the median of ${process.env.SIP_PARSER_RUNS ?? 5} batches of about ${process.env.SIP_PARSER_BATCH_MS ?? 120} ms, [min–max] of the batches; the floors in the same run.\n\n${markdown}`, { heading: 'SIP parser: latest run' });
     },
     { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
   );

@@ -83,7 +83,7 @@ const key = (): string => `bench_${randomBytes(16).toString('hex')}`;
  * (Node then fires after 1 ms and cuts every call as insufficient_funds; see
  * bench/README.md, "Calls per second, full path").
  */
-export async function startPlatformProcess(initialCredit = '15000.00', rtpPorts = '20000-29999'): Promise<PlatformProcess> {
+export async function startPlatformProcess(initialCredit = '15000.00', rtpPorts = '20000-29999', nodeArgs: string[] = []): Promise<PlatformProcess> {
   const build: BenchBuild = await buildChildren(['src/cli/bin.ts']);
   const bin = build.js('src/cli/bin.ts');
   // The compiled tree is outside the repo, so it needs its own marker to load as ESM.
@@ -92,7 +92,7 @@ export async function startPlatformProcess(initialCredit = '15000.00', rtpPorts 
   const [httpPort, sipPort] = [await freePort(), await freePort()];
   const adminKey = key();
   const apiKey = key();
-  const child: ChildProcess = spawn(process.execPath, [bin, 'start',
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, bin, 'start',
     '--data', dataDir, '--host', '127.0.0.1', '--http-port', String(httpPort), '--sip-port', String(sipPort), '--rtp-ports', rtpPorts,
     '--sandbox', 'false', '--log-level', 'silent', '--initial-credit', initialCredit, '--shutdown-grace', '1',
   ], {
