@@ -209,7 +209,7 @@ describe('bridged G.711 calls vs raw UDP echo', () => {
         value: `${f(us)} µs → ${f((20_000 / us) * 0.8, 0)} calls per core at 80 %`,
         reference: `raw UDP echo: ${f(med(top.echo, perCall))} µs`,
         goal: '≥ 1000 bridged calls on 2 cores, < 0.1 % loss',
-        section: 'media-engine-bridged-g711-calls',
+        section: 'bridged-g711-calls',
       });
       if (process.env.MEDIA_BENCH_JSON) await writeFile(process.env.MEDIA_BENCH_JSON, JSON.stringify(rows, null, 2));
     },

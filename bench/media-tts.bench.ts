@@ -138,7 +138,7 @@ describe('TTS latency', () => {
         value: `${f(med(short, 'firstAudioMs'))} / ${f(med(shortCached, 'firstAudioMs'))} ms`,
         reference: `UDP round trip on loopback: ${rtt.toFixed(3)} ms`,
         goal: 'answer → first RTP p99 ≤ 50 ms (cached prompts)',
-        section: 'media-engine-tts-latency',
+        section: 'tts-latency',
       });
       if (process.env.MEDIA_BENCH_JSON) {
         const raw = { rtts, cold: Object.fromEntries(cold), warm: Object.fromEntries(warm), cached: Object.fromEntries(cached) };
