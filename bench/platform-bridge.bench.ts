@@ -29,11 +29,14 @@
  * pairs of phones while the platform idles (its idle CPU is reported), RUNS
  * windows; it stops once the relay itself loses over 2 % (the box carries no
  * more). Then the platform ladder: calls are added up to each N (at CPS
- * calls/s), 1.5 s to settle, RUNS windows. Every figure is the median of the
- * RUNS windows. A step passes when the platform's median loss is < 0.1 % and
- * its median p99 inter-arrival jitter exceeds the relay's at the same N by
- * ≤ 5 ms. The ladder stops after a step losing over 2 %, or when more than
- * 5 % of a step's calls fail to set up.
+ * calls/s), 1.5 s to settle, RUNS windows. Throughout the platform ladder
+ * 10 control call pairs run through a second raw relay and are measured in
+ * the same windows: the loss and jitter the box and the generator add by
+ * themselves at that moment. Every figure is the median of the RUNS
+ * windows. A step passes when the platform's median loss is < 0.1 % and the
+ * median over windows of (platform p99 jitter − control p99 jitter, same
+ * window) is ≤ 5 ms. The ladder stops after a step losing over 2 %, or when
+ * more than 5 % of a step's calls fail to set up.
  */
 import { writeFileSync } from 'node:fs';
 import { bench, describe } from 'vitest';
@@ -46,6 +49,8 @@ const STEPS = (process.env.PLATFORM_BRIDGE_CALLS ?? '50,100,200,300,400').split(
 const WINDOW_MS = Number(process.env.PLATFORM_BRIDGE_WINDOW_S ?? 2.5) * 1000;
 const BUDGET_MS = Number(process.env.PLATFORM_BRIDGE_BUDGET_S ?? 140) * 1000;
 const SETTLE_MS = 1500;
+/** Call pairs through a raw relay during every platform window: the jitter and loss the box and generator add by themselves. */
+const CONTROL_PAIRS = 10;
 const RUNS = Math.max(3, Number(process.env.PLATFORM_BRIDGE_RUNS ?? 3));
 const CPS = Number(process.env.PLATFORM_BRIDGE_CPS ?? 40);
 if (!(WINDOW_MS > 0 && WINDOW_MS * RUNS <= 60_000)) throw new Error('PLATFORM_BRIDGE_WINDOW_S × RUNS must stay within 60 s (the load generator keeps 80 s of history)');
@@ -66,6 +71,11 @@ interface Step {
 const med = (ws: Window[], f: (w: Window) => number): number => median(ws.map(f));
 const loss = (s: Step): number => med(s.windows, (w) => w.load.lossPct);
 const jitterP99 = (s: Step): number => med(s.windows, (w) => w.load.jitterMs.p99);
+/** Control pairs' p99 jitter in the platform's own windows. */
+const controlJitterP99 = (s: Step): number => med(s.windows, (w) => w.load.control.jitterMs.p99);
+const controlLoss = (s: Step): number => med(s.windows, (w) => w.load.control.lossPct);
+/** Added jitter: per window, the platform's p99 minus the control pairs' p99 in the same window; the median of those. */
+const addedJitter = (s: Step): number => med(s.windows, (w) => w.load.jitterMs.p99 - w.load.control.jitterMs.p99);
 const genLagP99 = (s: Step): number => med(s.windows, (w) => w.load.gen.sendLagP99Ms);
 /** The load generator sent late by more than this (p99): it, or the box, was starved. */
 const GEN_LATE_MS = 10;
@@ -74,14 +84,16 @@ type Verdict = 'pass' | 'fail' | 'box';
 
 /**
  * pass: loss and added jitter within the limits. box: it failed, but the
- * load generator ran late or the relay itself failed the same limits at
- * this N (loss, or p99 jitter over 5 ms), so the box (other jobs, the
- * generator) was the limit and the figure says little about the platform.
- * fail: the platform failed with the generator and the reference healthy.
+ * load generator ran late, or the control pairs in the same windows failed
+ * the same limits (loss, or p99 jitter over 5 ms), or the relay alone failed
+ * them at this N: the box (other jobs, the generator) was the limit and the
+ * figure says little about the platform. fail: the platform failed with the
+ * generator and the references healthy.
  */
 function verdict(p: Step, ref: Step | undefined): Verdict {
-  if (ref && loss(p) < LOSS_LIMIT_PCT && jitterP99(p) - jitterP99(ref) <= ADDED_JITTER_LIMIT_MS) return 'pass';
-  if (genLagP99(p) > GEN_LATE_MS || !ref || loss(ref) >= LOSS_LIMIT_PCT || jitterP99(ref) > ADDED_JITTER_LIMIT_MS || genLagP99(ref) > GEN_LATE_MS) return 'box';
+  if (ref && loss(p) < LOSS_LIMIT_PCT && addedJitter(p) <= ADDED_JITTER_LIMIT_MS) return 'pass';
+  if (genLagP99(p) > GEN_LATE_MS || controlLoss(p) >= LOSS_LIMIT_PCT || controlJitterP99(p) > ADDED_JITTER_LIMIT_MS) return 'box';
+  if (!ref || loss(ref) >= LOSS_LIMIT_PCT || jitterP99(ref) > ADDED_JITTER_LIMIT_MS || genLagP99(ref) > GEN_LATE_MS) return 'box';
   return 'fail';
 }
 
@@ -107,14 +119,14 @@ function tables(reference: Step[], platform: Step[], idleCpuPct: number, rssIdle
     const ref = reference.find((r) => r.calls === p.calls);
     const w = p.windows;
     const cpu = med(w, (x) => x.platformCpuPct);
-    const added = jitterP99(p) - (ref ? jitterP99(ref) : Number.NaN);
+    const added = addedJitter(p);
     const v = verdict(p, ref);
     const rss = median(w.map((x) => x.platformRssBytes));
     return [
       `${p.calls}${v === 'pass' ? '' : v === 'box' ? ' ✗ (box)' : ' ✗'}${p.attempts > 1 ? ` (attempt ${p.attempts})` : ''}`,
       `${fmt(loss(p), 3)} % (${median(w.map((x) => x.load.lost))} of ${median(w.map((x) => x.load.expected))})`,
-      ref ? `${fmt(loss(ref), 3)} %` : '–',
-      `${fmt(jitterP99(p), 2)} / ${ref ? fmt(jitterP99(ref), 2) : '–'}`,
+      `${fmt(controlLoss(p), 3)} % / ${ref ? `${fmt(loss(ref), 3)} %` : '–'}`,
+      `${fmt(jitterP99(p), 2)} / ${fmt(controlJitterP99(p), 2)} / ${ref ? fmt(jitterP99(ref), 2) : '–'}`,
       fmt(added, 2),
       `${fmt(med(w, (x) => x.load.transitMs.p50))} / ${fmt(med(w, (x) => x.load.transitMs.p99))}`,
       ref ? `${fmt(med(ref.windows, (x) => x.load.transitMs.p50), 2)} / ${fmt(med(ref.windows, (x) => x.load.transitMs.p99), 2)}` : '–',
@@ -126,7 +138,7 @@ function tables(reference: Step[], platform: Step[], idleCpuPct: number, rssIdle
     ];
   });
   const main = markdownTable([
-    'bridged calls', 'loss, platform (lost of sent)', 'loss, relay', 'jitter p99, platform / relay (ms)', 'added jitter p99 (ms)',
+    'bridged calls', 'loss, platform (lost of sent)', 'loss, control pairs / relay alone', 'jitter p99: platform / control pairs / relay alone (ms)', 'added jitter p99 (ms)',
     'one-way latency p50 / p99, platform (ms)', 'one-way p50 / p99, relay (ms)', 'platform CPU (% of a core)', 'platform CPU per call per 20 ms (µs)',
     'relay CPU % (µs per call per 20 ms)', 'platform RSS per call (KiB)', 'platform RSS (MiB)',
   ], rows);
@@ -155,7 +167,7 @@ function tables(reference: Step[], platform: Step[], idleCpuPct: number, rssIdle
   return [
     `Steps ${STEPS.join(', ')}; ${RUNS} windows of ${WINDOW_MS / 1000} s per step and side, each figure the median of the windows. Calls set up at ${CPS} calls/s. Platform idle CPU (no calls, during the relay runs): ${fmt(idleCpuPct)} % of a core.`,
     '',
-    `**Highest step with < ${LOSS_LIMIT_PCT} % loss and added p99 jitter ≤ ${ADDED_JITTER_LIMIT_MS} ms: ${best || 'none'} bridged calls** (${best * 2} legs)${below.length ? `; lower steps that did not pass: ${below.join(', ')}` : ''}. ✗ (box): the step failed while the load generator sent late (p99 > ${GEN_LATE_MS} ms) or the raw relay failed the same limits at that N: the box, not the platform, was the limit.`,
+    `**Highest step with < ${LOSS_LIMIT_PCT} % loss and added p99 jitter ≤ ${ADDED_JITTER_LIMIT_MS} ms: ${best || 'none'} bridged calls** (${best * 2} legs)${below.length ? `; lower steps that did not pass: ${below.join(', ')}` : ''}. Added jitter: per window, the platform's p99 minus the control pairs' p99 in the same window (10 call pairs through a raw relay, running throughout), median over the windows. ✗ (box): the step failed while the load generator sent late (p99 > ${GEN_LATE_MS} ms), or the control pairs or the relay alone at that N failed the same limits: the box, not the platform, was the limit.`,
     '',
     main,
     '',
@@ -183,6 +195,7 @@ describe('bridged calls through the whole platform vs a raw UDP relay', () => {
       const windowsMs = RUNS * (WINDOW_MS + 600);
       const skipped: number[] = [];
       const rig = await startRig(10, ['bench/lib/media-server.ts']);
+      let control: BenchChild | undefined;
       const reference: Step[] = [];
       const platform: Step[] = [];
       let idleCpuPct = Number.NaN;
@@ -196,6 +209,11 @@ describe('bridged calls through the whole platform vs a raw UDP relay', () => {
         }
         idleCpuPct = median(reference.flatMap((s) => s.windows.map((w) => w.platformCpuPct)));
         rssIdle = procRssBytes(rig.platform.pid);
+        control = new BenchChild(rig.build.js('bench/lib/media-server.ts'), ['echo']);
+        const controlTargets = await control.call<[number, number][]>('setup', { calls: CONTROL_PAIRS, portMin: 0, portMax: 0 });
+        const controlPhones = await rig.load.call<[number, number][]>('refSetup', { pairs: CONTROL_PAIRS, control: true });
+        await control.call('connect', { phones: controlPhones });
+        await rig.load.call('refStart', { phones: controlPhones, targets: controlTargets });
         let up = 0;
         for (const calls of STEPS) {
           const ref = reference.find((r) => r.calls === calls);
@@ -217,13 +235,14 @@ describe('bridged calls through the whole platform vs a raw UDP relay', () => {
             if (verdict(next, ref) === 'pass' || loss(next) > STOP_LOSS_PCT || elapsed() + windowsMs > BUDGET_MS) break;
           }
           platform.push(step!);
-          console.log(`platform ${calls} (attempt ${step!.attempts}): set-up ${JSON.stringify(setup)}; loss ${step!.windows.map((w) => fmt(w.load.lossPct, 3)).join(' / ')} %, jitter p99 ${step!.windows.map((w) => fmt(w.load.jitterMs.p99, 2)).join(' / ')} ms, cpu ${fmt(med(step!.windows, (w) => w.platformCpuPct))} %, gen lag p99 ${fmt(genLagP99(step!))} ms`);
+          console.log(`platform ${calls} (attempt ${step!.attempts}): set-up ${JSON.stringify(setup)}; loss ${step!.windows.map((w) => fmt(w.load.lossPct, 3)).join(' / ')} %, jitter p99 ${step!.windows.map((w) => `${fmt(w.load.jitterMs.p99, 2)} (control ${fmt(w.load.control.jitterMs.p99, 2)})`).join(' / ')} ms, cpu ${fmt(med(step!.windows, (w) => w.platformCpuPct))} %, gen lag p99 ${fmt(genLagP99(step!))} ms`);
           if (loss(step!) > STOP_LOSS_PCT || setup.failed > 0.05 * (setup.up + setup.failed)) break;
         }
         if (skipped.length) console.log(`steps ${skipped.join(', ')} not run: they would end past the ${BUDGET_MS / 1000} s budget`);
-        const hung = await rig.load.call<{ calls: number; seconds: number }>('hangupAll');
+        const hung = await rig.load.call<{ calls: number; seconds: number }>('hangupAll', { control: true });
         console.log(`hung up ${hung.calls} calls in ${fmt(hung.seconds)} s; platform stderr: ${rig.platform.stderr().slice(-500)}`);
       } finally {
+        await control?.close();
         await rig.close();
       }
       let md = tables(reference, platform, idleCpuPct, rssIdle);
@@ -240,7 +259,7 @@ describe('bridged calls through the whole platform vs a raw UDP relay', () => {
           id: 'platform-bridge',
           what: 'Bridged calls through the whole platform (SIP trunk → webhook → dial → trunk, G.711 both ways), < 0.1 % loss and added p99 jitter ≤ 5 ms',
           value: best ? `${best} calls (${fmt(((med(at!.windows, (w) => w.platformCpuPct) / 100) * 20_000) / best)} µs CPU per call per 20 ms)` : `none of ${STEPS.join(', ')}`,
-          reference: top ? `raw UDP relay at ${top.calls}: ${fmt(loss(top), 3)} % loss, jitter p99 ${fmt(jitterP99(top), 1)} ms, ${fmt(((med(top.windows, (w) => w.relayCpuPct) / 100) * 20_000) / top.calls)} µs per call per 20 ms` : '–',
+          reference: top ? `raw UDP relay alone at ${top.calls} calls: ${fmt(loss(top), 3)} % loss, jitter p99 ${fmt(jitterP99(top), 1)} ms, ${fmt(((med(top.windows, (w) => w.relayCpuPct) / 100) * 20_000) / top.calls)} µs CPU per call per 20 ms` : '–',
           goal: '1000 bridged calls',
           section: 'bridged-calls',
         });

@@ -123,6 +123,8 @@ interface Phone {
   /** When the latest marker packet left (stream latency); 0 when none is outstanding. */
   markerSentAt: number;
   closed: boolean;
+  /** 0: the streams under test; 1: control pairs through a raw relay, measured in the same windows. */
+  group: number;
 }
 
 type CallKind = 'bridge' | 'conference' | 'say' | 'stream';
@@ -165,8 +167,9 @@ let signal: dgram.Socket | undefined;
 
 // Window state.
 let measuring = false;
-const transit = new Histogram();
-const jitter = new Histogram();
+/** By phone group (0: under test, 1: control). */
+const transit = [new Histogram(), new Histogram()];
+const jitter = [new Histogram(), new Histogram()];
 const lag = new Histogram();
 const streamLatency = new Histogram();
 /** Event-loop delay sampled every 10 ms; the histogram holds the whole interval, so the resolution is taken off. */
@@ -198,7 +201,7 @@ function bindPhone(call: number, expect: number): Promise<Phone> {
         id: phones.length, call, socket, port: socket.address().port, targetHost: '127.0.0.1', targetPort: 0,
         ssrc: (0x5b000000 + phones.length) >>> 0, send: 'index', sending: false, startAt: 0, index: 0,
         sendTimes: new Float64Array(RING), expect, heard: new Int32Array(RING).fill(-1), lastIndex: -2, lastTransit: 0, jitterJ: 0,
-        windowStart: 0, windowEnd: 0, onAudible: undefined, markerSentAt: 0, closed: false,
+        windowStart: 0, windowEnd: 0, onAudible: undefined, markerSentAt: 0, closed: false, group: 0,
       };
       phones.push(phone);
       socket.on('message', (msg) => onPacket(phone, msg));
@@ -235,10 +238,10 @@ function onPacket(phone: Phone, msg: Buffer): void {
   const sender = phones[phone.expect]!;
   const t = now - sender.sendTimes[slot]!;
   if (measuring) {
-    transit.add(t);
+    transit[phone.group]!.add(t);
     if (phone.lastIndex === index - 1) {
       const d = Math.abs(t - phone.lastTransit);
-      jitter.add(d);
+      jitter[phone.group]!.add(d);
       phone.jitterJ += (d - phone.jitterJ) / 16;
     }
   }
@@ -279,12 +282,18 @@ function startSending(phone: Phone, host: string, port: number): void {
   pumpTimer ??= setInterval(pump, 2);
 }
 
+const NO_TIMES = new Float64Array(0);
+const NO_HEARD = new Int32Array(0);
+
 function closePhone(phone: Phone): void {
   if (phone.closed) return;
   phone.closed = true;
   phone.sending = false;
   phone.onAudible = undefined;
   phone.socket.close();
+  // Its history is no longer read (closed phones are skipped): give the memory back.
+  phone.sendTimes = NO_TIMES;
+  phone.heard = NO_HEARD;
 }
 
 function offer(port: number): string {
@@ -472,8 +481,7 @@ function startStreamServer(): Promise<void> {
 }
 
 function resetWindow(): void {
-  transit.reset();
-  jitter.reset();
+  for (const h of [...transit, ...jitter]) h.reset();
   lag.reset();
   streamLatency.reset();
   corrupt = silent = duplicates = other = unexpectedEnds = markersMissed = 0;
@@ -501,6 +509,8 @@ export interface WindowStats {
   jitterMs: { p50: number; p99: number; max: number; samples: number };
   /** RFC 3550 J at window end, mean over streams, ms. */
   jitterRfcMs: number;
+  /** The control pairs (group 1) through a raw relay, same window. */
+  control: { streams: number; expected: number; lost: number; lossPct: number; transitMs: { p50: number; p99: number }; jitterMs: { p50: number; p99: number } };
   streamLatencyMs: { p50: number; p99: number; samples: number; missed: number };
   gen: { cpuPct: number; sendLagP99Ms: number; sendLagMaxMs: number; eldP99Ms: number; eldMaxMs: number; packetsSent: number };
 }
@@ -681,7 +691,7 @@ serve({
   },
 
   /** Reference: `pairs` phone pairs outside SIP (for the raw UDP relay); answers their ports. */
-  async refSetup(arg: { pairs: number }): Promise<[number, number][]> {
+  async refSetup(arg: { pairs: number; control?: boolean }): Promise<[number, number][]> {
     const out: [number, number][] = [];
     for (let c = 0; c < arg.pairs; c++) {
       const index = nextCall++;
@@ -689,6 +699,7 @@ serve({
       const b = await bindPhone(index, -1);
       a.expect = b.id;
       b.expect = a.id;
+      if (arg.control) a.group = b.group = 1;
       newCall(index, 'bridge', a, b);
       out.push([a.port, b.port]);
     }
@@ -725,11 +736,7 @@ serve({
 
   /** Counts the last window (call after a grace period for packets in flight). */
   collect(): WindowStats {
-    let expected = 0;
-    let heard = 0;
-    let worst = 0;
-    let streams = 0;
-    let jSum = 0;
+    const g = [0, 1].map(() => ({ expected: 0, heard: 0, worst: 0, streams: 0, jSum: 0 }));
     let sent = 0;
     for (const listener of phones) {
       if (listener.closed || listener.expect < 0) continue;
@@ -739,22 +746,30 @@ serve({
       if (n <= 0) continue;
       let got = 0;
       for (let i = sender.windowStart; i < sender.windowEnd; i++) if (listener.heard[i & MASK] === i) got++;
-      streams++;
-      expected += n;
-      heard += got;
-      worst = Math.max(worst, n - got);
-      jSum += listener.jitterJ;
+      const c = g[listener.group]!;
+      c.streams++;
+      c.expected += n;
+      c.heard += got;
+      c.worst = Math.max(c.worst, n - got);
+      c.jSum += listener.jitterJ;
     }
     for (const p of phones) if (!p.closed) sent += p.windowEnd - p.windowStart;
+    const [main, control] = [g[0]!, g[1]!];
+    const pct = (x: { expected: number; heard: number }): number => (x.expected > 0 ? (100 * (x.expected - x.heard)) / x.expected : Number.NaN);
     return {
-      streams, expected, heard, lost: expected - heard,
-      lossPct: expected > 0 ? (100 * (expected - heard)) / expected : Number.NaN,
-      worstStreamLost: worst,
-      latePct: expected > 0 ? (100 * transit.above(LATE_MS)) / expected : Number.NaN,
+      streams: main.streams, expected: main.expected, heard: main.heard, lost: main.expected - main.heard,
+      lossPct: pct(main),
+      worstStreamLost: main.worst,
+      latePct: main.expected > 0 ? (100 * transit[0]!.above(LATE_MS)) / main.expected : Number.NaN,
       corrupt, silent, duplicates, other, unexpectedEnds,
-      transitMs: { p50: transit.quantile(0.5), p99: transit.quantile(0.99), max: transit.max },
-      jitterMs: { p50: jitter.quantile(0.5), p99: jitter.quantile(0.99), max: jitter.max, samples: jitter.count },
-      jitterRfcMs: streams > 0 ? jSum / streams : Number.NaN,
+      transitMs: { p50: transit[0]!.quantile(0.5), p99: transit[0]!.quantile(0.99), max: transit[0]!.max },
+      jitterMs: { p50: jitter[0]!.quantile(0.5), p99: jitter[0]!.quantile(0.99), max: jitter[0]!.max, samples: jitter[0]!.count },
+      jitterRfcMs: main.streams > 0 ? main.jSum / main.streams : Number.NaN,
+      control: {
+        streams: control.streams, expected: control.expected, lost: control.expected - control.heard, lossPct: pct(control),
+        transitMs: { p50: transit[1]!.quantile(0.5), p99: transit[1]!.quantile(0.99) },
+        jitterMs: { p50: jitter[1]!.quantile(0.5), p99: jitter[1]!.quantile(0.99) },
+      },
       streamLatencyMs: { p50: streamLatency.quantile(0.5), p99: streamLatency.quantile(0.99), samples: streamLatency.count, missed: markersMissed },
       gen: {
         cpuPct: (100 * windowResult.cpuUs) / 1000 / windowResult.ms,
@@ -764,14 +779,16 @@ serve({
     };
   },
 
-  /** Ends every call (BYE from here) and closes every phone. */
-  async hangupAll(): Promise<{ calls: number; seconds: number }> {
+  /** Ends every call (BYE from here) and closes its phones; control pairs stay unless `control` is set. */
+  async hangupAll(arg?: { control?: boolean }): Promise<{ calls: number; seconds: number }> {
     const t = performance.now();
-    const all = [...calls.values()];
+    const all = [...calls.values()].filter((c) => arg?.control || c.a.group === 0);
     // In batches, so a few hundred BYEs do not land in one burst.
     for (let i = 0; i < all.length; i += 50) await Promise.all(all.slice(i, i + 50).map((c) => endCall(c)));
-    phones.length = 0;
-    sendingPhones = [];
+    if (calls.size === 0) {
+      phones.length = 0;
+      sendingPhones = [];
+    }
     return { calls: all.length, seconds: (performance.now() - t) / 1000 };
   },
 
