@@ -1,0 +1,58 @@
+/**
+ * Messages between `ShardedMediaEngine` (main thread) and a media shard
+ * (`shard-worker.ts`, one `MediaEngine` on a worker thread). Only control
+ * crosses: a few messages per call, never a frame. Plain structured-clone
+ * data.
+ */
+import type { CodecName } from '../codecs/codec.js';
+import type { DtmfEvent } from '../dtmf/digits.js';
+import type { EndpointStats, RemoteMedia } from '../endpoint-types.js';
+
+/** What a shard's `MediaEngine` is built with (workerData). */
+export interface ShardOptions {
+  index: number;
+  advertisedAddress: string;
+  bindAddress: string;
+  portMin: number;
+  portMax: number;
+  codecs: CodecName[];
+  telephoneEventPayloadType: number;
+  rtpTimeoutMs: number;
+  symmetricRtp: boolean;
+}
+
+export type ShardCommand =
+  | { op: 'create'; endpoint: string }
+  | { op: 'setRemote'; endpoint: string; remote: RemoteMedia }
+  | { op: 'setDirection'; endpoint: string; direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }
+  | { op: 'setRtpTimeout'; endpoint: string; ms: number }
+  | { op: 'bridge'; bridge: string; a: string; b: string }
+  | { op: 'unbridge'; bridge: string }
+  | { op: 'sendDtmf'; endpoint: string; digits: string }
+  | { op: 'stats'; endpoint: string }
+  | { op: 'close'; endpoint: string }
+  | { op: 'diagnostics' }
+  | { op: 'shutdown' };
+
+/** A request: a command with the id its reply carries. */
+export type ShardRequest = ShardCommand & { id: number };
+
+/** Jitter-buffer counters summed over a shard's legs, and its event loop's load. */
+export interface ShardDiagnostics {
+  endpoints: number;
+  jitter: { lost: number; late: number; discarded: number; overflow: number; shrunk: number };
+  /** Event-loop utilization since the previous `diagnostics` (0..1). */
+  eventLoopUtilization: number;
+  clockSkipped: number;
+}
+
+export type ShardMessage =
+  | { type: 'reply'; id: number; ok: true; value?: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string }
+  | { type: 'event'; endpoint: string; event: 'dtmf'; dtmf: DtmfEvent }
+  | { type: 'event'; endpoint: string; event: 'rtpTimeout' }
+  | { type: 'event'; endpoint: string; event: 'latched'; address: string; port: number }
+  | { type: 'event'; endpoint: string; event: 'closed' }
+  | { type: 'event'; bridge: string; event: 'bridgeClosed' };
+
+export type { EndpointStats };

@@ -1,0 +1,120 @@
+/**
+ * A media shard: one `MediaEngine` on a worker thread, with its own slice of
+ * the RTP port range, its own 20 ms clock and its own sockets, so every
+ * packet of its legs is received, processed and sent on this thread's core.
+ * The main thread (`ShardedMediaEngine`) drives it with `ShardCommand`s and
+ * hears its legs' events; nothing per frame crosses.
+ *
+ * Loaded as compiled JavaScript (`shard-worker.js` beside
+ * `sharded-media-engine.js`): a worker thread cannot run the TypeScript
+ * sources.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { Bridge } from '../bridge.js';
+import type { MediaEndpoint } from '../endpoint.js';
+import { MediaEngine } from '../engine.js';
+import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardRequest } from './shard-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('shard-worker must run on a worker thread');
+const options = workerData as ShardOptions;
+
+const engine = new MediaEngine({
+  advertisedAddress: options.advertisedAddress,
+  bindAddress: options.bindAddress,
+  portMin: options.portMin,
+  portMax: options.portMax,
+  codecs: options.codecs,
+  telephoneEventPayloadType: options.telephoneEventPayloadType,
+  rtpTimeoutMs: options.rtpTimeoutMs,
+  symmetricRtp: options.symmetricRtp,
+});
+const endpoints = new Map<string, MediaEndpoint>();
+const bridges = new Map<string, Bridge>();
+let elu = performance.eventLoopUtilization();
+
+const post = (message: ShardMessage): void => port.postMessage(message);
+
+function endpointOf(id: string): MediaEndpoint {
+  const endpoint = endpoints.get(id);
+  if (!endpoint) throw new Error(`no media endpoint ${id} on shard ${options.index}`);
+  return endpoint;
+}
+
+async function create(id: string): Promise<{ port: number }> {
+  if (endpoints.has(id)) throw new Error(`media endpoint ${id} exists on shard ${options.index}`);
+  const endpoint = await engine.createEndpoint({ id });
+  endpoints.set(id, endpoint);
+  endpoint.on('dtmf', (dtmf) => post({ type: 'event', endpoint: id, event: 'dtmf', dtmf }));
+  endpoint.on('rtpTimeout', () => post({ type: 'event', endpoint: id, event: 'rtpTimeout' }));
+  endpoint.on('latched', ({ address, port: p }) => post({ type: 'event', endpoint: id, event: 'latched', address, port: p }));
+  endpoint.on('closed', () => {
+    endpoints.delete(id);
+    post({ type: 'event', endpoint: id, event: 'closed' });
+  });
+  return { port: endpoint.session.port };
+}
+
+function diagnostics(): ShardDiagnostics {
+  const jitter = { lost: 0, late: 0, discarded: 0, overflow: 0, shrunk: 0 };
+  for (const endpoint of endpoints.values()) {
+    const s = endpoint.session.jitter.stats;
+    jitter.lost += s.lost;
+    jitter.late += s.late;
+    jitter.discarded += s.discarded;
+    jitter.overflow += s.overflow;
+    jitter.shrunk += s.shrunk;
+  }
+  const now = performance.eventLoopUtilization();
+  const utilization = performance.eventLoopUtilization(now, elu).utilization;
+  elu = now;
+  return { endpoints: endpoints.size, jitter, eventLoopUtilization: utilization, clockSkipped: engine.clock.skipped };
+}
+
+async function run(command: ShardCommand): Promise<unknown> {
+  switch (command.op) {
+    case 'create':
+      return create(command.endpoint);
+    case 'setRemote':
+      endpointOf(command.endpoint).setRemote(command.remote);
+      return undefined;
+    case 'setDirection':
+      endpointOf(command.endpoint).setDirection(command.direction);
+      return undefined;
+    case 'setRtpTimeout':
+      endpointOf(command.endpoint).setRtpTimeout(command.ms);
+      return undefined;
+    case 'bridge': {
+      const bridge = engine.bridge(endpointOf(command.a), endpointOf(command.b));
+      bridges.set(command.bridge, bridge);
+      bridge.once('closed', () => {
+        bridges.delete(command.bridge);
+        post({ type: 'event', bridge: command.bridge, event: 'bridgeClosed' });
+      });
+      return undefined;
+    }
+    case 'unbridge':
+      bridges.get(command.bridge)?.close();
+      return undefined;
+    case 'sendDtmf':
+      return endpointOf(command.endpoint).sendDtmf(command.digits);
+    case 'stats':
+      return endpointOf(command.endpoint).stats();
+    case 'close':
+      // Closing twice, or a leg already gone, is not an error (close is idempotent everywhere).
+      return endpoints.get(command.endpoint)?.close();
+    case 'diagnostics':
+      return diagnostics();
+    case 'shutdown':
+      await engine.close();
+      return undefined;
+  }
+}
+
+port.on('message', (request: ShardRequest) => {
+  run(request).then(
+    (value) => post({ type: 'reply', id: request.id, ok: true, value }),
+    (error: unknown) => post({ type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+  );
+});

@@ -1,0 +1,359 @@
+/**
+ * `ShardedMediaEngine`: the media engine spread over worker threads, one
+ * `MediaEngine` per worker ("shard"), so RTP for more calls than one event
+ * loop can carry uses every core (docs/media.md, "Capacity, and media on
+ * worker threads"). Each shard owns a disjoint slice of the port range; a
+ * leg lives on one shard for its whole life, and legs that must hear each
+ * other (the two legs of a bridge) are placed on the same shard with
+ * `createEndpoint({ near })`.
+ *
+ * Built so far: the bridged-call path — create, `setRemote`, direction, RTP
+ * timeout, bridge, DTMF out, `dtmf`/`rtpTimeout`/`latched`/`closed` events,
+ * stats, close. Not yet: play/say/collect/record/fork/mixers on shard legs,
+ * and bridges across shards (see the doc). A shard that dies ends its legs
+ * (each emits `closed`); the other shards' calls go on.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../shared/log.js';
+import { silentLogger } from '../../shared/log.js';
+import { TypedEmitter } from '../../shared/typed-emitter.js';
+import { codecByName, type CodecName } from '../codecs/codec.js';
+import { localOffer } from '../codecs/negotiate.js';
+import type { EndpointStats, LocalMedia, MediaEndpointEvents, RemoteMedia } from '../endpoint-types.js';
+import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions } from './shard-protocol.js';
+
+/** Options for `ShardedMediaEngine`. */
+export interface ShardedMediaEngineOptions {
+  /** Worker threads, one `MediaEngine` each. Default `os.availableParallelism()`. */
+  workers?: number;
+  /** Address put in SDP (c=). Default '127.0.0.1'. */
+  advertisedAddress?: string;
+  /** Address RTP sockets bind to. Default '0.0.0.0'. */
+  bindAddress?: string;
+  /** RTP port range, split evenly between the shards. Default 20000-29999. */
+  portMin?: number;
+  portMax?: number;
+  /** Codecs offered/accepted, in preference order. Default ['PCMU', 'PCMA']. */
+  codecs?: CodecName[];
+  /** Payload type we offer for telephone-event. Default 101. */
+  telephoneEventPayloadType?: number;
+  /** `rtpTimeout` after this long without RTP; 0 disables. Default 30000 ms. */
+  rtpTimeoutMs?: number;
+  /** Latch to the first RTP source (symmetric RTP). Default true. */
+  symmetricRtp?: boolean;
+  /** The compiled worker script. Default `shard-worker.js` beside this file (tests running TypeScript pass a compiled one). */
+  workerUrl?: URL;
+  logger?: Logger;
+}
+
+/** Options for `ShardedMediaEngine.createEndpoint`. */
+export interface CreateShardEndpointOptions {
+  /** Id for logs and messages. Default: a UUID. */
+  id?: string;
+  /** Put the leg on this leg's shard (to bridge them). Default: the shard with the fewest legs. */
+  near?: ShardEndpoint;
+}
+
+interface Shard {
+  index: number;
+  worker: Worker;
+  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
+  endpoints: Map<string, ShardEndpoint>;
+  bridges: Map<string, ShardBridge>;
+  alive: boolean;
+}
+
+type ShardEndpointEvents = Pick<MediaEndpointEvents, 'dtmf' | 'rtpTimeout' | 'latched' | 'closed'>;
+
+/** A leg on a shard: the main thread's handle on a `MediaEndpoint` in a worker. */
+export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
+  readonly id: string;
+  /** The shard (worker index) the leg lives on. */
+  readonly shard: number;
+  /** Local RTP port (RTCP on port + 1). */
+  readonly port: number;
+  readonly #engine: ShardedMediaEngine;
+  #state: 'open' | 'closed' = 'open';
+  #closing: Promise<void> | undefined;
+
+  constructor(engine: ShardedMediaEngine, id: string, shard: number, port: number) {
+    super();
+    this.#engine = engine;
+    this.id = id;
+    this.shard = shard;
+    this.port = port;
+  }
+
+  get state(): 'open' | 'closed' {
+    return this.#state;
+  }
+
+  /** Address, ports and formats for our SDP. */
+  localDescription(): LocalMedia {
+    return this.#engine.localDescriptionFor(this.port);
+  }
+
+  /** Set (or change) the far end; throws at once on an unknown codec, like `MediaEndpoint.setRemote`. */
+  setRemote(remote: RemoteMedia): void {
+    this.#assertOpen();
+    const known = remote.codec ? codecByName(remote.codec) : remote.payloadType === 0 || remote.payloadType === 8;
+    if (!known) throw new Error(`unknown codec for payload type ${remote.payloadType}`);
+    this.#send({ op: 'setRemote', endpoint: this.id, remote });
+  }
+
+  setDirection(direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'): void {
+    this.#assertOpen();
+    this.#send({ op: 'setDirection', endpoint: this.id, direction });
+  }
+
+  setRtpTimeout(ms: number): void {
+    this.#assertOpen();
+    this.#send({ op: 'setRtpTimeout', endpoint: this.id, ms });
+  }
+
+  /** Send DTMF: RFC 4733 events when negotiated, else in-band tones. Resolves when sent. */
+  async sendDtmf(digits: string): Promise<void> {
+    this.#assertOpen();
+    await this.#engine.request(this.shard, { op: 'sendDtmf', endpoint: this.id, digits });
+  }
+
+  /** Quality figures, from the shard. */
+  stats(): Promise<EndpointStats> {
+    return this.#engine.request(this.shard, { op: 'stats', endpoint: this.id }) as Promise<EndpointStats>;
+  }
+
+  /** Bridge with `other` (same shard: create it with `near`). */
+  bridge(other: ShardEndpoint): Promise<ShardBridge> {
+    return this.#engine.bridge(this, other);
+  }
+
+  /** Close the leg and release its ports. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#engine
+      .request(this.shard, { op: 'close', endpoint: this.id })
+      .catch(() => undefined)
+      .then(() => this.markClosed());
+    return this.#closing;
+  }
+
+  /** @internal The shard reported the leg closed (or died). */
+  markClosed(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.emit('closed');
+  }
+
+  #send(command: ShardCommand): void {
+    // Fire and forget like the in-process setters; a failure (leg gone) is logged by the engine.
+    this.#engine.request(this.shard, command).catch((error: unknown) => this.#engine.logFailure(this.id, command.op, error));
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== 'open') throw new Error(`media endpoint ${this.id} is closed`);
+  }
+}
+
+/** Two legs bridged on their shard. Closing either leg, or this, unbridges. */
+export class ShardBridge extends TypedEmitter<{ closed: [] }> {
+  readonly id: string;
+  readonly #engine: ShardedMediaEngine;
+  readonly #shard: number;
+  #closed = false;
+
+  constructor(engine: ShardedMediaEngine, id: string, shard: number) {
+    super();
+    this.#engine = engine;
+    this.id = id;
+    this.#shard = shard;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Unbridge. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#engine.request(this.#shard, { op: 'unbridge', bridge: this.id }).catch(() => undefined);
+    this.markClosed();
+  }
+
+  /** @internal */
+  markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.emit('closed');
+  }
+}
+
+export class ShardedMediaEngine {
+  readonly #options: ShardedMediaEngineOptions;
+  readonly #logger: Logger;
+  readonly #shards: Shard[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: ShardedMediaEngineOptions = {}) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    const workers = Math.max(1, options.workers ?? os.availableParallelism());
+    const min = (options.portMin ?? 20000) + ((options.portMin ?? 20000) % 2);
+    const max = options.portMax ?? 29999;
+    // Even-sized slices of whole RTP/RTCP pairs, one per shard.
+    const pairs = Math.floor((max - min + 1) / 2);
+    const perShard = Math.floor(pairs / workers);
+    if (perShard < 1) throw new RangeError(`port range ${min}-${max} is too small for ${workers} media shards`);
+    const url = options.workerUrl ?? new URL('./shard-worker.js', import.meta.url);
+    for (let index = 0; index < workers; index++) {
+      const shardOptions: ShardOptions = {
+        index,
+        advertisedAddress: options.advertisedAddress ?? '127.0.0.1',
+        bindAddress: options.bindAddress ?? '0.0.0.0',
+        portMin: min + index * perShard * 2,
+        portMax: min + (index + 1) * perShard * 2 - 1,
+        codecs: options.codecs ?? ['PCMU', 'PCMA'],
+        telephoneEventPayloadType: options.telephoneEventPayloadType ?? 101,
+        rtpTimeoutMs: options.rtpTimeoutMs ?? 30_000,
+        symmetricRtp: options.symmetricRtp ?? true,
+      };
+      const shard: Shard = { index, worker: new Worker(url, { workerData: shardOptions }), pending: new Map(), endpoints: new Map(), bridges: new Map(), alive: true };
+      shard.worker.on('message', (message: ShardMessage) => this.#onMessage(shard, message));
+      shard.worker.on('error', (error) => this.#logger.error({ err: error, shard: index }, 'media shard failed'));
+      shard.worker.on('exit', (code) => this.#onExit(shard, code));
+      this.#shards.push(shard);
+    }
+  }
+
+  /** Number of shards (worker threads). */
+  get shardCount(): number {
+    return this.#shards.length;
+  }
+
+  /** Open legs per shard. */
+  get endpointsPerShard(): number[] {
+    return this.#shards.map((s) => s.endpoints.size);
+  }
+
+  /** Create a leg on the shard of `near`, or on the least-loaded live shard. */
+  async createEndpoint(options: CreateShardEndpointOptions = {}): Promise<ShardEndpoint> {
+    if (this.#closed) throw new Error('media engine is closed');
+    const shard = options.near ? this.#shards[options.near.shard] : this.#leastLoaded();
+    if (!shard?.alive) throw new Error('no live media shard');
+    const id = options.id ?? randomUUID();
+    const { port } = (await this.request(shard.index, { op: 'create', endpoint: id })) as { port: number };
+    const endpoint = new ShardEndpoint(this, id, shard.index, port);
+    shard.endpoints.set(id, endpoint);
+    endpoint.once('closed', () => shard.endpoints.delete(id));
+    return endpoint;
+  }
+
+  /** Bridge two legs of the same shard. */
+  async bridge(a: ShardEndpoint, b: ShardEndpoint): Promise<ShardBridge> {
+    if (a === b) throw new Error('cannot bridge a leg to itself');
+    if (a.shard !== b.shard) throw new Error(`legs ${a.id} and ${b.id} are on different media shards; create the second with { near: first }`);
+    const id = `bridge-${this.#nextId++}`;
+    const bridge = new ShardBridge(this, id, a.shard);
+    const shard = this.#shards[a.shard]!;
+    shard.bridges.set(id, bridge);
+    bridge.once('closed', () => shard.bridges.delete(id));
+    await this.request(a.shard, { op: 'bridge', bridge: id, a: a.id, b: b.id });
+    return bridge;
+  }
+
+  /** Jitter-buffer counters and event-loop load of every shard. */
+  diagnostics(): Promise<ShardDiagnostics[]> {
+    return Promise.all(this.#shards.map((s) => (s.alive ? (this.request(s.index, { op: 'diagnostics' }) as Promise<ShardDiagnostics>) : Promise.resolve({ endpoints: 0, jitter: { lost: 0, late: 0, discarded: 0, overflow: 0, shrunk: 0 }, eventLoopUtilization: 0, clockSkipped: 0 }))));
+  }
+
+  /** Close every leg and stop the workers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(
+      this.#shards.map(async (shard) => {
+        if (shard.alive) await this.request(shard.index, { op: 'shutdown' }).catch(() => undefined);
+        await shard.worker.terminate();
+      }),
+    );
+  }
+
+  /** @internal Stop one shard's worker as a crash would (tests). */
+  async terminateShard(index: number): Promise<void> {
+    await this.#shards[index]?.worker.terminate();
+  }
+
+  /** @internal A request to a shard; resolves with its reply. */
+  request(index: number, command: ShardCommand): Promise<unknown> {
+    const shard = this.#shards[index];
+    if (!shard?.alive) return Promise.reject(new Error(`media shard ${index} is not running`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      shard.pending.set(id, { resolve, reject });
+      shard.worker.postMessage({ ...command, id });
+    });
+  }
+
+  /** @internal */
+  localDescriptionFor(port: number): LocalMedia {
+    return {
+      address: this.#options.advertisedAddress ?? '127.0.0.1',
+      port,
+      rtcpPort: port + 1,
+      audio: localOffer({ codecs: this.#options.codecs ?? ['PCMU', 'PCMA'], telephoneEventPayloadType: this.#options.telephoneEventPayloadType ?? 101 }),
+    };
+  }
+
+  /** @internal */
+  logFailure(endpoint: string, op: string, error: unknown): void {
+    this.#logger.warn({ err: error, endpoint, op }, 'media shard command failed');
+  }
+
+  #leastLoaded(): Shard | undefined {
+    let best: Shard | undefined;
+    for (const shard of this.#shards) if (shard.alive && (!best || shard.endpoints.size < best.endpoints.size)) best = shard;
+    return best;
+  }
+
+  #onMessage(shard: Shard, message: ShardMessage): void {
+    if (message.type === 'reply') {
+      const pending = shard.pending.get(message.id);
+      if (!pending) return;
+      shard.pending.delete(message.id);
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(new Error(message.error));
+      return;
+    }
+    if (message.event === 'bridgeClosed') {
+      shard.bridges.get(message.bridge)?.markClosed();
+      return;
+    }
+    const endpoint = shard.endpoints.get(message.endpoint);
+    if (!endpoint) return;
+    switch (message.event) {
+      case 'dtmf':
+        endpoint.emit('dtmf', message.dtmf);
+        break;
+      case 'rtpTimeout':
+        endpoint.emit('rtpTimeout');
+        break;
+      case 'latched':
+        endpoint.emit('latched', { address: message.address, port: message.port });
+        break;
+      case 'closed':
+        endpoint.markClosed();
+        break;
+    }
+  }
+
+  /** A shard that exits (crash or terminate) ends its legs; the others go on. */
+  #onExit(shard: Shard, code: number): void {
+    shard.alive = false;
+    if (!this.#closed) this.#logger.error({ shard: shard.index, code }, 'media shard exited; its calls lose media');
+    for (const pending of shard.pending.values()) pending.reject(new Error(`media shard ${shard.index} exited`));
+    shard.pending.clear();
+    for (const bridge of [...shard.bridges.values()]) bridge.markClosed();
+    for (const endpoint of [...shard.endpoints.values()]) endpoint.markClosed();
+  }
+}
