@@ -95,6 +95,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const advertised = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const media = new MediaEngine({
       advertisedAddress: advertised, bindAddress: config.host, portMin: config.rtpPorts.min, portMax: config.rtpPorts.max,
+      rtpTimeoutMs: config.rtpTimeoutSeconds * 1000,
       logger: logger.child({ component: 'media' }),
     });
     closer.add('media', () => media.close());

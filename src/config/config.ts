@@ -33,6 +33,13 @@ export interface Config {
   sipDomain: string;
   /** Seconds that running calls may continue after SIGTERM before they are hung up. Default 30. */
   shutdownGraceSeconds: number;
+  /**
+   * Seconds without RTP from the far end after which a call is hung up
+   * (`hangup_cause: "media_timeout"`, a BYE to the far end): a carrier that
+   * dropped the call without a BYE must not leave it open and billed. 0 never
+   * hangs up. Default 30.
+   */
+  rtpTimeoutSeconds: number;
 }
 
 export const defaultRetrySchedule = [0, 30, 120, 600, 1800, 3600, 10800, 21600];

@@ -53,6 +53,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     initialCreditCents: (chosen.initialCreditCents as number | undefined) ?? 100_000,
     sipDomain: (chosen.sipDomain as string | undefined) ?? 'sip.sautikit.local',
     shutdownGraceSeconds: (chosen.shutdownGraceSeconds as number | undefined) ?? 30,
+    rtpTimeoutSeconds: (chosen.rtpTimeoutSeconds as number | undefined) ?? 30,
   };
 }
 

@@ -148,6 +148,15 @@ export const optionTable: OptionSpec[] = [
       return n;
     },
   },
+  {
+    key: 'rtpTimeoutSeconds', flag: 'rtp-timeout', env: 'SAUTIKIT_RTP_TIMEOUT',
+    help: 'seconds without RTP from the far end before a call is hung up (media_timeout); 0 never', defaultText: '30',
+    parse: (raw, option) => {
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || n > 86_400) throw new ConfigError(option, `'${raw}' is not a whole number of seconds (0-86400)`);
+      return n;
+    },
+  },
 ];
 
 function secretKey(raw: string, option: string): string {

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { ConfigError } from '../../src/config/option-table.js';
+import { ConfigError, optionTable } from '../../src/config/option-table.js';
 
 describe('loadConfig', () => {
   it('has the defaults of SPEC §12', () => {
@@ -14,6 +14,25 @@ describe('loadConfig', () => {
     });
     expect(config.dataDir).toBe(path.resolve('.sautikit'));
     expect(config.databaseUrl).toBe(path.join(path.resolve('.sautikit'), 'sautikit.db'));
+  });
+
+  it('hangs up calls after 30 s without RTP unless --rtp-timeout says otherwise (0: never)', () => {
+    expect(loadConfig({ env: {} }).rtpTimeoutSeconds).toBe(30);
+    expect(loadConfig({ env: { SAUTIKIT_RTP_TIMEOUT: '0' } }).rtpTimeoutSeconds).toBe(0);
+    expect(loadConfig({ env: {}, flags: { 'rtp-timeout': '120' } }).rtpTimeoutSeconds).toBe(120);
+    expect(() => loadConfig({ env: { SAUTIKIT_RTP_TIMEOUT: '-1' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { SAUTIKIT_RTP_TIMEOUT: '2.5' } })).toThrow(ConfigError);
+  });
+
+  it('docs/configuration.md has one row per option, with its variable', () => {
+    const doc = readFileSync(path.join(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('| `--'));
+    expect(rows).toHaveLength(optionTable.length);
+    for (const spec of optionTable) {
+      const row = rows.find((line) => line.startsWith(`| \`--${spec.flag}\` |`));
+      expect(row, `--${spec.flag}`).toBeDefined();
+      expect(row).toContain(`\`${spec.env}\``);
+    }
   });
 
   it('takes flags over SAUTIKIT_* variables over the config file', () => {
