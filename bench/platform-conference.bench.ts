@@ -41,6 +41,8 @@ const WINDOW_MS = Number(process.env.PLATFORM_CONFERENCE_WINDOW_S ?? 2.5) * 1000
 const RUNS = Math.max(3, Number(process.env.PLATFORM_CONFERENCE_RUNS ?? 3));
 const README = process.env.PLATFORM_BENCH_README;
 const CPS = 40;
+/** The load generator sent late by more than this (p99): the box was starved, loss and jitter say little about the platform. */
+const GEN_LATE_MS = 10;
 
 interface Measured {
   label: string;
@@ -100,7 +102,7 @@ describe('conferences through the whole platform', () => {
         return [
           m.label,
           `${legsUp}${m.setup.failed ? ` (${m.setup.failed} failed: ${Object.entries(m.setup.reasons).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`,
-          `${fmt(med((w) => w.load.lossPct), 3)} % (${med((w) => w.load.streams)} streams)`,
+          `${fmt(med((w) => w.load.lossPct), 3)} % (${med((w) => w.load.streams)} streams)${med((w) => w.load.gen.sendLagP99Ms) > GEN_LATE_MS ? ' (box: generator late)' : ''}`,
           `${fmt(med((w) => w.load.jitterMs.p99), 2)} / ${fmt(med((w) => w.load.transitMs.p50))}`,
           fmt(cpu, 1),
           `${fmt(perFrame(cpu), 1)} / ${fmt(perFrame(cpu - idlePct), 1)}`,
@@ -111,7 +113,7 @@ describe('conferences through the whole platform', () => {
         ];
       });
       const md = [
-        `${RUNS} windows of ${WINDOW_MS / 1000} s per line, each figure the median of the windows. Platform idle CPU (no calls): ${fmt(idlePct, 1)} % of a core. One speaker per room; loss and jitter are over the listeners (bridged calls: both directions).`,
+        `${RUNS} windows of ${WINDOW_MS / 1000} s per line, each figure the median of the windows. Platform idle CPU (no calls): ${fmt(idlePct, 1)} % of a core. One speaker per room; loss and jitter are over the listeners (bridged calls: both directions). "box: generator late": the load generator sent late by more than ${GEN_LATE_MS} ms at p99, the box (other jobs) was starved.`,
         '',
         markdownTable([
           'configuration', 'legs up', 'loss', 'jitter p99 / one-way latency p50 (ms)', 'platform CPU (% of a core)',
