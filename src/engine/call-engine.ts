@@ -82,8 +82,8 @@ export class CallEngine {
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, options.wallet, () => this.#services, (s) => this.#track(s));
     this.#services = {
       clock: options.clock, log: this.#log, records, fetcher: options.fetcher,
-      billing: new CallBilling(options.store, options.wallet, records, options.clock, options.events),
-      spendGuard: new SpendGuard(options.store, options.wallet, options.clock),
+      billing: new CallBilling(options.store, records, options.clock, options.events),
+      spendGuard: new SpendGuard(options.store, options.clock),
       dialer: this.#dialer,
       conferences: this.conferences,
       streams: new StreamRunner(options.store, options.events, options.clock),

@@ -1,7 +1,7 @@
 import { formatCents } from '../billing/rating.js';
 import type { Clock } from '../shared/clock.js';
 import type { CallRecord, CallStatus, CallUpdate, NewCall } from '../store/repos/call-repo.js';
-import type { Store } from '../store/store.js';
+import type { Repos, Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { EventType } from '../webhooks/event-types.js';
 
@@ -40,14 +40,17 @@ export class CallRecords {
   }
 
   async transition(callId: string, status: CallStatus, update: CallUpdate = {}, detail: Record<string, unknown> = {}): Promise<CallRecord> {
+    return this.store.transaction((repos) => this.transitionIn(repos, callId, status, update, detail));
+  }
+
+  /** `transition` inside the caller's transaction (billing at hang-up writes the charge and the final CDR together). */
+  async transitionIn(repos: Repos, callId: string, status: CallStatus, update: CallUpdate = {}, detail: Record<string, unknown> = {}): Promise<CallRecord> {
     const now = this.clock.now();
-    return this.store.transaction(async (repos) => {
-      const call = (await repos.calls.updateReturning(callId, { ...update, status }))!;
-      await repos.calls.addEvent(callId, 'status', status, detail, now);
-      const type = eventOf(status);
-      if (type) await this.events.publish(repos, { workspaceId: call.workspaceId, type, data: callEventData(call), statusUrl: call.statusUrl, callId, now });
-      return call;
-    });
+    const call = (await repos.calls.updateReturning(callId, { ...update, status }))!;
+    await repos.calls.addEvent(callId, 'status', status, detail, now);
+    const type = eventOf(status);
+    if (type) await this.events.publish(repos, { workspaceId: call.workspaceId, type, data: callEventData(call), statusUrl: call.statusUrl, callId, now });
+    return call;
   }
 
   async update(callId: string, update: CallUpdate): Promise<void> {

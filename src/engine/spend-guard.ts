@@ -1,7 +1,7 @@
 import { categoryOfDestination, lookupRate } from '../billing/rate-table.js';
 import { billableSeconds, priceCents } from '../billing/rating.js';
-import type { Wallet } from '../billing/wallet.js';
 import type { Clock } from '../shared/clock.js';
+import { walletAccount } from '../store/repos/ledger-repo.js';
 import type { Store } from '../store/store.js';
 import type { CallSession } from './call-session.js';
 
@@ -19,7 +19,7 @@ const checkEveryMs = 5000;
  * timer delays by the pace seen between checks (stalls and test clocks alike).
  */
 export class SpendGuard {
-  constructor(private readonly store: Store, private readonly wallet: Wallet, private readonly clock: Clock) {}
+  constructor(private readonly store: Store, private readonly clock: Clock) {}
 
   watch(session: CallSession): void {
     let check: NodeJS.Timeout | undefined;
@@ -70,8 +70,11 @@ export class SpendGuard {
     const category = call.direction === 'inbound' ? 'inbound' : categoryOfDestination(call.to);
     const rate = await lookupRate(this.store.rates, category, call.to);
     if (!rate || rate.ratePerMinuteCents === 0) return undefined;
-    const { balanceCents, reservedCents } = await this.wallet.balance(call.workspaceId);
-    const available = balanceCents - (reservedCents - await this.store.reservations.amountFor(call.id));
+    const [balanceCents, reservedByOthers] = await Promise.all([
+      this.store.ledger.balance(walletAccount(call.workspaceId)),
+      this.store.reservations.reservedByOthers(call.workspaceId, call.id),
+    ]);
+    const available = balanceCents - reservedByOthers;
     // The longest billable time whose price fits what is available; cut a second early so rounding up cannot overshoot.
     const maxSeconds = Math.floor((Math.max(0, available) * 60) / rate.ratePerMinuteCents) - 1;
     const elapsed = billableSeconds(answeredAt, new Date(clockNow));

@@ -23,6 +23,13 @@ export class ReservationRepo {
     return Number(row?.amount_cents ?? 0);
   }
 
+  /** What the workspace's other running calls hold: the total less `callId`'s own reservation. */
+  async reservedByOthers(workspaceId: string, callId: string): Promise<number> {
+    const row = await this.db.selectFrom('reservations').select((eb) => eb.fn.sum<number>('amount_cents').as('total'))
+      .where('workspace_id', '=', workspaceId).where('released_at', 'is', null).where('call_id', '!=', callId).executeTakeFirst();
+    return Number(row?.total ?? 0);
+  }
+
   async reservedTotal(workspaceId: string): Promise<number> {
     const row = await this.db.selectFrom('reservations').select((eb) => eb.fn.sum<number>('amount_cents').as('total'))
       .where('workspace_id', '=', workspaceId).where('released_at', 'is', null).executeTakeFirst();
