@@ -133,6 +133,7 @@ function tables(reference: Step[], platform: Step[], idleCpuPct: number, rssIdle
       fmt(cpu, 0),
       fmt(((cpu / 100) * 20_000) / p.calls, 1),
       ref ? `${fmt(med(ref.windows, (x) => x.relayCpuPct), 0)} (${fmt(((med(ref.windows, (x) => x.relayCpuPct) / 100) * 20_000) / p.calls, 1)})` : '–',
+      ref ? `${fmt(cpu / med(ref.windows, (x) => x.relayCpuPct), 1)}×` : '–',
       fmt((rss - rssIdle) / 1024 / p.calls, 0),
       fmt(rss / 2 ** 20, 0),
     ];
@@ -140,7 +141,7 @@ function tables(reference: Step[], platform: Step[], idleCpuPct: number, rssIdle
   const main = markdownTable([
     'bridged calls', 'loss, platform (lost of sent)', 'loss, control pairs / relay alone', 'jitter p99: platform / control pairs / relay alone (ms)', 'added jitter p99 (ms)',
     'one-way latency p50 / p99, platform (ms)', 'one-way p50 / p99, relay (ms)', 'platform CPU (% of a core)', 'platform CPU per call per 20 ms (µs)',
-    'relay CPU % (µs per call per 20 ms)', 'platform RSS per call (KiB)', 'platform RSS (MiB)',
+    'relay CPU % (µs per call per 20 ms)', 'CPU, platform ÷ relay', 'platform RSS per call (KiB)', 'platform RSS (MiB)',
   ], rows);
   const diag = markdownTable([
     'calls', 'who', 'calls added: ok / failed, seconds, INVITE→both legs up p50 / p99 (ms)', 'load generator CPU %', 'send lag p99 / max (ms)', 'generator event-loop delay p99 / max (ms)',
