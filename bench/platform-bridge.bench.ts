@@ -3,7 +3,7 @@
  * item 2), with a raw Node UDP relay carrying the same RTP in the same run
  * as the reference.
  *
- * Run: `npx vitest bench --run bench/platform-bridge.bench.ts` (about 2.5 min).
+ * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/platform-bridge.bench.ts` (about 2.5 min).
  * Env: PLATFORM_BRIDGE_CALLS=50,100,200,300,400 (ladder), PLATFORM_BRIDGE_WINDOW_S=2.5
  * (one measured window), PLATFORM_BRIDGE_RUNS=3 (windows per step, ≥ 3),
  * PLATFORM_BRIDGE_CPS=40 (set-up rate), PLATFORM_BRIDGE_BUDGET_S=140 (no

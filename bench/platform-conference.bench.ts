@@ -5,7 +5,7 @@
  * two-party calls with the same number of legs, in the same run, as the
  * reference.
  *
- * Run: `npx vitest bench --run bench/platform-conference.bench.ts` (about 1 min).
+ * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/platform-conference.bench.ts` (about 1 min).
  * Env: PLATFORM_CONFERENCE_ROOMS=40x5,8x25 (rooms × participants per
  * configuration), PLATFORM_CONFERENCE_WINDOW_S=2.5, PLATFORM_CONFERENCE_RUNS=3.
  *

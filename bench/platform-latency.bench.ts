@@ -2,7 +2,7 @@
  * Latency through the whole platform under load (GitHub issue 10, item 4),
  * each path beside a raw Node relay doing the same hops in the same run.
  *
- * Run: `npx vitest bench --run bench/platform-latency.bench.ts` (about 1 min).
+ * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/platform-latency.bench.ts` (about 1 min).
  * Env: PLATFORM_LATENCY_BACKGROUND=<bridged calls> (default: half the
  * capacity the platform-bridge bench of the same `npm run bench` found,
  * read from the temp dir if under 6 h old, else 50), PLATFORM_LATENCY_RUNS=3,
