@@ -24,9 +24,10 @@
  *   index in the payload (rtp-payload.ts) so loss is counted end to end
  *   through decode → bridge/mix → encode. Each packet's send time is kept,
  *   so every packet heard gives a one-way transit time; the inter-arrival
- *   jitter sample is |transit(i) − transit(i−1)| for consecutive packets of
- *   a stream (the D of RFC 3550 §6.4.1), and the report gives its p99 over
- *   all streams (plus the RFC 3550 smoothed J, averaged over streams).
+ *   jitter sample is |transit(j) − transit(i)| for each packet j and the
+ *   packet i of the same stream heard just before it (the D of RFC 3550
+ *   §6.4.1, in arrival order), and the report gives its p99 over all
+ *   streams (plus the RFC 3550 smoothed J, averaged over streams).
  *
  * The generator reports its own lateness in every window: how late packets
  * left against their schedule (p99/max), its event-loop delay (p99/max) and
@@ -239,7 +240,9 @@ function onPacket(phone: Phone, msg: Buffer): void {
   const t = now - sender.sendTimes[slot]!;
   if (measuring) {
     transit[phone.group]!.add(t);
-    if (phone.lastIndex === index - 1) {
+    // RFC 3550 §6.4.1: D between this packet and the one that arrived before it (in arrival order,
+    // so a packet delayed past its successors shows up here rather than dropping out).
+    if (phone.lastIndex >= 0) {
       const d = Math.abs(t - phone.lastTransit);
       jitter[phone.group]!.add(d);
       phone.jitterJ += (d - phone.jitterJ) / 16;
