@@ -5,7 +5,9 @@
  * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/media-bridge.bench.ts`
  * (about 2 minutes). Env: MEDIA_BENCH_CALLS=100,200 (steps), MEDIA_BENCH_RUNS=3
  * (engine/echo pairs per step; every figure is the median of the runs),
- * MEDIA_BENCH_WINDOW_S=4 (measured seconds per run), MEDIA_BENCH_STALLS=1
+ * MEDIA_BENCH_WINDOW_S=4 (measured seconds per run), MEDIA_BENCH_SHARDS=2
+ * (also run the calls on a ShardedMediaEngine with that many worker threads;
+ * 0 skips it), MEDIA_BENCH_STALLS=1
  * (also the sender-pause runs, about 1 more minute), MEDIA_BENCH_JSON=path
  * (raw results). Writes the `media-bridge` block of bench/README.md.
  *
@@ -13,10 +15,11 @@
  * - this file (vitest) only compiles the children and orchestrates;
  * - `bench/lib/media-loadgen.ts`: two "phones" per call sending 20 ms PCMU
  *   with sequence numbers, checking what comes back end to end;
- * - `bench/lib/media-server.ts`: either the media engine (two legs per call,
- *   `engine.bridge(a, b)`) or the raw UDP echo, on plain Node.
- * For each step N, RUNS times: the engine, then the echo with the same load
- * generator. Both children share the 2 cores of the box, so the load
+ * - `bench/lib/media-server.ts`: the media engine (two legs per call,
+ *   `engine.bridge(a, b)`), the same on worker-thread shards, or the raw UDP
+ *   echo, on plain Node.
+ * For each step N, RUNS times: the engine, the shards, then the echo with the
+ * same load generator. Both children share the 2 cores of the box, so the load
  * generator's own CPU and the other jobs on the box are reported too.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -30,6 +33,10 @@ const STEPS = (process.env.MEDIA_BENCH_CALLS ?? '100,200').split(',').map(Number
 const RUNS = Number(process.env.MEDIA_BENCH_RUNS ?? 3);
 const WINDOW_MS = Number(process.env.MEDIA_BENCH_WINDOW_S ?? 4) * 1000;
 const STALLS_ON = process.env.MEDIA_BENCH_STALLS === '1';
+const SHARDS = Number(process.env.MEDIA_BENCH_SHARDS ?? 2);
+/** The bench children, and the shard worker the sharded mode loads. */
+const CHILDREN = ['bench/lib/media-server.ts', 'bench/lib/media-loadgen.ts', 'src/media/shard/shard-worker.ts'];
+type Mode = 'engine' | 'shards' | 'echo';
 // The load generator sizes its per-stream tables for 120 s of packets (warm-up + window + grace).
 if (!(WINDOW_MS > 0 && WINDOW_MS <= 100_000)) throw new Error('MEDIA_BENCH_WINDOW_S must be in (0, 100]');
 const WARMUP_MS = 2000;
@@ -53,7 +60,7 @@ interface LoadResult {
 }
 
 interface ServerResult {
-  mode: 'engine' | 'echo';
+  mode: Mode;
   calls: number;
   windowMs: number;
   cpuPct: number;
@@ -95,8 +102,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 type Stall = { everyMs: number; forMs: number };
 
-async function runStep(build: Awaited<ReturnType<typeof buildChildren>>, mode: 'engine' | 'echo', calls: number, stall?: Stall): Promise<StepResult> {
-  const server = new BenchChild(build.js('bench/lib/media-server.ts'), [mode], ['--expose-gc']);
+async function runStep(build: Awaited<ReturnType<typeof buildChildren>>, mode: Mode, calls: number, stall?: Stall): Promise<StepResult> {
+  const server = new BenchChild(build.js('bench/lib/media-server.ts'), mode === 'shards' ? [mode, String(SHARDS)] : [mode], ['--expose-gc']);
   const load = new BenchChild(build.js('bench/lib/media-loadgen.ts'));
   try {
     const targets = await server.call<[number, number][]>('setup', { calls, portMin: 40000, portMax: 47999 });
@@ -130,46 +137,53 @@ const med = (runs: StepResult[], fn: (r: StepResult) => number): number => media
 interface Row {
   calls: number;
   engine: StepResult[];
+  shards: StepResult[];
   echo: StepResult[];
 }
 
 function markdown(rows: Row[]): string {
-  const main = rows.map((row) => {
-    const e = row.engine;
-    const x = row.echo;
-    return [
-      row.calls,
-      `${f(med(e, (r) => r.load.lossPct), 3)} % / ${f(med(x, (r) => r.load.lossPct), 3)} %`,
-      `${f(med(e, cpuOf))} / ${f(med(x, cpuOf))}`,
-      `**${f(med(e, perCall))}** / ${f(med(x, perCall))}`,
-      `${f(med(e, (r) => kib(r.server.heapDelta + r.server.externalDelta, r)), 0)} / ${f(med(x, (r) => kib(r.server.heapDelta + r.server.externalDelta, r)), 0)}`,
-      `${f(med(e, (r) => kib(r.server.rssDelta, r)), 0)} / ${f(med(x, (r) => kib(r.server.rssDelta, r)), 0)}`,
-      `${f(med(e, (r) => r.load.latencyMs.p50))} / ${f(med(e, (r) => r.load.latencyMs.p99))}, ${f(med(x, (r) => r.load.latencyMs.p50), 2)} / ${f(med(x, (r) => r.load.latencyMs.p99), 2)}`,
-    ];
-  });
-  const diag = rows.map((row) => {
-    const e = row.engine;
-    return [
-      row.calls,
-      `${f(med(e, (r) => r.server.tickMs.p50), 2)} / ${f(med(e, (r) => r.server.tickMs.p99), 2)}`,
-      f(med(e, (r) => r.server.tickGapMs.p99)),
-      `${f(med(e, (r) => r.server.gcPause.ms))} / ${f(med(row.echo, (r) => r.server.gcPause.ms))}`,
-      `${med(e, (r) => r.server.jitterBuffer.discarded)} / ${med(e, (r) => r.server.jitterBuffer.shrunk)} / ${med(e, (r) => r.server.jitterBuffer.lost)} / ${med(e, (r) => r.server.jitterBuffer.late)} / ${med(e, (r) => r.server.jitterBuffer.overflow)}`,
-      f(med(e, (r) => r.server.eventLoopUtilization), 2),
-      `${f(med([...e, ...row.echo], (r) => r.load.cpuPct), 0)} %, ${f(Math.max(...[...e, ...row.echo].map((r) => r.load.sendLagMaxMs)))}`,
-      `${f(med([...e, ...row.echo], (r) => r.otherCpuPct), 0)} % (${f(Math.min(...[...e, ...row.echo].map((r) => r.otherCpuPct)), 0)}–${f(Math.max(...[...e, ...row.echo].map((r) => r.otherCpuPct)), 0)})`,
-    ];
-  });
+  const shards = SHARDS > 0;
+  /** "engine / shards / echo" of one figure, medians of the runs. */
+  const trio = (row: Row, fn: (r: StepResult) => number, digits = 1): string =>
+    [row.engine, ...(shards ? [row.shards] : []), row.echo].map((runs) => f(med(runs, fn), digits)).join(' / ');
+  const modes = shards ? `engine / ${SHARDS} shards / echo` : 'engine / echo';
+  const main = rows.map((row) => [
+    row.calls,
+    trio(row, (r) => r.load.lossPct, 3),
+    trio(row, cpuOf),
+    trio(row, perCall),
+    trio(row, (r) => kib(r.server.heapDelta + r.server.externalDelta, r), 0),
+    trio(row, (r) => kib(r.server.rssDelta, r), 0),
+    `${trio(row, (r) => r.load.latencyMs.p50)}; ${trio(row, (r) => r.load.latencyMs.p99)}`,
+    trio(row, (r) => r.load.latePct, 2),
+  ]);
+  const diag: (string | number)[][] = [];
+  for (const row of rows) {
+    for (const [mode, runs] of [['engine', row.engine], ...(shards ? [[`${SHARDS} shards`, row.shards] as const] : [])] as const) {
+      const all = [...runs, ...row.echo];
+      diag.push([
+        row.calls,
+        mode,
+        `${f(med(runs, (r) => r.server.tickMs.p50), 2)} / ${f(med(runs, (r) => r.server.tickMs.p99), 2)}`,
+        f(med(runs, (r) => r.server.tickGapMs.p99)),
+        `${f(med(runs, (r) => r.server.gcPause.ms))} / ${f(med(row.echo, (r) => r.server.gcPause.ms))}`,
+        (['discarded', 'shrunk', 'lost', 'late', 'overflow'] as const).map((k) => med(runs, (r) => r.server.jitterBuffer[k])).join(' / '),
+        f(med(runs, (r) => r.server.eventLoopUtilization), 2),
+        `${f(med(all, (r) => r.load.cpuPct), 0)} %, ${f(Math.max(...all.map((r) => r.load.sendLagMaxMs)))}`,
+        `${f(med(all, (r) => r.otherCpuPct), 0)} % (${f(Math.min(...all.map((r) => r.otherCpuPct)), 0)}–${f(Math.max(...all.map((r) => r.otherCpuPct)), 0)})`,
+      ]);
+    }
+  }
   return [
-    `${RUNS} runs per step, engine and echo alternating; each run ${WARMUP_MS / 1000} s warm-up, a ${WINDOW_MS / 1000} s window, ${GRACE_MS / 1000} s grace. Every figure is the median of the runs. CPU is \`process.cpuUsage()\` of the server process (median of its 2 s slices); memory is heap + external (ArrayBuffers included once) after \`gc()\`, per call.`,
+    `${RUNS} runs per step, ${modes} alternating; each run ${WARMUP_MS / 1000} s warm-up, a ${WINDOW_MS / 1000} s window, ${GRACE_MS / 1000} s grace. Every figure is the median of the runs. "Engine" is one \`MediaEngine\` on the process's event loop${shards ? `; "${SHARDS} shards" is a \`ShardedMediaEngine\` with ${SHARDS} worker threads (both legs of a call on one)` : ''}; "echo" is the raw UDP relay. CPU is \`process.cpuUsage()\` of the server process, all threads (median of its 2 s slices); memory is heap + external (ArrayBuffers included once) after \`gc()\`, per call${shards ? ' — for the shards only the main thread\'s heap, so it reads near 0' : ''}.`,
     '',
     markdownTable(
-      ['calls', 'loss, engine / echo', 'server CPU, % of a core, engine / echo', 'CPU per call per 20 ms, µs, engine / echo', 'heap + buffers per call, KiB, engine / echo', 'RSS per call, KiB, engine / echo', 'one-way latency p50 / p99, ms, engine / echo'],
+      ['calls', `loss, %, ${modes}`, `server CPU, % of a core, ${modes}`, `CPU per call per 20 ms, µs, ${modes}`, `heap + buffers per call, KiB, ${modes}`, `RSS per call, KiB, ${modes}`, `one-way latency p50; p99, ms, ${modes}`, `heard > 200 ms late, %, ${modes}`],
       main,
     ),
     '',
     markdownTable(
-      ['calls', 'engine tick work p50 / p99, ms', 'tick start gap p99, ms', 'GC in window, ms, engine / echo', 'jitter buffer discarded / shrunk / lost / late / restarted', 'engine event-loop utilization', 'load generator CPU, max send lag (ms)', 'other jobs on the box, % of a core (min–max)'],
+      ['calls', 'mode', 'tick work p50 / p99, ms', 'tick start gap p99, ms', 'GC in window, ms, this mode / echo', 'jitter buffer discarded / shrunk / lost / late / restarted', 'event-loop utilization (shards: the busiest worker)', 'load generator CPU, max send lag (ms)', 'other jobs on the box, % of a core (min–max)'],
       diag,
     ),
   ].join('\n');
@@ -179,14 +193,15 @@ describe('bridged G.711 calls vs raw UDP echo', () => {
   bench(
     `steps ${STEPS.join(', ')} calls × ${RUNS} runs, ${WINDOW_MS / 1000} s each`,
     async () => {
-      const build = await buildChildren(['bench/lib/media-server.ts', 'bench/lib/media-loadgen.ts']);
+      const build = await buildChildren(CHILDREN);
       const rows: Row[] = [];
       try {
         for (const calls of STEPS) {
-          const row: Row = { calls, engine: [], echo: [] };
+          const row: Row = { calls, engine: [], shards: [], echo: [] };
           rows.push(row);
           for (let run = 0; run < RUNS; run++) {
-            for (const [mode, runs] of [['engine', row.engine], ['echo', row.echo]] as const) {
+            const modes = [['engine', row.engine], ['shards', row.shards], ['echo', row.echo]] as const;
+            for (const [mode, runs] of modes.filter(([m]) => m !== 'shards' || SHARDS > 0)) {
               const r = await runStep(build, mode, calls);
               runs.push(r);
               console.log(`calls=${calls} ${mode} run ${run + 1}: loss ${f(r.load.lossPct, 3)} %, ${f(perCall(r))} µs per call per 20 ms, other jobs ${f(r.otherCpuPct, 0)} %`);
@@ -207,7 +222,7 @@ describe('bridged G.711 calls vs raw UDP echo', () => {
         id: 'media-bridge',
         what: `Bridged G.711 call, media engine alone: CPU per call per 20 ms at ${top.calls} calls (loss ${f(med(top.engine, (r) => r.load.lossPct), 3)} %)`,
         value: `${f(us)} µs → ${f((20_000 / us) * 0.8, 0)} calls per core at 80 %`,
-        reference: `raw UDP echo: ${f(med(top.echo, perCall))} µs`,
+        reference: `raw UDP echo: ${f(med(top.echo, perCall))} µs${SHARDS > 0 ? `; on ${SHARDS} worker shards: ${f(med(top.shards, perCall))} µs, loss ${f(med(top.shards, (r) => r.load.lossPct), 3)} %` : ''}`,
         goal: '≥ 1000 bridged calls on 2 cores, < 0.1 % loss',
         section: 'bridged-g711-calls',
       });
@@ -228,7 +243,7 @@ describe('bridged G.711 calls vs raw UDP echo', () => {
   bench.skipIf(!STALLS_ON)(
     `${STALL_CALLS} calls, phones pausing ${STALLS.map((s) => `${s.forMs} ms`).join(' / ')} every 2 s, ${RUNS} runs`,
     async () => {
-      const build = await buildChildren(['bench/lib/media-server.ts', 'bench/lib/media-loadgen.ts']);
+      const build = await buildChildren(CHILDREN);
       const rows: (string | number)[][] = [];
       try {
         for (const stall of STALLS) {

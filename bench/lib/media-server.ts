@@ -9,15 +9,27 @@
  *   arriving on one is sent, unchanged, out of the other to the other phone.
  *   Same sockets, same packets in and out, no media work.
  *
+ * - `shards N`: the same calls on a `ShardedMediaEngine` with N worker
+ *   threads (default 2), both legs of a call on one worker. Process CPU
+ *   covers every thread; tick timings are not collected (the clocks run in
+ *   the workers) and memory is the main thread's heap plus all ArrayBuffers.
+ *
  * Run with `--expose-gc` so memory is read after a collection.
  */
 import dgram from 'node:dgram';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { MediaEngine } from '../../src/media/engine.js';
+import { ShardedMediaEngine, type ShardEndpoint } from '../../src/media/shard/sharded-media-engine.js';
 import type { MediaEndpoint } from '../../src/media/endpoint.js';
 import { serve } from './media-ipc.js';
 
-const mode = process.argv[2] === 'echo' ? 'echo' : 'engine';
+const mode = process.argv[2] === 'echo' ? 'echo' : process.argv[2] === 'shards' ? 'shards' : 'engine';
+/** Mode `shards`: worker threads (argv[3], default 2), one `MediaEngine` each, both legs of a call on one. */
+const shardCount = Number(process.argv[3] ?? 2);
+let sharded: ShardedMediaEngine | undefined;
+let shardLegs: ShardEndpoint[] = [];
+/** Jitter counters summed over the shards at markStart. */
+let shardJb0 = jitterZero();
 const gc = (globalThis as { gc?: () => void }).gc;
 
 let engine: MediaEngine | undefined;
@@ -69,6 +81,18 @@ function jitterTotals(): JitterTotals {
   return t;
 }
 
+async function shardJitter(): Promise<JitterTotals> {
+  return sumJitter((await sharded!.diagnostics()).map((d) => d.jitter), jitterZero());
+}
+
+/** Sum of the shards' counters, minus `base` (null for the shards' own totals). */
+function sumJitter(list: JitterTotals[], base: JitterTotals): JitterTotals {
+  const t = jitterZero();
+  for (const j of list) for (const k of Object.keys(t) as (keyof JitterTotals)[]) t[k] += j[k];
+  for (const k of Object.keys(t) as (keyof JitterTotals)[]) t[k] -= base[k];
+  return t;
+}
+
 // GC pauses in the window: a long one stalls the 20 ms clock like any other stall.
 let gcMs = 0;
 let gcMaxMs = 0;
@@ -98,6 +122,16 @@ serve({
         const b = await bindOne();
         sockets.push(a, b);
         ports.push([a.address().port, b.address().port]);
+      }
+      return ports;
+    }
+    if (mode === 'shards') {
+      sharded = new ShardedMediaEngine({ workers: shardCount, portMin: arg.portMin, portMax: arg.portMax, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 });
+      for (let c = 0; c < arg.calls; c++) {
+        const a = await sharded.createEndpoint({ id: `call${c}-a` });
+        const b = await sharded.createEndpoint({ id: `call${c}-b`, near: a });
+        shardLegs.push(a, b);
+        ports.push([a.port, b.port]);
       }
       return ports;
     }
@@ -139,6 +173,14 @@ serve({
         b.on('message', (msg) => a.send(msg, pa, '127.0.0.1'));
         return;
       }
+      if (mode === 'shards') {
+        const a = shardLegs[2 * c]!;
+        const b = shardLegs[2 * c + 1]!;
+        a.setRemote({ address: '127.0.0.1', port: pa, payloadType: 0, telephoneEvent: 101 });
+        b.setRemote({ address: '127.0.0.1', port: pb, payloadType: 0, telephoneEvent: 101 });
+        void a.bridge(b);
+        return;
+      }
       const a = legs[2 * c]!;
       const b = legs[2 * c + 1]!;
       a.setRemote({ address: '127.0.0.1', port: pa, payloadType: 0, telephoneEvent: 101 });
@@ -148,8 +190,9 @@ serve({
     return null;
   },
 
-  markStart(): null {
+  async markStart(): Promise<null> {
     jb0 = jitterTotals();
+    if (sharded) shardJb0 = await shardJitter();
     gcMs = gcMaxMs = 0;
     tickMs.length = 0;
     tickGapMs.length = 0;
@@ -170,15 +213,17 @@ serve({
     return null;
   },
 
-  markEnd(arg: { calls: number }): unknown {
+  async markEnd(arg: { calls: number }): Promise<unknown> {
     const cpu = process.cpuUsage(cpu0);
+    // Shards: their jitter counters, and the busiest worker's event loop (the main thread only relays).
+    const shardDiag = sharded ? await sharded.diagnostics() : [];
     const ms = performance.now() - t0;
     const elu = performance.eventLoopUtilization(elu0);
     clearInterval(sliceTimer);
     const gcPause = { ms: gcMs, maxMs: gcMaxMs };
     measuringTicks = false;
     const mem = memory();
-    const jb = jitterTotals();
+    const jb = sharded ? sumJitter(shardDiag.map((d) => d.jitter), shardJb0) : jitterTotals();
     tickMs.sort((a, b) => a - b);
     tickGapMs.sort((a, b) => a - b);
     const q = (p: number, list = tickMs): number => list[Math.min(list.length - 1, Math.floor(p * list.length))] ?? Number.NaN;
@@ -192,7 +237,7 @@ serve({
       cpuPct: (100 * (cpu.user + cpu.system)) / 1000 / ms,
       /** CPU % of one core in each 2 s slice of the window. */
       cpuPctSlices: slices,
-      eventLoopUtilization: elu.utilization,
+      eventLoopUtilization: sharded ? Math.max(...shardDiag.map((d) => d.eventLoopUtilization)) : elu.utilization,
       rssDelta: mem.rss - mem0.rss,
       heapDelta: mem.heap - mem0.heap,
       externalDelta: mem.external - mem0.external,
@@ -212,6 +257,9 @@ serve({
     await engine?.close();
     engine = undefined;
     legs = [];
+    await sharded?.close();
+    sharded = undefined;
+    shardLegs = [];
     return null;
   },
 });
