@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -56,6 +56,27 @@ function rtp(seq: number, payload: Uint8Array, pt = 0): Buffer {
   return buf;
 }
 
+/** Digit `digit` as RFC 4733 events: start, update, then the end bit three times (§2.5.1.4). */
+async function pressRfc4733(from: dgram.Socket, port: number, digit: number, seq0 = 0): Promise<void> {
+  const event = (duration: number, end: boolean): Uint8Array => Uint8Array.of(digit, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff);
+  const packets = [event(160, false), event(320, false), event(480, true), event(480, true), event(480, true)];
+  for (let i = 0; i < packets.length; i++) {
+    const buf = rtp(seq0 + i, packets[i]!, 101);
+    buf.writeUInt32BE(8000 * (seq0 + 1), 4); // one event: one timestamp
+    from.send(buf, port, '127.0.0.1');
+    await delay(20);
+  }
+}
+
+/** Counts the packets a phone hears with audio in them (not µ-law silence). */
+function countAudible(socket: dgram.Socket): { audible: number } {
+  const counter = { audible: 0 };
+  socket.on('message', (msg: Buffer) => {
+    if (msg.length > 12 && msg.subarray(12).some((b) => b !== 0xff && b !== 0x7f)) counter.audible++;
+  });
+  return counter;
+}
+
 const newEngine = (): ShardedMediaEngine => (engine = new ShardedMediaEngine({ workers: 2, workerUrl, portMin: 31400, portMax: 31479, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 }));
 
 describe('shardedMediaEngine', () => {
@@ -107,17 +128,59 @@ describe('shardedMediaEngine', () => {
     a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
     const digits: string[] = [];
     a.on('dtmf', (e) => digits.push(`${e.digit}/${e.source}`));
-    // Digit 5: start, update, then the end bit three times (RFC 4733 §2.5.1.4).
-    const event = (duration: number, end: boolean): Uint8Array => Uint8Array.of(5, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff);
-    const packets = [event(160, false), event(320, false), event(480, true), event(480, true), event(480, true)];
-    for (let i = 0; i < packets.length; i++) {
-      const buf = rtp(i, packets[i]!, 101);
-      buf.writeUInt32BE(8000, 4); // one event: one timestamp
-      phoneA.send(buf, a.port, '127.0.0.1');
-      await delay(20);
-    }
+    await pressRfc4733(phoneA, a.port, 5);
     await delay(100);
     expect(digits).toEqual(['5/rfc4733']);
+  }, 20_000);
+
+  it('plays prepared PCM and tones to the far end; an abort ends a looping tone with aborted', async () => {
+    const media = newEngine();
+    const phoneA = await phone();
+    const heard = countAudible(phoneA);
+    const a = await media.createEndpoint();
+    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
+    const pcm = new Int16Array(1600).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
+    expect(await a.playPcm(pcm)).toBe('done');
+    expect(heard.audible).toBeGreaterThanOrEqual(8);
+    const controller = new AbortController();
+    const ringing = a.playTone('ringback-uk', { loop: true, signal: controller.signal });
+    await delay(200);
+    controller.abort();
+    expect(await ringing).toBe('aborted');
+    expect(heard.audible).toBeGreaterThanOrEqual(14);
+  }, 20_000);
+
+  it('speaks with TTS on the shard', async () => {
+    const media = newEngine();
+    const phoneA = await phone();
+    const heard = countAudible(phoneA);
+    const a = await media.createEndpoint();
+    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
+    expect(await a.say('Karibu', { language: 'sw' })).toBe('done');
+    expect(heard.audible).toBeGreaterThan(10);
+  }, 60_000);
+
+  it('collects digits the far end presses and records the leg to a WAV file written by the shard', async () => {
+    const media = newEngine();
+    const phoneA = await phone();
+    const a = await media.createEndpoint();
+    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
+    const collecting = a.collectDigits({ numDigits: 1, timeoutMs: 3000 });
+    await delay(50);
+    await pressRfc4733(phoneA, a.port, 7);
+    expect(await collecting).toEqual({ digits: '7', reason: 'numDigits' });
+    const file = path.join(out, 'shard-recording.wav');
+    const result = await a.record({ path: file, maxDurationMs: 300 });
+    expect(result.reason).toBe('maxDuration');
+    expect((await stat(file)).size).toBeGreaterThan(44);
+    // Aborted collection, and a closed leg answers like an in-process one.
+    const controller = new AbortController();
+    const aborted = a.collectDigits({ signal: controller.signal });
+    controller.abort();
+    expect((await aborted).reason).toBe('aborted');
+    await a.close();
+    expect(await a.collectDigits()).toEqual({ digits: '', reason: 'closed' });
+    expect(await a.playTone('beep')).toBe('closed');
   }, 20_000);
 
   it('a shard that dies ends its legs with closed; legs on the other shard stay up', async () => {

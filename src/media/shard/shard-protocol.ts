@@ -6,7 +6,10 @@
  */
 import type { CodecName } from '../codecs/codec.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
+import type { CollectDigitsOptions } from '../endpoint-digits.js';
+import type { RecordOptions } from '../endpoint-recording.js';
 import type { EndpointStats, RemoteMedia } from '../endpoint-types.js';
+import type { ToneName } from '../sources/tones.js';
 
 /** What a shard's `MediaEngine` is built with (workerData). */
 export interface ShardOptions {
@@ -31,6 +34,14 @@ export type ShardCommand =
   | { op: 'sendDtmf'; endpoint: string; digits: string }
   | { op: 'stats'; endpoint: string }
   | { op: 'close'; endpoint: string }
+  // Prompts, input and recording: each reply comes when the operation ends; `abort` (by request id) ends it early.
+  | { op: 'say'; endpoint: string; text: string; voice?: string; language?: string; loop?: number }
+  | { op: 'playUrl'; endpoint: string; url: string; loop?: number }
+  | { op: 'playTone'; endpoint: string; tone: ToneName; loop?: boolean }
+  | { op: 'playPcm'; endpoint: string; pcm: Int16Array; loop?: number }
+  | { op: 'collectDigits'; endpoint: string; options: Omit<CollectDigitsOptions, 'signal'> }
+  | { op: 'record'; endpoint: string; options: Omit<RecordOptions, 'signal'> }
+  | { op: 'abort'; request: number }
   | { op: 'diagnostics' }
   | { op: 'shutdown' };
 

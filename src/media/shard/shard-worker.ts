@@ -14,6 +14,8 @@ import { performance } from 'node:perf_hooks';
 import type { Bridge } from '../bridge.js';
 import type { MediaEndpoint } from '../endpoint.js';
 import { MediaEngine } from '../engine.js';
+import { PcmSource } from '../sources/audio-source.js';
+import { tone } from '../sources/tones.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardRequest } from './shard-protocol.js';
 
 const port = parentPort;
@@ -33,6 +35,8 @@ const engine = new MediaEngine({
 const endpoints = new Map<string, MediaEndpoint>();
 const bridges = new Map<string, Bridge>();
 let elu = performance.eventLoopUtilization();
+/** Running prompts, collections and recordings by request id, for `abort`. */
+const running = new Map<number, AbortController>();
 
 const post = (message: ShardMessage): void => port.postMessage(message);
 
@@ -72,8 +76,40 @@ function diagnostics(): ShardDiagnostics {
   return { endpoints: endpoints.size, jitter, eventLoopUtilization: utilization, clockSkipped: engine.clock.skipped };
 }
 
-async function run(command: ShardCommand): Promise<unknown> {
+/** Run an abortable operation of request `id`. */
+async function abortable<T>(id: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    return await work(controller.signal);
+  } finally {
+    running.delete(id);
+  }
+}
+
+async function run(command: ShardCommand, id: number): Promise<unknown> {
   switch (command.op) {
+    case 'say': {
+      const { text, voice, language, loop } = command;
+      return abortable(id, (signal) => endpointOf(command.endpoint).say(text, { voice, language, loop, signal }));
+    }
+    case 'playUrl':
+      return abortable(id, (signal) => endpointOf(command.endpoint).playUrl(command.url, { loop: command.loop, signal }));
+    case 'playTone': {
+      const source = tone(command.tone, command.loop === undefined ? {} : { loop: command.loop });
+      return abortable(id, (signal) => endpointOf(command.endpoint).play(source, { signal }));
+    }
+    case 'playPcm': {
+      const loop = command.loop ?? 1;
+      return abortable(id, (signal) => endpointOf(command.endpoint).play(new PcmSource(command.pcm, { loop: loop !== 1, times: loop }), { signal }));
+    }
+    case 'collectDigits':
+      return abortable(id, (signal) => endpointOf(command.endpoint).collectDigits({ ...command.options, signal }));
+    case 'record':
+      return abortable(id, (signal) => endpointOf(command.endpoint).record({ ...command.options, signal }));
+    case 'abort':
+      running.get(command.request)?.abort();
+      return undefined;
     case 'create':
       return create(command.endpoint);
     case 'setRemote':
@@ -113,7 +149,7 @@ async function run(command: ShardCommand): Promise<unknown> {
 }
 
 port.on('message', (request: ShardRequest) => {
-  run(request).then(
+  run(request, request.id).then(
     (value) => post({ type: 'reply', id: request.id, ok: true, value }),
     (error: unknown) => post({ type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
   );

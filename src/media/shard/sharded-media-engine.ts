@@ -7,10 +7,12 @@
  * other (the two legs of a bridge) are placed on the same shard with
  * `createEndpoint({ near })`.
  *
- * Built so far: the bridged-call path — create, `setRemote`, direction, RTP
- * timeout, bridge, DTMF out, `dtmf`/`rtpTimeout`/`latched`/`closed` events,
- * stats, close. Not yet: play/say/collect/record/fork/mixers on shard legs,
- * and bridges across shards (see the doc). A shard that dies ends its legs
+ * Built so far: create, `setRemote`, direction, RTP timeout, bridge, DTMF
+ * out, `say`, `playUrl`, tones and prepared PCM, `collectDigits`, `record`
+ * (each with its `AbortSignal`), `dtmf`/`rtpTimeout`/`latched`/`closed`
+ * events, stats, close. Not yet: taps (`fork`, the `stream` action),
+ * mixers, and bridges across shards (see the doc). Each shard synthesizes
+ * and fetches prompts itself (its own TTS worker and URL cache). A shard that dies ends its legs
  * (each emits `closed`); the other shards' calls go on.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,7 +23,10 @@ import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
 import { codecByName, type CodecName } from '../codecs/codec.js';
 import { localOffer } from '../codecs/negotiate.js';
-import type { EndpointStats, LocalMedia, MediaEndpointEvents, RemoteMedia } from '../endpoint-types.js';
+import type { CollectDigitsOptions, CollectDigitsResult } from '../endpoint-digits.js';
+import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
+import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia } from '../endpoint-types.js';
+import type { ToneName } from '../sources/tones.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions } from './shard-protocol.js';
 
 /** Options for `ShardedMediaEngine`. */
@@ -124,6 +129,40 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     return this.#engine.request(this.shard, { op: 'stats', endpoint: this.id }) as Promise<EndpointStats>;
   }
 
+  /** Speak `text` (synthesized on the leg's shard). Resolves like `MediaEndpoint.say`. */
+  say(text: string, options: { voice?: string; language?: string; loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    const { signal, ...rest } = options;
+    return this.#operation({ op: 'say', endpoint: this.id, text, ...rest }, signal, 'closed' as PlayResult);
+  }
+
+  /** Fetch and play a WAV or MP3 URL (on the leg's shard). */
+  playUrl(url: string, options: { loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    return this.#operation({ op: 'playUrl', endpoint: this.id, url, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal, 'closed' as PlayResult);
+  }
+
+  /** Play a call-progress tone (`tone(name)` on the shard). */
+  playTone(name: ToneName, options: { loop?: boolean; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    return this.#operation({ op: 'playTone', endpoint: this.id, tone: name, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal, 'closed' as PlayResult);
+  }
+
+  /** Play 8 kHz PCM (copied to the shard). `loop`: times to play, 0 = until aborted; default 1. */
+  playPcm(pcm: Int16Array, options: { loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    return this.#operation({ op: 'playPcm', endpoint: this.id, pcm, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal, 'closed' as PlayResult);
+  }
+
+  /** Collect digits (Twilio <Gather> semantics), on the shard. */
+  collectDigits(options: CollectDigitsOptions = {}): Promise<CollectDigitsResult> {
+    const { signal, ...rest } = options;
+    return this.#operation({ op: 'collectDigits', endpoint: this.id, options: rest }, signal, { digits: '', reason: 'closed' } as CollectDigitsResult);
+  }
+
+  /** Record to a WAV file (written by the shard) until `signal` aborts, a limit is hit or the leg closes. */
+  async record(options: RecordOptions): Promise<RecordResult> {
+    this.#assertOpen();
+    const { signal, ...rest } = options;
+    return (await this.#engine.request(this.shard, { op: 'record', endpoint: this.id, options: rest }, signal)) as RecordResult;
+  }
+
   /** Bridge with `other` (same shard: create it with `near`). */
   bridge(other: ShardEndpoint): Promise<ShardBridge> {
     return this.#engine.bridge(this, other);
@@ -143,6 +182,17 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.emit('closed');
+  }
+
+  /** A long-running command; on a closed (or dead) leg it resolves `closed` like the in-process endpoint. */
+  async #operation<T>(command: ShardCommand, signal: AbortSignal | undefined, closed: T): Promise<T> {
+    if (this.#state !== 'open') return closed;
+    try {
+      return (await this.#engine.request(this.shard, command, signal)) as T;
+    } catch (error) {
+      if (this.#state !== 'open') return closed;
+      throw error;
+    }
   }
 
   #send(command: ShardCommand): void {
@@ -284,14 +334,32 @@ export class ShardedMediaEngine {
     await this.#shards[index]?.worker.terminate();
   }
 
-  /** @internal A request to a shard; resolves with its reply. */
-  request(index: number, command: ShardCommand): Promise<unknown> {
+  /**
+   * @internal A request to a shard; resolves with its reply. `signal` asks
+   * the shard to end the operation early (its reply then says how it ended).
+   */
+  request(index: number, command: ShardCommand, signal?: AbortSignal): Promise<unknown> {
     const shard = this.#shards[index];
     if (!shard?.alive) return Promise.reject(new Error(`media shard ${index} is not running`));
     const id = this.#nextId++;
+    const onAbort = (): void => {
+      if (shard.alive) shard.worker.postMessage({ op: 'abort', request: id, id: this.#nextId++ });
+    };
     return new Promise((resolve, reject) => {
-      shard.pending.set(id, { resolve, reject });
+      const settle = (): void => signal?.removeEventListener('abort', onAbort);
+      shard.pending.set(id, {
+        resolve: (v) => {
+          settle();
+          resolve(v);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+      });
       shard.worker.postMessage({ ...command, id });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
