@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MULAW_DECODE, mulawEncodeSample } from '../../src/media/codecs/g711.js';
 import { createRtpHeader, parseRtp, writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
+import { FrameRing } from '../../src/media/shard/frame-ring.js';
 import { ShardedMediaEngine } from '../../src/media/shard/sharded-media-engine.js';
 import { delay } from './helpers.js';
 
@@ -80,7 +81,7 @@ function countAudible(socket: dgram.Socket): { audible: number } {
 const newEngine = (): ShardedMediaEngine => (engine = new ShardedMediaEngine({ workers: 2, workerUrl, portMin: 31400, portMax: 31479, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 }));
 
 describe('shardedMediaEngine', () => {
-  it('spreads legs over its workers, keeps a leg created near another on its shard, and refuses to bridge across shards', async () => {
+  it('spreads legs over its workers and keeps a leg created near another on its shard', async () => {
     const media = newEngine();
     const a = await media.createEndpoint({ id: 'a' });
     const b = await media.createEndpoint({ id: 'b', near: a });
@@ -91,7 +92,6 @@ describe('shardedMediaEngine', () => {
     // Each shard binds in its own slice of the range.
     for (const leg of [a, b, c]) expect(leg.port).toBeGreaterThanOrEqual(31400 + leg.shard * 40);
     expect(a.localDescription()).toMatchObject({ address: '127.0.0.1', port: a.port, rtcpPort: a.port + 1 });
-    await expect(media.bridge(a, c)).rejects.toThrow(/different media shards/);
     expect(() => a.setRemote({ address: '127.0.0.1', port: 9, payloadType: 97 })).toThrow(/unknown codec/);
   }, 20_000);
 
@@ -119,6 +119,47 @@ describe('shardedMediaEngine', () => {
     const stats = await a.stats();
     expect(stats.packetsReceived).toBeGreaterThanOrEqual(25);
     expect(stats.codec).toBe('PCMU');
+  }, 20_000);
+
+  it('bridges legs on different workers through shared memory: each phone hears the other, and closing one leg unbridges both sides', async () => {
+    const media = newEngine();
+    const [phoneA, phoneB] = [await phone(), await phone()];
+    const a = await media.createEndpoint();
+    const b = await media.createEndpoint();
+    expect(b.shard).not.toBe(a.shard);
+    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
+    b.setRemote({ address: '127.0.0.1', port: phoneB.address().port, payloadType: 0, telephoneEvent: 101 });
+    const bridge = await a.bridge(b);
+    expect(bridge.crossesShards).toBe(true);
+    const heard = { a: 0, b: 0 };
+    phoneA.on('message', (msg: Buffer) => {
+      if (msg.length === 172 && msg.subarray(12).every((x) => x === CODE)) heard.a++;
+    });
+    phoneB.on('message', (msg: Buffer) => {
+      if (msg.length === 172 && msg.subarray(12).every((x) => x === CODE)) heard.b++;
+    });
+    const payload = new Uint8Array(160).fill(CODE);
+    for (let seq = 0; seq < 25; seq++) {
+      phoneA.send(rtp(seq, payload), a.port, '127.0.0.1');
+      phoneB.send(rtp(seq, payload), b.port, '127.0.0.1');
+      await delay(20);
+    }
+    await delay(200);
+    expect(heard.a).toBeGreaterThan(10);
+    expect(heard.b).toBeGreaterThan(10);
+    let bridgeClosed = false;
+    bridge.on('closed', () => (bridgeClosed = true));
+    await a.close();
+    await delay(50);
+    expect(bridgeClosed).toBe(true);
+    // B's side is unbridged too: its phone hears silence, not stale audio.
+    const before = heard.b;
+    for (let seq = 25; seq < 35; seq++) {
+      phoneB.send(rtp(seq, payload), b.port, '127.0.0.1');
+      await delay(20);
+    }
+    await delay(100);
+    expect(heard.b).toBe(before);
   }, 20_000);
 
   it('reports a digit the far end sends as RFC 4733 as a dtmf event on the main thread', async () => {
@@ -221,4 +262,36 @@ describe('shardedMediaEngine', () => {
     expect(b.state).toBe('closed');
     expect(bridgeClosed).toBe(true);
   }, 20_000);
+});
+
+describe('frameRing', () => {
+  const frame = (v: number): Int16Array => new Int16Array(160).fill(v);
+  it('passes frames in order between two views of one shared buffer', () => {
+    const writer = new FrameRing({ slots: 4 });
+    const reader = new FrameRing({ buffer: writer.buffer });
+    const out = new Int16Array(160);
+    expect(reader.pop(out)).toBe(false);
+    writer.push(frame(1));
+    writer.push(frame(2));
+    expect(reader.size).toBe(2);
+    expect(reader.pop(out) && out[0]).toBe(1);
+    expect(reader.pop(out) && out[159]).toBe(2);
+    expect(reader.pop(out)).toBe(false);
+  });
+
+  it('drops the newest frame when full and skips the oldest beyond maxDepth, bounding the delay', () => {
+    const writer = new FrameRing({ slots: 4 });
+    const reader = new FrameRing({ buffer: writer.buffer, maxDepth: 2 });
+    for (let v = 1; v <= 5; v++) writer.push(frame(v));
+    expect(writer.stats.dropped).toBe(1); // 5 did not fit
+    const out = new Int16Array(160);
+    expect(reader.pop(out) && out[0]).toBe(3); // 1 and 2 skipped: only the newest 2 wait
+    expect(reader.stats.skipped).toBe(2);
+    expect(reader.pop(out) && out[0]).toBe(4);
+    // The ring comes round its slots without losing its place.
+    for (let i = 0; i < 10; i++) {
+      writer.push(frame(100 + i));
+      expect(reader.pop(out) && out[0]).toBe(100 + i);
+    }
+  });
 });

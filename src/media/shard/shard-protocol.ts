@@ -30,6 +30,8 @@ export type ShardCommand =
   | { op: 'setDirection'; endpoint: string; direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }
   | { op: 'setRtpTimeout'; endpoint: string; ms: number }
   | { op: 'bridge'; bridge: string; a: string; b: string }
+  /** One side of a bridge across shards: `endpoint` writes its caller's audio to `out` and hears `in` (`FrameRing` buffers). */
+  | { op: 'crossBridge'; bridge: string; endpoint: string; out: SharedArrayBuffer; in: SharedArrayBuffer }
   | { op: 'unbridge'; bridge: string }
   | { op: 'sendDtmf'; endpoint: string; digits: string }
   | { op: 'stats'; endpoint: string }

@@ -11,11 +11,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { Bridge } from '../bridge.js';
 import type { MediaEndpoint } from '../endpoint.js';
 import { MediaEngine } from '../engine.js';
 import { PcmSource } from '../sources/audio-source.js';
 import { tone } from '../sources/tones.js';
+import { FrameRing } from './frame-ring.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardRequest } from './shard-protocol.js';
 
 const port = parentPort;
@@ -33,7 +33,8 @@ const engine = new MediaEngine({
   symmetricRtp: options.symmetricRtp,
 });
 const endpoints = new Map<string, MediaEndpoint>();
-const bridges = new Map<string, Bridge>();
+/** Bridges by id: both legs here (a `Bridge`), or this shard's side of one across shards. */
+const bridges = new Map<string, { close(): void }>();
 let elu = performance.eventLoopUtilization();
 /** Running prompts, collections and recordings by request id, for `abort`. */
 const running = new Map<number, AbortController>();
@@ -87,6 +88,32 @@ async function abortable<T>(id: number, work: (signal: AbortSignal) => Promise<T
   }
 }
 
+/**
+ * This shard's side of a bridge across shards: after every leg has taken its
+ * inbound frame (the clock's mix phase), the leg's caller audio goes into
+ * `out`; the leg hears what the other shard put in `in`.
+ */
+function crossBridge(bridgeId: string, endpoint: MediaEndpoint, outBuffer: SharedArrayBuffer, inBuffer: SharedArrayBuffer): void {
+  const out = new FrameRing({ buffer: outBuffer });
+  const input = new FrameRing({ buffer: inBuffer });
+  let closed = false;
+  const unsubscribe = engine.clock.add('mix', () => {
+    if (endpoint.inboundActive) out.push(endpoint.inboundFrame);
+  });
+  const link = {
+    close(): void {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      detach();
+      bridges.delete(bridgeId);
+      post({ type: 'event', bridge: bridgeId, event: 'bridgeClosed' });
+    },
+  };
+  const detach = endpoint.attachFeed({ read: (frame) => input.pop(frame) }, () => link.close());
+  bridges.set(bridgeId, link);
+}
+
 async function run(command: ShardCommand, id: number): Promise<unknown> {
   switch (command.op) {
     case 'say': {
@@ -130,6 +157,9 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
       });
       return undefined;
     }
+    case 'crossBridge':
+      crossBridge(command.bridge, endpointOf(command.endpoint), command.out, command.in);
+      return undefined;
     case 'unbridge':
       bridges.get(command.bridge)?.close();
       return undefined;

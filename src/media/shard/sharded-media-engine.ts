@@ -10,8 +10,9 @@
  * Built so far: create, `setRemote`, direction, RTP timeout, bridge, DTMF
  * out, `say`, `playUrl`, tones and prepared PCM, `collectDigits`, `record`
  * (each with its `AbortSignal`), `dtmf`/`rtpTimeout`/`latched`/`closed`
- * events, stats, close. Not yet: taps (`fork`, the `stream` action),
- * mixers, and bridges across shards (see the doc). Each shard synthesizes
+ * events, stats, close, and bridges between legs of different shards (audio
+ * crosses in `FrameRing`s, one tick of added delay). Not yet: taps (`fork`,
+ * the `stream` action) and mixers (see the doc). Each shard synthesizes
  * and fetches prompts itself (its own TTS worker and URL cache). A shard that dies ends its legs
  * (each emits `closed`); the other shards' calls go on.
  */
@@ -27,6 +28,7 @@ import type { CollectDigitsOptions, CollectDigitsResult } from '../endpoint-digi
 import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
 import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia } from '../endpoint-types.js';
 import type { ToneName } from '../sources/tones.js';
+import { FrameRing } from './frame-ring.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions } from './shard-protocol.js';
 
 /** Options for `ShardedMediaEngine`. */
@@ -205,28 +207,34 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
   }
 }
 
-/** Two legs bridged on their shard. Closing either leg, or this, unbridges. */
+/** Two bridged legs (on one shard, or across two). Closing either leg, or this, unbridges. */
 export class ShardBridge extends TypedEmitter<{ closed: [] }> {
   readonly id: string;
+  /** The shards holding the two legs (the same one twice for a bridge within a shard). */
+  readonly shards: readonly [number, number];
   readonly #engine: ShardedMediaEngine;
-  readonly #shard: number;
   #closed = false;
 
-  constructor(engine: ShardedMediaEngine, id: string, shard: number) {
+  constructor(engine: ShardedMediaEngine, id: string, shards: readonly [number, number]) {
     super();
     this.#engine = engine;
     this.id = id;
-    this.#shard = shard;
+    this.shards = shards;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  /** Unbridge. Idempotent. */
+  /** True when the legs are on different shards (audio crosses through shared memory). */
+  get crossesShards(): boolean {
+    return this.shards[0] !== this.shards[1];
+  }
+
+  /** Unbridge (both sides). Idempotent. */
   close(): void {
     if (this.#closed) return;
-    this.#engine.request(this.#shard, { op: 'unbridge', bridge: this.id }).catch(() => undefined);
+    for (const shard of new Set(this.shards)) this.#engine.request(shard, { op: 'unbridge', bridge: this.id }).catch(() => undefined);
     this.markClosed();
   }
 
@@ -299,16 +307,36 @@ export class ShardedMediaEngine {
     return endpoint;
   }
 
-  /** Bridge two legs of the same shard. */
+  /**
+   * Bridge two legs. On one shard the bridge is the in-process `Bridge`; on
+   * two, each direction crosses through a `FrameRing` in shared memory (one
+   * tick of added delay, no message per frame). Creating the second leg
+   * with `{ near: first }` keeps a bridge on one shard.
+   */
   async bridge(a: ShardEndpoint, b: ShardEndpoint): Promise<ShardBridge> {
     if (a === b) throw new Error('cannot bridge a leg to itself');
-    if (a.shard !== b.shard) throw new Error(`legs ${a.id} and ${b.id} are on different media shards; create the second with { near: first }`);
     const id = `bridge-${this.#nextId++}`;
-    const bridge = new ShardBridge(this, id, a.shard);
-    const shard = this.#shards[a.shard]!;
-    shard.bridges.set(id, bridge);
-    bridge.once('closed', () => shard.bridges.delete(id));
-    await this.request(a.shard, { op: 'bridge', bridge: id, a: a.id, b: b.id });
+    const bridge = new ShardBridge(this, id, [a.shard, b.shard]);
+    for (const index of new Set(bridge.shards)) {
+      const shard = this.#shards[index]!;
+      shard.bridges.set(id, bridge);
+      bridge.once('closed', () => shard.bridges.delete(id));
+    }
+    if (a.shard === b.shard) {
+      await this.request(a.shard, { op: 'bridge', bridge: id, a: a.id, b: b.id });
+      return bridge;
+    }
+    const aToB = new FrameRing();
+    const bToA = new FrameRing();
+    try {
+      await Promise.all([
+        this.request(a.shard, { op: 'crossBridge', bridge: id, endpoint: a.id, out: aToB.buffer, in: bToA.buffer }),
+        this.request(b.shard, { op: 'crossBridge', bridge: id, endpoint: b.id, out: bToA.buffer, in: aToB.buffer }),
+      ]);
+    } catch (error) {
+      bridge.close();
+      throw error;
+    }
     return bridge;
   }
 
@@ -394,7 +422,8 @@ export class ShardedMediaEngine {
       return;
     }
     if (message.event === 'bridgeClosed') {
-      shard.bridges.get(message.bridge)?.markClosed();
+      // One side ended (a leg closed, or unbridged): end the other side too.
+      shard.bridges.get(message.bridge)?.close();
       return;
     }
     const endpoint = shard.endpoints.get(message.endpoint);
@@ -421,7 +450,8 @@ export class ShardedMediaEngine {
     if (!this.#closed) this.#logger.error({ shard: shard.index, code }, 'media shard exited; its calls lose media');
     for (const pending of shard.pending.values()) pending.reject(new Error(`media shard ${shard.index} exited`));
     shard.pending.clear();
-    for (const bridge of [...shard.bridges.values()]) bridge.markClosed();
+    // A bridge across shards also ends on the surviving side.
+    for (const bridge of [...shard.bridges.values()]) bridge.close();
     for (const endpoint of [...shard.endpoints.values()]) endpoint.markClosed();
   }
 }
