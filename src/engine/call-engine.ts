@@ -194,9 +194,9 @@ export class CallEngine {
       return;
     }
     this.#track(session);
-    await session.moveTo('initiated');
+    // Both states, their call events and webhook events commit together: one transaction, not two.
+    await session.moveThrough(['initiated', 'ringing']);
     session.leg.ring();
-    await session.moveTo('ringing');
     if (!claim.routingUrl) {
       await this.#services.records.error(record.id, 'no_routing_url', `${to} has no routing_url; set one with PATCH /v1/numbers/${claim.id}`);
       await session.hangupFrom('system', 'no_routing_url');

@@ -43,6 +43,11 @@ export class CallRecords {
     return this.store.transaction((repos) => this.transitionIn(repos, callId, status, update, detail));
   }
 
+  /** Runs `fn` in one store transaction (several transitions that commit together). */
+  inTransaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    return this.store.transaction(fn);
+  }
+
   /** `transition` inside the caller's transaction (billing at hang-up writes the charge and the final CDR together). */
   async transitionIn(repos: Repos, callId: string, status: CallStatus, update: CallUpdate = {}, detail: Record<string, unknown> = {}): Promise<CallRecord> {
     const now = this.clock.now();

@@ -8,7 +8,7 @@ import type { CallLeg, LegEnd } from '../legs/call-leg.js';
 import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import type { CallRecord, CallStatus } from '../store/repos/call-repo.js';
+import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-repo.js';
 import type { VoiceCallbackBody } from '../webhooks/voice-callback-fetcher.js';
 import { CallState } from './call-state.js';
 import type { EngineServices } from './engine-services.js';
@@ -80,11 +80,30 @@ export class CallSession implements ActionContext {
   }
 
   async moveTo(status: CallStatus, detail: Record<string, unknown> = {}): Promise<void> {
-    if (this.#state.status === status || !this.#state.canMove(status)) return;
+    await this.moveThrough([status], detail);
+  }
+
+  /**
+   * Several moves in a row (an inbound call: initiated, then ringing), each
+   * recorded with its event as `moveTo` does, in one transaction.
+   */
+  async moveThrough(statuses: readonly CallStatus[], detail: Record<string, unknown> = {}): Promise<void> {
     const now = this.#services.clock.now();
-    this.#state.transition(status, now);
-    const update = status === 'ringing' ? { ringing_at: now.toISOString() } : status === 'in-progress' ? { answered_at: now.toISOString() } : {};
-    this.#record = await this.#services.records.transition(this.callId, status, update, detail);
+    const moves: Array<{ status: CallStatus; update: CallUpdate }> = [];
+    for (const status of statuses) {
+      if (this.#state.status === status || !this.#state.canMove(status)) continue;
+      this.#state.transition(status, now);
+      moves.push({ status, update: status === 'ringing' ? { ringing_at: now.toISOString() } : status === 'in-progress' ? { answered_at: now.toISOString() } : {} });
+    }
+    if (moves.length === 0) return;
+    const records = this.#services.records;
+    this.#record = moves.length === 1
+      ? await records.transition(this.callId, moves[0]!.status, moves[0]!.update, detail)
+      : await records.inTransaction(async (repos) => {
+        let record = this.#record;
+        for (const move of moves) record = await records.transitionIn(repos, this.callId, move.status, move.update, detail);
+        return record;
+      });
   }
 
   /** Fetches the first actions (routing_url or action_url) and runs the call to its end. */
