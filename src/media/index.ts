@@ -15,7 +15,7 @@ export {
   type RecordResult,
 } from './endpoint.js';
 export { Bridge, bridge } from './bridge.js';
-export { Mixer, MixerMember, type MixerOptions, type MemberOptions } from './mixer.js';
+export { Mixer, MixerMember, type MixerLeg, type MixerOptions, type MemberOptions } from './mixer.js';
 export { MediaClock, type MediaClockOptions, type TickPhase } from './media-clock.js';
 export { PortPool, type PortPoolOptions } from './rtp/port-pool.js';
 export { codecByName, PCMU, PCMA, L16, type Codec, type CodecName } from './codecs/codec.js';
@@ -43,5 +43,5 @@ export { UrlAudioLoader, UrlAudioError, type UrlAudioOptions } from './sources/u
 export { decodeWav, encodeWav } from './sources/wav.js';
 export { WavRecorder, type RecorderOptions, type RecordingInfo } from './recorder.js';
 export * from './fork/index.js';
-export { ShardedMediaEngine, ShardEndpoint, ShardBridge, type ShardedMediaEngineOptions, type CreateShardEndpointOptions } from './shard/sharded-media-engine.js';
+export { ShardedMediaEngine, ShardEndpoint, ShardBridge, ShardMixer, ShardMixerMember, type ShardedMediaEngineOptions, type CreateShardEndpointOptions } from './shard/sharded-media-engine.js';
 export type { ShardDiagnostics } from './shard/shard-protocol.js';

@@ -27,13 +27,20 @@ export interface MemberOptions {
   hold?: boolean;
 }
 
-export type MixerEvents = {
-  memberLeft: [MediaEndpoint];
+/**
+ * What the mixer needs of a leg: its inbound frame of this tick and a way to
+ * feed it the room. A `MediaEndpoint` is one; a leg on another media shard
+ * is represented by a stand-in fed through shared memory (`src/media/shard/`).
+ */
+export type MixerLeg = Pick<MediaEndpoint, 'inboundFrame' | 'inboundActive' | 'attachFeed'>;
+
+export type MixerEvents<L extends MixerLeg = MediaEndpoint> = {
+  memberLeft: [L];
   closed: [];
 };
 
-export class MixerMember {
-  readonly endpoint: MediaEndpoint;
+export class MixerMember<L extends MixerLeg = MediaEndpoint> {
+  readonly endpoint: L;
   muted: boolean;
   hold: boolean;
   /** What this member hears this tick. */
@@ -42,7 +49,7 @@ export class MixerMember {
   contributed = false;
   readonly #remove: () => void;
 
-  constructor(endpoint: MediaEndpoint, options: MemberOptions, remove: () => void) {
+  constructor(endpoint: L, options: MemberOptions, remove: () => void) {
     this.endpoint = endpoint;
     this.muted = options.muted ?? false;
     this.hold = options.hold ?? false;
@@ -63,12 +70,12 @@ export class MixerMember {
   }
 }
 
-export class Mixer extends TypedEmitter<MixerEvents> {
+export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<MixerEvents<L>> {
   readonly #clock: MediaClock;
   readonly #holdFactory: () => AudioSource;
-  readonly #members = new Map<MediaEndpoint, { member: MixerMember; detach: () => void }>();
+  readonly #members = new Map<L, { member: MixerMember<L>; detach: () => void }>();
   // The same members as an array, rebuilt on join/leave, iterated by index on the tick.
-  #list: readonly MixerMember[] = [];
+  #list: readonly MixerMember<L>[] = [];
   readonly #total = new Int32Array(FRAME_SAMPLES);
   readonly #holdFrame = new Int16Array(FRAME_SAMPLES);
   readonly #announceFrame = new Int16Array(FRAME_SAMPLES);
@@ -89,16 +96,16 @@ export class Mixer extends TypedEmitter<MixerEvents> {
     return this.#members.size;
   }
 
-  members(): MixerMember[] {
+  members(): MixerMember<L>[] {
     return [...this.#list];
   }
 
   /** Add a leg; it hears the room instead of any bridge it was in. */
-  add(endpoint: MediaEndpoint, options: MemberOptions = {}): MixerMember {
+  add(endpoint: L, options: MemberOptions = {}): MixerMember<L> {
     if (this.#closed) throw new Error('mixer is closed');
     const existing = this.#members.get(endpoint);
     if (existing) return existing.member;
-    const member = new MixerMember(endpoint, options, () => this.#remove(endpoint));
+    const member = new MixerMember<L>(endpoint, options, () => this.#remove(endpoint));
     const feed: AudioSource = {
       read(out: Int16Array): boolean {
         out.set(member.out);
@@ -159,7 +166,7 @@ export class Mixer extends TypedEmitter<MixerEvents> {
     this.emit('closed');
   }
 
-  #remove(endpoint: MediaEndpoint): void {
+  #remove(endpoint: L): void {
     const entry = this.#members.get(endpoint);
     if (!entry) return;
     this.#members.delete(endpoint);

@@ -162,6 +162,66 @@ describe('shardedMediaEngine', () => {
     expect(heard.b).toBe(before);
   }, 20_000);
 
+  it('mixes a conference room on one worker with a member on another: each hears the other, mute silences, an announcement reaches both, a closed leg leaves', async () => {
+    const media = newEngine();
+    const [phoneA, phoneB] = [await phone(), await phone()];
+    const a = await media.createEndpoint();
+    const b = await media.createEndpoint();
+    expect(b.shard).not.toBe(a.shard);
+    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
+    b.setRemote({ address: '127.0.0.1', port: phoneB.address().port, payloadType: 0, telephoneEvent: 101 });
+    const room = await media.createMixer({ near: a });
+    expect(room.shard).toBe(a.shard);
+    await room.add(a);
+    const memberB = await room.add(b); // across shards
+    // With two members each hears exactly the other (the sum minus their own), so a round-trip-safe code arrives intact.
+    const codeA = CODE;
+    const codeB = [...Array(128).keys()].map((i) => 0x80 + i).find((c) => c > codeA && c !== 0xff && mulawEncodeSample(MULAW_DECODE[c]!) === c)!;
+    const got = { aHeardB: 0, bHeardA: 0, aAudible: 0, bAudible: 0 };
+    const watch = (socket: dgram.Socket, code: number, key: 'aHeardB' | 'bHeardA', audible: 'aAudible' | 'bAudible'): void => {
+      socket.on('message', (msg: Buffer) => {
+        if (msg.length !== 172) return;
+        const payload = msg.subarray(12);
+        if (payload.every((x) => x === code)) got[key]++;
+        if (payload.some((x) => x !== 0xff && x !== 0x7f)) got[audible]++;
+      });
+    };
+    watch(phoneA, codeB, 'aHeardB', 'aAudible');
+    watch(phoneB, codeA, 'bHeardA', 'bAudible');
+    const talk = async (packets: number, seq0: number): Promise<void> => {
+      for (let i = 0; i < packets; i++) {
+        phoneA.send(rtp(seq0 + i, new Uint8Array(160).fill(codeA)), a.port, '127.0.0.1');
+        phoneB.send(rtp(seq0 + i, new Uint8Array(160).fill(codeB)), b.port, '127.0.0.1');
+        await delay(20);
+      }
+      await delay(150);
+    };
+    await talk(25, 0);
+    expect(got.aHeardB).toBeGreaterThan(10);
+    expect(got.bHeardA).toBeGreaterThan(10);
+    // B muted: A stops hearing B, B still hears A.
+    memberB.setMuted(true);
+    await delay(50);
+    const [heardB, heardA] = [got.aHeardB, got.bHeardA];
+    await talk(15, 25);
+    expect(got.aHeardB - heardB).toBeLessThanOrEqual(2);
+    expect(got.bHeardA - heardA).toBeGreaterThan(8);
+    // An announcement: both phones hear audio though nobody talks.
+    const [audibleA, audibleB] = [got.aAudible, got.bAudible];
+    expect(await room.playPcm(new Int16Array(1600).map((_, i) => Math.round(6000 * Math.sin(i / 3))))).toBe('done');
+    await delay(100);
+    expect(got.aAudible - audibleA).toBeGreaterThan(5);
+    expect(got.bAudible - audibleB).toBeGreaterThan(5);
+    // B's leg closes on its shard: it leaves the room.
+    const left: string[] = [];
+    room.on('memberLeft', (leg) => left.push(leg.id));
+    await b.close();
+    await delay(50);
+    expect(left).toEqual([b.id]);
+    expect(room.size).toBe(1);
+    room.close();
+  }, 20_000);
+
   it('reports a digit the far end sends as RFC 4733 as a dtmf event on the main thread', async () => {
     const media = newEngine();
     const phoneA = await phone();

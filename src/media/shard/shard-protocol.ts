@@ -44,6 +44,14 @@ export type ShardCommand =
   | { op: 'collectDigits'; endpoint: string; options: Omit<CollectDigitsOptions, 'signal'> }
   | { op: 'record'; endpoint: string; options: Omit<RecordOptions, 'signal'> }
   | { op: 'abort'; request: number }
+  // Conference rooms: a `Mixer` on this shard; members are legs here, or stand-ins fed by a leg on another shard.
+  | { op: 'mixerCreate'; mixer: string }
+  | { op: 'mixerAdd'; mixer: string; member: string; endpoint?: string; link?: { fromLeg: SharedArrayBuffer; toLeg: SharedArrayBuffer }; muted?: boolean; hold?: boolean }
+  | { op: 'mixerUpdate'; mixer: string; member: string; muted?: boolean; hold?: boolean }
+  | { op: 'mixerRemove'; mixer: string; member: string }
+  | { op: 'mixerPlayTone'; mixer: string; tone: ToneName; loop?: boolean }
+  | { op: 'mixerPlayPcm'; mixer: string; pcm: Int16Array; loop?: number }
+  | { op: 'mixerClose'; mixer: string }
   | { op: 'diagnostics' }
   | { op: 'shutdown' };
 
@@ -66,6 +74,7 @@ export type ShardMessage =
   | { type: 'event'; endpoint: string; event: 'rtpTimeout' }
   | { type: 'event'; endpoint: string; event: 'latched'; address: string; port: number }
   | { type: 'event'; endpoint: string; event: 'closed' }
-  | { type: 'event'; bridge: string; event: 'bridgeClosed' };
+  | { type: 'event'; bridge: string; event: 'bridgeClosed' }
+  | { type: 'event'; mixer: string; member: string; event: 'memberLeft' };
 
 export type { EndpointStats };

@@ -13,9 +13,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { MediaEndpoint } from '../endpoint.js';
 import { MediaEngine } from '../engine.js';
+import { Mixer, type MixerLeg, type MixerMember } from '../mixer.js';
 import { PcmSource } from '../sources/audio-source.js';
 import { tone } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
+import { RemoteMixerLeg } from './remote-mixer-leg.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardRequest } from './shard-protocol.js';
 
 const port = parentPort;
@@ -36,6 +38,8 @@ const endpoints = new Map<string, MediaEndpoint>();
 /** Bridges by id: both legs here (a `Bridge`), or this shard's side of one across shards. */
 const bridges = new Map<string, { close(): void }>();
 let elu = performance.eventLoopUtilization();
+/** Conference rooms on this shard, with their members by the main thread's member id. */
+const mixers = new Map<string, { mixer: Mixer<MixerLeg>; members: Map<string, { member: MixerMember<MixerLeg>; remote?: RemoteMixerLeg }> }>();
 /** Running prompts, collections and recordings by request id, for `abort`. */
 const running = new Map<number, AbortController>();
 
@@ -114,8 +118,63 @@ function crossBridge(bridgeId: string, endpoint: MediaEndpoint, outBuffer: Share
   bridges.set(bridgeId, link);
 }
 
+function roomOf(id: string): NonNullable<ReturnType<typeof mixers.get>> {
+  const room = mixers.get(id);
+  if (!room) throw new Error(`no mixer ${id} on shard ${options.index}`);
+  return room;
+}
+
+function mixerCreate(id: string): void {
+  const mixer = new Mixer<MixerLeg>(engine.clock);
+  const room = { mixer, members: new Map<string, { member: MixerMember<MixerLeg>; remote?: RemoteMixerLeg }>() };
+  mixers.set(id, room);
+  mixer.on('memberLeft', (leg) => {
+    for (const [memberId, entry] of room.members) {
+      if (entry.member.endpoint !== leg) continue;
+      room.members.delete(memberId);
+      entry.remote?.close();
+      post({ type: 'event', mixer: id, member: memberId, event: 'memberLeft' });
+    }
+  });
+}
+
+function mixerAdd(command: Extract<ShardCommand, { op: 'mixerAdd' }>): void {
+  const room = roomOf(command.mixer);
+  const remote = command.link ? new RemoteMixerLeg(engine.clock, command.link.fromLeg, command.link.toLeg) : undefined;
+  const leg: MixerLeg = remote ?? endpointOf(command.endpoint ?? '');
+  const member = room.mixer.add(leg, { muted: command.muted ?? false, hold: command.hold ?? false });
+  room.members.set(command.member, { member, ...(remote ? { remote } : {}) });
+}
+
 async function run(command: ShardCommand, id: number): Promise<unknown> {
   switch (command.op) {
+    case 'mixerCreate':
+      mixerCreate(command.mixer);
+      return undefined;
+    case 'mixerAdd':
+      mixerAdd(command);
+      return undefined;
+    case 'mixerUpdate': {
+      const entry = roomOf(command.mixer).members.get(command.member);
+      if (command.muted !== undefined) entry?.member.setMuted(command.muted);
+      if (command.hold !== undefined) entry?.member.setHold(command.hold);
+      return undefined;
+    }
+    case 'mixerRemove':
+      mixers.get(command.mixer)?.members.get(command.member)?.member.remove();
+      return undefined;
+    case 'mixerPlayTone': {
+      const source = tone(command.tone, command.loop === undefined ? {} : { loop: command.loop });
+      return abortable(id, (signal) => roomOf(command.mixer).mixer.play(source, { signal }));
+    }
+    case 'mixerPlayPcm': {
+      const loop = command.loop ?? 1;
+      return abortable(id, (signal) => roomOf(command.mixer).mixer.play(new PcmSource(command.pcm, { loop: loop !== 1, times: loop }), { signal }));
+    }
+    case 'mixerClose':
+      mixers.get(command.mixer)?.mixer.close();
+      mixers.delete(command.mixer);
+      return undefined;
     case 'say': {
       const { text, voice, language, loop } = command;
       return abortable(id, (signal) => endpointOf(command.endpoint).say(text, { voice, language, loop, signal }));

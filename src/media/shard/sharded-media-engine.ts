@@ -10,9 +10,10 @@
  * Built so far: create, `setRemote`, direction, RTP timeout, bridge, DTMF
  * out, `say`, `playUrl`, tones and prepared PCM, `collectDigits`, `record`
  * (each with its `AbortSignal`), `dtmf`/`rtpTimeout`/`latched`/`closed`
- * events, stats, close, and bridges between legs of different shards (audio
- * crosses in `FrameRing`s, one tick of added delay). Not yet: taps (`fork`,
- * the `stream` action) and mixers (see the doc). Each shard synthesizes
+ * events, stats, close, bridges between legs of different shards (audio
+ * crosses in `FrameRing`s, one tick of added delay), and conference mixers
+ * whose members may be on any shard. Not yet: taps (`fork`, the `stream`
+ * action, room recording); see the doc. Each shard synthesizes
  * and fetches prompts itself (its own TTS worker and URL cache). A shard that dies ends its legs
  * (each emits `closed`); the other shards' calls go on.
  */
@@ -69,6 +70,7 @@ interface Shard {
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
   endpoints: Map<string, ShardEndpoint>;
   bridges: Map<string, ShardBridge>;
+  mixers: Map<string, ShardMixer>;
   alive: boolean;
 }
 
@@ -246,10 +248,134 @@ export class ShardBridge extends TypedEmitter<{ closed: [] }> {
   }
 }
 
+/** A member of a `ShardMixer`. */
+export class ShardMixerMember {
+  readonly endpoint: ShardEndpoint;
+  /** @internal The link id when the leg is on another shard than the room. */
+  readonly link: string | undefined;
+  readonly #mixer: ShardMixer;
+  readonly #id: string;
+
+  constructor(mixer: ShardMixer, id: string, endpoint: ShardEndpoint, link: string | undefined) {
+    this.#mixer = mixer;
+    this.#id = id;
+    this.endpoint = endpoint;
+    this.link = link;
+  }
+
+  setMuted(muted: boolean): void {
+    this.#mixer.update(this.#id, { muted });
+  }
+
+  setHold(hold: boolean): void {
+    this.#mixer.update(this.#id, { hold });
+  }
+
+  /** Leave the conference (the leg stays up). */
+  remove(): void {
+    this.#mixer.removeMember(this.#id);
+  }
+}
+
+/**
+ * A conference mixer on one shard. Members on the same shard mix directly;
+ * a member on another shard joins through a pair of `FrameRing`s (one tick of
+ * delay each way). Put legs you know will meet on the room's shard with
+ * `createEndpoint({ near })` to spare that.
+ */
+export class ShardMixer extends TypedEmitter<{ memberLeft: [ShardEndpoint]; closed: [] }> {
+  readonly id: string;
+  readonly shard: number;
+  readonly #engine: ShardedMediaEngine;
+  readonly #members = new Map<string, ShardMixerMember>();
+  #nextMember = 1;
+  #closed = false;
+
+  constructor(engine: ShardedMediaEngine, id: string, shard: number) {
+    super();
+    this.#engine = engine;
+    this.id = id;
+    this.shard = shard;
+  }
+
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** Add a leg (any shard); it hears the room instead of any bridge it was in. */
+  async add(endpoint: ShardEndpoint, options: { muted?: boolean; hold?: boolean } = {}): Promise<ShardMixerMember> {
+    if (this.#closed) throw new Error('mixer is closed');
+    const memberId = `${this.id}-m${this.#nextMember++}`;
+    if (endpoint.shard === this.shard) {
+      const member = new ShardMixerMember(this, memberId, endpoint, undefined);
+      this.#members.set(memberId, member);
+      await this.#engine.request(this.shard, { op: 'mixerAdd', mixer: this.id, member: memberId, endpoint: endpoint.id, ...options });
+      return member;
+    }
+    const toRoom = new FrameRing();
+    const fromRoom = new FrameRing();
+    const link = `${memberId}-link`;
+    const member = new ShardMixerMember(this, memberId, endpoint, link);
+    this.#members.set(memberId, member);
+    // The leg's side is the same as one side of a bridge across shards; when the leg closes, the link ends and the member leaves.
+    this.#engine.trackLink(endpoint.shard, link, () => this.removeMember(memberId));
+    await Promise.all([
+      this.#engine.request(endpoint.shard, { op: 'crossBridge', bridge: link, endpoint: endpoint.id, out: toRoom.buffer, in: fromRoom.buffer }),
+      this.#engine.request(this.shard, { op: 'mixerAdd', mixer: this.id, member: memberId, link: { fromLeg: toRoom.buffer, toLeg: fromRoom.buffer }, ...options }),
+    ]);
+    return member;
+  }
+
+  /** Play a call-progress tone to the whole room (not to members on hold). */
+  playTone(name: ToneName, options: { loop?: boolean; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    if (this.#closed) return Promise.resolve('closed');
+    return this.#engine.request(this.shard, { op: 'mixerPlayTone', mixer: this.id, tone: name, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal) as Promise<PlayResult>;
+  }
+
+  /** Play 8 kHz PCM to the whole room. `loop`: times, 0 = until aborted; default 1. */
+  playPcm(pcm: Int16Array, options: { loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    if (this.#closed) return Promise.resolve('closed');
+    return this.#engine.request(this.shard, { op: 'mixerPlayPcm', mixer: this.id, pcm, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal) as Promise<PlayResult>;
+  }
+
+  /** Remove every member and stop. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#engine.request(this.shard, { op: 'mixerClose', mixer: this.id }).catch(() => undefined);
+    this.markClosed();
+  }
+
+  /** @internal */
+  update(memberId: string, change: { muted?: boolean; hold?: boolean }): void {
+    if (!this.#members.has(memberId)) return;
+    this.#engine.request(this.shard, { op: 'mixerUpdate', mixer: this.id, member: memberId, ...change }).catch(() => undefined);
+  }
+
+  /** @internal The member left (removed here, its leg closed, or the room shard said so). Idempotent. */
+  removeMember(memberId: string): void {
+    const member = this.#members.get(memberId);
+    if (!member) return;
+    this.#members.delete(memberId);
+    this.#engine.request(this.shard, { op: 'mixerRemove', mixer: this.id, member: memberId }).catch(() => undefined);
+    if (member.link) this.#engine.endLink(member.endpoint.shard, member.link);
+    this.emit('memberLeft', member.endpoint);
+  }
+
+  /** @internal */
+  markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const id of [...this.#members.keys()]) this.removeMember(id);
+    this.emit('closed');
+  }
+}
+
 export class ShardedMediaEngine {
   readonly #options: ShardedMediaEngineOptions;
   readonly #logger: Logger;
   readonly #shards: Shard[] = [];
+  /** Member links of rooms across shards, by link id: what to do when the leg's side ends. */
+  readonly #links = new Map<string, { shard: number; onEnd: () => void }>();
   #nextId = 1;
   #closed = false;
 
@@ -276,7 +402,7 @@ export class ShardedMediaEngine {
         rtpTimeoutMs: options.rtpTimeoutMs ?? 30_000,
         symmetricRtp: options.symmetricRtp ?? true,
       };
-      const shard: Shard = { index, worker: new Worker(url, { workerData: shardOptions }), pending: new Map(), endpoints: new Map(), bridges: new Map(), alive: true };
+      const shard: Shard = { index, worker: new Worker(url, { workerData: shardOptions }), pending: new Map(), endpoints: new Map(), bridges: new Map(), mixers: new Map(), alive: true };
       shard.worker.on('message', (message: ShardMessage) => this.#onMessage(shard, message));
       shard.worker.on('error', (error) => this.#logger.error({ err: error, shard: index }, 'media shard failed'));
       shard.worker.on('exit', (code) => this.#onExit(shard, code));
@@ -338,6 +464,29 @@ export class ShardedMediaEngine {
       throw error;
     }
     return bridge;
+  }
+
+  /** A conference mixer on the shard of `near` (a leg), or on the least-loaded shard. */
+  async createMixer(options: { near?: ShardEndpoint } = {}): Promise<ShardMixer> {
+    if (this.#closed) throw new Error('media engine is closed');
+    const shard = options.near ? this.#shards[options.near.shard] : this.#leastLoaded();
+    if (!shard?.alive) throw new Error('no live media shard');
+    const mixer = new ShardMixer(this, `mixer-${this.#nextId++}`, shard.index);
+    shard.mixers.set(mixer.id, mixer);
+    mixer.once('closed', () => shard.mixers.delete(mixer.id));
+    await this.request(shard.index, { op: 'mixerCreate', mixer: mixer.id });
+    return mixer;
+  }
+
+  /** @internal Call `onEnd` when the link (one side of a cross-shard pair) ends on `shard`. */
+  trackLink(shard: number, link: string, onEnd: () => void): void {
+    this.#links.set(link, { shard, onEnd });
+  }
+
+  /** @internal End a link from the main thread's side. */
+  endLink(shard: number, link: string): void {
+    if (!this.#links.delete(link)) return;
+    this.request(shard, { op: 'unbridge', bridge: link }).catch(() => undefined);
   }
 
   /** Jitter-buffer counters and event-loop load of every shard. */
@@ -424,6 +573,16 @@ export class ShardedMediaEngine {
     if (message.event === 'bridgeClosed') {
       // One side ended (a leg closed, or unbridged): end the other side too.
       shard.bridges.get(message.bridge)?.close();
+      const link = this.#links.get(message.bridge);
+      if (link) {
+        this.#links.delete(message.bridge);
+        link.onEnd();
+      }
+      return;
+    }
+    if (message.event === 'memberLeft') {
+      // The room shard let a member go (its leg on that shard closed).
+      shard.mixers.get(message.mixer)?.removeMember(message.member);
       return;
     }
     const endpoint = shard.endpoints.get(message.endpoint);
@@ -450,8 +609,14 @@ export class ShardedMediaEngine {
     if (!this.#closed) this.#logger.error({ shard: shard.index, code }, 'media shard exited; its calls lose media');
     for (const pending of shard.pending.values()) pending.reject(new Error(`media shard ${shard.index} exited`));
     shard.pending.clear();
-    // A bridge across shards also ends on the surviving side.
+    // A bridge across shards also ends on the surviving side; rooms here end; members linked from here leave their rooms.
     for (const bridge of [...shard.bridges.values()]) bridge.close();
+    for (const mixer of [...shard.mixers.values()]) mixer.markClosed();
+    for (const [id, link] of [...this.#links]) {
+      if (link.shard !== shard.index) continue;
+      this.#links.delete(id);
+      link.onEnd();
+    }
     for (const endpoint of [...shard.endpoints.values()]) endpoint.markClosed();
   }
 }
