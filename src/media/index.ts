@@ -43,5 +43,5 @@ export { UrlAudioLoader, UrlAudioError, type UrlAudioOptions } from './sources/u
 export { decodeWav, encodeWav } from './sources/wav.js';
 export { WavRecorder, type RecorderOptions, type RecordingInfo } from './recorder.js';
 export * from './fork/index.js';
-export { ShardedMediaEngine, ShardEndpoint, ShardBridge, ShardMixer, ShardMixerMember, type ShardedMediaEngineOptions, type CreateShardEndpointOptions } from './shard/sharded-media-engine.js';
-export type { ShardDiagnostics } from './shard/shard-protocol.js';
+export { ShardedMediaEngine, ShardEndpoint, ShardBridge, ShardMixer, ShardMixerMember, ShardStream, type ShardedMediaEngineOptions, type CreateShardEndpointOptions } from './shard/sharded-media-engine.js';
+export type { ShardDiagnostics, ShardStreamOptions } from './shard/shard-protocol.js';

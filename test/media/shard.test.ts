@@ -10,6 +10,7 @@ import { MULAW_DECODE, mulawEncodeSample } from '../../src/media/codecs/g711.js'
 import { createRtpHeader, parseRtp, writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
 import { FrameRing } from '../../src/media/shard/frame-ring.js';
 import { ShardedMediaEngine } from '../../src/media/shard/sharded-media-engine.js';
+import { startStreamServer } from './fork/stream-server.js';
 import { delay } from './helpers.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -220,6 +221,36 @@ describe('shardedMediaEngine', () => {
     expect(left).toEqual([b.id]);
     expect(room.size).toBe(1);
     room.close();
+  }, 20_000);
+
+  it('streams a leg to a WebSocket from its shard, plays what the server sends back, and ends on abort', async () => {
+    const media = newEngine();
+    const server = await startStreamServer();
+    try {
+      const phoneA = await phone();
+      const heard = countAudible(phoneA);
+      const a = await media.createEndpoint();
+      a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
+      const controller = new AbortController();
+      const stream = a.stream({ url: server.url, name: 'agent', call: { callId: 'call-9', from: '+254711000001', to: '+254712345678', direction: 'inbound', accountId: 'ws_1' }, signal: controller.signal });
+      const started = new Promise((resolve) => stream.once('started', resolve));
+      const stopped = new Promise((resolve) => stream.once('stopped', resolve));
+      const connection = await server.next();
+      expect(await started).toEqual({ protocol: 'audio.drachtio.org' });
+      expect((await connection.text(() => true)).callId).toBe('call-9');
+      expect((await connection.frames(5)).length).toBeGreaterThanOrEqual(5);
+      // 200 ms of 8 kHz PCM from the server reaches the caller.
+      connection.ws.send(Buffer.from(new Int16Array(1600).map((_, i) => Math.round(6000 * Math.sin(i / 3))).buffer));
+      await delay(400);
+      expect(heard.audible).toBeGreaterThan(5);
+      controller.abort();
+      const result = await stream.result;
+      expect(result).toMatchObject({ started: true, closedBy: 'platform' });
+      expect(result.framesSent).toBeGreaterThanOrEqual(5);
+      expect(await stopped).toMatchObject({ closedBy: 'platform' });
+    } finally {
+      await server.close();
+    }
   }, 20_000);
 
   it('reports a digit the far end sends as RFC 4733 as a dtmf event on the main thread', async () => {

@@ -10,6 +10,11 @@ import type { CollectDigitsOptions } from '../endpoint-digits.js';
 import type { RecordOptions } from '../endpoint-recording.js';
 import type { EndpointStats, RemoteMedia } from '../endpoint-types.js';
 import type { ToneName } from '../sources/tones.js';
+import type { AudioStreamOptions, AudioStreamStopped } from '../fork/audio-stream.js';
+import type { StreamSubprotocol } from '../fork/stream-protocol.js';
+
+/** A `stream` action's options that cross to the shard (no signal, no logger). */
+export type ShardStreamOptions = Omit<AudioStreamOptions, 'signal' | 'logger'>;
 
 /** What a shard's `MediaEngine` is built with (workerData). */
 export interface ShardOptions {
@@ -43,6 +48,8 @@ export type ShardCommand =
   | { op: 'playPcm'; endpoint: string; pcm: Int16Array; loop?: number }
   | { op: 'collectDigits'; endpoint: string; options: Omit<CollectDigitsOptions, 'signal'> }
   | { op: 'record'; endpoint: string; options: Omit<RecordOptions, 'signal'> }
+  /** An audio stream (the `stream` action) on the leg; its events come back tagged with this request's id. */
+  | { op: 'stream'; endpoint: string; options: ShardStreamOptions }
   | { op: 'abort'; request: number }
   // Conference rooms: a `Mixer` on this shard; members are legs here, or stand-ins fed by a leg on another shard.
   | { op: 'mixerCreate'; mixer: string }
@@ -75,6 +82,9 @@ export type ShardMessage =
   | { type: 'event'; endpoint: string; event: 'latched'; address: string; port: number }
   | { type: 'event'; endpoint: string; event: 'closed' }
   | { type: 'event'; bridge: string; event: 'bridgeClosed' }
-  | { type: 'event'; mixer: string; member: string; event: 'memberLeft' };
+  | { type: 'event'; mixer: string; member: string; event: 'memberLeft' }
+  | { type: 'event'; request: number; event: 'stream'; kind: 'started'; data: { protocol: StreamSubprotocol } }
+  | { type: 'event'; request: number; event: 'stream'; kind: 'stopped'; data: AudioStreamStopped }
+  | { type: 'event'; request: number; event: 'stream'; kind: 'error'; data: { reason: string } };
 
 export type { EndpointStats };

@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { MediaEndpoint } from '../endpoint.js';
 import { MediaEngine } from '../engine.js';
+import { AudioStreamSession } from '../fork/audio-stream.js';
 import { Mixer, type MixerLeg, type MixerMember } from '../mixer.js';
 import { PcmSource } from '../sources/audio-source.js';
 import { tone } from '../sources/tones.js';
@@ -193,6 +194,14 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
       return abortable(id, (signal) => endpointOf(command.endpoint).collectDigits({ ...command.options, signal }));
     case 'record':
       return abortable(id, (signal) => endpointOf(command.endpoint).record({ ...command.options, signal }));
+    case 'stream':
+      return abortable(id, (signal) => {
+        const stream = new AudioStreamSession(endpointOf(command.endpoint), { ...command.options, signal });
+        stream.on('started', (data) => post({ type: 'event', request: id, event: 'stream', kind: 'started', data }));
+        stream.on('stopped', (data) => post({ type: 'event', request: id, event: 'stream', kind: 'stopped', data }));
+        stream.on('error', (data) => post({ type: 'event', request: id, event: 'stream', kind: 'error', data }));
+        return stream.start();
+      });
     case 'abort':
       running.get(command.request)?.abort();
       return undefined;

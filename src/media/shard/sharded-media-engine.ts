@@ -11,9 +11,10 @@
  * out, `say`, `playUrl`, tones and prepared PCM, `collectDigits`, `record`
  * (each with its `AbortSignal`), `dtmf`/`rtpTimeout`/`latched`/`closed`
  * events, stats, close, bridges between legs of different shards (audio
- * crosses in `FrameRing`s, one tick of added delay), and conference mixers
- * whose members may be on any shard. Not yet: taps (`fork`, the `stream`
- * action, room recording); see the doc. Each shard synthesizes
+ * crosses in `FrameRing`s, one tick of added delay), conference mixers
+ * whose members may be on any shard, and audio streams (the `stream`
+ * action's WebSocket runs on the leg's shard). Not yet: raw taps (`fork`
+ * with a callback), `inject`, room recording; see the doc. Each shard synthesizes
  * and fetches prompts itself (its own TTS worker and URL cache). A shard that dies ends its legs
  * (each emits `closed`); the other shards' calls go on.
  */
@@ -30,7 +31,8 @@ import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
 import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia } from '../endpoint-types.js';
 import type { ToneName } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
-import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions } from './shard-protocol.js';
+import type { AudioStreamEvents, AudioStreamResult } from '../fork/audio-stream.js';
+import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardStreamOptions } from './shard-protocol.js';
 
 /** Options for `ShardedMediaEngine`. */
 export interface ShardedMediaEngineOptions {
@@ -167,6 +169,29 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     return (await this.#engine.request(this.shard, { op: 'record', endpoint: this.id, options: rest }, signal)) as RecordResult;
   }
 
+  /**
+   * Stream the leg's audio to a WebSocket and play what comes back (the
+   * `stream` action); the socket lives on the leg's shard. `result` settles
+   * when the stream ends; `signal` ends it.
+   */
+  stream(options: ShardStreamOptions & { signal?: AbortSignal }): ShardStream {
+    const { signal, ...rest } = options;
+    const stream = new ShardStream();
+    if (this.#state !== 'open') {
+      stream.result = Promise.reject(new Error(`media endpoint ${this.id} is closed`));
+      return stream;
+    }
+    let request = 0;
+    stream.result = this.#engine.request(this.shard, { op: 'stream', endpoint: this.id, options: rest }, signal, (id) => {
+      request = id;
+      this.#engine.trackStream(id, stream);
+    }) as Promise<AudioStreamResult>;
+    // The reply comes after the stream's last event (messages keep their order), so it can stop relaying then.
+    const forget = (): void => this.#engine.untrackStream(request);
+    stream.result.then(forget, forget);
+    return stream;
+  }
+
   /** Bridge with `other` (same shard: create it with `near`). */
   bridge(other: ShardEndpoint): Promise<ShardBridge> {
     return this.#engine.bridge(this, other);
@@ -207,6 +232,12 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
   #assertOpen(): void {
     if (this.#state !== 'open') throw new Error(`media endpoint ${this.id} is closed`);
   }
+}
+
+/** An audio stream running on a shard: the `AudioStreamSession` events, relayed. */
+export class ShardStream extends TypedEmitter<AudioStreamEvents> {
+  /** Settles when the stream ends, like `AudioStreamSession.start()`. */
+  result!: Promise<AudioStreamResult>;
 }
 
 /** Two bridged legs (on one shard, or across two). Closing either leg, or this, unbridges. */
@@ -376,6 +407,8 @@ export class ShardedMediaEngine {
   readonly #shards: Shard[] = [];
   /** Member links of rooms across shards, by link id: what to do when the leg's side ends. */
   readonly #links = new Map<string, { shard: number; onEnd: () => void }>();
+  /** Running audio streams by request id. */
+  readonly #streams = new Map<number, ShardStream>();
   #nextId = 1;
   #closed = false;
 
@@ -515,10 +548,11 @@ export class ShardedMediaEngine {
    * @internal A request to a shard; resolves with its reply. `signal` asks
    * the shard to end the operation early (its reply then says how it ended).
    */
-  request(index: number, command: ShardCommand, signal?: AbortSignal): Promise<unknown> {
+  request(index: number, command: ShardCommand, signal?: AbortSignal, onId?: (id: number) => void): Promise<unknown> {
     const shard = this.#shards[index];
     if (!shard?.alive) return Promise.reject(new Error(`media shard ${index} is not running`));
     const id = this.#nextId++;
+    onId?.(id);
     const onAbort = (): void => {
       if (shard.alive) shard.worker.postMessage({ op: 'abort', request: id, id: this.#nextId++ });
     };
@@ -538,6 +572,16 @@ export class ShardedMediaEngine {
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** @internal Relay a stream's events (by its request id) until its reply. */
+  trackStream(request: number, stream: ShardStream): void {
+    this.#streams.set(request, stream);
+  }
+
+  /** @internal */
+  untrackStream(request: number): void {
+    this.#streams.delete(request);
   }
 
   /** @internal */
@@ -578,6 +622,14 @@ export class ShardedMediaEngine {
         this.#links.delete(message.bridge);
         link.onEnd();
       }
+      return;
+    }
+    if (message.event === 'stream') {
+      const stream = this.#streams.get(message.request);
+      if (!stream) return;
+      if (message.kind === 'started') stream.emit('started', message.data);
+      else if (message.kind === 'stopped') stream.emit('stopped', message.data);
+      else stream.emit('error', message.data);
       return;
     }
     if (message.event === 'memberLeft') {
