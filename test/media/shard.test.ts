@@ -163,7 +163,7 @@ describe('shardedMediaEngine', () => {
     expect(heard.b).toBe(before);
   }, 20_000);
 
-  it('mixes a conference room on one worker with a member on another: each hears the other, mute silences, an announcement reaches both, a closed leg leaves', async () => {
+  it('mixes a conference room on one worker with a member on another: each hears the other, mute silences, an announcement reaches both and the room recording, a closed leg leaves', async () => {
     const media = newEngine();
     const [phoneA, phoneB] = [await phone(), await phone()];
     const a = await media.createEndpoint();
@@ -213,6 +213,14 @@ describe('shardedMediaEngine', () => {
     await delay(100);
     expect(got.aAudible - audibleA).toBeGreaterThan(5);
     expect(got.bAudible - audibleB).toBeGreaterThan(5);
+    // The room recorded on its shard while the announcement plays.
+    const stopRecording = new AbortController();
+    const recording = room.record(path.join(out, 'room.wav'), { signal: stopRecording.signal });
+    await room.playPcm(new Int16Array(2400).map((_, i) => Math.round(6000 * Math.sin(i / 5))));
+    stopRecording.abort();
+    const info = await recording;
+    expect(info.durationMs).toBeGreaterThanOrEqual(200);
+    expect((await stat(info.path)).size).toBe(info.bytes);
     // B's leg closes on its shard: it leaves the room.
     const left: string[] = [];
     room.on('memberLeft', (leg) => left.push(leg.id));

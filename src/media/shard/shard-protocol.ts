@@ -58,6 +58,8 @@ export type ShardCommand =
   | { op: 'mixerRemove'; mixer: string; member: string }
   | { op: 'mixerPlayTone'; mixer: string; tone: ToneName; loop?: boolean }
   | { op: 'mixerPlayPcm'; mixer: string; pcm: Int16Array; loop?: number }
+  /** Record the whole room to a WAV file on the room's shard until aborted (by request id) or the room closes; replies with the `RecordingInfo`. */
+  | { op: 'mixerRecord'; mixer: string; path: string }
   | { op: 'mixerClose'; mixer: string }
   | { op: 'diagnostics' }
   | { op: 'shutdown' };

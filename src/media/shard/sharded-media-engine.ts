@@ -13,8 +13,9 @@
  * events, stats, close, bridges between legs of different shards (audio
  * crosses in `FrameRing`s, one tick of added delay), conference mixers
  * whose members may be on any shard, and audio streams (the `stream`
- * action's WebSocket runs on the leg's shard). Not yet: raw taps (`fork`
- * with a callback), `inject`, room recording; see the doc. Each shard synthesizes
+ * action's WebSocket runs on the leg's shard) and room recordings. Not
+ * offered: raw taps (`fork` with a per-frame callback) and `inject`, which
+ * would put a message on every frame; see the doc. Each shard synthesizes
  * and fetches prompts itself (its own TTS worker and URL cache). A shard that dies ends its legs
  * (each emits `closed`); the other shards' calls go on.
  */
@@ -32,6 +33,7 @@ import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, Remote
 import type { ToneName } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
 import type { AudioStreamEvents, AudioStreamResult } from '../fork/audio-stream.js';
+import type { RecordingInfo } from '../recorder.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardStreamOptions } from './shard-protocol.js';
 
 /** Options for `ShardedMediaEngine`. */
@@ -367,6 +369,16 @@ export class ShardMixer extends TypedEmitter<{ memberLeft: [ShardEndpoint]; clos
   playPcm(pcm: Int16Array, options: { loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
     if (this.#closed) return Promise.resolve('closed');
     return this.#engine.request(this.shard, { op: 'mixerPlayPcm', mixer: this.id, pcm, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal) as Promise<PlayResult>;
+  }
+
+  /**
+   * Record the whole room (everything audible, announcements included) to a
+   * WAV file written by the room's shard, until `signal` aborts or the room
+   * closes; resolves with what was written.
+   */
+  record(path: string, options: { signal?: AbortSignal } = {}): Promise<RecordingInfo> {
+    if (this.#closed) return Promise.reject(new Error('mixer is closed'));
+    return this.#engine.request(this.shard, { op: 'mixerRecord', mixer: this.id, path }, options.signal) as Promise<RecordingInfo>;
   }
 
   /** Remove every member and stop. Idempotent. */
