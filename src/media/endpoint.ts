@@ -36,6 +36,9 @@ import { dtmfTones } from './sources/tones.js';
 export type { CollectDigitsOptions, CollectDigitsResult, RecordOptions, RecordResult };
 export type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia, Track } from './endpoint-types.js';
 
+/** Peak (int16) below which a frame counts as quiet: the recorder's silence threshold. */
+const QUIET_PEAK = 500;
+
 interface Playback {
   source: AudioSource;
   finish: (result: PlayResult) => void;
@@ -56,6 +59,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #ctx: EndpointContext;
   readonly #logger: Logger;
   readonly #framer = new InboundFramer();
+  readonly #quietScratch = new Int16Array(FRAME_SAMPLES);
   readonly #receiver: Rfc4733Receiver;
   readonly #sender = new Rfc4733Sender();
   readonly #inband: InbandDtmfDetector;
@@ -96,6 +100,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
       this.#receiver.receive(payload, offset, length, timestamp, performance.now());
     };
     this.session.onLatch = (address, port) => this.emit('latched', { address, port });
+    this.session.jitter.quietPayload = this.#isQuietPayload;
     this.#unsubscribe = [ctx.clock.add('receive', this.#onReceive), ctx.clock.add('send', this.#onSend)];
   }
 
@@ -378,6 +383,17 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     for (const c of this.#collectors) c.push(event.digit);
     this.emit('dtmf', event);
   }
+
+  /** For the jitter buffer's delay drain: a payload whose first 20 ms peaks below QUIET_PEAK. */
+  readonly #isQuietPayload = (payload: Uint8Array, length: number): boolean => {
+    const pcm = this.#quietScratch;
+    const n = this.#codec.decode(payload, 0, Math.min(length, this.#codec.payloadSize(FRAME_SAMPLES)), pcm);
+    for (let i = 0; i < n; i++) {
+      const v = pcm[i] ?? 0;
+      if (v > QUIET_PEAK || v < -QUIET_PEAK) return false;
+    }
+    return true;
+  };
 
   readonly #onReceive = (): void => {
     const frame = this.inboundFrame;

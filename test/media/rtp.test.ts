@@ -126,6 +126,33 @@ describe('jitterBuffer', () => {
     expect(pop(jb)).toBe('9');
   });
 
+  it('drains delay with a quiet packet when it can, and with a loud one once it has waited too long', () => {
+    const build = (maxShrinkWait: number): { jb: JitterBuffer; send: (quiet: boolean) => void } => {
+      const jb = new JitterBuffer({ prefetch: 3, shrinkWindow: 10, maxShrinkWait });
+      jb.quietPayload = (payload) => payload[0] === 0;
+      let seq = 100;
+      return { jb, send: (quiet) => jb.push(seq++, Uint8Array.of(quiet ? 0 : 9), 0, 1) };
+    };
+    // Six packets held: two more than needed. Loud audio flows, the drain falls due and waits.
+    const { jb, send } = build(20);
+    for (let i = 0; i < 6; i++) send(false);
+    for (let i = 0; i < 15; i++) { send(false); jb.pop(); }
+    expect(jb.stats.shrunk).toBe(0);
+    // A quiet packet reaches the playout point: that is the one dropped, never played.
+    const played: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      send(i === 0);
+      if (jb.pop() === 'frame') played.push(jb.payload[0] ?? -1);
+    }
+    expect(jb.stats.shrunk).toBe(1);
+    expect(played).not.toContain(0);
+    // With no quiet packet at all, a loud one goes after maxShrinkWait pops.
+    const loud = build(20);
+    for (let i = 0; i < 6; i++) loud.send(false);
+    for (let i = 0; i < 10 + 21; i++) { loud.send(false); loud.jb.pop(); }
+    expect(loud.jb.stats.shrunk).toBe(1);
+  });
+
   it('holds a 20 ms G.711 stream in small slots and grows them once for longer packets, keeping what is queued', () => {
     const jb = new JitterBuffer({ prefetch: 2 });
     expect(jb.allocatedBytes).toBe(32 * 320);

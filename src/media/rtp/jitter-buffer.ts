@@ -39,6 +39,12 @@ export interface JitterBufferOptions {
    * (20 ms per window). Default 50 (one second at 20 ms packets).
    */
   shrinkWindow?: number;
+  /**
+   * When `quietPayload` is set, a due delay drain waits up to this many pops
+   * for a quiet packet at the playout point before dropping a loud one.
+   * Default 250 (5 s at 20 ms packets).
+   */
+  maxShrinkWait?: number;
 }
 
 /** What `pop` found at the playout point. */
@@ -49,6 +55,9 @@ export class JitterBuffer {
   readonly #prefetch: number;
   readonly #maxDepth: number;
   readonly #shrinkWindow: number;
+  readonly #maxShrinkWait: number;
+  /** Pops waited for a quiet packet since a drain became due; 0 when none is due. */
+  #shrinkWaited = 0;
   #windowPops = 0;
   #windowMin = 0x7fffffff;
   readonly #maxPayload: number;
@@ -63,6 +72,12 @@ export class JitterBuffer {
   /** The payload of the last `pop` that returned 'frame' (a slot view; valid until the next push). */
   payload: Uint8Array;
   payloadLength = 0;
+  /**
+   * Whether a payload is quiet enough to drop unheard (set by the owner, who
+   * knows the codec). With it, the delay drain drops a quiet packet when it
+   * can, so the caller does not hear 20 ms of speech cut out.
+   */
+  quietPayload: ((payload: Uint8Array, length: number) => boolean) | undefined;
   /** Counters for RTCP and diagnostics (`shrunk`: packets dropped to bring delay back down). */
   readonly stats = { received: 0, late: 0, duplicate: 0, lost: 0, overflow: 0, discarded: 0, shrunk: 0 };
 
@@ -71,6 +86,7 @@ export class JitterBuffer {
     this.#prefetch = Math.max(1, Math.min(options.prefetch ?? 3, this.#capacity - 1));
     this.#maxDepth = Math.max(this.#prefetch, Math.min(options.maxDepth ?? this.#prefetch + 5, this.#capacity - 1));
     this.#shrinkWindow = Math.max(1, options.shrinkWindow ?? 50);
+    this.#maxShrinkWait = Math.max(0, options.maxShrinkWait ?? 250);
     this.#maxPayload = Math.max(1, options.maxPayload ?? 1280);
     this.#slotSize = Math.max(1, Math.min(options.initialPayload ?? 320, this.#maxPayload));
     this.#payloads = this.#allocateSlots(this.#slotSize);
@@ -153,18 +169,38 @@ export class JitterBuffer {
    * After an underrun the buffer refills to `prefetch` behind the late burst
    * and would keep that extra delay for good. If it never ran down to the
    * prefetch depth through a whole window, the excess is not needed: drop
-   * one packet (20 ms) per window until it is.
+   * one packet (20 ms) per window until it is — a quiet one when
+   * `quietPayload` is set and one comes within `maxShrinkWait` pops.
    */
   #drainExcessDelay(): void {
+    if (this.#shrinkWaited > 0) {
+      // A drain is due: drop when the packet at the playout point is quiet, or when waiting took too long.
+      if (this.#count <= this.#prefetch + 1) this.#shrinkWaited = 0; // the excess went by itself
+      else if (this.#headIsQuiet() || ++this.#shrinkWaited > this.#maxShrinkWait) this.#shrink();
+      return;
+    }
     if (this.#count < this.#windowMin) this.#windowMin = this.#count;
     if (++this.#windowPops < this.#shrinkWindow) return;
-    if (this.#windowMin > this.#prefetch + 1) {
-      this.#discardOldest();
-      this.stats.discarded--;
-      this.stats.shrunk++;
-    }
     this.#windowPops = 0;
+    const due = this.#windowMin > this.#prefetch + 1;
     this.#windowMin = 0x7fffffff;
+    if (!due) return;
+    if (!this.quietPayload || this.#headIsQuiet()) this.#shrink();
+    else this.#shrinkWaited = 1;
+  }
+
+  #shrink(): void {
+    this.#shrinkWaited = 0;
+    this.#discardOldest();
+    this.stats.discarded--;
+    this.stats.shrunk++;
+  }
+
+  /** The packet at the playout point is held and `quietPayload` calls it quiet. */
+  #headIsQuiet(): boolean {
+    const slot = this.#nextSeq % this.#capacity;
+    if (this.#filled[slot] !== 1 || this.#seqs[slot] !== this.#nextSeq) return false;
+    return this.quietPayload?.(this.#payloads[slot] ?? new Uint8Array(0), this.#lengths[slot] ?? 0) ?? true;
   }
 
   /** Skip the playout point past the oldest held packet (and any gap before it). */
@@ -206,6 +242,7 @@ export class JitterBuffer {
 
   /** Drop everything and wait for a fresh prefetch. */
   reset(): void {
+    this.#shrinkWaited = 0;
     this.#windowPops = 0;
     this.#windowMin = 0x7fffffff;
     this.#filled.fill(0);
