@@ -7,7 +7,8 @@
  * (engine/echo pairs per step; every figure is the median of the runs),
  * MEDIA_BENCH_WINDOW_S=4 (measured seconds per run), MEDIA_BENCH_SHARDS=2
  * (also run the calls on a ShardedMediaEngine with that many worker threads;
- * 0 skips it), MEDIA_BENCH_STALLS=1
+ * 0 skips it), MEDIA_BENCH_SHARD_PLACEMENT=cross (the two legs of a call on
+ * different shards), MEDIA_BENCH_STALLS=1
  * (also the sender-pause runs, about 1 more minute), MEDIA_BENCH_JSON=path
  * (raw results). Writes the `media-bridge` block of bench/README.md.
  *
@@ -34,6 +35,8 @@ const RUNS = Number(process.env.MEDIA_BENCH_RUNS ?? 3);
 const WINDOW_MS = Number(process.env.MEDIA_BENCH_WINDOW_S ?? 4) * 1000;
 const STALLS_ON = process.env.MEDIA_BENCH_STALLS === '1';
 const SHARDS = Number(process.env.MEDIA_BENCH_SHARDS ?? 2);
+/** 'cross' puts the two legs of each call on different shards (bridged through shared memory). Default 'near'. */
+const PLACEMENT = process.env.MEDIA_BENCH_SHARD_PLACEMENT === 'cross' ? 'cross' : 'near';
 /** The bench children, and the shard worker the sharded mode loads. */
 const CHILDREN = ['bench/lib/media-server.ts', 'bench/lib/media-loadgen.ts', 'src/media/shard/shard-worker.ts'];
 type Mode = 'engine' | 'shards' | 'echo';
@@ -103,7 +106,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 type Stall = { everyMs: number; forMs: number };
 
 async function runStep(build: Awaited<ReturnType<typeof buildChildren>>, mode: Mode, calls: number, stall?: Stall): Promise<StepResult> {
-  const server = new BenchChild(build.js('bench/lib/media-server.ts'), mode === 'shards' ? [mode, String(SHARDS)] : [mode], ['--expose-gc']);
+  const server = new BenchChild(build.js('bench/lib/media-server.ts'), mode === 'shards' ? [mode, String(SHARDS), PLACEMENT] : [mode], ['--expose-gc']);
   const load = new BenchChild(build.js('bench/lib/media-loadgen.ts'));
   try {
     const targets = await server.call<[number, number][]>('setup', { calls, portMin: 40000, portMax: 47999 });
@@ -175,7 +178,7 @@ function markdown(rows: Row[]): string {
     }
   }
   return [
-    `${RUNS} runs per step, ${modes} alternating; each run ${WARMUP_MS / 1000} s warm-up, a ${WINDOW_MS / 1000} s window, ${GRACE_MS / 1000} s grace. Every figure is the median of the runs. "Engine" is one \`MediaEngine\` on the process's event loop${shards ? `; "${SHARDS} shards" is a \`ShardedMediaEngine\` with ${SHARDS} worker threads (both legs of a call on one)` : ''}; "echo" is the raw UDP relay. CPU is \`process.cpuUsage()\` of the server process, all threads (median of its 2 s slices); memory is heap + external (ArrayBuffers included once) after \`gc()\`, per call${shards ? ' — for the shards only the main thread\'s heap, so it reads near 0' : ''}.`,
+    `${RUNS} runs per step, ${modes} alternating; each run ${WARMUP_MS / 1000} s warm-up, a ${WINDOW_MS / 1000} s window, ${GRACE_MS / 1000} s grace. Every figure is the median of the runs. "Engine" is one \`MediaEngine\` on the process's event loop${shards ? `; "${SHARDS} shards" is a \`ShardedMediaEngine\` with ${SHARDS} worker threads (${PLACEMENT === 'cross' ? 'the two legs of a call on different workers, bridged through shared memory' : 'both legs of a call on one'})` : ''}; "echo" is the raw UDP relay. CPU is \`process.cpuUsage()\` of the server process, all threads (median of its 2 s slices); memory is heap + external (ArrayBuffers included once) after \`gc()\`, per call${shards ? ' — for the shards only the main thread\'s heap, so it reads near 0' : ''}.`,
     '',
     markdownTable(
       ['calls', `loss, %, ${modes}`, `server CPU, % of a core, ${modes}`, `CPU per call per 20 ms, µs, ${modes}`, `heap + buffers per call, KiB, ${modes}`, `RSS per call, KiB, ${modes}`, `one-way latency p50; p99, ms, ${modes}`, `heard > 200 ms late, %, ${modes}`],

@@ -9,8 +9,9 @@
  *   arriving on one is sent, unchanged, out of the other to the other phone.
  *   Same sockets, same packets in and out, no media work.
  *
- * - `shards N`: the same calls on a `ShardedMediaEngine` with N worker
- *   threads (default 2), both legs of a call on one worker. Process CPU
+ * - `shards N [cross]`: the same calls on a `ShardedMediaEngine` with N
+ *   worker threads (default 2), both legs of a call on one worker, or with
+ *   `cross` on different workers (bridged through shared-memory rings). Process CPU
  *   covers every thread; tick timings are not collected (the clocks run in
  *   the workers) and memory is the main thread's heap plus all ArrayBuffers.
  *
@@ -26,6 +27,8 @@ import { serve } from './media-ipc.js';
 const mode = process.argv[2] === 'echo' ? 'echo' : process.argv[2] === 'shards' ? 'shards' : 'engine';
 /** Mode `shards`: worker threads (argv[3], default 2), one `MediaEngine` each, both legs of a call on one. */
 const shardCount = Number(process.argv[3] ?? 2);
+/** argv[4] 'cross': the two legs of a call on different shards (bridged through shared memory), the worst placement. */
+const crossShards = process.argv[4] === 'cross';
 let sharded: ShardedMediaEngine | undefined;
 let shardLegs: ShardEndpoint[] = [];
 /** Jitter counters summed over the shards at markStart. */
@@ -129,7 +132,7 @@ serve({
       sharded = new ShardedMediaEngine({ workers: shardCount, portMin: arg.portMin, portMax: arg.portMax, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 });
       for (let c = 0; c < arg.calls; c++) {
         const a = await sharded.createEndpoint({ id: `call${c}-a` });
-        const b = await sharded.createEndpoint({ id: `call${c}-b`, near: a });
+        const b = await sharded.createEndpoint(crossShards ? { id: `call${c}-b` } : { id: `call${c}-b`, near: a });
         shardLegs.push(a, b);
         ports.push([a.port, b.port]);
       }
