@@ -476,7 +476,8 @@ export function formatFullPathResults(results: FullPathResults): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const s of results.steps) {
-    lines.push(`| ${s.rate} | ${s.calls} | ${countsCell(s)} | ${cdrCell(s)} | ${f0(s.uasCpu * 100)} (${thousands(s.uasCpuPerCallUs)}) | ${f0(s.uasRssMiB)} | ${f0(s.answerMs)} / ${f0(s.callLengthMs)} | ${s.wallSeconds.toFixed(1)} | ${s.load1.toFixed(2)} |`);
+    const behind = s.passed && s.retransmissions > s.calls * LADDER_RETRANSMISSIONS ? ' (ends the ladder)' : '';
+    lines.push(`| ${s.rate} | ${s.calls} | ${countsCell(s)}${behind} | ${cdrCell(s)} | ${f0(s.uasCpu * 100)} (${thousands(s.uasCpuPerCallUs)}) | ${f0(s.uasRssMiB)} | ${f0(s.answerMs)} / ${f0(s.callLengthMs)} | ${s.wallSeconds.toFixed(1)} | ${s.load1.toFixed(2)} |`);
   }
   if (results.platformStderr.trim()) lines.push('', `Platform stderr (tail): ${results.platformStderr.trim().slice(-500)}`);
   return lines.join('\n');
