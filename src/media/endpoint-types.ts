@@ -45,6 +45,12 @@ export interface EndpointStats {
   packetsLost: number;
   /** Packets that arrived after their playout time. */
   packetsLate: number;
+  /**
+   * Packets received but not played: skipped because the jitter buffer held
+   * more than its maximum depth (a burst after a stall), or dropped to drain
+   * delay back to the prefetch depth. Loss the far end's RTCP cannot see.
+   */
+  packetsDiscarded: number;
   /** Packets from other sources dropped by symmetric RTP. */
   packetsForeign: number;
   jitterMs: number;

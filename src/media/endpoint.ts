@@ -123,6 +123,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
       packetsReceived: s.packetsReceived,
       packetsLost: jb.lost,
       packetsLate: jb.late,
+      packetsDiscarded: jb.discarded + jb.shrunk,
       packetsForeign: s.droppedForeign,
       jitterMs: Math.round(this.session.jitterMs * 10) / 10,
       ...(r ? { remote: { fractionLost: r.fractionLost, cumulativeLost: r.cumulativeLost, jitter: r.jitter } } : {}),

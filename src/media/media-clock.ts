@@ -26,6 +26,8 @@ export interface MediaClockOptions {
 }
 
 const PHASES: readonly TickPhase[] = ['receive', 'mix', 'send'];
+/** A tick starting later than this after its due time counts as late. */
+const LATE_MS = 5;
 
 export class MediaClock {
   readonly intervalMs: number;
@@ -40,6 +42,13 @@ export class MediaClock {
   #scheduled = 0;
   /** Ticks skipped after stalls, for diagnostics. */
   skipped = 0;
+  /**
+   * Telemetry for operators, to see starvation before callers hear it:
+   * ticks run, ticks that started more than 5 ms after their due time,
+   * ticks run back to back to catch up, re-bases after a stall (each also
+   * counted in `skipped`), and the longest a tick's handlers took (ms).
+   */
+  readonly stats = { ticks: 0, late: 0, catchUp: 0, rebases: 0, maxTickMs: 0 };
 
   constructor(options: MediaClockOptions = {}) {
     this.intervalMs = options.intervalMs ?? 20;
@@ -72,6 +81,7 @@ export class MediaClock {
   /** Run one tick now, all phases in order. */
   runTick(): void {
     const tick = this.#tick++;
+    this.stats.ticks++;
     const handlers = this.#handlers;
     for (let p = 0; p < PHASES.length; p++) {
       const phase = PHASES[p] ?? 'receive';
@@ -111,15 +121,21 @@ export class MediaClock {
   readonly #onTimer = (): void => {
     const now = performance.now();
     let due = Math.floor((now - this.#startedAt) / this.intervalMs) - this.#scheduled;
+    if (now - (this.#startedAt + (this.#scheduled + 1) * this.intervalMs) > LATE_MS) this.stats.late++;
     if (due > this.#maxCatchUp) {
+      this.stats.rebases++;
       this.skipped += due - 1;
       this.#logger.warn({ behindMs: due * this.intervalMs }, 'media clock stalled; re-basing');
       this.#scheduled += due - 1;
       due = 1;
     }
+    if (due > 1) this.stats.catchUp += due - 1;
     for (let i = 0; i < Math.max(1, due); i++) {
       this.#scheduled++;
+      const started = performance.now();
       this.runTick();
+      const took = performance.now() - started;
+      if (took > this.stats.maxTickMs) this.stats.maxTickMs = took;
       if (!this.#timer) return; // stopped by a handler
     }
     if (this.#timer) this.#schedule();

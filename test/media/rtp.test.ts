@@ -384,4 +384,28 @@ describe('mediaClock', () => {
     clock.runTick();
     expect(ran).toBe(true);
   });
+
+  it('counts late ticks, catch-up ticks, re-bases and the longest tick, so starvation shows before callers hear it', async () => {
+    const clock = new MediaClock({ intervalMs: 20, maxCatchUp: 5 });
+    const busy = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // A blocked event loop, as under CPU starvation.
+      }
+    };
+    let n = 0;
+    const unsubscribe = clock.add('receive', () => {
+      n++;
+      if (n === 3) busy(70); // the next ticks run late and back to back
+      if (n === 12) busy(200); // more than maxCatchUp ticks behind: re-base
+    });
+    await delay(600);
+    unsubscribe();
+    expect(clock.stats.ticks).toBe(n);
+    expect(clock.stats.maxTickMs).toBeGreaterThanOrEqual(195);
+    expect(clock.stats.catchUp).toBeGreaterThanOrEqual(2);
+    expect(clock.stats.late).toBeGreaterThanOrEqual(2);
+    expect(clock.stats.rebases).toBe(1);
+    expect(clock.skipped).toBeGreaterThanOrEqual(5);
+  });
 });
