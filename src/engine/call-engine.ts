@@ -179,23 +179,26 @@ export class CallEngine {
       return incoming.reject(402, 'Payment Required');
     }
     const fromUser = userOf(incoming.from.uri) ?? 'anonymous';
-    const record = await this.#services.records.create({
+    // The CDR is written with its first two states (below), in one transaction; its id is known now.
+    const draft = this.#services.records.draft({
       workspaceId: claim.workspaceId, direction: 'inbound', from: parseE164(fromUser) ?? fromUser, to, numberId: claim.id,
       statusUrl: claim.statusUrl, metadata: {},
     });
+    const record = draft.record;
     const sandboxCallId = incoming.request.headers.get(sandboxCallHeader);
     if (sandboxCallId) this.#o.sandbox?.call(sandboxCallId)?.link(record.id);
     const log = this.#log.child({ callId: record.id });
     const made = await CallLeg.fromIncoming(incoming, this.#o.media, log);
     const session = 'problem' in made ? undefined : new Session(record, made, this.#services);
     if (!session) {
+      await this.#services.records.insert(draft);
       await this.#services.records.error(record.id, 'sdp_not_acceptable', (made as { problem: string }).problem);
       await this.#services.records.transition(record.id, 'failed', { hangup_cause: 'sdp_not_acceptable', hangup_by: 'system', ended_at: this.#o.clock.now().toISOString(), duration_seconds: 0 });
       return;
     }
     this.#track(session);
-    // Both states, their call events and webhook events commit together: one transaction, not two.
-    await session.moveThrough(['initiated', 'ringing']);
+    // The CDR, both states, their call events and webhook events commit together: one transaction, not three.
+    await session.moveThrough(['initiated', 'ringing'], {}, (repos) => repos.calls.insert(draft));
     session.leg.ring();
     if (!claim.routingUrl) {
       await this.#services.records.error(record.id, 'no_routing_url', `${to} has no routing_url; set one with PATCH /v1/numbers/${claim.id}`);

@@ -1,6 +1,6 @@
 import { formatCents } from '../billing/rating.js';
 import type { Clock } from '../shared/clock.js';
-import type { CallRecord, CallStatus, CallUpdate, NewCall } from '../store/repos/call-repo.js';
+import { draftCall, type CallDraft, type CallRecord, type CallStatus, type CallUpdate, type NewCall } from '../store/repos/call-repo.js';
 import type { Repos, Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { EventType } from '../webhooks/event-types.js';
@@ -37,6 +37,15 @@ export class CallRecords {
 
   async create(input: Omit<NewCall, 'now'>): Promise<CallRecord> {
     return this.store.calls.create({ ...input, now: this.clock.now() });
+  }
+
+  /** A call's row and record, not written yet: `insert` (or `insertIn` a transaction) writes it. */
+  draft(input: Omit<NewCall, 'now'>): CallDraft {
+    return draftCall({ ...input, now: this.clock.now() });
+  }
+
+  async insert(draft: CallDraft): Promise<void> {
+    await this.store.calls.insert(draft);
   }
 
   async transition(callId: string, status: CallStatus, update: CallUpdate = {}, detail: Record<string, unknown> = {}): Promise<CallRecord> {

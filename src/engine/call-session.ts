@@ -9,6 +9,7 @@ import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-repo.js';
+import type { Repos } from '../store/store.js';
 import type { VoiceCallbackBody } from '../webhooks/voice-callback-fetcher.js';
 import { CallState } from './call-state.js';
 import type { EngineServices } from './engine-services.js';
@@ -85,9 +86,10 @@ export class CallSession implements ActionContext {
 
   /**
    * Several moves in a row (an inbound call: initiated, then ringing), each
-   * recorded with its event as `moveTo` does, in one transaction.
+   * recorded with its event as `moveTo` does, in one transaction; `first`
+   * runs at its start (an inbound call's CDR is inserted there).
    */
-  async moveThrough(statuses: readonly CallStatus[], detail: Record<string, unknown> = {}): Promise<void> {
+  async moveThrough(statuses: readonly CallStatus[], detail: Record<string, unknown> = {}, first?: (repos: Repos) => Promise<void>): Promise<void> {
     const now = this.#services.clock.now();
     const moves: Array<{ status: CallStatus; update: CallUpdate }> = [];
     for (const status of statuses) {
@@ -95,11 +97,12 @@ export class CallSession implements ActionContext {
       this.#state.transition(status, now);
       moves.push({ status, update: status === 'ringing' ? { ringing_at: now.toISOString() } : status === 'in-progress' ? { answered_at: now.toISOString() } : {} });
     }
-    if (moves.length === 0) return;
     const records = this.#services.records;
-    this.#record = moves.length === 1
+    if (moves.length === 0 && !first) return;
+    this.#record = moves.length === 1 && !first
       ? await records.transition(this.callId, moves[0]!.status, moves[0]!.update, detail)
       : await records.inTransaction(async (repos) => {
+        await first?.(repos);
         let record = this.#record;
         for (const move of moves) record = await records.transitionIn(repos, this.callId, move.status, move.update, detail);
         return record;

@@ -86,26 +86,42 @@ function toCall(row: CallsTable): CallRecord {
   };
 }
 
+/** A new call's row and record, made before anything is written (so its id can be used at once). */
+export interface CallDraft {
+  row: CallsTable;
+  record: CallRecord;
+}
+
+export function draftCall(input: NewCall): CallDraft {
+  const metadata = input.metadata ?? {};
+  const row: CallsTable = {
+    id: newId('call'), workspace_id: input.workspaceId, direction: input.direction, from_number: input.from, to_number: input.to,
+    status: input.status ?? 'queued', parent_call_id: input.parentCallId ?? null, number_id: input.numberId ?? null, conference: null,
+    created_at: input.now.toISOString(), ringing_at: null, answered_at: null, ended_at: null, duration_seconds: null,
+    ring_seconds: null, hangup_cause: null, hangup_by: null, price_cents: null, rate_per_minute_cents: null, rate_category: null,
+    client_request_id: input.clientRequestId ?? null, metadata: JSON.stringify(metadata), action_url: input.actionUrl ?? null,
+    status_url: input.statusUrl ?? null, sip_call_id: null,
+  };
+  return { row, record: toCall(row) };
+}
+
 export class CallRepo {
   constructor(private readonly db: Db) {}
 
   async create(input: NewCall): Promise<CallRecord> {
-    const metadata = input.metadata ?? {};
-    const row: CallsTable = {
-      id: newId('call'), workspace_id: input.workspaceId, direction: input.direction, from_number: input.from, to_number: input.to,
-      status: input.status ?? 'queued', parent_call_id: input.parentCallId ?? null, number_id: input.numberId ?? null, conference: null,
-      created_at: input.now.toISOString(), ringing_at: null, answered_at: null, ended_at: null, duration_seconds: null,
-      ring_seconds: null, hangup_cause: null, hangup_by: null, price_cents: null, rate_per_minute_cents: null, rate_category: null,
-      client_request_id: input.clientRequestId ?? null, metadata: JSON.stringify(metadata), action_url: input.actionUrl ?? null,
-      status_url: input.statusUrl ?? null, sip_call_id: null,
-    };
-    await this.db.insertInto('calls').values(row).execute();
-    const pairs = Object.entries(metadata);
+    const draft = draftCall(input);
+    await this.insert(draft);
+    return draft.record;
+  }
+
+  /** Writes a call made by `draftCall` (with its metadata rows). */
+  async insert(draft: CallDraft): Promise<void> {
+    await this.db.insertInto('calls').values(draft.row).execute();
+    const pairs = Object.entries(draft.record.metadata);
     if (pairs.length > 0) {
       await this.db.insertInto('call_metadata')
-        .values(pairs.map(([key, value]) => ({ call_id: row.id, workspace_id: input.workspaceId, key, value }))).execute();
+        .values(pairs.map(([key, value]) => ({ call_id: draft.row.id, workspace_id: draft.row.workspace_id, key, value }))).execute();
     }
-    return toCall(row);
   }
 
   /** The call if it belongs to the workspace (another workspace's call is absent, never forbidden). */
