@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SipUserAgent } from '../../src/sip/ua/sip-user-agent.js';
+import { HttpReceiver } from '../helpers/http-receiver.js';
+import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { until } from '../helpers/until.js';
+
+const offer = (codecs: string): string => [
+  'v=0', 'o=carrier 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio 40000 RTP/AVP ${codecs}`, '',
+].join('\r\n');
+
+/**
+ * A carrier trunk calls a claimed number over SIP, as the full-path bench's
+ * SIPp does: the CDR is written with its first states in one transaction,
+ * and an offer the platform cannot take is still recorded, as failed.
+ */
+describe('inbound calls from a trunk', () => {
+  let api: TestApi;
+  let app: HttpReceiver;
+  let carrier: SipUserAgent;
+  let number: string;
+  let target: string;
+
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+    app = await HttpReceiver.start();
+    app.respond = () => ({ status: 200, body: JSON.stringify([{ say: { text: 'Hello.' } }, { hangup: {} }]) });
+    carrier = new SipUserAgent({ listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], publicHost: '127.0.0.1' });
+    await carrier.start();
+    const trunk = await api.call('POST', '/v1/admin/trunks', { key: api.credentials.admin_key, body: {
+      name: 'loopback-carrier', host: '127.0.0.1', port: 9, transport: 'udp', prefixes: ['+999'], inbound_addresses: ['127.0.0.1'],
+    } });
+    expect(trunk.statusCode).toBe(201);
+    number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+254', routing_url: `${app.url}/answer` } })).json().number;
+    const sip = api.platform.sipAddress;
+    target = `sip:${number.slice(1)}@127.0.0.1:${sip.port}`;
+  }, 60_000);
+  afterAll(async () => {
+    await carrier?.close();
+    await app?.close();
+    await api?.close();
+  });
+
+  const callsTo = async (): Promise<Array<Record<string, unknown>>> =>
+    (await api.call('GET', `/v1/calls?to=${encodeURIComponent(number)}`)).json();
+
+  it('a PCMU call runs the routing_url, and its CDR shows initiated, ringing, in-progress and completed, billed', async () => {
+    const call = carrier.invite(target, { sdp: offer('0'), from: 'sip:+254711555000@127.0.0.1' });
+    const session = await call.wait();
+    await new Promise<void>((resolve) => session.once('ended', () => resolve()));
+    const [cdr] = await until(async () => {
+      const list = await callsTo();
+      return list.length === 1 && list[0]!.status === 'completed' && list[0]!.price !== null ? list : undefined;
+    });
+    const detail = (await api.call('GET', `/v1/calls/${String(cdr!.id)}`)).json();
+    expect(detail.events.map((e: { status: string }) => e.status)).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
+    expect(detail).toMatchObject({ direction: 'inbound', from: '+254711555000', to: number, hangup_cause: 'normal_clearing' });
+  });
+
+  it('an offer with no codec the platform takes is refused and recorded as failed, sdp_not_acceptable', async () => {
+    const before = (await callsTo()).length;
+    const call = carrier.invite(target, { sdp: offer('18'), from: 'sip:+254711555001@127.0.0.1' });
+    await expect(call.wait()).rejects.toMatchObject({ status: expect.any(Number) });
+    const failed = await until(async () => {
+      const list = await callsTo();
+      return list.length === before + 1 && list[0]!.status === 'failed' ? list[0] : undefined;
+    });
+    expect(failed).toMatchObject({ hangup_cause: 'sdp_not_acceptable', hangup_by: 'system' });
+  });
+});
