@@ -161,6 +161,14 @@ describeOnEachDialect('store repositories', (testStore) => {
     const rec = await store.recordings.create({ workspaceId: ws.id, callId: 'call_x', conference: null, path: '/tmp/x.wav', durationSeconds: 3, channels: 1, now });
     expect(await store.recordings.get(other.id, rec.id)).toBeUndefined();
     expect(await store.recordings.forCall(ws.id, 'call_x')).toMatchObject({ id: rec.id });
+    // forCalls: the newest live recording of each call, in one query, only the workspace's own.
+    const newer = await store.recordings.create({ workspaceId: ws.id, callId: 'call_x', conference: null, path: '/tmp/x2.wav', durationSeconds: 4, channels: 1, now });
+    const gone = await store.recordings.create({ workspaceId: ws.id, callId: 'call_y', conference: null, path: '/tmp/y.wav', durationSeconds: 1, channels: 1, now });
+    await store.recordings.markDeleted(ws.id, gone.id, now);
+    const found = await store.recordings.forCalls(ws.id, ['call_x', 'call_y', 'call_z']);
+    expect([...found.keys()]).toEqual(['call_x']);
+    expect(found.get('call_x')!.id).toBe(newer.id);
+    expect((await store.recordings.forCalls(other.id, ['call_x'])).size).toBe(0);
     const endpoint = await store.webhookEndpoints.create({ workspaceId: ws.id, url: 'https://h.example/x', events: ['call.hangup'], now });
     expect((await store.webhookEndpoints.subscribedTo(ws.id, 'call.hangup')).map((e) => e.id)).toEqual([endpoint.id]);
     expect(await store.webhookEndpoints.subscribedTo(ws.id, 'call.answered')).toEqual([]);

@@ -38,6 +38,18 @@ export class RecordingRepo {
   }
 
   /** The newest live recording of a call. */
+  /** `forCall` for many calls in one query per 500 (a page of GET /v1/calls): the newest live recording of each. */
+  async forCalls(workspaceId: string, callIds: readonly string[]): Promise<Map<string, RecordingRecord>> {
+    const found = new Map<string, RecordingRecord>();
+    for (let i = 0; i < callIds.length; i += 500) {
+      const chunk = callIds.slice(i, i + 500);
+      const rows = await this.db.selectFrom('recordings').selectAll().where('call_id', 'in', chunk).where('workspace_id', '=', workspaceId)
+        .where('deleted_at', 'is', null).orderBy('id', 'desc').execute();
+      for (const row of rows) if (row.call_id && !found.has(row.call_id)) found.set(row.call_id, toRecording(row));
+    }
+    return found;
+  }
+
   async forCall(workspaceId: string, callId: string): Promise<RecordingRecord | undefined> {
     const row = await this.db.selectFrom('recordings').selectAll().where('call_id', '=', callId).where('workspace_id', '=', workspaceId)
       .where('deleted_at', 'is', null).orderBy('id', 'desc').executeTakeFirst();
