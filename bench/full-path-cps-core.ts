@@ -174,7 +174,11 @@ async function runUac(dir: string, name: string, target: string, rate: number, s
     ];
     const child = spawn('sipp', args, { stdio: ['ignore', out, out] });
     live.add(child);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // A missing sipp (ENOENT) rejects, so the caller's finally stops the platform it started.
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('exit', (c) => resolve(c));
+      child.on('error', (error) => reject(new Error(`sipp: ${error.message} (install sip-tester)`)));
+    });
     live.delete(child);
     closeSync(out);
     const stats = readStats(statFile, code);
