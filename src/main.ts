@@ -7,7 +7,10 @@ import type { Config } from './config/config.js';
 import { CallEngine } from './engine/call-engine.js';
 import { WorkspaceRegistrar } from './engine/workspace-registrar.js';
 import { runFirstStart, type FirstStartCredentials } from './first-start.js';
+import type { MediaBackend } from './media/call-media.js';
 import { MediaEngine } from './media/engine.js';
+import { LocalMediaBackend } from './media/local-media-backend.js';
+import { ShardedMediaBackend } from './media/shard/sharded-media-backend.js';
 import { SandboxCarrier } from './sandbox/sandbox-carrier.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/log.js';
@@ -24,6 +27,8 @@ export interface Platform {
   /** Puts events in the outbox (with the repos of the transaction that causes them). */
   events: EventPublisher;
   engine: CallEngine;
+  /** Call media: in process, or on `config.mediaWorkers` worker threads. */
+  media: MediaBackend;
   /** The REST API server (listening). */
   api: FastifyInstance;
   /** The built-in telephone network, when it runs. */
@@ -46,6 +51,8 @@ export interface StartOptions {
   store?: Store;
   /** Options of the REST API server (body limit, rate limit). */
   api?: ApiServerOptions;
+  /** The compiled media worker script, for `mediaWorkers` > 0 when running from TypeScript sources (tests). Default: the one beside the built code. */
+  mediaWorkerUrl?: URL;
 }
 
 /** Closes what was opened, last first; one failure does not stop the rest. */
@@ -93,13 +100,30 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     deliverer.start();
 
     const advertised = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const media = new MediaEngine({
-      advertisedAddress: advertised, bindAddress: config.host, portMin: config.rtpPorts.min, portMax: config.rtpPorts.max,
-      rtpTimeoutMs: config.rtpTimeoutSeconds * 1000,
-      logger: logger.child({ component: 'media' }),
-    });
+    const sandboxOn = config.sandbox === 'auto' ? (await store.trunks.list()).length === 0 : config.sandbox;
+    const mediaLogger = logger.child({ component: 'media' });
+    const engineOptions = { advertisedAddress: advertised, bindAddress: config.host, rtpTimeoutMs: config.rtpTimeoutSeconds * 1000 };
+    let media: MediaBackend;
+    // The sandbox's phones always run in process (they need per-frame taps); with media workers they get their own engine.
+    let phonesMedia: MediaEngine | undefined;
+    if (config.mediaWorkers > 0) {
+      const split = splitPorts(config.rtpPorts, sandboxOn);
+      media = new ShardedMediaBackend({
+        ...engineOptions, workers: config.mediaWorkers, portMin: split.workers.min, portMax: split.workers.max, logger: mediaLogger,
+        ...(options.mediaWorkerUrl ? { workerUrl: options.mediaWorkerUrl } : {}),
+      });
+      if (split.phones) {
+        const phones = new MediaEngine({ ...engineOptions, portMin: split.phones.min, portMax: split.phones.max, logger: logger.child({ component: 'sandbox-media' }) });
+        phonesMedia = phones;
+        closer.add('sandbox-media', () => phones.close());
+      }
+    } else {
+      phonesMedia = new MediaEngine({ ...engineOptions, portMin: config.rtpPorts.min, portMax: config.rtpPorts.max, logger: mediaLogger });
+      media = new LocalMediaBackend(phonesMedia);
+    }
     closer.add('media', () => media.close());
     components['media'] = true;
+    logger.info({ mediaWorkers: config.mediaWorkers }, config.mediaWorkers > 0 ? 'call media on worker threads' : 'call media on the main thread');
     // Softphones register as user@<workspace>.<sip-domain> with the workspace's SIP credentials.
     const registrar = new WorkspaceRegistrar(store, config.sipDomain);
     const ua = new SipUserAgent({
@@ -111,11 +135,10 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     components['sip'] = true;
     const sipAddress = ua.localAddress('udp');
 
-    const sandboxOn = config.sandbox === 'auto' ? (await store.trunks.list()).length === 0 : config.sandbox;
     let sandbox: SandboxCarrier | undefined;
     if (sandboxOn) {
       sandbox = new SandboxCarrier({
-        media, platform: { host: advertised, port: sipAddress.port }, host: advertised, logger: logger.child({ component: 'sandbox' }),
+        media: phonesMedia!, platform: { host: advertised, port: sipAddress.port }, host: advertised, logger: logger.child({ component: 'sandbox' }),
         // The engine is built below (it routes to the sandbox); phones only ask it once calls flow.
         ownerOfCall: (callId) => engine.workspaceOfLiveCall(callId),
       });
@@ -151,7 +174,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
 
     let closed: Promise<void> | undefined;
     return {
-      config, store, events, engine, api, sandbox, httpUrl, credentials, sipAddress,
+      config, store, events, engine, media, api, sandbox, httpUrl, credentials, sipAddress,
       get publicUrl() { return publicUrl; },
       close: (graceMs = 0) => {
         closed ??= (async () => {
@@ -168,4 +191,16 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     await closer.closeAll();
     throw error;
   }
+}
+
+/**
+ * With media workers and the sandbox, the sandbox's phones take the top
+ * quarter of the RTP range (at least two pairs) and the workers the rest.
+ */
+function splitPorts(range: { min: number; max: number }, sandbox: boolean): { workers: { min: number; max: number }; phones?: { min: number; max: number } } {
+  if (!sandbox) return { workers: range };
+  const pairs = Math.floor((range.max - range.min + 1) / 2);
+  const phonePairs = Math.max(2, Math.floor(pairs / 4));
+  const phonesMin = range.min + (pairs - phonePairs) * 2;
+  return { workers: { min: range.min, max: phonesMin - 1 }, phones: { min: phonesMin, max: range.max } };
 }

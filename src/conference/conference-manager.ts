@@ -11,7 +11,9 @@
  */
 import path from 'node:path';
 import { tmpdir } from 'node:os';
+import type { MediaBackend } from '../media/call-media.js';
 import type { MediaEngine } from '../media/engine.js';
+import { asMediaBackend } from '../media/local-media-backend.js';
 import type { Clock } from '../shared/clock.js';
 import { systemClock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
@@ -23,7 +25,8 @@ import type { ConferenceEvent, JoinInput, LeaveReason, RoomInfo } from './confer
 /** Options for `ConferenceManager`. */
 export interface ConferenceManagerOptions {
   /** Makes the rooms' mixers, and loads `waitUrl` audio. */
-  media: MediaEngine;
+  /** Call media; a bare `MediaEngine` is used in process. */
+  media: MediaBackend | MediaEngine;
   /** Every room event, in order per room. Must not throw (a throw is logged and ignored). */
   onEvent: (event: ConferenceEvent) => void;
   /** Timestamps of events, `joinedAt`, `createdAt`, `startedAt`. Default: the system clock. */
@@ -37,6 +40,7 @@ export interface ConferenceManagerOptions {
 
 export class ConferenceManager {
   readonly #options: ConferenceManagerOptions;
+  readonly #media: MediaBackend;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #rooms = new Map<string, ConferenceRoom>();
@@ -44,6 +48,7 @@ export class ConferenceManager {
 
   constructor(options: ConferenceManagerOptions) {
     this.#options = options;
+    this.#media = asMediaBackend(options.media);
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'conference' });
   }
@@ -126,7 +131,7 @@ export class ConferenceManager {
       id,
       workspaceId,
       name,
-      media: this.#options.media,
+      media: this.#media,
       clock: this.#clock,
       logger: this.#log,
       recordingPath,

@@ -5,13 +5,9 @@
  * `ConferenceManager`; every state change goes out as a `ConferenceEvent`,
  * in order, through the manager's `emit`.
  */
-import type { MediaEngine } from '../media/engine.js';
-import type { MediaEndpoint } from '../media/endpoint.js';
-import type { Mixer } from '../media/mixer.js';
-import { WavRecorder } from '../media/recorder.js';
-import { PcmSource } from '../media/sources/audio-source.js';
+import type { CallMedia, MediaBackend, RoomMixer } from '../media/call-media.js';
+import type { RecordingInfo } from '../media/recorder.js';
 import { HoldMusicSource } from '../media/sources/hold-music.js';
-import { tone } from '../media/sources/tones.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { ConferenceEvent, ConferenceRecording, JoinInput, LeaveReason, RoomInfo, RoomState } from './conference-types.js';
@@ -26,7 +22,7 @@ export interface RoomContext {
   id: string;
   workspaceId: string;
   name: string;
-  media: MediaEngine;
+  media: MediaBackend;
   clock: Clock;
   logger: Logger;
   /** Where the room's mix goes if a participant asks for `record`. */
@@ -47,14 +43,14 @@ export class ConferenceRoom {
   readonly #ctx: RoomContext;
   readonly #log: Logger;
   readonly #machine = new RoomStateMachine();
-  readonly #mixer: Mixer;
+  readonly #mixer: RoomMixer;
   // Insertion order = join order, which `info()` reports.
   readonly #participants = new Map<string, Participant>();
   #maxParticipants: number | undefined;
   #startedAt: Date | undefined;
   #recordWanted = false;
-  #recorder: Promise<WavRecorder | undefined> | undefined;
-  #stopRecordingTap: (() => void) | undefined;
+  #recording: Promise<RecordingInfo | undefined> | undefined;
+  readonly #stopRecording = new AbortController();
   #ending: Promise<void> | undefined;
 
   constructor(ctx: RoomContext) {
@@ -200,7 +196,7 @@ export class ConferenceRoom {
     if (p.beep) this.#beep();
   }
 
-  #onMemberLeft(endpoint: MediaEndpoint): void {
+  #onMemberLeft(endpoint: CallMedia): void {
     for (const p of this.#participants.values()) {
       if (p.endpoint !== endpoint) continue;
       this.#leave(p, endpoint.state === 'closed' ? 'hangup' : 'aborted');
@@ -212,7 +208,7 @@ export class ConferenceRoom {
     this.#machine.transition('ended');
     this.#ctx.onEnded(this);
     for (const p of [...this.#participants.values()]) this.#leave(p, 'room-ended');
-    this.#stopRecordingTap?.();
+    this.#stopRecording.abort();
     this.#mixer.close();
     const recording = await this.#finishRecording();
     this.#log.info({ recording: recording?.path }, 'conference room ended');
@@ -222,43 +218,30 @@ export class ConferenceRoom {
   /** Beeps are for a room where audio flows; a waiting room hears wait audio instead. */
   #beep(): void {
     if (this.#machine.state !== 'started' || this.#participants.size === 0) return;
-    void this.#mixer.play(tone('beep'));
+    this.#mixer.playTone('beep');
   }
 
   #startRecording(): void {
-    if (this.#recorder || this.#machine.state !== 'started') return;
+    if (this.#recording || this.#machine.state !== 'started') return;
     const path = this.#ctx.recordingPath;
-    this.#recorder = WavRecorder.open({ path, logger: this.#log }).then(
-      (recorder) => {
-        // The room may have ended while the file was being created; #finishRecording closes it.
-        if (this.#machine.state !== 'ended') this.#stopRecordingTap = this.#mixer.fork((frame) => recorder.write(frame));
-        return recorder;
-      },
-      (error: unknown) => {
-        this.#log.error({ err: error, path }, 'conference recording could not be started');
-        return undefined;
-      },
-    );
+    // Runs until the room ends (#end aborts it); the mixer writes the file, here or on a media worker.
+    this.#recording = this.#mixer.record(path, this.#stopRecording.signal).catch((error: unknown) => {
+      this.#log.error({ err: error, path }, 'conference recording failed');
+      return undefined;
+    });
   }
 
   async #finishRecording(): Promise<ConferenceRecording | undefined> {
-    const recorder = await this.#recorder;
-    if (!recorder) return undefined;
-    try {
-      const info = await recorder.close();
-      return { path: info.path, durationMs: info.durationMs, bytes: info.bytes };
-    } catch (error) {
-      this.#log.error({ err: error, path: recorder.path }, 'conference recording could not be finished');
-      return undefined;
-    }
+    const info = await this.#recording;
+    return info ? { path: info.path, durationMs: info.durationMs, bytes: info.bytes } : undefined;
   }
 
   #waitAudio(input: JoinInput, log: Logger): WaitAudioFactory {
-    const urls = this.#ctx.media.urls;
+    const media = this.#ctx.media;
     return async (signal) => {
       try {
         if (input.waitSource) return await input.waitSource(signal);
-        if (input.waitUrl !== undefined) return new PcmSource(await urls.load(input.waitUrl, signal), { loop: true });
+        if (input.waitUrl !== undefined) return await media.loadAudio(input.waitUrl, signal);
       } catch (error) {
         if (!signal.aborted) log.warn({ err: error, waitUrl: input.waitUrl }, 'conference wait audio unavailable; playing hold music');
       }

@@ -3,7 +3,7 @@
  * to `ConferenceManager.join`, what a participant's join resolves with, what
  * the live-control calls answer and the events the manager reports.
  */
-import type { MediaEndpoint } from '../media/endpoint.js';
+import type { CallMedia } from '../media/call-media.js';
 import type { AudioSource } from '../media/sources/audio-source.js';
 
 /**
@@ -17,6 +17,12 @@ import type { AudioSource } from '../media/sources/audio-source.js';
  *
  * After `room-ended` and `full` the call's action list continues (SPEC §7).
  */
+/**
+ * Wait audio: a source that loops itself (played on an in-process leg), or
+ * 8 kHz PCM played looped, which is what a leg on a media worker takes.
+ */
+export type WaitAudio = AudioSource | Int16Array;
+
 export type LeaveReason = 'hangup' | 'kicked' | 'room-ended' | 'full' | 'aborted';
 
 /** Everything one participant brings to `join()`: the SPEC §7 fields, already parsed. */
@@ -28,7 +34,7 @@ export interface JoinInput {
   /** The participant's phone number (or SIP user), reported as `caller` in events. */
   caller: string;
   /** The media endpoint of the participant's call leg (not closed by the room). */
-  endpoint: MediaEndpoint;
+  endpoint: CallMedia;
   /** The room starts when a participant with this flag is in it. Default true. */
   startOnEnter?: boolean;
   /** When the last participant with this flag leaves, the room ends. Default false. */
@@ -57,7 +63,7 @@ export interface JoinInput {
    * `signal` aborts when the wait audio is no longer needed. A rejection
    * falls back to the built-in hold music.
    */
-  waitSource?: (signal: AbortSignal) => AudioSource | Promise<AudioSource>;
+  waitSource?: (signal: AbortSignal) => WaitAudio | Promise<WaitAudio>;
   /** Record the room's mix from its start; the file is reported in the `end` event. Default false. */
   record?: boolean;
   /** Report digits this participant presses through `onDigits`. Default false. */

@@ -4,19 +4,21 @@
  * returns. The room decides the rules; a participant only applies them to
  * its own leg and cleans up after itself exactly once.
  */
-import type { MediaEndpoint } from '../media/endpoint.js';
-import type { MixerMember } from '../media/mixer.js';
-import type { AudioSource } from '../media/sources/audio-source.js';
+import type { CallMedia, RoomMember } from '../media/call-media.js';
+import { FRAME_SAMPLES, type AudioSource } from '../media/sources/audio-source.js';
 import type { Logger } from '../shared/log.js';
-import type { JoinInput, LeaveReason, ParticipantInfo } from './conference-types.js';
+import type { JoinInput, LeaveReason, ParticipantInfo, WaitAudio } from './conference-types.js';
 
 /** Produces a participant's wait audio; never rejects (falls back to hold music). */
-export type WaitAudioFactory = (signal: AbortSignal) => Promise<AudioSource>;
+export type WaitAudioFactory = (signal: AbortSignal) => Promise<WaitAudio>;
+
+/** Samples of a looping source rendered for a leg that takes PCM only: the built-in hold music's 16 beats. */
+const RENDERED_LOOP_SAMPLES = 64_000;
 
 export class Participant {
   readonly callId: string;
   readonly caller: string;
-  readonly endpoint: MediaEndpoint;
+  readonly endpoint: CallMedia;
   readonly startOnEnter: boolean;
   readonly endOnExit: boolean;
   readonly beep: boolean;
@@ -29,14 +31,14 @@ export class Participant {
   hold = false;
 
   readonly #input: JoinInput;
-  readonly #member: MixerMember;
+  readonly #member: RoomMember;
   // Aborted on leave: stops the digit loop and anything else tied to the stay in the room.
   readonly #stay = new AbortController();
   #wait: AbortController | undefined;
   #resolve!: (reason: LeaveReason) => void;
   #left = false;
 
-  constructor(input: JoinInput, member: MixerMember, joinedAt: Date, log: Logger) {
+  constructor(input: JoinInput, member: RoomMember, joinedAt: Date, log: Logger) {
     this.#input = input;
     this.#member = member;
     this.callId = input.callId;
@@ -73,15 +75,22 @@ export class Participant {
     if (this.#wait || this.#left) return;
     const wait = new AbortController();
     this.#wait = wait;
-    void factory(wait.signal).then(async (source) => {
+    void factory(wait.signal).then(async (audio) => {
       if (wait.signal.aborted) {
-        source.close?.();
+        if (!(audio instanceof Int16Array)) audio.close?.();
         return;
       }
-      // `play` has priority over the mixer feed, so the wait audio hides the (silent) room.
-      const result = await this.endpoint.play(source, { signal: wait.signal });
+      // Playing has priority over the mixer feed, so the wait audio hides the (silent) room.
+      const result = await this.#playWait(audio, wait.signal);
       if (result === 'failed') this.log.warn('conference wait audio failed');
     });
+  }
+
+  #playWait(audio: WaitAudio, signal: AbortSignal): Promise<string> {
+    if (audio instanceof Int16Array) return this.endpoint.playPcm(audio, { loop: 0, signal });
+    if (this.endpoint.play) return this.endpoint.play(audio, { signal });
+    // A leg on a media worker takes PCM, not a source object: send it one loop of the source.
+    return this.endpoint.playPcm(renderLoop(audio), { loop: 0, signal });
   }
 
   /** Stop the wait audio (the room started); the leg hears the room again. */
@@ -135,4 +144,16 @@ export class Participant {
       }
     }
   }
+}
+
+/** The first `RENDERED_LOOP_SAMPLES` of a (looping) source, as PCM. */
+function renderLoop(source: AudioSource): Int16Array {
+  const pcm = new Int16Array(RENDERED_LOOP_SAMPLES);
+  const frame = new Int16Array(FRAME_SAMPLES);
+  for (let at = 0; at + FRAME_SAMPLES <= pcm.length; at += FRAME_SAMPLES) {
+    if (!source.read(frame)) break;
+    pcm.set(frame, at);
+  }
+  source.close?.();
+  return pcm;
 }

@@ -40,6 +40,14 @@ export interface Config {
    * hangs up. Default 30.
    */
   rtpTimeoutSeconds: number;
+  /**
+   * Worker threads that carry call media (RTP, prompts, mixing), one
+   * `MediaEngine` each; 0 keeps media on the main thread. `auto` in a flag
+   * or file means one per core. Default 0: one process handles the benched
+   * load on the main thread with lower latency, and workers add a message
+   * hop per command (docs/architecture.md, "Media on worker threads").
+   */
+  mediaWorkers: number;
 }
 
 export const defaultRetrySchedule = [0, 30, 120, 600, 1800, 3600, 10800, 21600];

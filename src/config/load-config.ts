@@ -54,6 +54,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     sipDomain: (chosen.sipDomain as string | undefined) ?? 'sip.sautikit.local',
     shutdownGraceSeconds: (chosen.shutdownGraceSeconds as number | undefined) ?? 30,
     rtpTimeoutSeconds: (chosen.rtpTimeoutSeconds as number | undefined) ?? 30,
+    mediaWorkers: (chosen.mediaWorkers as number | undefined) ?? 0,
   };
 }
 

@@ -3,6 +3,7 @@
  * default and its parser. `sautikit --help` is generated from this table so
  * the help text can never drift from what is accepted.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { defaultRetrySchedule } from './config.js';
@@ -154,6 +155,17 @@ export const optionTable: OptionSpec[] = [
     parse: (raw, option) => {
       const n = Number(raw);
       if (!/^\d+$/.test(raw.trim()) || n > 86_400) throw new ConfigError(option, `'${raw}' is not a whole number of seconds (0-86400)`);
+      return n;
+    },
+  },
+  {
+    key: 'mediaWorkers', flag: 'media-workers', env: 'SAUTIKIT_MEDIA_WORKERS',
+    help: 'worker threads for call media; 0 keeps media on the main thread, auto = one per core', defaultText: '0',
+    parse: (raw, option) => {
+      const v = raw.trim().toLowerCase();
+      if (v === 'auto') return os.availableParallelism();
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n > 256) throw new ConfigError(option, `'${raw}' is not auto or a number of threads (0-256)`);
       return n;
     },
   },

@@ -3,7 +3,7 @@ import { lookupRate } from '../billing/rate-table.js';
 import type { Wallet } from '../billing/wallet.js';
 import { CallLeg } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
-import type { MediaEngine } from '../media/engine.js';
+import type { MediaBackend } from '../media/call-media.js';
 import { sandboxCallHeader, type SandboxCarrier } from '../sandbox/sandbox-carrier.js';
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { Registrar } from '../sip/ua/registrar.js';
@@ -36,7 +36,8 @@ export interface CallEngineOptions {
   wallet: Wallet;
   events: EventPublisher;
   fetcher: VoiceCallbackFetcher;
-  media: MediaEngine;
+  /** Call media: in-process (`LocalMediaBackend`) or on worker threads (`ShardedMediaBackend`). */
+  media: MediaBackend;
   ua: SipUserAgent;
   sandbox: SandboxCarrier | undefined;
   clock: Clock;
@@ -86,7 +87,7 @@ export class CallEngine {
       spendGuard: new SpendGuard(options.store, options.clock),
       dialer: this.#dialer,
       conferences: this.conferences,
-      streams: new StreamRunner(options.store, options.events, options.clock),
+      streams: new StreamRunner(options.store, options.events, options.clock, options.media),
       recorder: new VoicemailRecorder(options.store, options.wallet, options.events, options.clock, options.dataDir, options.publicUrl),
       workspaceCredentials: async (workspaceId) => {
         const now = options.clock.now();

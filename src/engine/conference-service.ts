@@ -4,8 +4,7 @@ import type { ConferenceAction } from '../actions/schema.js';
 import { lookupRate } from '../billing/rate-table.js';
 import type { Wallet } from '../billing/wallet.js';
 import { ConferenceManager, type ConferenceEvent, type LeaveReason, type RoomInfo } from '../conference/index.js';
-import type { MediaEngine } from '../media/engine.js';
-import { PcmSource, type AudioSource } from '../media/sources/audio-source.js';
+import type { MediaBackend } from '../media/call-media.js';
 import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
@@ -38,7 +37,7 @@ export class ConferenceService {
     private readonly store: Store,
     private readonly wallet: Wallet,
     private readonly events: EventPublisher,
-    private readonly media: MediaEngine,
+    private readonly media: MediaBackend,
     private readonly clock: Clock,
     logger: Logger,
     dataDir: string,
@@ -87,10 +86,10 @@ export class ConferenceService {
    * clip. A failure falls back to the built-in hold music (the room engine's
    * default when this rejects).
    */
-  async #waitAudio(session: CallSession, url: string, signal: AbortSignal): Promise<AudioSource> {
+  async #waitAudio(session: CallSession, url: string, signal: AbortSignal): Promise<Int16Array> {
     checkCallbackUrl(url, await this.store.settings.get(session.cdr.workspaceId), 'waitUrl');
     try {
-      return new PcmSource(await this.media.urls.load(url, signal), { loop: true });
+      return await this.media.loadAudio(url, signal);
     } catch (error) {
       if (signal.aborted) throw error;
       // Not audio: ask it for actions, as the page's hold-music endpoints do.
@@ -98,8 +97,8 @@ export class ConferenceService {
     const actions = await session.fetchActions(url, {}, 'POST');
     const clips: Int16Array[] = [];
     for (const a of actions ?? []) {
-      if (a.kind === 'say') clips.push(await this.media.tts.speak({ text: a.text, language: a.language, ...(a.voice ? { voice: a.voice } : {}), signal }));
-      else if (a.kind === 'play') clips.push(await this.media.urls.load(a.url, signal));
+      if (a.kind === 'say') clips.push(await this.media.speak({ text: a.text, language: a.language, ...(a.voice ? { voice: a.voice } : {}), signal }));
+      else if (a.kind === 'play') clips.push(await this.media.loadAudio(a.url, signal));
       else if (a.kind === 'pause') clips.push(new Int16Array(Math.round(a.lengthSeconds * 8000)));
     }
     const total = clips.reduce((n, c) => n + c.length, 0);
@@ -110,7 +109,7 @@ export class ConferenceService {
       pcm.set(c, at);
       at += c.length;
     }
-    return new PcmSource(pcm, { loop: true });
+    return pcm;
   }
 
   roomOf(callId: string): { workspaceId: string; name: string } | undefined {

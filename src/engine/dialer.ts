@@ -1,8 +1,7 @@
 import type { DialAction } from '../actions/schema.js';
 import type { DialResult } from '../actions/action-context.js';
 import { CallLeg } from '../legs/call-leg.js';
-import type { MediaEngine } from '../media/engine.js';
-import { tone } from '../media/sources/tones.js';
+import type { CallMedia, MediaBackend } from '../media/call-media.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { isAppError } from '../shared/errors.js';
 import type { Wallet } from '../billing/wallet.js';
@@ -22,6 +21,8 @@ export interface OutboundLegRequest {
   actionUrl?: string | null;
   clientRequestId?: string | null;
   metadata?: Record<string, string>;
+  /** The leg this one will be bridged to (`dial`): with media workers, its media goes on the same one. */
+  near?: CallMedia;
 }
 
 /** A leg that could not be placed: its record, failed with the reason. */
@@ -36,7 +37,7 @@ type Placed = { session: CallSession } | { failed: CallRecord; cause: string };
 export class Dialer {
   constructor(
     private readonly ua: SipUserAgent,
-    private readonly media: MediaEngine,
+    private readonly media: MediaBackend,
     readonly router: DestinationRouter,
     private readonly store: Store,
     private readonly wallet: Wallet,
@@ -74,7 +75,7 @@ export class Dialer {
     const leg = await CallLeg.dial(this.ua, this.media, {
       uri: route.uri, from: fromUser, ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
       headers: [['X-Sautikit-Call-Id', record.id]],
-    }, log);
+    }, log, request.near);
     const session = new CallSession(record, leg, services);
     this.track(session);
     await session.moveTo('initiated');
@@ -87,13 +88,13 @@ export class Dialer {
     const call = parent.cdr;
     const callerId = action.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
     const placed = await Promise.all(action.targets.map((target) => this.place({
-      workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {},
+      workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {}, near: parent.leg.media,
     })));
     const ringing = placed.flatMap((p) => ('session' in p ? [p.session] : []));
     if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0 };
 
     const ringback = new AbortController();
-    void parent.leg.media.play(tone('ringback-uk', { loop: true }), { signal: AbortSignal.any([ringback.signal, signal]) }).catch(() => undefined);
+    void parent.leg.media.playTone('ringback-uk', { loop: true, signal: AbortSignal.any([ringback.signal, signal]) }).catch(() => undefined);
     const winner = await this.#firstAnswer(ringing, action.timeoutSeconds * 1000, signal);
     ringback.abort();
     for (const other of ringing) if (other !== winner) await other.hangupFrom('system', winner ? 'answered_elsewhere' : signal.aborted ? 'canceled' : 'no_answer');
@@ -104,7 +105,7 @@ export class Dialer {
     }
     await winner.moveTo('in-progress');
     this.services().spendGuard.watch(winner);
-    const bridge = parent.leg.media.bridge(winner.leg.media);
+    const bridge = await this.media.bridge(parent.leg.media, winner.leg.media);
     const recording = action.record ? this.services().recorder.recordBridge(parent, winner) : undefined;
     const ended = new AbortController();
     const stop = () => ended.abort();

@@ -1,5 +1,5 @@
 import type { StreamAction, StreamStatusEvent } from '../actions/schema.js';
-import { AudioStreamSession } from '../media/fork/index.js';
+import type { MediaBackend } from '../media/call-media.js';
 import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import type { Clock } from '../shared/clock.js';
 import { isAppError } from '../shared/errors.js';
@@ -21,7 +21,7 @@ const eventTypeOf: Record<StreamStatusEvent, EventType> = {
  * webhooks. Streaming is not charged; the call leg is billed as usual.
  */
 export class StreamRunner {
-  constructor(private readonly store: Store, private readonly events: EventPublisher, private readonly clock: Clock) {}
+  constructor(private readonly store: Store, private readonly events: EventPublisher, private readonly clock: Clock, private readonly media: MediaBackend) {}
 
   async run(session: CallSession, action: StreamAction, signal: AbortSignal): Promise<void> {
     const call = session.cdr;
@@ -42,7 +42,7 @@ export class StreamRunner {
       await send('stream-error', { reason: error.message });
       return;
     }
-    const stream = new AudioStreamSession(session.leg.media, {
+    const stream = this.media.stream(session.leg.media, {
       url: action.url, name, track: action.track, outputSamplingRate: action.outputSamplingRate, metadata: action.metadata, signal,
       call: { callId: call.id, from: call.from, to: call.to, direction: call.direction, accountId: call.workspaceId },
       logger: session.log.child({ stream: name }),
@@ -55,7 +55,7 @@ export class StreamRunner {
       closed_by: stopped.closedBy, reason: stopped.reason,
     })));
     stream.on('error', ({ reason }) => track(send('stream-error', { reason })));
-    await stream.start();
+    await stream.result;
     await Promise.all(pending);
   }
 }

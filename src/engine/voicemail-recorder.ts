@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { RecordAction } from '../actions/schema.js';
 import { lookupRate } from '../billing/rate-table.js';
 import type { Wallet } from '../billing/wallet.js';
-import type { MediaEndpoint, RecordOptions } from '../media/endpoint.js';
-import { tone } from '../media/sources/tones.js';
+import type { CallMedia } from '../media/call-media.js';
+import type { RecordOptions } from '../media/endpoint.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { Store } from '../store/store.js';
@@ -35,7 +35,7 @@ export class VoicemailRecorder {
 
   async recordVoicemail(session: CallSession, action: RecordAction, signal: AbortSignal): Promise<SavedRecording | undefined> {
     const media = session.leg.media;
-    if (action.playBeep) await media.play(tone('beep'), { signal }).catch(() => undefined);
+    if (action.playBeep) await media.playTone('beep', { signal }).catch(() => undefined);
     if (signal.aborted) return undefined;
     const stop = new AbortController();
     const onAbort = () => stop.abort();
@@ -77,7 +77,7 @@ export class VoicemailRecorder {
     };
   }
 
-  async #record(session: CallSession, callId: string, media: MediaEndpoint, options: Omit<RecordOptions, 'path'>): Promise<SavedRecording | undefined> {
+  async #record(session: CallSession, callId: string, media: CallMedia, options: Omit<RecordOptions, 'path'>): Promise<SavedRecording | undefined> {
     const call = session.cdr;
     const id = newId('rec');
     const dir = path.join(this.dataDir, 'recordings', call.workspaceId);

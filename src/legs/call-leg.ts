@@ -1,7 +1,6 @@
 import type { Logger } from '../shared/log.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
-import type { MediaEndpoint } from '../media/endpoint.js';
-import type { MediaEngine } from '../media/engine.js';
+import type { CallMedia } from '../media/call-media.js';
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { CallFailure, OutgoingCall } from '../sip/ua/outgoing-call.js';
 import type { SessionEnd, SipSession } from '../sip/ua/sip-session.js';
@@ -33,13 +32,18 @@ export function causeOfFailure(failure: Pick<CallFailure, 'status' | 'cancelled'
   return 'failed';
 }
 
+/** Where a leg's media comes from: a `MediaBackend` (the engine), or a `MediaEngine` (the sandbox's phones). */
+export interface LegMediaSource<M extends CallMedia> {
+  createEndpoint(options: { logger?: Logger; near?: CallMedia }): Promise<M>;
+}
+
 /**
  * One call leg: its SIP side (an incoming or outgoing INVITE, then a
  * session) and its media endpoint, with the few verbs the engine needs.
  * `hangup()` is idempotent and releases everything; `ended` fires once.
  */
-export class CallLeg extends TypedEmitter<CallLegEvents> {
-  readonly media: MediaEndpoint;
+export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallLegEvents> {
+  readonly media: M;
   readonly #log: Logger;
   #incoming: IncomingCall | undefined;
   #answerSdp: string | undefined;
@@ -47,7 +51,7 @@ export class CallLeg extends TypedEmitter<CallLegEvents> {
   #session: SipSession | undefined;
   #ended: LegEnd | undefined;
 
-  private constructor(media: MediaEndpoint, log: Logger) {
+  private constructor(media: M, log: Logger) {
     super();
     this.media = media;
     this.#log = log;
@@ -66,7 +70,7 @@ export class CallLeg extends TypedEmitter<CallLegEvents> {
   }
 
   /** Takes an INVITE; answers `{problem}` (and rejects it 488) when its SDP cannot be used. */
-  static async fromIncoming(incoming: IncomingCall, mediaEngine: MediaEngine, log: Logger): Promise<CallLeg | { problem: string }> {
+  static async fromIncoming<M extends CallMedia>(incoming: IncomingCall, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | { problem: string }> {
     const offer = incoming.sdp;
     if (!offer) {
       incoming.reject(488, 'Not Acceptable Here (an SDP offer is required)');
@@ -79,7 +83,7 @@ export class CallLeg extends TypedEmitter<CallLegEvents> {
     }
     const media = await mediaEngine.createEndpoint({ logger: log });
     media.setRemote(negotiated.remote);
-    const leg = new CallLeg(media, log);
+    const leg = new CallLeg<M>(media, log);
     leg.#incoming = incoming;
     leg.#answerSdp = describeSdp(media.localDescription(), negotiated.answer, Date.now());
     incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
@@ -87,9 +91,10 @@ export class CallLeg extends TypedEmitter<CallLegEvents> {
   }
 
   /** Places an outbound INVITE; `answered` or `ended` tells how it went. */
-  static async dial(ua: SipUserAgent, mediaEngine: MediaEngine, target: { uri: string; from: string; to?: string; proxy?: string; auth?: DigestCredentials; headers?: Array<[string, string]> }, log: Logger): Promise<CallLeg> {
-    const media = await mediaEngine.createEndpoint({ logger: log });
-    const leg = new CallLeg(media, log);
+  static async dial<M extends CallMedia>(ua: SipUserAgent, mediaEngine: LegMediaSource<M>, target: { uri: string; from: string; to?: string; proxy?: string; auth?: DigestCredentials; headers?: Array<[string, string]> }, log: Logger, near?: CallMedia): Promise<CallLeg<M>> {
+    // `near`: the leg this one will be bridged to, so a sharded backend keeps both on one worker.
+    const media = await mediaEngine.createEndpoint({ logger: log, ...(near ? { near } : {}) });
+    const leg = new CallLeg<M>(media, log);
     const local = media.localDescription();
     const outgoing = ua.invite(target.uri, {
       sdp: describeSdp(local, local.audio, Date.now()), from: target.from, ...(target.to ? { to: target.to } : {}),

@@ -31,7 +31,7 @@ import { RtpSession } from './rtp/rtp-session.js';
 import { FRAME_SAMPLES, PcmSource, type AudioSource } from './sources/audio-source.js';
 import { PcmQueue } from './sources/pcm-queue.js';
 import { IncrementalSource, splitSentences } from './sources/speech-source.js';
-import { dtmfTones } from './sources/tones.js';
+import { dtmfTones, tone, type ToneName } from './sources/tones.js';
 
 export type { CollectDigitsOptions, CollectDigitsResult, RecordOptions, RecordResult };
 export type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia, Track } from './endpoint-types.js';
@@ -198,6 +198,17 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#playback = playback;
     });
+  }
+
+  /** Play a call-progress tone: `play(tone(name))` by name, as a leg on a worker thread takes it (`CallMedia`). */
+  playTone(name: ToneName, options: { loop?: boolean; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    return this.play(tone(name, options.loop === undefined ? {} : { loop: options.loop }), { signal: options.signal });
+  }
+
+  /** Play 8 kHz PCM. `loop`: times to play, 0 = until aborted; default 1. */
+  playPcm(pcm: Int16Array, options: { loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
+    const loop = options.loop ?? 1;
+    return this.play(new PcmSource(pcm, { loop: loop !== 1, times: loop }), { signal: options.signal });
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Logger } from '../shared/log.js';
 import { CallLeg } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
 import type { MediaEngine } from '../media/engine.js';
+import type { MediaEndpoint } from '../media/endpoint.js';
 import { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { PhoneStep } from './phone-script.js';
@@ -129,7 +130,7 @@ export class SandboxCarrier {
   }
 
   /** Runs a leg from answer to end: script, hang-up rules, report. */
-  async #converse(call: SandboxCall, leg: CallLeg, script: PhoneStep[], maxMs: number, hangupAfterMs?: number): Promise<void> {
+  async #converse(call: SandboxCall, leg: CallLeg<MediaEndpoint>, script: PhoneStep[], maxMs: number, hangupAfterMs?: number): Promise<void> {
     const stop = new AbortController();
     const ended = new Promise<void>((resolve) => leg.once('ended', (end) => {
       stop.abort();
@@ -191,7 +192,7 @@ export class SandboxCarrier {
     await conversation;
   }
 
-  async #refuse(call: SandboxCall, leg: CallLeg, reason: 'busy' | 'rejected'): Promise<void> {
+  async #refuse(call: SandboxCall, leg: CallLeg<MediaEndpoint>, reason: 'busy' | 'rejected'): Promise<void> {
     leg.reject(reason);
     call.end(reason === 'busy' ? 'busy' : 'failed', 'phone', reason === 'busy' ? 486 : 603);
   }
