@@ -12,7 +12,7 @@ import { codecList, describeSdp, negotiateOffer, readAnswer } from './sdp-glue.j
 export interface LegEnd {
   /** Which side ended it: the far end (`remote`) or this platform (`local`). */
   by: 'remote' | 'local';
-  /** `normal_clearing`, `busy`, `no_answer`, `canceled`, `rejected`, `failed`, `media_timeout`, … */
+  /** `normal_clearing`, `busy`, `no_answer`, `canceled`, `rejected`, `failed`, `media_timeout`, `media_failed`, … */
   cause: string;
   sipStatus?: number;
 }
@@ -58,6 +58,10 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     media.on('dtmf', (event) => this.emit('dtmf', event.digit));
     media.on('rtpTimeout', () => {
       if (this.#session) void this.#finish({ by: 'local', cause: 'media_timeout' });
+    });
+    // Media closes under a live leg only when its media worker died (a leg's own end closes it after \`#ended\` is set).
+    media.on('closed', () => {
+      if (!this.#ended) void this.hangup('media_failed');
     });
   }
 

@@ -26,6 +26,8 @@ export interface TestPlatformOptions extends ApiServerOptions {
   flags?: Record<string, string>;
   /** The platform's clock (billing and spend checks read it; audio runs in real time). */
   clock?: Clock;
+  /** The compiled media worker, for `media-workers` > 0 (see `compileShardWorker`). */
+  mediaWorkerUrl?: URL;
 }
 
 /**
@@ -40,8 +42,8 @@ export async function startTestApi(dialect: TestDialect, options: TestPlatformOp
     env: {},
     flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '20000-29999', 'log-level': 'silent', ...options.flags },
   });
-  const { flags: _flags, clock, ...api } = options;
-  const platform = await startPlatform(config, { store, logger: silentLogger, api, ...(clock ? { clock } : {}) });
+  const { flags: _flags, clock, mediaWorkerUrl, ...api } = options;
+  const platform = await startPlatform(config, { store, logger: silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}) });
   const credentials = platform.credentials!;
   return {
     app: platform.api, store, platform, credentials,

@@ -75,6 +75,8 @@ interface Shard {
   endpoints: Map<string, ShardEndpoint>;
   bridges: Map<string, ShardBridge>;
   mixers: Map<string, ShardMixer>;
+  /** Legs asked for and not yet created: counted as load, so legs asked for at once spread over the shards. */
+  creating: number;
   alive: boolean;
 }
 
@@ -447,7 +449,7 @@ export class ShardedMediaEngine {
         rtpTimeoutMs: options.rtpTimeoutMs ?? 30_000,
         symmetricRtp: options.symmetricRtp ?? true,
       };
-      const shard: Shard = { index, worker: new Worker(url, { workerData: shardOptions }), pending: new Map(), endpoints: new Map(), bridges: new Map(), mixers: new Map(), alive: true };
+      const shard: Shard = { index, worker: new Worker(url, { workerData: shardOptions }), pending: new Map(), endpoints: new Map(), bridges: new Map(), mixers: new Map(), creating: 0, alive: true };
       shard.worker.on('message', (message: ShardMessage) => this.#onMessage(shard, message));
       shard.worker.on('error', (error) => this.#logger.error({ err: error, shard: index }, 'media shard failed'));
       shard.worker.on('exit', (code) => this.#onExit(shard, code));
@@ -471,7 +473,13 @@ export class ShardedMediaEngine {
     const shard = options.near ? this.#shards[options.near.shard] : this.#leastLoaded();
     if (!shard?.alive) throw new Error('no live media shard');
     const id = options.id ?? randomUUID();
-    const { port } = (await this.request(shard.index, { op: 'create', endpoint: id })) as { port: number };
+    shard.creating += 1;
+    let port: number;
+    try {
+      ({ port } = (await this.request(shard.index, { op: 'create', endpoint: id })) as { port: number });
+    } finally {
+      shard.creating -= 1;
+    }
     const endpoint = new ShardEndpoint(this, id, shard.index, port);
     shard.endpoints.set(id, endpoint);
     endpoint.once('closed', () => shard.endpoints.delete(id));
@@ -613,7 +621,7 @@ export class ShardedMediaEngine {
 
   #leastLoaded(): Shard | undefined {
     let best: Shard | undefined;
-    for (const shard of this.#shards) if (shard.alive && (!best || shard.endpoints.size < best.endpoints.size)) best = shard;
+    for (const shard of this.#shards) if (shard.alive && (!best || shard.endpoints.size + shard.creating < best.endpoints.size + best.creating)) best = shard;
     return best;
   }
 
