@@ -15,6 +15,8 @@ export {
   type RecordResult,
 } from './endpoint.js';
 export { Bridge, bridge } from './bridge.js';
+export type { CallMedia, CallMediaEvents, MediaBackend, MediaBridge, MediaStream, MediaStreamOptions, RoomMember, RoomMixer } from './call-media.js';
+export { LocalMediaBackend, asMediaBackend } from './local-media-backend.js';
 export { Mixer, MixerMember, type MixerLeg, type MixerOptions, type MemberOptions } from './mixer.js';
 export { MediaClock, type MediaClockOptions, type TickPhase } from './media-clock.js';
 export { PortPool, type PortPoolOptions } from './rtp/port-pool.js';
