@@ -1,34 +1,27 @@
-import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MULAW_DECODE, mulawEncodeSample } from '../../src/media/codecs/g711.js';
 import { createRtpHeader, parseRtp, writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
 import { FrameRing } from '../../src/media/shard/frame-ring.js';
 import { ShardedMediaEngine } from '../../src/media/shard/sharded-media-engine.js';
+import { compileShardWorker } from '../helpers/shard-worker.js';
 import { startStreamServer } from './fork/stream-server.js';
 import { delay } from './helpers.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
 // A worker thread runs JavaScript, not the TypeScript sources: compile the shard worker (and what it imports) once.
-let out = '';
+let worker: Awaited<ReturnType<typeof compileShardWorker>> | undefined;
 let workerUrl: URL;
+let out = '';
 beforeAll(async () => {
+  worker = await compileShardWorker();
+  workerUrl = worker.url;
   out = await mkdtemp(path.join(tmpdir(), 'sautikit-shard-test-'));
-  await symlink(path.join(REPO, 'node_modules'), path.join(out, 'node_modules'), 'dir');
-  const options = ['--outDir', out, '--rootDir', REPO, '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--lib', 'ES2023', '--types', 'node', '--strict', '--esModuleInterop', '--skipLibCheck', '--verbatimModuleSyntax', '--sourceMap', 'false', '--declaration', 'false'];
-  await promisify(execFile)(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), ...options, path.join(REPO, 'src/media/shard/shard-worker.ts')], { cwd: REPO }).catch((error: { stdout?: string }) => {
-    // Type errors elsewhere in the tree still emit JavaScript; a missing file fails below.
-    if (error.stdout) console.warn(error.stdout.slice(0, 1000));
-  });
-  workerUrl = pathToFileURL(path.join(out, 'src/media/shard/shard-worker.js'));
 }, 120_000);
 afterAll(async () => {
+  await worker?.remove();
   if (out) await rm(out, { recursive: true, force: true });
 });
 
