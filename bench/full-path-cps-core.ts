@@ -324,28 +324,19 @@ async function provision(platform: PlatformProcess, routingUrl: string, count: n
 /** Retransmissions per call above which a ladder step, even one that passed, ends the ladder. */
 const LADDER_RETRANSMISSIONS = 0.01;
 
+/** Mean INVITE → 200 time above which a ladder step, even one that passed, ends the ladder: the core is saturated. */
+const LADDER_ANSWER_MS = 100;
+
 /** The call length to budget for before the first step measured it: the say plus signalling. */
 const FIRST_GUESS_CALL_SECONDS = 3;
-
-/**
- * Waits until the platform is idle again (under 20 % of a core for a second,
- * at most 20 s): after a failed step it still finishes the calls SIPp gave up on.
- */
-async function settle(platform: PlatformProcess): Promise<void> {
-  const deadline = performance.now() + 20_000;
-  while (performance.now() < deadline) {
-    const cpu0 = procCpuSeconds(platform.pid);
-    await sleep(1000);
-    if (procCpuSeconds(platform.pid) - cpu0 < 0.2) return;
-  }
-}
 
 /**
  * The default run, about 3 to 4 minutes: a ladder of short steps (platform
  * only) finds the highest rate with 0 failed calls; then `confirmRuns` runs
  * at that rate, each followed by SIPp uac → SIPp uas at the same rate, so
- * every figure has its reference under the same host load. A confirmation
- * run that fails moves the rate one ladder rung down for the runs left.
+ * every figure has its reference under the same host load. Each confirmation
+ * run has a fresh platform process; one that fails moves the rate one ladder
+ * rung down for the runs left.
  */
 export async function runFullPathBench(options: FullPathOptions = {}): Promise<FullPathResults> {
   const rates = options.rates ?? [50, 100, 200, 250, 300, 350, 400, 450, 500];
@@ -361,18 +352,25 @@ export async function runFullPathBench(options: FullPathOptions = {}): Promise<F
   const steps: FullPathStep[] = [];
   const confirm: FullPathResults['confirm'] = [];
   let platform: PlatformProcess | undefined;
+  let numbers: string[] = [];
+  const numbersFile = join(dir, 'numbers.csv');
   const app = await startWebhookApp();
-  try {
+  /** A platform process of its own, provisioned (trunk, numbers routed to the app) and idle. */
+  const startFresh = async (): Promise<PlatformProcess> => {
+    await platform?.close();
     platform = await startPlatformProcess(options.initialCredit, undefined, options.platformNodeArgs);
     log(`platform pid ${platform.pid}, api ${platform.apiUrl}, sip ${platform.sip.host}:${platform.sip.port}`);
-    const numbers = await provision(platform, app.url, count);
-    const numbersFile = join(dir, 'numbers.csv');
+    numbers = await provision(platform, app.url, count);
     writeFileSync(numbersFile, `SEQUENTIAL\n${numbers.map((n) => `${n};`).join('\n')}\n`);
     log(`trunk from 127.0.0.1, ${numbers.length} numbers routed to ${app.url}`);
+    return platform;
+  };
+  try {
+    let current = await startFresh();
     let callSeconds = FIRST_GUESS_CALL_SECONDS;
     const passed: number[] = [];
     for (const rate of rates) {
-      const step = await platformStep(platform, app.requests, dir, numbersFile, rate, seconds, callSeconds, recheck, `ladder-${rate}`);
+      const step = await platformStep(current, app.requests, dir, numbersFile, rate, seconds, callSeconds, recheck, `ladder-${rate}`);
       steps.push(step);
       log(describeStep(step));
       // Budget later steps' -l and on-time check by what this one measured (a healthy call, not a timed-out one).
@@ -381,19 +379,21 @@ export async function runFullPathBench(options: FullPathOptions = {}): Promise<F
         log(errorsTail(dir, `ladder-${rate}`));
         break;
       }
-      // A step that passed only thanks to SIPp's retransmissions (the platform answering late) is
-      // where a longer run fails: it ends the ladder and is not confirmed.
-      if (step.retransmissions > step.calls * LADDER_RETRANSMISSIONS) {
-        log(`ladder stops at ${rate} cps: ${step.retransmissions} retransmissions for ${step.calls} calls`);
+      // A step that passed only thanks to SIPp's retransmissions, or with the platform answering
+      // late (its core saturated), is where a longer run fails: it ends the ladder and is not confirmed.
+      if (step.retransmissions > step.calls * LADDER_RETRANSMISSIONS || step.answerMs > LADDER_ANSWER_MS) {
+        log(`ladder stops at ${rate} cps: ${step.retransmissions} retransmissions for ${step.calls} calls, answer ${step.answerMs.toFixed(0)} ms`);
         break;
       }
       passed.push(rate);
     }
     let rung = passed.length - 1;
     for (let run = 1; run <= confirmRuns && rung >= 0; run++) {
-      await settle(platform);
+      // Each confirmation run starts on a fresh, idle platform: one that has just failed is still
+      // finishing the calls SIPp gave up on, and would fail the next run for that alone.
+      current = await startFresh();
       const rate = passed[rung]!;
-      const step = await platformStep(platform, app.requests, dir, numbersFile, rate, confirmSeconds, callSeconds, recheck, `confirm-${run}-${rate}`);
+      const step = await platformStep(current, app.requests, dir, numbersFile, rate, confirmSeconds, callSeconds, recheck, `confirm-${run}-${rate}`);
       log(`confirm ${run}: ${describeStep(step)}`);
       if (!step.passed) log(errorsTail(dir, `confirm-${run}-${rate}`));
       const pair: FullPathResults['confirm'][number] = { platform: step };
@@ -404,7 +404,7 @@ export async function runFullPathBench(options: FullPathOptions = {}): Promise<F
       confirm.push(pair);
       if (!step.passed) rung--;
     }
-    return { seconds, confirmSeconds, confirm, numbers: numbers.length, referenceHoldMs: holdMs, started, steps, platformStderr: platform.stderr() };
+    return { seconds, confirmSeconds, confirm, numbers: numbers.length, referenceHoldMs: holdMs, started, steps, platformStderr: current.stderr() };
   } finally {
     killAll();
     await platform?.close();
