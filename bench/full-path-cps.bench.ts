@@ -14,8 +14,8 @@
  * FULL_PATH_KEEP=1, FULL_PATH_NODE_ARGS (see `optionsFromEnv`).
  */
 import { bench, describe } from 'vitest';
-import { formatFullPathResults, optionsFromEnv, runFullPathBench } from './full-path-cps-core.js';
-import { writeReadmeSection } from './lib/readme-section.js';
+import { formatFullPathResults, fullPathHeadline, optionsFromEnv, runFullPathBench } from './full-path-cps-core.js';
+import { recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
 // tinybench calls the function more than once even with `iterations: 1`; the stepped run is
 // the measurement, so it runs once and later calls return at once.
@@ -31,6 +31,7 @@ describe('full-path calls per second', () => {
       const markdown = formatFullPathResults(results);
       console.log(`\n${markdown}\n`);
       writeReadmeSection('full-path-cps', markdown, { heading: 'Calls per second, full path: latest run' });
+      recordHeadline(fullPathHeadline(results));
     },
     { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
   );

@@ -26,7 +26,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { SipUserAgent } from '../src/sip/index.js';
-import { median } from './lib/readme-section.js';
+import { median, type Headline } from './lib/readme-section.js';
 
 const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
 
@@ -363,6 +363,23 @@ const counts = (s: StepResult): string => `${s.successful} / ${s.failed} (${s.re
 const cpu = (s: StepResult): string => `${pct(s.uasCpu)} (${thousands(s.uasCpuPerCallUs)})`;
 
 /** Markdown for bench/README.md: the confirmation runs beside SIPp with their medians and the headline, then the ladder. */
+/** The summary row: the SIP stack's highest clean rate and CPU per call beside SIPp uas. */
+export function cpsHeadline(results: CpsResults): Headline {
+  const clean = results.confirm.filter((c) => c.stack.passed);
+  const top = clean.length ? Math.max(...clean.map((c) => c.stack.rate)) : undefined;
+  const atTop = clean.filter((c) => c.stack.rate === top);
+  const refs = atTop.flatMap((c) => (c.reference ? [c.reference] : []));
+  const above = results.steps.every((s) => s.passed) ? ' (every ladder step passed: the ceiling is higher)' : '';
+  return {
+    id: `sip-cps-${results.transport}`,
+    what: `SIP stack alone, calls per second over ${results.transport.toUpperCase()} (INVITE, 200, ACK, BYE), 0 failed`,
+    value: top === undefined ? 'no clean confirmation run' : `≥ ${top} cps${above}, ${thousands(median(atTop.map((c) => c.stack.uasCpuPerCallUs)))} µs CPU per call`,
+    reference: refs.length ? `SIPp uas at ${top} cps: ${refs.filter((r) => r.passed).length} of ${refs.length} clean, ${thousands(median(refs.map((r) => r.uasCpuPerCallUs)))} µs per call` : '–',
+    goal: '–',
+    section: 'sip-stack-parser-and-calls-per-second',
+  };
+}
+
 export function formatCpsResults(results: CpsResults): string {
   const lines: string[] = [];
   const header = `Transport ${results.transport.toUpperCase()}, calls held ${results.holdMs} ms, 127.0.0.1.`;

@@ -11,8 +11,8 @@
  * SIP_CPS_HOLD_MS, SIP_CPS_REFERENCE=0 (see `optionsFromEnv`).
  */
 import { bench, describe } from 'vitest';
-import { formatCpsResults, optionsFromEnv, runCpsBench } from './sip-cps-core.js';
-import { writeReadmeSection } from './lib/readme-section.js';
+import { cpsHeadline, formatCpsResults, optionsFromEnv, runCpsBench } from './sip-cps-core.js';
+import { recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
 // tinybench calls the function more than once even with `iterations: 1`; the stepped run is
 // the measurement, so it runs once and later calls return at once.
@@ -31,6 +31,7 @@ describe('sip calls per second', () => {
       // TCP runs go to their own block, so the default UDP table stays.
       const id = results.transport === 'tcp' ? 'sip-cps-tcp' : 'sip-cps';
       writeReadmeSection(id, markdown, { heading: `SIP stack calls per second (${results.transport.toUpperCase()}): latest run` });
+      recordHeadline(cpsHeadline(results));
     },
     { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
   );
