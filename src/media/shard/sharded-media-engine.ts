@@ -25,36 +25,26 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
-import { codecByName, type CodecName } from '../codecs/codec.js';
+import { codecByName } from '../codecs/codec.js';
 import { localOffer } from '../codecs/negotiate.js';
 import type { CollectDigitsOptions, CollectDigitsResult } from '../endpoint-digits.js';
 import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
 import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia } from '../endpoint-types.js';
+import type { MediaEngineOptions } from '../engine.js';
 import type { ToneName } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
 import type { AudioStreamEvents, AudioStreamResult } from '../fork/audio-stream.js';
 import type { RecordingInfo } from '../recorder.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardStreamOptions } from './shard-protocol.js';
 
-/** Options for `ShardedMediaEngine`. */
-export interface ShardedMediaEngineOptions {
+/**
+ * Options for `ShardedMediaEngine`: each shard's `MediaEngine` gets the same
+ * network and codec options, and an even slice of the RTP port range.
+ */
+export interface ShardedMediaEngineOptions
+  extends Pick<MediaEngineOptions, 'advertisedAddress' | 'bindAddress' | 'portMin' | 'portMax' | 'codecs' | 'telephoneEventPayloadType' | 'rtpTimeoutMs' | 'symmetricRtp'> {
   /** Worker threads, one `MediaEngine` each. Default `os.availableParallelism()`. */
   workers?: number;
-  /** Address put in SDP (c=). Default '127.0.0.1'. */
-  advertisedAddress?: string;
-  /** Address RTP sockets bind to. Default '0.0.0.0'. */
-  bindAddress?: string;
-  /** RTP port range, split evenly between the shards. Default 20000-29999. */
-  portMin?: number;
-  portMax?: number;
-  /** Codecs offered/accepted, in preference order. Default ['PCMU', 'PCMA']. */
-  codecs?: CodecName[];
-  /** Payload type we offer for telephone-event. Default 101. */
-  telephoneEventPayloadType?: number;
-  /** `rtpTimeout` after this long without RTP; 0 disables. Default 30000 ms. */
-  rtpTimeoutMs?: number;
-  /** Latch to the first RTP source (symmetric RTP). Default true. */
-  symmetricRtp?: boolean;
   /** The compiled worker script. Default `shard-worker.js` beside this file (tests running TypeScript pass a compiled one). */
   workerUrl?: URL;
   logger?: Logger;
