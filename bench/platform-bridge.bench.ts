@@ -3,10 +3,10 @@
  * item 2), with a raw Node UDP relay carrying the same RTP in the same run
  * as the reference.
  *
- * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/platform-bridge.bench.ts` (about 2.5 min).
- * Env: PLATFORM_BRIDGE_CALLS=50,100,200,300,400 (ladder), PLATFORM_BRIDGE_WINDOW_S=2.5
+ * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/platform-bridge.bench.ts` (about 3 min).
+ * Env: PLATFORM_BRIDGE_CALLS=50,200,400,600,800 (ladder), PLATFORM_BRIDGE_WINDOW_S=2.5
  * (one measured window), PLATFORM_BRIDGE_RUNS=3 (windows per step, ≥ 3),
- * PLATFORM_BRIDGE_CPS=40 (set-up rate), PLATFORM_BRIDGE_BUDGET_S=140 (no
+ * PLATFORM_BRIDGE_CPS=40 (set-up rate), PLATFORM_BRIDGE_BUDGET_S=180 (no
  * platform step or retry starts that would end later than this after the
  * start), PLATFORM_BRIDGE_JSON=<file> (raw results).
  *
@@ -45,9 +45,9 @@ import { procRssBytes, sleep } from './lib/full-path-platform.js';
 import { CAPACITY_FILE, fmt, measureWindow, startRig, type Rig, type Window } from './lib/platform-bench.js';
 import { machineLine, markdownTable, median, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
-const STEPS = (process.env.PLATFORM_BRIDGE_CALLS ?? '50,100,200,300,400').split(',').map(Number).filter((n) => n > 0);
+const STEPS = (process.env.PLATFORM_BRIDGE_CALLS ?? '50,200,400,600,800').split(',').map(Number).filter((n) => n > 0);
 const WINDOW_MS = Number(process.env.PLATFORM_BRIDGE_WINDOW_S ?? 2.5) * 1000;
-const BUDGET_MS = Number(process.env.PLATFORM_BRIDGE_BUDGET_S ?? 140) * 1000;
+const BUDGET_MS = Number(process.env.PLATFORM_BRIDGE_BUDGET_S ?? 180) * 1000;
 const SETTLE_MS = 1500;
 /** Call pairs through a raw relay during every platform window: the jitter and loss the box and generator add by themselves. */
 const CONTROL_PAIRS = 10;
