@@ -32,6 +32,7 @@ import { FRAME_SAMPLES, PcmSource, type AudioSource } from './sources/audio-sour
 import { PcmQueue } from './sources/pcm-queue.js';
 import { IncrementalSource, splitSentences } from './sources/speech-source.js';
 import { dtmfTones, tone, type ToneName } from './sources/tones.js';
+import { FeedSlot } from './feed-slot.js';
 
 export type { CollectDigitsOptions, CollectDigitsResult, RecordOptions, RecordResult };
 export type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia, Track } from './endpoint-types.js';
@@ -81,8 +82,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #playback: Playback | undefined;
   #toneOverlay: Playback | undefined;
   #inject: PcmQueue | undefined;
-  #feed: AudioSource | undefined;
-  #detachFeed: (() => void) | undefined;
+  readonly #feed = new FeedSlot();
   #closing: Promise<void> | undefined;
 
   constructor(ctx: EndpointContext) {
@@ -336,17 +336,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
    */
   attachFeed(feed: AudioSource, onDetach?: () => void): () => void {
     this.#assertOpen();
-    // Detaching the previous feed tells its owner (e.g. closes the old bridge, so its other leg stops hearing us).
-    this.#detachFeed?.();
-    const detach = (): void => {
-      if (this.#feed !== feed) return;
-      this.#feed = undefined;
-      this.#detachFeed = undefined;
-      onDetach?.();
-    };
-    this.#feed = feed;
-    this.#detachFeed = detach;
-    return detach;
+    return this.#feed.attach(feed, onDetach);
   }
 
   /** Stop everything, release the ports. Idempotent; resolves when recordings are finalized. */
@@ -362,7 +352,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#toneOverlay?.finish('closed');
     this.#sender.dispose();
     for (const c of [...this.#collectors]) c.finish('closed');
-    this.#detachFeed?.();
+    this.#feed.detach();
     this.#taps = [];
     this.session.close();
     this.#ctx.pool.release(this.#ctx.lease);
@@ -434,7 +424,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #onSend = (): void => {
     const out = this.outboundFrame;
     if (!this.#readPlayback(this.#toneOverlay, out) && !this.#readPlayback(this.#playback, out)) {
-      if (!this.#inject?.read(out) && !this.#feed?.read(out)) out.fill(0);
+      if (!this.#inject?.read(out) && !this.#feed.current?.read(out)) out.fill(0);
     }
     const taps = this.#taps;
     for (let i = 0; i < taps.length; i++) {

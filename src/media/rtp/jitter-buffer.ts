@@ -7,6 +7,7 @@
  * caller can conceal it.
  */
 import { seqDiff } from './rtp-packet.js';
+import { slotBlock } from './slot-block.js';
 
 /** Options for `JitterBuffer`. */
 export interface JitterBufferOptions {
@@ -89,7 +90,7 @@ export class JitterBuffer {
     this.#maxShrinkWait = Math.max(0, options.maxShrinkWait ?? 250);
     this.#maxPayload = Math.max(1, options.maxPayload ?? 1280);
     this.#slotSize = Math.max(1, Math.min(options.initialPayload ?? 320, this.#maxPayload));
-    this.#payloads = this.#allocateSlots(this.#slotSize);
+    this.#payloads = slotBlock(this.#capacity, this.#slotSize);
     this.#lengths = new Int32Array(this.#capacity);
     this.#seqs = new Int32Array(this.#capacity).fill(-1);
     this.#filled = new Uint8Array(this.#capacity);
@@ -223,15 +224,9 @@ export class JitterBuffer {
     return this.#capacity * this.#slotSize;
   }
 
-  /** One contiguous block cut into `capacity` slots of `size` bytes. */
-  #allocateSlots(size: number): Uint8Array[] {
-    const block = new Uint8Array(this.#capacity * size);
-    return Array.from({ length: this.#capacity }, (_, i) => block.subarray(i * size, (i + 1) * size));
-  }
-
   /** Larger packets than the slots hold: move to bigger slots, keeping what is queued. */
   #grow(size: number): void {
-    const next = this.#allocateSlots(size);
+    const next = slotBlock(this.#capacity, size);
     for (let i = 0; i < this.#capacity; i++) {
       if (this.#filled[i]) next[i]?.set((this.#payloads[i] ?? new Uint8Array(0)).subarray(0, this.#lengths[i] ?? 0));
     }

@@ -11,6 +11,7 @@ import { randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { JitterBuffer, type JitterBufferOptions } from './jitter-buffer.js';
+import { slotBlock } from './slot-block.js';
 import type { PortLease } from './port-pool.js';
 import { parseReport, writeReport, type ReceptionState, type RemoteReport } from './rtcp.js';
 import { createRtpHeader, parseRtp, RTP_HEADER_SIZE, seqDiff, writeRtpHeader } from './rtp-packet.js';
@@ -65,7 +66,7 @@ export class RtpSession {
   readonly #rtcpIntervalMs: number;
   readonly #clockRate: number;
   readonly #header = createRtpHeader();
-  readonly #tx: Buffer[] = ringOfBuffers(TX_RING, TX_SIZE);
+  readonly #tx: Buffer[] = slotBlock(TX_RING, TX_SIZE);
   /**
    * Per ring slot, a view of the packet as sent. dgram would otherwise build
    * a fresh Buffer for (buffer, offset, length) on every send; a leg's
@@ -292,9 +293,3 @@ export class RtpSession {
 }
 
 function noop(): void {}
-
-/** `count` buffers of `size` bytes cut from one allocation. */
-function ringOfBuffers(count: number, size: number): Buffer[] {
-  const block = Buffer.alloc(count * size);
-  return Array.from({ length: count }, (_, i) => block.subarray(i * size, (i + 1) * size));
-}

@@ -11,6 +11,7 @@ import type { AudioSource } from '../sources/audio-source.js';
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
 import type { MediaClock } from '../media-clock.js';
 import type { MixerLeg } from '../mixer.js';
+import { FeedSlot } from '../feed-slot.js';
 import { FrameRing } from './frame-ring.js';
 
 export class RemoteMixerLeg implements MixerLeg {
@@ -20,8 +21,7 @@ export class RemoteMixerLeg implements MixerLeg {
   readonly #toLeg: FrameRing;
   readonly #hears = new Int16Array(FRAME_SAMPLES);
   readonly #unsubscribe: (() => void)[];
-  #feed: AudioSource | undefined;
-  #detachFeed: (() => void) | undefined;
+  readonly #feed = new FeedSlot();
   #closed = false;
 
   constructor(clock: MediaClock, fromLeg: SharedArrayBuffer, toLeg: SharedArrayBuffer) {
@@ -32,23 +32,14 @@ export class RemoteMixerLeg implements MixerLeg {
         this.inboundActive = this.#fromLeg.pop(this.inboundFrame);
       }),
       clock.add('send', () => {
-        if (this.#feed?.read(this.#hears)) this.#toLeg.push(this.#hears);
+        if (this.#feed.current?.read(this.#hears)) this.#toLeg.push(this.#hears);
       }),
     ];
   }
 
   /** Same contract as `MediaEndpoint.attachFeed`: replaces (and detaches) a previous feed. */
   attachFeed(feed: AudioSource, onDetach?: () => void): () => void {
-    this.#detachFeed?.();
-    const detach = (): void => {
-      if (this.#feed !== feed) return;
-      this.#feed = undefined;
-      this.#detachFeed = undefined;
-      onDetach?.();
-    };
-    this.#feed = feed;
-    this.#detachFeed = detach;
-    return detach;
+    return this.#feed.attach(feed, onDetach);
   }
 
   /** Stop ticking and let the room go. Idempotent. */
@@ -56,6 +47,6 @@ export class RemoteMixerLeg implements MixerLeg {
     if (this.#closed) return;
     this.#closed = true;
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    this.#detachFeed?.();
+    this.#feed.detach();
   }
 }
