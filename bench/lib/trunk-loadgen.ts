@@ -406,6 +406,20 @@ async function placeCall(kind: CallKind, options: { room?: string; speaker?: boo
 }
 
 /** Hangs a call up from the caller side (and the dial leg from the callee side if still up), then closes its phones. */
+/**
+ * A say probe's two latencies, once its first audible packet arrives (within
+ * 5 s): INVITE (or its stand-in) → webhook request, webhook answer → first
+ * audio. False when the audio or the webhook never came.
+ */
+async function recordSayTimings(call: Call, inviteToWebhookMs: number[], answerToAudioMs: number[]): Promise<boolean> {
+  const deadline = performance.now() + 5000;
+  while (call.firstAudioAt === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  if (call.firstAudioAt === 0 || call.webhookAt === 0) return false;
+  inviteToWebhookMs.push(call.webhookAt - call.inviteSentAt);
+  answerToAudioMs.push(call.firstAudioAt - call.answerSentAt);
+  return true;
+}
+
 async function endCall(call: Call): Promise<void> {
   call.ending = true;
   await Promise.race([
@@ -611,13 +625,7 @@ serve({
           return;
         }
         if (arg.kind === 'say') {
-          const deadline = performance.now() + 5000;
-          while (call.firstAudioAt === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-          if (call.firstAudioAt === 0 || call.webhookAt === 0) failed++;
-          else {
-            inviteToWebhookMs.push(call.webhookAt - call.inviteSentAt);
-            answerToAudioMs.push(call.firstAudioAt - call.answerSentAt);
-          }
+          if (!(await recordSayTimings(call, inviteToWebhookMs, answerToAudioMs))) failed++;
         } else {
           await new Promise((r) => setTimeout(r, arg.holdMs ?? 3000));
           if (!call.ws) failed++;
@@ -655,13 +663,7 @@ serve({
         a.onAudible = (at) => (call.firstAudioAt = at);
         call.inviteSentAt = performance.now();
         signal!.send(JSON.stringify({ index, from: `${CALLER_PREFIX}${pad7(index)}`, port: a.port }), arg.relayPort, '127.0.0.1');
-        const deadline = performance.now() + 5000;
-        while (call.firstAudioAt === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-        if (call.firstAudioAt === 0 || call.webhookAt === 0) failed++;
-        else {
-          inviteToWebhookMs.push(call.webhookAt - call.inviteSentAt);
-          answerToAudioMs.push(call.firstAudioAt - call.answerSentAt);
-        }
+        if (!(await recordSayTimings(call, inviteToWebhookMs, answerToAudioMs))) failed++;
         await endCall(call);
       })());
     }
