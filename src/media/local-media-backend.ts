@@ -11,7 +11,8 @@ import type { MediaEndpoint } from './endpoint.js';
 import type { MediaEngine } from './engine.js';
 import { AudioStreamSession } from './fork/audio-stream.js';
 import type { Mixer } from './mixer.js';
-import { WavRecorder, type RecordingInfo } from './recorder.js';
+import { recordMixer } from './mixer-recording.js';
+import type { RecordingInfo } from './recorder.js';
 import { tone, type ToneName } from './sources/tones.js';
 
 export class LocalMediaBackend implements MediaBackend {
@@ -92,18 +93,8 @@ class LocalRoomMixer implements RoomMixer {
     void this.#mixer.play(tone(name));
   }
 
-  async record(path: string, signal: AbortSignal): Promise<RecordingInfo | undefined> {
-    const recorder = await WavRecorder.open({ path });
-    // The room may have ended while the file was being created: close it at once.
-    const untap = signal.aborted ? undefined : this.#mixer.fork((frame) => recorder.write(frame));
-    if (untap) {
-      await new Promise<void>((resolve) => {
-        signal.addEventListener('abort', () => resolve(), { once: true });
-        this.#mixer.once('closed', () => resolve());
-      });
-      untap();
-    }
-    return recorder.close();
+  record(path: string, signal: AbortSignal): Promise<RecordingInfo | undefined> {
+    return recordMixer(this.#mixer, path, signal);
   }
 
   close(): void {

@@ -15,7 +15,7 @@ import type { MediaEndpoint } from '../endpoint.js';
 import { MediaEngine } from '../engine.js';
 import { AudioStreamSession } from '../fork/audio-stream.js';
 import { Mixer, type MixerLeg, type MixerMember } from '../mixer.js';
-import { WavRecorder, type RecordingInfo } from '../recorder.js';
+import { recordMixer } from '../mixer-recording.js';
 import { PcmSource } from '../sources/audio-source.js';
 import { tone } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
@@ -148,19 +148,6 @@ function mixerAdd(command: Extract<ShardCommand, { op: 'mixerAdd' }>): void {
   room.members.set(command.member, { member, ...(remote ? { remote } : {}) });
 }
 
-/** The room's audio into a WAV file, from the mix phase, until `signal` aborts or the room closes. */
-async function recordRoom(mixer: Mixer<MixerLeg>, path: string, signal: AbortSignal): Promise<RecordingInfo> {
-  const recorder = await WavRecorder.open({ path });
-  const stopTap = mixer.fork((frame) => recorder.write(frame));
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    mixer.once('closed', () => resolve());
-  });
-  stopTap();
-  return recorder.close();
-}
-
 async function run(command: ShardCommand, id: number): Promise<unknown> {
   switch (command.op) {
     case 'mixerCreate':
@@ -187,7 +174,7 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
       return abortable(id, (signal) => roomOf(command.mixer).mixer.play(new PcmSource(command.pcm, { loop: loop !== 1, times: loop }), { signal }));
     }
     case 'mixerRecord':
-      return abortable(id, (signal) => recordRoom(roomOf(command.mixer).mixer, command.path, signal));
+      return abortable(id, (signal) => recordMixer(roomOf(command.mixer).mixer, command.path, signal));
     case 'mixerClose':
       mixers.get(command.mixer)?.mixer.close();
       mixers.delete(command.mixer);
