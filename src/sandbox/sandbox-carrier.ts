@@ -21,6 +21,11 @@ export interface PhoneBehaviour {
   hangupAfterSeconds: number | undefined;
 }
 
+/** Phones and their call lists are kept per workspace (`owner`; none for a carrier used on its own). */
+function phoneKey(owner: string | undefined, number: string): string {
+  return `${owner ?? ''}|${number}`;
+}
+
 /** By default a dialled sandbox phone answers after 1 s and stays until hung up. */
 export const defaultPhoneBehaviour: PhoneBehaviour = { answer: { after: 1 }, script: [], hangupAfterSeconds: undefined };
 
@@ -68,16 +73,22 @@ export class SandboxCarrier {
     return this.#ua.localAddress('udp');
   }
 
-  setPhone(number: string, behaviour: PhoneBehaviour): void {
-    this.#phones.set(number, behaviour);
+  /**
+   * How `number` behaves when `owner`'s calls dial it. Each workspace sets its
+   * own phones: one workspace's settings never change what another's calls
+   * meet (SPEC §2, §11).
+   */
+  setPhone(number: string, behaviour: PhoneBehaviour, owner?: string): void {
+    this.#phones.set(phoneKey(owner, number), behaviour);
   }
 
-  phone(number: string): PhoneBehaviour {
-    return this.#phones.get(number) ?? defaultPhoneBehaviour;
+  phone(number: string, owner?: string): PhoneBehaviour {
+    return this.#phones.get(phoneKey(owner, number)) ?? defaultPhoneBehaviour;
   }
 
-  callsOf(number: string): SandboxCallReport[] {
-    return (this.#byPhone.get(number) ?? []).map((c) => ({ ...c.report }));
+  /** The last 100 calls between `owner`'s calls and the phone `number`, oldest first. */
+  callsOf(number: string, owner?: string): SandboxCallReport[] {
+    return (this.#byPhone.get(phoneKey(owner, number)) ?? []).map((c) => ({ ...c.report }));
   }
 
   call(id: string): SandboxCall | undefined {
@@ -86,8 +97,7 @@ export class SandboxCarrier {
 
   /** A sandbox phone calls a number on the platform and runs its script. */
   placeCall(input: { from: string; to: string; script: PhoneStep[]; maxDurationSeconds?: number; owner?: string }): SandboxCall {
-    const call = this.#newCall('to-platform', input.from, input.to, input.from);
-    call.owner = input.owner;
+    const call = this.#newCall('to-platform', input.from, input.to, input.from, input.owner);
     this.#track(this.#runOutgoing(call, input));
     return call;
   }
@@ -98,13 +108,15 @@ export class SandboxCarrier {
     await this.#ua.close();
   }
 
-  #newCall(direction: SandboxCallReport['direction'], from: string, to: string, phone: string): SandboxCall {
+  #newCall(direction: SandboxCallReport['direction'], from: string, to: string, phone: string, owner: string | undefined): SandboxCall {
     const call = new SandboxCall({ id: `sbx_${randomUUID().replace(/-/g, '').slice(0, 20)}`, direction, from, to });
+    call.owner = owner;
     this.#calls.set(call.report.id, call);
-    const list = this.#byPhone.get(phone) ?? [];
+    const key = phoneKey(owner, phone);
+    const list = this.#byPhone.get(key) ?? [];
     list.push(call);
     if (list.length > 100) list.shift();
-    this.#byPhone.set(phone, list);
+    this.#byPhone.set(key, list);
     if (this.#calls.size > 10_000) this.#calls.delete(this.#calls.keys().next().value!);
     return call;
   }
@@ -166,13 +178,11 @@ export class SandboxCarrier {
   /** The platform dialled a sandbox number: behave as that phone is set to. */
   async #answerIncoming(incoming: IncomingCall): Promise<void> {
     const number = userOf(incoming.request.uri) ?? '';
-    const behaviour = this.phone(number);
-    const call = this.#newCall('from-platform', userOf(incoming.from.uri) ?? '', number, number);
     const platformCallId = incoming.request.headers.get('x-sautikit-call-id');
-    if (platformCallId) {
-      call.report.call_id = platformCallId;
-      call.owner = this.#options.ownerOfCall?.(platformCallId);
-    }
+    const owner = platformCallId ? this.#options.ownerOfCall?.(platformCallId) : undefined;
+    const behaviour = this.phone(number, owner);
+    const call = this.#newCall('from-platform', userOf(incoming.from.uri) ?? '', number, number, owner);
+    if (platformCallId) call.report.call_id = platformCallId;
     const made = await CallLeg.fromIncoming(incoming, this.#options.media, this.#options.logger.child({ sandboxCall: call.report.id }));
     if ('problem' in made) {
       call.end('failed', 'phone', 488);

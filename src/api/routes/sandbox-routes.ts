@@ -57,7 +57,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   /** How a sandbox number behaves when dialled: `{answer, script, hangup_after}`. */
   app.put('/v1/sandbox/phones/:number', async (request) => {
-    workspaceOf(request);
+    const workspaceId = workspaceOf(request);
     const carrier = carrierOf(ctx);
     const { number: rawNumber } = request.params as { number: string };
     const number = parseE164(decodeURIComponent(rawNumber));
@@ -76,23 +76,24 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     if ('error' in script) throw new AppError('validation_failed', script.error, script.field);
     const hangupAfter = optionalInteger(body, ['hangup_after', 'hangupAfter'], { min: 1, max: 86_400 });
     const behaviour: PhoneBehaviour = { answer, script, hangupAfterSeconds: hangupAfter };
-    carrier.setPhone(number, behaviour);
+    carrier.setPhone(number, behaviour, workspaceId);
     return phoneView(number, behaviour);
   });
 
   app.get('/v1/sandbox/phones/:number', async (request) => {
-    workspaceOf(request);
+    const workspaceId = workspaceOf(request);
     const { number: rawNumber } = request.params as { number: string };
     const number = parseE164(decodeURIComponent(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
-    return phoneView(number, carrierOf(ctx).phone(number));
+    return phoneView(number, carrierOf(ctx).phone(number, workspaceId));
   });
 
+  /** The workspace's own calls with that phone (another workspace's are never shown). */
   app.get('/v1/sandbox/phones/:number/calls', async (request) => {
-    workspaceOf(request);
+    const workspaceId = workspaceOf(request);
     const { number: rawNumber } = request.params as { number: string };
     const number = parseE164(decodeURIComponent(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
-    return carrierOf(ctx).callsOf(number).reverse().map(reportView);
+    return carrierOf(ctx).callsOf(number, workspaceId).reverse().map(reportView);
   });
 }
