@@ -103,25 +103,56 @@ export class Wallet {
   /**
    * The funds check for placing a call (SPEC §10): the balance less what is
    * reserved must cover one minute at the destination's rate, and the daily
-   * spend limit must leave room for that minute. Answers the rate that applies.
+   * spend limit must leave room for that minute beside what running calls
+   * hold. Answers the rate that applies. `reserveFirstMinute` is the check
+   * that admits a call; this one only looks.
    */
   async checkFundsFor(workspaceId: string, destination: string, field = 'to', now = new Date()): Promise<RateQuote> {
     const category = categoryOfDestination(destination);
     const rate = await lookupRate(this.repos.rates, category, destination);
     if (!rate) throw new AppError('no_rate', `no rate applies to ${destination}`, field);
+    await this.#checkRoomFor(workspaceId, rate.ratePerMinuteCents, destination, field, now);
+    return rate;
+  }
+
+  /**
+   * Admits a call: checks the funds as `checkFundsFor` does and reserves one
+   * minute at the call's rate for `callId`, atomically. Concurrent calls of
+   * one workspace are admitted one after another (the workspace row is
+   * locked), so no more calls start than the balance covers at one minute
+   * each. Runs on the repos of a transaction (`store.transaction`); the
+   * reservation commits with it and is released when the call is billed.
+   * `inbound` calls without a rate cost nothing and reserve nothing.
+   */
+  async reserveFirstMinute(input: { workspaceId: string; callId: string; destination: string; inbound?: boolean; field?: string; now: Date }): Promise<RateQuote | undefined> {
+    const field = input.field ?? 'to';
+    await this.repos.workspaces.lockForUpdate(input.workspaceId);
+    if (!input.inbound) {
+      const rate = await this.checkFundsFor(input.workspaceId, input.destination, field, input.now);
+      await this.repos.reservations.reserve(input.workspaceId, input.callId, rate.ratePerMinuteCents, input.now);
+      return rate;
+    }
+    const rate = await lookupRate(this.repos.rates, 'inbound', input.destination);
+    // Inbound calls answer to the balance only: the daily limit caps what the workspace places (SPEC §10).
+    await this.#checkRoomFor(input.workspaceId, rate?.ratePerMinuteCents ?? 0, input.destination, field, undefined);
+    if (rate && rate.ratePerMinuteCents > 0) await this.repos.reservations.reserve(input.workspaceId, input.callId, rate.ratePerMinuteCents, input.now);
+    return rate;
+  }
+
+  /** Throws `insufficient_funds` unless one more minute fits the balance (and, given `now`, the day's spend limit). */
+  async #checkRoomFor(workspaceId: string, oneMinute: number, destination: string, field: string, now: Date | undefined): Promise<void> {
     const { balanceCents, reservedCents } = await this.balance(workspaceId);
-    const oneMinute = rate.ratePerMinuteCents;
     if (balanceCents - reservedCents < oneMinute || balanceCents <= 0) {
       throw new AppError('insufficient_funds', `the wallet cannot cover one minute to ${destination} (${oneMinute} cents needed)`, field);
     }
+    if (!now) return;
     const { dailySpendLimitCents } = await this.repos.settings.get(workspaceId);
-    if (dailySpendLimitCents !== null) {
-      const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-      const spent = await this.repos.ledger.spentSince(workspaceId, dayStart);
-      if (spent + oneMinute > dailySpendLimitCents) {
-        throw new AppError('insufficient_funds', `the daily spend limit of ${dailySpendLimitCents} cents would be exceeded`, field);
-      }
+    if (dailySpendLimitCents === null) return;
+    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const spent = await this.repos.ledger.spentSince(workspaceId, dayStart);
+    // What running calls hold counts too: it is spent today as soon as they end.
+    if (spent + reservedCents + oneMinute > dailySpendLimitCents) {
+      throw new AppError('insufficient_funds', `the daily spend limit of ${dailySpendLimitCents} cents would be exceeded`, field);
     }
-    return rate;
   }
 }

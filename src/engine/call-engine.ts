@@ -1,6 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { lookupRate } from '../billing/rate-table.js';
-import type { Wallet } from '../billing/wallet.js';
+import { Wallet } from '../billing/wallet.js';
 import { CallLeg } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
 import type { MediaBackend } from '../media/call-media.js';
@@ -9,6 +8,7 @@ import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { Registrar } from '../sip/ua/registrar.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { parseE164 } from '../shared/phone-number.js';
 import { workspaceSipDomain } from '../shared/sip-domain.js';
@@ -80,7 +80,7 @@ export class CallEngine {
     const records = new CallRecords(options.store, options.events, options.clock);
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain);
     this.conferences = new ConferenceService(options.store, options.wallet, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
-    this.#dialer = new Dialer(options.ua, options.media, router, options.store, options.wallet, () => this.#services, (s) => this.#track(s));
+    this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (s) => this.#track(s));
     this.#services = {
       clock: options.clock, log: this.#log, records, fetcher: options.fetcher,
       billing: new CallBilling(options.store, records, options.clock, options.events),
@@ -165,7 +165,8 @@ export class CallEngine {
   }
 
   async #onInvite(incoming: IncomingCall): Promise<void> {
-    if (!this.#accepting) return incoming.reject(503, 'Service Unavailable');
+    // SPEC §18: from SIGTERM on, new calls are refused (RFC 3261 §21.5.4: 503, with Retry-After for a later try).
+    if (!this.#accepting) return incoming.reject(503, 'Service Unavailable (shutting down)', [['Retry-After', '30']]);
     if (!(await this.#trustedSource(incoming.remote.address, incoming.remote.port))) {
       this.#log.info({ source: incoming.remote }, 'INVITE from an unknown source refused');
       return incoming.reject(403, 'Forbidden');
@@ -173,12 +174,6 @@ export class CallEngine {
     const to = parseE164(userOf(incoming.request.uri) ?? '');
     const claim = to ? await this.#o.store.numbers.findClaimByNumber(to) : undefined;
     if (!to || !claim) return incoming.reject(404, 'Not Found');
-    const rate = await lookupRate(this.#o.store.rates, 'inbound', to);
-    const { balanceCents, reservedCents } = await this.#o.wallet.balance(claim.workspaceId);
-    if (balanceCents - reservedCents < (rate?.ratePerMinuteCents ?? 0) || balanceCents <= 0) {
-      this.#log.info({ workspaceId: claim.workspaceId, to }, 'inbound call refused: no funds');
-      return incoming.reject(402, 'Payment Required');
-    }
     const fromUser = userOf(incoming.from.uri) ?? 'anonymous';
     // The CDR is written with its first two states (below), in one transaction; its id is known now.
     const draft = this.#services.records.draft({
@@ -186,6 +181,16 @@ export class CallEngine {
       statusUrl: claim.statusUrl, metadata: {},
     });
     const record = draft.record;
+    // The first minute is reserved before the call rings, atomically with the funds check (SPEC §10).
+    try {
+      await this.#o.store.transaction((repos) => new Wallet(repos).reserveFirstMinute({
+        workspaceId: claim.workspaceId, callId: record.id, destination: to, inbound: true, now: this.#o.clock.now(),
+      }));
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'insufficient_funds') throw error;
+      this.#log.info({ workspaceId: claim.workspaceId, to }, 'inbound call refused: no funds');
+      return incoming.reject(402, 'Payment Required');
+    }
     const sandboxCallId = incoming.request.headers.get(sandboxCallHeader);
     if (sandboxCallId) this.#o.sandbox?.call(sandboxCallId)?.link(record.id);
     const log = this.#log.child({ callId: record.id });
@@ -193,8 +198,7 @@ export class CallEngine {
     const session = 'problem' in made ? undefined : new Session(record, made, this.#services);
     if (!session) {
       await this.#services.records.insert(draft);
-      await this.#services.records.error(record.id, 'sdp_not_acceptable', (made as { problem: string }).problem);
-      await this.#services.records.transition(record.id, 'failed', { hangup_cause: 'sdp_not_acceptable', hangup_by: 'system', ended_at: this.#o.clock.now().toISOString(), duration_seconds: 0 });
+      await this.#dialer.fail(record, 'sdp_not_acceptable', (made as { problem: string }).problem);
       return;
     }
     this.#track(session);
@@ -209,17 +213,62 @@ export class CallEngine {
     await session.run(claim.routingUrl, claim.fallbackUrl);
   }
 
+  /** Whether new calls are taken (false from the start of shutdown). */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /**
+   * Admits the calls of one POST /v1/calls: their records and the
+   * reservation of each one's first minute commit in one transaction, so
+   * concurrent requests cannot start more calls than the wallet covers
+   * (SPEC §10, §18). Throws `insufficient_funds`/`no_rate` naming the leg's
+   * field (nothing is written then), and `shutting_down` once shutdown began.
+   */
+  async admitOutbound(input: {
+    workspaceId: string; from: string; numberId: string; legs: ReadonlyArray<{ to: string; field: string }>;
+    clientRequestId: string | null; metadata: Record<string, string>; actionUrl: string; statusUrl: string | null;
+  }): Promise<CallRecord[]> {
+    this.#refuseWhenShuttingDown();
+    const now = this.#o.clock.now();
+    return this.#o.store.transaction(async (repos) => {
+      const wallet = new Wallet(repos);
+      const calls: CallRecord[] = [];
+      for (const leg of input.legs) {
+        const call = await repos.calls.create({
+          workspaceId: input.workspaceId, direction: 'outbound', from: input.from, to: leg.to, numberId: input.numberId,
+          clientRequestId: input.clientRequestId, metadata: input.metadata, actionUrl: input.actionUrl, statusUrl: input.statusUrl, now,
+        });
+        await wallet.reserveFirstMinute({ workspaceId: input.workspaceId, callId: call.id, destination: leg.to, field: leg.field, now });
+        calls.push(call);
+      }
+      return calls;
+    });
+  }
+
+  #refuseWhenShuttingDown(): void {
+    if (!this.#accepting) throw new AppError('shutting_down', 'the server is shutting down and takes no new calls; retry on another node or after the restart');
+  }
+
   /** Places an outbound call accepted by POST /v1/calls; it runs in the background. */
   originate(o: Origination): void {
     void this.#originate(o).catch((error: unknown) => this.#log.error({ err: error, callId: o.record.id }, 'origination failed'));
   }
 
   async #originate(o: Origination): Promise<void> {
+    // Shutdown began between the 201 and now: the call is not placed (its reservation goes back).
+    if (!this.#accepting) {
+      await this.#dialer.fail(o.record, 'shutting_down', 'the server began shutting down before the call was placed');
+      return;
+    }
     const placed = await this.#dialer.place({ workspaceId: o.record.workspaceId, from: o.record.from, to: o.record.to, parentCallId: null }, o.record);
     if (!('session' in placed)) return;
     const session = placed.session;
     const ring = setTimeout(() => void session.hangupFrom('system', 'no_answer'), o.ringTimeoutSeconds * 1000);
     const answered = await new Promise<boolean>((resolve) => {
+      // A phone that answers at once may have done so while the record was being written.
+      if (session.leg.answered) return resolve(true);
+      if (session.leg.endInfo) return resolve(false);
       session.leg.once('answered', () => resolve(true));
       session.leg.once('ended', () => resolve(false));
     });

@@ -4,7 +4,7 @@ import { CallLeg } from '../legs/call-leg.js';
 import type { CallMedia, MediaBackend } from '../media/call-media.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { isAppError } from '../shared/errors.js';
-import type { Wallet } from '../billing/wallet.js';
+import { Wallet } from '../billing/wallet.js';
 import type { Store } from '../store/store.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
 import { CallSession } from './call-session.js';
@@ -40,7 +40,6 @@ export class Dialer {
     private readonly media: MediaBackend,
     readonly router: DestinationRouter,
     private readonly store: Store,
-    private readonly wallet: Wallet,
     private readonly services: () => EngineServices,
     private readonly track: (session: CallSession) => void,
   ) {}
@@ -53,20 +52,21 @@ export class Dialer {
       numberId: request.numberId ?? null, statusUrl: request.statusUrl ?? null, actionUrl: request.actionUrl ?? null,
       clientRequestId: request.clientRequestId ?? null, metadata: request.metadata ?? {},
     });
-    const refuse = async (cause: string, message: string): Promise<Placed> => {
-      await services.records.error(record.id, cause, message);
-      const failed = await services.records.transition(record.id, 'failed', { hangup_cause: cause, hangup_by: 'system', ended_at: services.clock.now().toISOString(), duration_seconds: 0 });
-      return { failed, cause };
-    };
+    const refuse = (cause: string, message: string): Promise<Placed> => this.fail(record, cause, message);
     const settings = await this.store.settings.get(request.workspaceId);
     if (!this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
       return refuse('destination_not_allowed', `${request.to} does not match allowed_destinations`);
     }
-    try {
-      await this.wallet.checkFundsFor(request.workspaceId, request.to);
-    } catch (error) {
-      if (isAppError(error)) return refuse(error.code, error.message);
-      throw error;
+    // A call admitted by the API holds its first minute already; a dialled leg is admitted here, atomically.
+    if (!existing) {
+      try {
+        await this.store.transaction((repos) => new Wallet(repos).reserveFirstMinute({
+          workspaceId: request.workspaceId, callId: record.id, destination: request.to, now: services.clock.now(),
+        }));
+      } catch (error) {
+        if (isAppError(error)) return refuse(error.code, error.message);
+        throw error;
+      }
     }
     const route = await this.router.route(request.workspaceId, request.to);
     if (!route) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
@@ -78,9 +78,23 @@ export class Dialer {
     }, log, request.near);
     const session = new CallSession(record, leg, services);
     this.track(session);
-    await session.moveTo('initiated');
-    leg.once('ringing', () => void session.moveTo('ringing'));
+    // The phone may ring before the 'initiated' record is written (a slower store): listen now, record in order.
+    const initiated = session.moveTo('initiated');
+    leg.once('ringing', () => void initiated.then(() => session.moveTo('ringing')));
+    await initiated;
     return { session };
+  }
+
+  /** Ends a leg that could not be placed: the error and the `failed` record, its reservation released. */
+  async fail(record: CallRecord, cause: string, message: string): Promise<Placed> {
+    const services = this.services();
+    await services.records.error(record.id, cause, message);
+    const now = services.clock.now();
+    const failed = await services.records.inTransaction(async (repos) => {
+      await repos.reservations.release(record.id, now);
+      return services.records.transitionIn(repos, record.id, 'failed', { hangup_cause: cause, hangup_by: 'system', ended_at: now.toISOString(), duration_seconds: 0 });
+    });
+    return { failed, cause };
   }
 
   /** The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end. */

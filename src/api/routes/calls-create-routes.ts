@@ -73,22 +73,21 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
     const clientRequestId = optionalString(body, ['clientRequestId', 'client_request_id'], { maxLength: 200 }) ?? undefined;
     // A replay of a clientRequestId answers the first response, whatever the wallet says now.
     const result = await withIdempotency(ctx.store, { workspaceId, scope: 'calls', key: clientRequestId, body, now: ctx.clock.now(), field: 'clientRequestId' }, async () => {
-      for (const [i, to] of destinations.entries()) {
+      const legs = destinations.map((to, i) => {
         const field = Array.isArray(body['to']) ? `to[${i}]` : 'to';
         if (!ctx.engine.destinationAllowed(workspaceId, to, settings.allowedDestinations)) {
           throw new AppError('destination_not_allowed', `${to} does not match allowed_destinations (PATCH /v1/settings)`, field);
         }
-        await ctx.wallet.checkFundsFor(workspaceId, to, field, ctx.clock.now());
-      }
-      const views = [];
-      for (const to of destinations) {
-        const call = await ctx.store.calls.create({
-          workspaceId, direction: 'outbound', from: owned.number, to, numberId: owned.id, clientRequestId: clientRequestId ?? null,
-          metadata, actionUrl, statusUrl, now: ctx.clock.now(),
-        });
+        return { to, field };
+      });
+      // The records and their first minute's reservations commit together, before the 201 (or not at all).
+      const calls = await ctx.engine.admitOutbound({
+        workspaceId, from: owned.number, numberId: owned.id, legs, clientRequestId: clientRequestId ?? null, metadata, actionUrl, statusUrl,
+      });
+      for (const call of calls) {
         ctx.engine.originate({ record: call, answerUrl: actionUrl, fallbackUrl: owned.fallbackUrl, ringTimeoutSeconds: timeout, timeLimitSeconds: timeLimit, record_: record });
-        views.push(callView(call, { publicUrl: ctx.publicUrl }));
       }
+      const views = calls.map((call) => callView(call, { publicUrl: ctx.publicUrl }));
       return { status: 201, body: Array.isArray(body['to']) ? views : views[0] };
     });
     return result;

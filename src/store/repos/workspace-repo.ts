@@ -39,6 +39,16 @@ export class WorkspaceRepo {
     return row ? toWorkspace(row) : undefined;
   }
 
+  /**
+   * Locks the workspace's row until the transaction ends, so money checks of
+   * one workspace run one after another: PostgreSQL holds the row lock of the
+   * no-op update until commit (later readers then see what the first wrote);
+   * SQLite runs one transaction at a time anyway. Call it inside a transaction.
+   */
+  async lockForUpdate(id: string): Promise<void> {
+    await this.db.updateTable('workspaces').set((eb) => ({ name: eb.ref('name') })).where('id', '=', id).execute();
+  }
+
   async list(): Promise<Workspace[]> {
     const rows = await this.db.selectFrom('workspaces').selectAll().orderBy('id', 'asc').execute();
     return rows.map(toWorkspace);
