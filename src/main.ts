@@ -83,6 +83,8 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
   const clock = options.clock ?? systemClock;
   const closer = new Closer(logger);
   const components: Record<string, boolean> = { store: false, sip: false, media: false, api: false };
+  // From close() on (SIGTERM): /healthz answers 503 draining, and the engine refuses new calls.
+  let draining = false;
   try {
     const store = options.store ?? await Store.open({ url: config.databaseUrl });
     closer.add('store', () => store.close());
@@ -156,7 +158,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,
-      readiness: () => ({ ready: Object.values(components).every(Boolean), components: { ...components } }),
+      readiness: () => ({ ready: !draining && Object.values(components).every(Boolean), draining, components: { ...components } }),
     };
     const api: FastifyInstance = await buildApiServer(ctx, options.api);
     closer.add('api', async () => {
@@ -178,7 +180,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       get publicUrl() { return publicUrl; },
       close: (graceMs = 0) => {
         closed ??= (async () => {
-          components['api'] = false;
+          draining = true;
           // New calls are refused at once; running ones get the grace period, then are hung up and billed.
           await engine.shutdown(graceMs);
           await closer.closeAll();

@@ -26,5 +26,5 @@ export interface ApiContext {
   /** Tells the webhook deliverer that deliveries are due now. */
   wakeDeliverer(): void;
   /** Whether API, SIP and media are all ready (GET /healthz). */
-  readiness(): { ready: boolean; components: Record<string, boolean> };
+  readiness(): { ready: boolean; draining: boolean; components: Record<string, boolean> };
 }

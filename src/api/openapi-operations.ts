@@ -149,16 +149,17 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/calls/{id}/recording', summary: 'The call\'s recording (WAV)', tag: 'Calls', auth: 'workspace', pathParams: { id: callId },
     description: 'Answers the WAV itself; `curl -L`, as the product pages write it, works too.', produces: 'audio/wav', errors: ['not_found'] },
   { method: 'post', path: '/v1/calls', summary: 'Place outbound calls (to: a number, a sip: URI, or an array → one call each)', tag: 'Calls', auth: 'workspace',
-    description: 'Each destination is checked against `allowed_destinations` and the wallet (one minute at its rate) before anything is dialled. '
+    description: 'Each destination is checked against `allowed_destinations` and the wallet before anything is dialled; its first minute is reserved '
+      + 'with the call record, before the 201, so concurrent requests never start more calls than the balance covers. During shutdown: 503 `shutting_down`. '
       + 'With an array `to` the answer is an array of calls. `clientRequestId` makes the request idempotent for 24 h: the same key and body answer '
       + 'the first response; another body with the key is 409 `idempotency_conflict`.',
     body: createCallBody,
     bodyExample: { to: '+254711222333', from: '+254700000001', action_url: 'https://yourapp.example.com/calls/outbound-answer', status_url: 'https://yourapp.example.com/calls/outbound-status', metadata: { campaign: 'march' } },
     response: refTo('Call'), responseExample: callExample,
-    errors: ['number_not_owned', 'callback_url_not_allowed', 'destination_not_allowed', 'insufficient_funds', 'no_rate', 'idempotency_conflict'] },
+    errors: ['number_not_owned', 'callback_url_not_allowed', 'destination_not_allowed', 'insufficient_funds', 'no_rate', 'idempotency_conflict', 'shutting_down'] },
   { method: 'post', path: '/v1/calls/originate', summary: 'Alias of POST /v1/calls', tag: 'Calls', auth: 'workspace', body: createCallBody,
     bodyExample: { to: '+254722111111', from: '+254700000001', voice_callback_url: 'https://yourapp.example.com/agent-voice?room=support-queue-001' },
-    response: refTo('Call'), errors: ['number_not_owned', 'callback_url_not_allowed', 'destination_not_allowed', 'insufficient_funds', 'no_rate', 'idempotency_conflict'] },
+    response: refTo('Call'), errors: ['number_not_owned', 'callback_url_not_allowed', 'destination_not_allowed', 'insufficient_funds', 'no_rate', 'idempotency_conflict', 'shutting_down'] },
   { method: 'patch', path: '/v1/calls/{id}', summary: 'Live control of a call in progress', tag: 'Calls', auth: 'workspace', pathParams: { id: callId },
     description: 'Send one of: `{action_url}` (fetch new actions now), `{actions:[…]}` (replace what runs now), `{status:"completed"}` (hang up), '
       + '`{muted}` / `{hold}` (the call is in a conference).',

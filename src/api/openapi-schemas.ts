@@ -41,7 +41,7 @@ export const schemas: Record<string, Schema> = {
   Health: {
     type: 'object',
     properties: {
-      status: oneOfValues(['ok', 'starting'], '`ok` once every component is ready'),
+      status: oneOfValues(['ok', 'starting', 'draining'], '`ok` once every component is ready; `draining` (503) from SIGTERM on, while running calls finish'),
       components: field('object', 'Readiness of `store`, `sip`, `media` and `api`', { additionalProperties: { type: 'boolean' } }),
     },
   },

@@ -44,8 +44,9 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   registerRateLimit(app, options.rateLimit);
 
   app.get('/healthz', async (_request, reply) => {
-    const { ready, components } = ctx.readiness();
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting', components });
+    const { ready, draining, components } = ctx.readiness();
+    // Load balancers take a draining node out of rotation while its calls finish (SPEC §18).
+    return reply.status(ready ? 200 : 503).send({ status: draining ? 'draining' : ready ? 'ok' : 'starting', components });
   });
   app.get('/v1/openapi.json', async () => buildOpenApiDocument(ctx.publicUrl));
 

@@ -25,6 +25,7 @@ export const errorCatalogue = {
   no_rate: { status: 422, summary: 'No rate in the rate table matches the destination.' },
   rate_limited: { status: 429, summary: 'Too many requests; retry after the time in the `Retry-After` header.' },
   internal_error: { status: 500, summary: 'An unexpected error on the server; it has been logged.' },
+  shutting_down: { status: 503, summary: 'The server is shutting down (SIGTERM grace period) and takes no new calls; retry on another node or after the restart.' },
   service_unavailable: { status: 503, summary: 'The server is starting up or shutting down.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
