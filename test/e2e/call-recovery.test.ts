@@ -66,14 +66,10 @@ describe('live calls across a crash', () => {
       const left = new Map((await beats()).map((c) => [c.id, c]));
       expect((await store.calls.listLive({ limit: 100 })).map((c) => c.id).sort()).toEqual([...ids].sort());
       statusReceiver = await HttpReceiver.start(statusPort);
-      const restarted = performance.now();
       server = await startCli(args);
-      const healthyMs = performance.now() - restarted;
 
-      // THEN within a minute every call is over and announced once
+      // THEN within a minute every call is over and announced once (the calls are ended before the API answers at all)
       await statusReceiver.waitFor((r) => hangupsOf(r).length >= calls, 60_000);
-      const announcedMs = performance.now() - restarted;
-      console.log(`recovery of ${calls} calls: healthy after ${Math.round(healthyMs)} ms, every call.hangup received after ${Math.round(announcedMs)} ms`);
       const hangups = hangupsOf(statusReceiver.requests);
       expect(hangups.map((h) => h.json.data.call_id).sort()).toEqual([...ids].sort());
       for (const h of hangups) {
