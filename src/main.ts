@@ -100,8 +100,8 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     closer.add('webhooks', () => deliverer.close());
     const events = new EventPublisher(config.webhookRetrySchedule[0] ?? 0, deliverer.wake);
     const voiceCallbacks = new VoiceCallbackFetcher(http, { now: () => clock.now() });
-    // Calls an earlier run left live (SIGKILL, power loss) end now, before SIP and the API take new ones;
-    // one node owns every call (SPEC §18), so each such call belongs to a run that is gone.
+    // Calls an earlier run left live (SIGKILL, power loss) end now, before SIP and the API take new ones (SPEC §18).
+    // Sautikit is one node (several nodes are SPEC §16, later): each such call belongs to a run that is gone.
     await recoverCalls({ store, events, clock, logger });
     // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now, with the recovered calls' call.hangup.
     deliverer.start();
