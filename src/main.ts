@@ -5,6 +5,8 @@ import type { ApiContext } from './api/api-context.js';
 import { Wallet } from './billing/wallet.js';
 import type { Config } from './config/config.js';
 import { CallEngine } from './engine/call-engine.js';
+import { CallLiveness } from './engine/call-liveness.js';
+import { recoverCalls } from './engine/call-recovery.js';
 import { WorkspaceRegistrar } from './engine/workspace-registrar.js';
 import { runFirstStart, type FirstStartCredentials } from './first-start.js';
 import type { MediaBackend } from './media/call-media.js';
@@ -53,6 +55,8 @@ export interface StartOptions {
   api?: ApiServerOptions;
   /** The compiled media worker script, for `mediaWorkers` > 0 when running from TypeScript sources (tests). Default: the one beside the built code. */
   mediaWorkerUrl?: URL;
+  /** How often live calls are marked alive in the store (what a restart after a crash bills up to). Default 15 000 ms. */
+  livenessIntervalMs?: number;
 }
 
 /** Closes what was opened, last first; one failure does not stop the rest. */
@@ -98,7 +102,10 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     closer.add('webhooks', () => deliverer.close());
     const events = new EventPublisher(config.webhookRetrySchedule[0] ?? 0, deliverer.wake);
     const voiceCallbacks = new VoiceCallbackFetcher(http, { now: () => clock.now() });
-    // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now.
+    // Calls an earlier run left live (SIGKILL, power loss) end now, before SIP and the API take new ones (SPEC §18).
+    // Sautikit is one node (several nodes are SPEC §16, later): each such call belongs to a run that is gone.
+    await recoverCalls({ store, events, clock, logger });
+    // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now, with the recovered calls' call.hangup.
     deliverer.start();
 
     const advertised = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -153,6 +160,11 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       store, wallet, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
       registrar, sipDomain: config.sipDomain,
     });
+    const liveness = new CallLiveness(store, () => engine.liveCallIds(), {
+      clock, logger: logger.child({ component: 'engine' }), ...(options.livenessIntervalMs ? { intervalMs: options.livenessIntervalMs } : {}),
+    });
+    liveness.start();
+    closer.add('liveness', () => liveness.close());
     const ctx: ApiContext = {
       store, wallet, clock, logger, engine, sandbox, sipDomain: config.sipDomain, sipAddress,
       get publicUrl() { return publicUrl; },

@@ -81,7 +81,7 @@ export const schemas: Record<string, Schema> = {
       ended_at: maybeTimestamp('Ended'),
       duration_seconds: field(['integer', 'null'], 'Answered time in whole seconds, rounded up (the billed duration)'),
       ring_seconds: field(['integer', 'null'], 'Time spent ringing'),
-      hangup_cause: field(['string', 'null'], 'Why it ended, e.g. `normal_clearing`, `busy`, `rejected`, `insufficient_funds`'),
+      hangup_cause: field(['string', 'null'], 'Why it ended, e.g. `normal_clearing`, `busy`, `rejected`, `insufficient_funds`, `media_timeout`, `shutdown` (hung up when the server stopped), `platform_restart` (ended when the server started again after a crash; see docs/operations.md)'),
       hangup_by: oneOfValues(['caller', 'callee', 'api', 'system', null], 'Which side ended it'),
       price: maybeMoney('What the leg cost, once rated'),
       currency: kes,

@@ -3,6 +3,7 @@ import { billableSeconds, formatCents } from '../billing/rating.js';
 import { Wallet } from '../billing/wallet.js';
 import type { LegEnd } from '../legs/call-leg.js';
 import type { Clock } from '../shared/clock.js';
+import type { CallRecord, CallStatus } from '../store/repos/call-repo.js';
 import { walletAccount } from '../store/repos/ledger-repo.js';
 import type { Repos, Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
@@ -17,6 +18,19 @@ import type { CallSession, HangupBy } from './call-session.js';
  */
 /** A charge that takes the balance from at or above this to below it sends wallet.low_balance (KES 50.00). */
 export const lowBalanceThresholdCents = 5000;
+
+/** How a call's record ends (`CallBilling.close`). */
+export interface CallEnd {
+  status: CallStatus;
+  by: HangupBy;
+  cause: string;
+  /** When the call was answered; null when it never was (nothing is charged). */
+  answeredAt: Date | null;
+  /** Where the billed time stops: the hang-up, or for a call a crash left behind, the last time it was seen alive. */
+  endedAt: Date;
+  /** Added to the final lifecycle event (e.g. the SIP status). */
+  detail: Record<string, unknown>;
+}
 
 export class CallBilling {
   constructor(
@@ -36,23 +50,36 @@ export class CallBilling {
     });
   }
 
-  /**
-   * The charge, the low-balance event, the released reservation and the final
-   * CDR with its call.hangup event commit in one transaction: all or nothing,
-   * and one commit instead of three on every call's hang-up.
-   */
+  /** A live call hangs up: it is billed up to now and its record closed. */
   async settle(session: CallSession, by: HangupBy, cause: string, end: LegEnd): Promise<void> {
-    const call = session.cdr;
-    const now = this.clock.now();
+    const endedAt = this.clock.now();
     const status = session.finalStatus(cause);
-    const answeredAt = session.answeredAt ?? null;
-    const seconds = billableSeconds(answeredAt, now);
-    const ringStart = call.ringingAt ? Date.parse(call.ringingAt) : undefined;
-    const ringSeconds = ringStart ? Math.max(0, Math.round(((answeredAt?.getTime() ?? now.getTime()) - ringStart) / 1000)) : null;
-    const category = call.direction === 'inbound' ? 'inbound' : categoryOfDestination(call.to);
-    const rate = await lookupRate(this.store.rates, category, call.direction === 'inbound' ? call.to : call.to);
     session.markEnded(status);
-    session.setCdr(await this.store.transaction(async (repos) => {
+    const record = await this.close(session.cdr, {
+      status, by, cause, answeredAt: session.answeredAt ?? null, endedAt, detail: end.sipStatus ? { sip_status: end.sipStatus } : {},
+    });
+    if (record) session.setCdr(record);
+  }
+
+  /**
+   * Ends a call's record: the charge for its answered time, the low-balance
+   * event, the released reservation and the final CDR with its call.hangup
+   * event commit in one transaction: all or nothing, and one commit instead
+   * of three on every call's hang-up. A hang-up and a restart's recovery
+   * (`recoverCalls`) both end calls here. The final CDR is written only if
+   * the call had not ended yet, and the charge is keyed by call id and leg,
+   * so a call ended twice is billed and announced once; answers undefined
+   * for the one that came second.
+   */
+  async close(call: CallRecord, end: CallEnd): Promise<CallRecord | undefined> {
+    const { answeredAt, endedAt } = end;
+    const seconds = billableSeconds(answeredAt, endedAt);
+    const ringStart = call.ringingAt ? Date.parse(call.ringingAt) : undefined;
+    const ringSeconds = ringStart ? Math.max(0, Math.round(((answeredAt?.getTime() ?? endedAt.getTime()) - ringStart) / 1000)) : null;
+    const category = call.direction === 'inbound' ? 'inbound' : categoryOfDestination(call.to);
+    const rate = await lookupRate(this.store.rates, category, call.to);
+    const now = this.clock.now();
+    return this.store.transaction(async (repos) => {
       let priceCents = 0;
       if (answeredAt && rate) {
         let applied: boolean;
@@ -63,11 +90,11 @@ export class CallBilling {
         if (applied) await this.#warnIfLow(repos, call.workspaceId, priceCents, now);
       }
       await repos.reservations.release(call.id, now);
-      return this.records.transitionIn(repos, call.id, status, {
-        ended_at: now.toISOString(), duration_seconds: answeredAt ? seconds : 0, ring_seconds: ringSeconds,
-        hangup_cause: cause, hangup_by: by, price_cents: priceCents, rate_per_minute_cents: rate?.ratePerMinuteCents ?? null,
+      return this.records.endIn(repos, call.id, end.status, {
+        ended_at: endedAt.toISOString(), duration_seconds: answeredAt ? seconds : 0, ring_seconds: ringSeconds,
+        hangup_cause: end.cause, hangup_by: end.by, price_cents: priceCents, rate_per_minute_cents: rate?.ratePerMinuteCents ?? null,
         rate_category: category,
-      }, { hangup_by: by, hangup_cause: cause, ...(end.sipStatus ? { sip_status: end.sipStatus } : {}) });
-    }));
+      }, { hangup_by: end.by, hangup_cause: end.cause, ...end.detail });
+    });
   }
 }

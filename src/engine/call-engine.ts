@@ -132,6 +132,11 @@ export class CallEngine {
     return this.#live.size;
   }
 
+  /** The ids of the calls live in this process (`CallLiveness` beats for them). */
+  liveCallIds(): IterableIterator<string> {
+    return this.#live.keys();
+  }
+
   #track(session: CallSession): void {
     this.#live.set(session.callId, session);
     void session.whenEnded().then(() => this.#live.delete(session.callId));

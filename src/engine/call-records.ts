@@ -59,8 +59,23 @@ export class CallRecords {
 
   /** `transition` inside the caller's transaction (billing at hang-up writes the charge and the final CDR together). */
   async transitionIn(repos: Repos, callId: string, status: CallStatus, update: CallUpdate = {}, detail: Record<string, unknown> = {}): Promise<CallRecord> {
+    return (await this.#writeIn(repos, callId, status, update, detail, false))!;
+  }
+
+  /**
+   * The final transition, only while the call has not ended in the store: a
+   * call ended twice (a hang-up racing a recovery, two recoveries) gets one
+   * final record and one call.hangup. Answers undefined, having written
+   * nothing, when the call had already ended.
+   */
+  async endIn(repos: Repos, callId: string, status: CallStatus, update: CallUpdate, detail: Record<string, unknown>): Promise<CallRecord | undefined> {
+    return this.#writeIn(repos, callId, status, update, detail, true);
+  }
+
+  async #writeIn(repos: Repos, callId: string, status: CallStatus, update: CallUpdate, detail: Record<string, unknown>, onlyIfLive: boolean): Promise<CallRecord | undefined> {
     const now = this.clock.now();
-    const call = (await repos.calls.updateReturning(callId, { ...update, status }))!;
+    const call = await repos.calls.updateReturning(callId, { ...update, status }, { onlyIfLive });
+    if (!call) return undefined;
     await repos.calls.addEvent(callId, 'status', status, detail, now);
     const type = eventOf(status);
     if (type) await this.events.publish(repos, { workspaceId: call.workspaceId, type, data: callEventData(call), statusUrl: call.statusUrl, callId, now });

@@ -76,6 +76,8 @@ export interface CallsTable {
   action_url: string | null;
   status_url: string | null;
   sip_call_id: string | null;
+  /** While the call is live: the last time its process saw it alive (written every few seconds); what a restart bills up to. */
+  alive_at: string | null;
 }
 
 export interface CallMetadataTable {

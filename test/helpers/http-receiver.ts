@@ -23,7 +23,8 @@ export class HttpReceiver {
     this.#server = server;
   }
 
-  static async start(): Promise<HttpReceiver> {
+  /** Listens on `port` (a restarted receiver keeps its address), or a free one. */
+  static async start(port = 0): Promise<HttpReceiver> {
     const receiver: HttpReceiver = new HttpReceiver(createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -42,7 +43,7 @@ export class HttpReceiver {
         if (answer.delayMs) setTimeout(send, answer.delayMs); else send();
       });
     }));
-    await new Promise<void>((resolve) => receiver.#server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => receiver.#server.listen(port, '127.0.0.1', resolve));
     return receiver;
   }
 

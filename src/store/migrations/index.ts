@@ -4,6 +4,7 @@ import * as secretRotation from './002-secret-rotation.js';
 import * as trunks from './003-trunks.js';
 import * as sipCredentials from './004-sip-credentials.js';
 import * as accountBalances from './005-account-balances.js';
+import * as callLiveness from './006-call-liveness.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '003-trunks': trunks,
   '004-sip-credentials': sipCredentials,
   '005-account-balances': accountBalances,
+  '006-call-liveness': callLiveness,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db.js';
 import type { CallsTable } from '../db.js';
 import { newId } from '../../shared/ids.js';
@@ -5,6 +6,21 @@ import { newId } from '../../shared/ids.js';
 export type CallDirection = 'inbound' | 'outbound';
 export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 export const callStatuses: readonly CallStatus[] = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'];
+/** The statuses of a call that has not ended; the others are final. */
+export const liveCallStatuses: readonly CallStatus[] = ['queued', 'initiated', 'ringing', 'in-progress'];
+
+/**
+ * `status in ('queued', …)` with the statuses as literals, not parameters:
+ * only a literal predicate lets SQLite use the partial index `calls_live`.
+ */
+const isLive = sql<boolean>`status in (${sql.join(liveCallStatuses.map((s) => sql.lit(s)))})`;
+
+/**
+ * Ids per `markAlive` statement. Chunks are padded to a power of two (by
+ * repeating an id) so the statement cache sees a dozen SQL texts, not one
+ * per number of live calls.
+ */
+const aliveChunk = 1024;
 
 export interface CallRecord {
   id: string;
@@ -32,6 +48,8 @@ export interface CallRecord {
   actionUrl: string | null;
   statusUrl: string | null;
   sipCallId: string | null;
+  /** While live: when its process last saw it alive (see `markAlive`). */
+  aliveAt: string | null;
 }
 
 export interface CallEvent {
@@ -82,7 +100,7 @@ function toCall(row: CallsTable): CallRecord {
     durationSeconds: row.duration_seconds, ringSeconds: row.ring_seconds, hangupCause: row.hangup_cause, hangupBy: row.hangup_by,
     priceCents: row.price_cents, ratePerMinuteCents: row.rate_per_minute_cents, rateCategory: row.rate_category,
     clientRequestId: row.client_request_id, metadata: JSON.parse(row.metadata) as Record<string, string>,
-    actionUrl: row.action_url, statusUrl: row.status_url, sipCallId: row.sip_call_id,
+    actionUrl: row.action_url, statusUrl: row.status_url, sipCallId: row.sip_call_id, aliveAt: row.alive_at,
   };
 }
 
@@ -100,7 +118,7 @@ export function draftCall(input: NewCall): CallDraft {
     created_at: input.now.toISOString(), ringing_at: null, answered_at: null, ended_at: null, duration_seconds: null,
     ring_seconds: null, hangup_cause: null, hangup_by: null, price_cents: null, rate_per_minute_cents: null, rate_category: null,
     client_request_id: input.clientRequestId ?? null, metadata: JSON.stringify(metadata), action_url: input.actionUrl ?? null,
-    status_url: input.statusUrl ?? null, sip_call_id: null,
+    status_url: input.statusUrl ?? null, sip_call_id: null, alive_at: null,
   };
   return { row, record: toCall(row) };
 }
@@ -167,10 +185,39 @@ export class CallRepo {
     await this.db.updateTable('calls').set(update).where('id', '=', id).execute();
   }
 
-  /** Applies a non-empty update and answers the call as it now is, in one statement (`update … returning`). */
-  async updateReturning(id: string, update: CallUpdate): Promise<CallRecord | undefined> {
-    const row = await this.db.updateTable('calls').set(update).where('id', '=', id).returningAll().executeTakeFirst();
+  /**
+   * Applies a non-empty update and answers the call as it now is, in one
+   * statement (`update … returning`). With `onlyIfLive` the update applies
+   * only while the call has not ended (undefined when it had): of two
+   * writers ending the same call, one wins.
+   */
+  async updateReturning(id: string, update: CallUpdate, options: { onlyIfLive?: boolean } = {}): Promise<CallRecord | undefined> {
+    let query = this.db.updateTable('calls').set(update).where('id', '=', id);
+    if (options.onlyIfLive) query = query.where(isLive);
+    const row = await query.returningAll().executeTakeFirst();
     return row ? toCall(row) : undefined;
+  }
+
+  /**
+   * Sets `alive_at` on the given calls: one statement per 1024 ids, whatever
+   * the number of calls, so a beat costs the same few writes at 10 calls or 1000.
+   */
+  async markAlive(ids: readonly string[], now: Date): Promise<void> {
+    const at = now.toISOString();
+    for (let start = 0; start < ids.length; start += aliveChunk) {
+      const chunk = ids.slice(start, start + aliveChunk);
+      const padded = 2 ** Math.ceil(Math.log2(chunk.length));
+      while (chunk.length < padded) chunk.push(chunk[0]!);
+      await this.db.updateTable('calls').set({ alive_at: at }).where('id', 'in', chunk).execute();
+    }
+  }
+
+  /** Calls that have not ended, by id, after `afterId`; at start these are the calls an earlier run left live. */
+  async listLive(page: { limit: number; afterId?: string }): Promise<CallRecord[]> {
+    let query = this.db.selectFrom('calls').selectAll().where(isLive);
+    if (page.afterId) query = query.where('id', '>', page.afterId);
+    const rows = await query.orderBy('id', 'asc').limit(page.limit).execute();
+    return rows.map(toCall);
   }
 
   async addEvent(callId: string, kind: 'status' | 'error', name: string, detail: Record<string, unknown>, now: Date): Promise<void> {
