@@ -81,7 +81,7 @@ export const schemas: Record<string, Schema> = {
       ended_at: maybeTimestamp('Ended'),
       duration_seconds: field(['integer', 'null'], 'Answered time in whole seconds, rounded up (the billed duration)'),
       ring_seconds: field(['integer', 'null'], 'Time spent ringing'),
-      hangup_cause: field(['string', 'null'], 'Why it ended, e.g. `normal_clearing`, `busy`, `rejected`, `insufficient_funds`, `media_timeout`, `shutdown` (hung up when the server stopped), `platform_restart` (ended when the server started again after a crash; see docs/operations.md)'),
+      hangup_cause: field(['string', 'null'], 'Why it ended, e.g. `normal_clearing`, `busy`, `no_answer`, `insufficient_funds`, `media_timeout`, `platform_restart`; every cause with what to do is in docs/calls.md'),
       hangup_by: oneOfValues(['caller', 'callee', 'api', 'system', null], 'Which side ended it'),
       price: maybeMoney('What the leg cost, once rated'),
       currency: kes,
@@ -94,7 +94,7 @@ export const schemas: Record<string, Schema> = {
       events: field('array', 'Only on `GET /v1/calls/{id}`: lifecycle states with their timestamps', {
         items: { type: 'object', properties: { status: field('string', 'State entered'), timestamp: timestamp('When') } },
       }),
-      errors: field('array', 'Only on `GET /v1/calls/{id}`: webhook and action errors (`code`, `timestamp`, details)', {
+      errors: field('array', 'Only on `GET /v1/calls/{id}`: webhook and action errors (`code`, `timestamp`, details); every code is in docs/calls.md', {
         items: { type: 'object', properties: { code: field('string', 'What failed'), timestamp: timestamp('When') } },
       }),
     },

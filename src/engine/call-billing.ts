@@ -2,6 +2,7 @@ import { categoryOfDestination, lookupRate } from '../billing/rate-table.js';
 import { billableSeconds, formatCents } from '../billing/rating.js';
 import { Wallet } from '../billing/wallet.js';
 import type { LegEnd } from '../legs/call-leg.js';
+import type { HangupCause } from '../shared/call-codes.js';
 import type { Clock } from '../shared/clock.js';
 import type { CallRecord, CallStatus } from '../store/repos/call-repo.js';
 import { walletAccount } from '../store/repos/ledger-repo.js';
@@ -23,7 +24,7 @@ export const lowBalanceThresholdCents = 5000;
 export interface CallEnd {
   status: CallStatus;
   by: HangupBy;
-  cause: string;
+  cause: HangupCause;
   /** When the call was answered; null when it never was (nothing is charged). */
   answeredAt: Date | null;
   /** Where the billed time stops: the hang-up, or for a call a crash left behind, the last time it was seen alive. */
@@ -51,7 +52,7 @@ export class CallBilling {
   }
 
   /** A live call hangs up: it is billed up to now and its record closed. */
-  async settle(session: CallSession, by: HangupBy, cause: string, end: LegEnd): Promise<void> {
+  async settle(session: CallSession, by: HangupBy, cause: HangupCause, end: LegEnd): Promise<void> {
     const endedAt = this.clock.now();
     const status = session.finalStatus(cause);
     session.markEnded(status);

@@ -1,4 +1,5 @@
 import { formatCents } from '../billing/rating.js';
+import type { CallErrorCode } from '../shared/call-codes.js';
 import type { Clock } from '../shared/clock.js';
 import { draftCall, type CallDraft, type CallRecord, type CallStatus, type CallUpdate, type NewCall } from '../store/repos/call-repo.js';
 import type { Repos, Store } from '../store/store.js';
@@ -87,7 +88,7 @@ export class CallRecords {
   }
 
   /** Records an error on the call (`errors` in the API) and sends call.error. */
-  async error(callId: string, code: string, message: string, detail: Record<string, unknown> = {}): Promise<void> {
+  async error(callId: string, code: CallErrorCode, message: string, detail: Record<string, unknown> = {}): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (repos) => {
       await repos.calls.addEvent(callId, 'error', code, { message, ...detail }, now);

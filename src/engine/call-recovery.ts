@@ -1,3 +1,4 @@
+import type { HangupCause } from '../shared/call-codes.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
@@ -7,7 +8,7 @@ import { CallBilling, type CallEnd } from './call-billing.js';
 import { CallRecords } from './call-records.js';
 
 /** The hang-up cause of a call ended at start because the run that held it is gone. */
-export const platformRestartCause = 'platform_restart';
+export const platformRestartCause: HangupCause = 'platform_restart';
 
 /** Calls read per page; each is ended in its own transaction. */
 const pageSize = 200;

@@ -6,6 +6,7 @@ import { executeAction } from '../actions/registry.js';
 import type { ConferenceAction, DialAction, PromptAction, RecordAction, StreamAction, VoiceAction } from '../actions/schema.js';
 import type { CallLeg, LegEnd } from '../legs/call-leg.js';
 import { checkCallbackUrl } from '../shared/callback-url-policy.js';
+import type { HangupCause } from '../shared/call-codes.js';
 import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-repo.js';
@@ -17,7 +18,7 @@ import type { EngineServices } from './engine-services.js';
 export type HangupBy = 'caller' | 'callee' | 'api' | 'system';
 
 /** The status a leg that ended unanswered takes, by the cause of its end. */
-function unansweredStatus(cause: string): CallStatus {
+function unansweredStatus(cause: HangupCause): CallStatus {
   switch (cause) {
     case 'busy': return 'busy';
     case 'no_answer': return 'no-answer';
@@ -45,7 +46,7 @@ export class CallSession implements ActionContext {
   readonly #ended: Promise<void>;
   #finishing = false;
   #hangupBy: HangupBy | undefined;
-  #hangupCause: string | undefined;
+  #hangupCause: HangupCause | undefined;
   #resolveEnded!: () => void;
   readonly #cleanups: Array<() => void | Promise<void>> = [];
 
@@ -168,7 +169,7 @@ export class CallSession implements ActionContext {
   }
 
   /** Ends the call from our side (API, system, an action); the caller side is noticed through the leg. */
-  async hangupFrom(by: HangupBy, cause: string): Promise<void> {
+  async hangupFrom(by: HangupBy, cause: HangupCause): Promise<void> {
     if (!this.#hangupBy) {
       this.#hangupBy = by;
       this.#hangupCause = cause;
@@ -195,7 +196,7 @@ export class CallSession implements ActionContext {
   }
 
   /** The final state for the record at hang-up. */
-  finalStatus(cause: string): CallStatus {
+  finalStatus(cause: HangupCause): CallStatus {
     return this.#state.status === 'in-progress' ? 'completed' : unansweredStatus(cause);
   }
 

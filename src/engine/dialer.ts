@@ -3,6 +3,7 @@ import type { DialResult } from '../actions/action-context.js';
 import { CallLeg } from '../legs/call-leg.js';
 import type { CallMedia, MediaBackend } from '../media/call-media.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
+import { isCallErrorCode, isHangupCause, type CallErrorCode, type HangupCause } from '../shared/call-codes.js';
 import { isAppError } from '../shared/errors.js';
 import { Wallet } from '../billing/wallet.js';
 import type { Store } from '../store/store.js';
@@ -23,6 +24,13 @@ export interface OutboundLegRequest {
   metadata?: Record<string, string>;
   /** The leg this one will be bridged to (`dial`): with media workers, its media goes on the same one. */
   near?: CallMedia;
+}
+
+/** Why a leg was not placed: recorded both as its error and as its hang-up cause. */
+type LegRefusal = CallErrorCode & HangupCause;
+
+function isLegRefusal(code: string): code is LegRefusal {
+  return isCallErrorCode(code) && isHangupCause(code);
 }
 
 /** A leg that could not be placed: its record, failed with the reason. */
@@ -52,7 +60,7 @@ export class Dialer {
       numberId: request.numberId ?? null, statusUrl: request.statusUrl ?? null, actionUrl: request.actionUrl ?? null,
       clientRequestId: request.clientRequestId ?? null, metadata: request.metadata ?? {},
     });
-    const refuse = (cause: string, message: string): Promise<Placed> => this.fail(record, cause, message);
+    const refuse = (cause: LegRefusal, message: string): Promise<Placed> => this.fail(record, cause, message);
     const settings = await this.store.settings.get(request.workspaceId);
     if (!this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
       return refuse('destination_not_allowed', `${request.to} does not match allowed_destinations`);
@@ -64,7 +72,8 @@ export class Dialer {
           workspaceId: request.workspaceId, callId: record.id, destination: request.to, now: services.clock.now(),
         }));
       } catch (error) {
-        if (isAppError(error)) return refuse(error.code, error.message);
+        // The wallet refuses with insufficient_funds or no_rate: both are call codes too.
+        if (isAppError(error) && isLegRefusal(error.code)) return refuse(error.code, error.message);
         throw error;
       }
     }
@@ -86,7 +95,7 @@ export class Dialer {
   }
 
   /** Ends a leg that could not be placed: the error and the `failed` record, its reservation released. */
-  async fail(record: CallRecord, cause: string, message: string): Promise<Placed> {
+  async fail(record: CallRecord, cause: LegRefusal, message: string): Promise<Placed> {
     const services = this.services();
     await services.records.error(record.id, cause, message);
     const now = services.clock.now();

@@ -1,4 +1,5 @@
 import type { Logger } from '../shared/log.js';
+import type { HangupCause } from '../shared/call-codes.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type { CallMedia } from '../media/call-media.js';
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
@@ -12,8 +13,8 @@ import { codecList, describeSdp, negotiateOffer, readAnswer } from './sdp-glue.j
 export interface LegEnd {
   /** Which side ended it: the far end (`remote`) or this platform (`local`). */
   by: 'remote' | 'local';
-  /** `normal_clearing`, `busy`, `no_answer`, `canceled`, `rejected`, `failed`, `media_timeout`, `media_failed`, … */
-  cause: string;
+  /** Why the leg ended (docs/calls.md). */
+  cause: HangupCause;
   sipStatus?: number;
 }
 
@@ -143,7 +144,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   }
 
   /** Ends the leg from our side whatever its state: BYE, CANCEL, or a final response. Idempotent. */
-  async hangup(cause = 'normal_clearing'): Promise<void> {
+  async hangup(cause: HangupCause = 'normal_clearing'): Promise<void> {
     if (this.#ended) return;
     if (this.#session) {
       await this.#session.bye().catch((error: unknown) => this.#log.debug({ err: error }, 'BYE failed'));

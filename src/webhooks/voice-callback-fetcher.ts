@@ -1,3 +1,4 @@
+import type { CallErrorCode } from '../shared/call-codes.js';
 import type { CallbackPolicy } from '../shared/callback-url-policy.js';
 import { newId } from '../shared/ids.js';
 import { HttpFailure, type SafeHttpClient } from './safe-http-client.js';
@@ -27,7 +28,7 @@ export type VoiceCallbackAnswer =
   | { format: 'xml'; text: string; url: string };
 
 export interface VoiceCallbackError {
-  code: 'webhook_timeout' | 'webhook_unreachable' | 'webhook_http_error' | 'webhook_invalid_response' | 'webhook_not_allowed' | 'webhook_response_too_large';
+  code: Extract<CallErrorCode, `webhook_${string}`>;
   message: string;
   url: string;
 }
