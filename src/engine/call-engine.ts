@@ -51,13 +51,15 @@ export interface CallEngineOptions {
 
 /** An outbound call accepted by the API, to be placed now. */
 export interface Origination {
-  record: CallRecord;
+  /** The call's record, written (with its first minute reserved) by `admitOutbound`. */
+  call: CallRecord;
   /** Fetched on answer: action_url / voice_callback_url, or the from number's routing_url. */
   answerUrl: string;
   fallbackUrl: string | null;
   ringTimeoutSeconds: number;
   timeLimitSeconds: number | undefined;
-  record_: boolean;
+  /** `record: true` on POST /v1/calls: the whole call is recorded from the answer. */
+  recordCall: boolean;
 }
 
 /**
@@ -257,16 +259,16 @@ export class CallEngine {
 
   /** Places an outbound call accepted by POST /v1/calls; it runs in the background. */
   originate(o: Origination): void {
-    void this.#originate(o).catch((error: unknown) => this.#log.error({ err: error, callId: o.record.id }, 'origination failed'));
+    void this.#originate(o).catch((error: unknown) => this.#log.error({ err: error, callId: o.call.id }, 'origination failed'));
   }
 
   async #originate(o: Origination): Promise<void> {
     // Shutdown began between the 201 and now: the call is not placed (its reservation goes back).
     if (!this.#accepting) {
-      await this.#dialer.fail(o.record, 'shutting_down', 'the server began shutting down before the call was placed');
+      await this.#dialer.fail(o.call, 'shutting_down', 'the server began shutting down before the call was placed');
       return;
     }
-    const placed = await this.#dialer.place({ workspaceId: o.record.workspaceId, from: o.record.from, to: o.record.to, parentCallId: null }, o.record);
+    const placed = await this.#dialer.place({ workspaceId: o.call.workspaceId, from: o.call.from, to: o.call.to, parentCallId: null }, o.call);
     if (!('session' in placed)) return;
     const session = placed.session;
     const ring = setTimeout(() => void session.hangupFrom('system', 'no_answer'), o.ringTimeoutSeconds * 1000);
@@ -285,7 +287,7 @@ export class CallEngine {
       const limit = setTimeout(() => void session.hangupFrom('system', 'time_limit'), o.timeLimitSeconds * 1000);
       session.onEnd(() => clearTimeout(limit));
     }
-    if (o.record_) this.#services.recorder.recordWhole(session, session.callId, 1);
+    if (o.recordCall) this.#services.recorder.recordWhole(session, session.callId, 1);
     await session.run(o.answerUrl, o.fallbackUrl);
   }
 

@@ -85,7 +85,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
         workspaceId, from: owned.number, numberId: owned.id, legs, clientRequestId: clientRequestId ?? null, metadata, actionUrl, statusUrl,
       });
       for (const call of calls) {
-        ctx.engine.originate({ record: call, answerUrl: actionUrl, fallbackUrl: owned.fallbackUrl, ringTimeoutSeconds: timeout, timeLimitSeconds: timeLimit, record_: record });
+        ctx.engine.originate({ call, answerUrl: actionUrl, fallbackUrl: owned.fallbackUrl, ringTimeoutSeconds: timeout, timeLimitSeconds: timeLimit, recordCall: record });
       }
       const views = calls.map((call) => callView(call, { publicUrl: ctx.publicUrl }));
       return { status: 201, body: Array.isArray(body['to']) ? views : views[0] };
