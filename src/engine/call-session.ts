@@ -223,12 +223,12 @@ export class CallSession implements ActionContext {
     }
     try {
       if (action.kind === 'say') {
-        // loop 0 repeats until something (a key, a hang-up) aborts it.
-        await media.say(action.text, { ...(action.voice ? { voice: action.voice } : {}), language: action.language, loop: action.loop === 0 ? 1000 : action.loop, signal });
+        // loop: times to say it; 0 repeats until something (a key, a hang-up) aborts it, as the media layer takes it.
+        await media.say(action.text, { ...(action.voice ? { voice: action.voice } : {}), language: action.language, loop: action.loop, signal });
       } else {
         // Audio URLs obey the same policy as callbacks: the platform must not fetch from its own network.
         checkCallbackUrl(action.url, (await this.#services.workspaceCredentials(this.#record.workspaceId)).policy, 'url');
-        await media.playUrl(action.url, { loop: action.loop === 0 ? 1000 : action.loop, signal });
+        await media.playUrl(action.url, { loop: action.loop, signal });
       }
     } catch (error) {
       if (signal.aborted) return;

@@ -43,6 +43,17 @@ describe('call flows of the product pages', () => {
     expect(agent).toMatchObject({ from: number.number, status: 'completed' });
   }, 60_000);
 
+  it('say with loop 0 repeats until the caller hangs up (0 means until stopped, as in play)', async () => {
+    routes.set('/loop', () => ({ status: 200, body: JSON.stringify([{ say: { text: 'Please hold.', loop: 0 } }]) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/loop` } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000003', to: number.number, script: [{ wait: 5 }, { hangup: true }] } })).json();
+    const call = await callOf(placed.call_id);
+    expect(call).toMatchObject({ status: 'completed', hangup_by: 'caller' });
+    const report = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
+    // "Please hold." lasts about a second: the phone heard it over and over for the whole call.
+    expect(report.audio_seconds_heard).toBeGreaterThan(3);
+  }, 60_000);
+
   it('the AI page\'s curl: to as an array and clientRequestId sent twice make one call', async () => {
     routes.set('/answer', () => ({ status: 200, contentType: 'application/xml', body: '<Response><Say>Hi, this is Zawadi from Acme.</Say><Hangup/></Response>' }));
     await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/answer` } });
