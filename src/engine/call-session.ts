@@ -13,6 +13,7 @@ import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-rep
 import type { Repos } from '../store/store.js';
 import type { VoiceCallbackBody } from '../webhooks/voice-callback-fetcher.js';
 import { CallState } from './call-state.js';
+import { DigitGatherer } from './digit-gatherer.js';
 import type { EngineServices } from './engine-services.js';
 
 export type HangupBy = 'caller' | 'callee' | 'api' | 'system';
@@ -243,43 +244,16 @@ export class CallSession implements ActionContext {
   }
 
   async collectDigits(options: { numDigits: number | undefined; timeoutMs: number; finishOnKey: string; prompts: PromptAction[] }, signal: AbortSignal): Promise<string> {
-    // One collector from the start, so keys pressed during the prompts count;
-    // its timeout is ours: it starts when the prompts end and restarts on each key.
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const collecting = this.leg.media.collectDigits({
-      ...(options.numDigits !== undefined ? { numDigits: options.numDigits } : {}),
-      timeoutMs: 24 * 3600_000, finishOnKey: options.finishOnKey, signal: stop.signal,
-    });
-    // A key pressed during a prompt stops the prompts (barge-in).
-    const prompts = new AbortController();
-    let promptsOver = false;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => stop.abort(), options.timeoutMs);
-    };
-    const onDigit = () => {
-      prompts.abort();
-      if (promptsOver) arm();
-    };
-    this.leg.on('dtmf', onDigit);
-    try {
-      for (const prompt of options.prompts) {
-        if (prompts.signal.aborted || stop.signal.aborted) break;
-        await this.prompt(prompt, AbortSignal.any([prompts.signal, stop.signal]));
-      }
-      promptsOver = true;
-      arm();
-      const result = await collecting;
-      return signal.aborted ? '' : result.digits;
-    } finally {
-      clearTimeout(timer);
-      this.leg.off('dtmf', onDigit);
-      signal.removeEventListener('abort', onAbort);
-      stop.abort();
+    const gatherer = new DigitGatherer(this.leg, options, signal);
+    // The prompts play until they end, a key is pressed (barge-in) or the call moves on.
+    const prompts = AbortSignal.any([gatherer.keyPressed, signal]);
+    for (const prompt of options.prompts) {
+      if (prompts.aborted) break;
+      await this.prompt(prompt, prompts);
     }
+    gatherer.promptsOver();
+    const { digits, reason } = await gatherer.result;
+    return reason === 'aborted' ? '' : digits;
   }
 
   async fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined> {
