@@ -61,7 +61,8 @@ export function checkCallbackUrl(raw: string, policy: CallbackPolicy, field: str
   if (url.username || url.password) {
     throw new AppError('callback_url_not_allowed', `${field} must not carry credentials`, field);
   }
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  // `localhost.` is `localhost`: a trailing dot makes a name absolute, not another name.
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (!hostAllowed(host, policy.allowedCallbackHosts)) {
     throw new AppError('callback_url_not_allowed', `${field} host '${host}' is not in allowed_callback_hosts`, field);
   }
