@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { publicOnlyPolicy, type FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import { CallLeg } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
@@ -19,6 +20,8 @@ export interface PhoneBehaviour {
   script: PhoneStep[];
   /** The phone hangs up this many seconds after answering; undefined: it stays until hung up. */
   hangupAfterSeconds: number | undefined;
+  /** The workspace that set the script: its `play` URLs are fetched within that workspace's policy. */
+  owner?: string;
 }
 
 /** By default a dialled sandbox phone answers after 1 s and stays until hung up. */
@@ -34,6 +37,11 @@ export interface SandboxCarrierOptions {
   maxDurationSeconds?: number;
   /** The workspace of a platform call, so a dialled phone's call is readable by that workspace only. */
   ownerOfCall?: (callId: string) => string | undefined;
+  /**
+   * A workspace's fetch policy, read when a script's `play` step plays.
+   * Default, and for a script of no known workspace: `publicOnlyPolicy`.
+   */
+  policyOf?: (workspaceId: string) => Promise<FetchPolicy>;
   logger: Logger;
 }
 
@@ -115,7 +123,7 @@ export class SandboxCarrier {
     void tracked.finally(() => this.#running.delete(tracked));
   }
 
-  async #runOutgoing(call: SandboxCall, input: { from: string; to: string; script: PhoneStep[]; maxDurationSeconds?: number }): Promise<void> {
+  async #runOutgoing(call: SandboxCall, input: { from: string; to: string; script: PhoneStep[]; maxDurationSeconds?: number; owner?: string }): Promise<void> {
     const { host, port } = this.#options.platform;
     const self = this.address;
     const leg = await CallLeg.dial(this.#ua, this.#options.media, {
@@ -126,11 +134,16 @@ export class SandboxCarrier {
       if (call.report.status === 'calling') call.report.status = 'ringing';
     });
     const maxMs = Math.min(input.maxDurationSeconds ?? this.#options.maxDurationSeconds ?? 300, 3600) * 1000;
-    await this.#converse(call, leg, input.script, maxMs);
+    await this.#converse(call, leg, { script: input.script, owner: input.owner }, maxMs);
   }
 
-  /** Runs a leg from answer to end: script, hang-up rules, report. */
-  async #converse(call: SandboxCall, leg: CallLeg<MediaEndpoint>, script: PhoneStep[], maxMs: number, hangupAfterMs?: number): Promise<void> {
+  /** The fetch policy a script of `owner` plays its URLs within, read now. */
+  async #policyOf(owner: string | undefined): Promise<FetchPolicy> {
+    return owner && this.#options.policyOf ? this.#options.policyOf(owner) : publicOnlyPolicy;
+  }
+
+  /** Runs a leg from answer to end: script (`owner`: whose it is), hang-up rules, report. */
+  async #converse(call: SandboxCall, leg: CallLeg<MediaEndpoint>, run: { script: PhoneStep[]; owner: string | undefined }, maxMs: number, hangupAfterMs?: number): Promise<void> {
     const stop = new AbortController();
     const ended = new Promise<void>((resolve) => leg.once('ended', (end) => {
       stop.abort();
@@ -153,7 +166,7 @@ export class SandboxCarrier {
       if (leg.answered && !leg.endInfo) {
         call.answered(leg.media);
         if (hangupAfterMs !== undefined) setTimeout(() => void leg.hangup(), hangupAfterMs).unref();
-        const hangUp = await call.runScript(script, leg.media, stop.signal);
+        const hangUp = await call.runScript(run.script, leg.media, stop.signal, () => this.#policyOf(run.owner));
         if (hangUp) await leg.hangup();
       }
       await ended;
@@ -183,7 +196,7 @@ export class SandboxCarrier {
     if (behaviour.answer === 'reject') return this.#refuse(call, leg, 'rejected');
     leg.ring();
     call.report.status = 'ringing';
-    const conversation = this.#converse(call, leg, behaviour.script, 3600_000, behaviour.hangupAfterSeconds === undefined ? undefined : behaviour.hangupAfterSeconds * 1000);
+    const conversation = this.#converse(call, leg, { script: behaviour.script, owner: behaviour.owner }, 3600_000, behaviour.hangupAfterSeconds === undefined ? undefined : behaviour.hangupAfterSeconds * 1000);
     if (behaviour.answer !== 'no-answer') {
       const afterMs = behaviour.answer === 'immediately' ? 0 : behaviour.answer.after * 1000;
       await sleep(afterMs, undefined, { signal: this.#closing.signal }).catch(() => undefined);
