@@ -104,6 +104,19 @@ describe('urlAudioLoader', () => {
     await fresh.close();
   });
 
+  it('does not serve a URL cached for one policy to a policy that forbids it', async () => {
+    const fresh = new UrlAudioLoader();
+    hits = {};
+    try {
+      await fresh.load(`${base}/alaw.wav`, { policy: loopbackAllowed });
+      const strict = { allowedCallbackHosts: [], allowPrivateCallbacks: false };
+      await expect(fresh.load(`${base}/alaw.wav`, { policy: strict })).rejects.toMatchObject({ name: 'FetchRefusedError', code: 'fetch_not_allowed' });
+      expect(hits['/alaw.wav']).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('stops waiting for a slow URL when aborted', async () => {
     const ac = new AbortController();
     const p = new UrlAudioLoader().load(`${base}/slow.wav`, { policy: loopbackAllowed, signal: ac.signal });
