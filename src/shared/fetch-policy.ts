@@ -203,7 +203,7 @@ export async function guardedGet(url: string, options: GuardedGetOptions): Promi
     if (!URL.canParse(location, hop.href)) throw new Error(`GET ${hop.href} answered ${res.statusCode} with an invalid Location`);
     const next = new URL(location, hop);
     if (redirects >= maxRedirects) throw new FetchRefusedError(`${field} redirected more than ${maxRedirects} times (the last to ${next.href})`, next.href);
-    hop = checkHop(next, options.policy, `${field} redirect ${redirects + 1} (${next.href})`);
+    hop = checkHop(next, options.policy, `the redirect to ${next.href}`);
   }
 }
 

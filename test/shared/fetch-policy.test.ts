@@ -132,7 +132,7 @@ describe('guardedGet: redirects, each hop checked', () => {
     const target = `${base.replace('127.0.0.1', 'localhost')}/hop/0`;
     const error = await guardedGet(`${base}/to?u=${encodeURIComponent(target)}`, { policy: listed, dispatchers }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FetchRefusedError);
-    expect((error as Error).message).toBe(`url redirect 1 (${target}) host 'localhost' is not in allowed_callback_hosts`);
+    expect((error as Error).message).toBe(`the redirect to ${target} host 'localhost' is not in allowed_callback_hosts`);
     expect(hits.get('/to')).toBe(1);
     expect(hits.get('/hop/0')).toBeUndefined();
   });

@@ -79,8 +79,11 @@ export interface ShardDiagnostics {
 
 export type ShardMessage =
   | { type: 'reply'; id: number; ok: true; value?: unknown }
-  /** `code`: the error's own string `code` (`fetch_not_allowed`, a `UrlAudioError` code), when it has one. */
-  | { type: 'reply'; id: number; ok: false; error: string; code?: string }
+  /**
+   * `code`: the error's own string `code` (`fetch_not_allowed`, a `UrlAudioError` code), when it has one;
+   * `url`: the URL it concerns (a `FetchRefusedError`'s refused hop), when it has one.
+   */
+  | { type: 'reply'; id: number; ok: false; error: string; code?: string; url?: string }
   | { type: 'event'; endpoint: string; event: 'dtmf'; dtmf: DtmfEvent }
   | { type: 'event'; endpoint: string; event: 'rtpTimeout' }
   | { type: 'event'; endpoint: string; event: 'latched'; address: string; port: number }

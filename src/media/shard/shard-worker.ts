@@ -253,8 +253,11 @@ port.on('message', (request: ShardRequest) => {
   run(request, request.id).then(
     (value) => post({ type: 'reply', id: request.id, ok: true, value }),
     (error: unknown) => {
-      const code = (error as { code?: unknown } | undefined)?.code;
-      post({ type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) });
+      const { code, url } = (error ?? {}) as { code?: unknown; url?: unknown };
+      post({
+        type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error),
+        ...(typeof code === 'string' ? { code } : {}), ...(typeof url === 'string' ? { url } : {}),
+      });
     },
   );
 });

@@ -623,8 +623,8 @@ export class ShardedMediaEngine {
       if (!pending) return;
       shard.pending.delete(message.id);
       if (message.ok) pending.resolve(message.value);
-      // The code comes along, so a refusal of the fetch policy is still one on this side (`isFetchRefused`).
-      else pending.reject(Object.assign(new Error(message.error), message.code === undefined ? {} : { code: message.code }));
+      // The code (and URL) come along, so a refusal of the fetch policy is still one on this side (`isFetchRefused`).
+      else pending.reject(Object.assign(new Error(message.error), message.code === undefined ? {} : { code: message.code }, message.url === undefined ? {} : { url: message.url }));
       return;
     }
     if (message.event === 'bridgeClosed') {
