@@ -44,12 +44,22 @@ http.createServer((req, res) => {
 }).listen(8080, address, () => console.log('"ready"'));
 `;
 
+/** A /30 of 203.0.113.0/24 no interface here uses (another test run's), tried from one picked by process id. */
+function freeSubnet(addresses: string): number {
+  const used = new Set([...addresses.matchAll(/inet 203\.0\.113\.(\d+)\//g)].map((m) => Number(m[1]) & ~3));
+  for (let i = 0; i < 62; i++) {
+    const base = 4 * ((process.pid + i) % 62) + 4; // 203.0.113.4 … 203.0.113.248
+    if (!used.has(base)) return base;
+  }
+  throw new Error('no free /30 in 203.0.113.0/24');
+}
+
 /**
  * Starts a tiny HTTP server inside a network namespace of its own, reached
  * from this one over a veth pair whose two ends have addresses from
  * TEST-NET-3 (203.0.113.0/24): public to the fetch policy, yet no packet
- * leaves the machine (nothing routes there but the veth). The /30 is picked
- * by process id, so parallel test runs on one machine do not collide.
+ * leaves the machine (nothing routes there but the veth). The /30 is one no
+ * interface uses yet, so parallel test runs on one machine do not collide.
  * `close()` kills the server and removes the namespace and the link.
  */
 export async function startPublicTestHost(routes: Record<string, PublicRoute>): Promise<PublicTestHost> {
@@ -57,14 +67,14 @@ export async function startPublicTestHost(routes: Record<string, PublicRoute>): 
   const ns = `skfp-${tag}`;
   const outer = `skfp${tag}a`;
   const inner = `skfp${tag}b`;
-  const base = 4 * (process.pid % 62) + 4; // 203.0.113.4 … 203.0.113.252, one /30 each
-  const [hostSide, nsSide] = [`203.0.113.${base + 1}`, `203.0.113.${base + 2}`];
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString('utf8');
   const cleanup = () => {
     try { ip('link', 'del', outer); } catch { /* gone with the namespace, or never made */ }
     try { ip('netns', 'del', ns); } catch { /* never made */ }
   };
   cleanup(); // a run killed before its afterAll may have left them
+  const base = freeSubnet(ip('-4', '-o', 'addr', 'show'));
+  const [hostSide, nsSide] = [`203.0.113.${base + 1}`, `203.0.113.${base + 2}`];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sautikit-public-host-'));
   let child: ChildProcess | undefined;
   try {
