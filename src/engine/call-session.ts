@@ -241,7 +241,7 @@ export class CallSession implements ActionContext {
 
   /** The workspace's fetch policy, read now: a change of settings applies to the next fetch (SPEC §18). */
   async fetchPolicy(): Promise<FetchPolicy> {
-    return fetchPolicyOf((await this.#services.workspaceCredentials(this.#record.workspaceId)).policy);
+    return fetchPolicyOf(await this.#services.workspacePolicy(this.#record.workspaceId));
   }
 
   /**
