@@ -4,7 +4,8 @@ import { AppError } from './errors.js';
 /**
  * Callback URL checks (SPEC §9): the platform must not be a proxy into its
  * own network. Applied when a URL is saved (syntax, allow-list, literal
- * addresses) and again on the resolved address at connect time.
+ * addresses), and by the fetch policy (fetch-policy.ts) to every hop it
+ * fetches, where the resolved address is checked at connect time too.
  */
 export interface CallbackPolicy {
   /** Host names webhooks may go to; empty means any public host. */
@@ -70,9 +71,4 @@ export function checkCallbackUrl(raw: string, policy: CallbackPolicy, field: str
     throw new AppError('callback_url_not_allowed', `${field} points at a private or loopback address; allow_private_callbacks is off`, field);
   }
   return url;
-}
-
-/** The connect-time check of a resolved address (DNS answers can point inside). */
-export function checkResolvedAddress(address: string, policy: CallbackPolicy): boolean {
-  return policy.allowPrivateCallbacks || !isNonPublicAddress(address);
 }
