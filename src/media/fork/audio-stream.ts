@@ -219,14 +219,15 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#endpoint.on('closed', this.#onEndpointClosed);
     const timeoutMs = this.#options.connectTimeoutMs ?? 5000;
+    // The address the name resolves to is checked too (a literal address was checked with the URL).
+    const lookup = lookupFor(this.#options.policy);
     const ws = new WebSocket(parsed, [...STREAM_SUBPROTOCOLS], {
       handshakeTimeout: timeoutMs + 1000, // a backstop: our own timer below fires first, with the clearer reason
       perMessageDeflate: false, // PCM does not compress; zlib would cost CPU on every frame
       maxPayload: MAX_PAYLOAD,
       followRedirects: false, // a redirect would be a hop the policy has not checked
       generateMask,
-      // The address the name resolves to is checked too (a literal address was checked with the URL).
-      ...(lookupFor(this.#options.policy) ? { lookup: lookupFor(this.#options.policy) } : {}),
+      ...(lookup ? { lookup } : {}),
     });
     this.#ws = ws;
     // handshakeTimeout covers the HTTP exchange; this covers a silent TCP/TLS connect as well.
