@@ -15,6 +15,7 @@ import { LocalMediaBackend } from './media/local-media-backend.js';
 import { ShardedMediaBackend } from './media/shard/sharded-media-backend.js';
 import { SandboxCarrier } from './sandbox/sandbox-carrier.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import { fetchPolicyOf } from './shared/fetch-policy.js';
 import { createLogger, type Logger } from './shared/log.js';
 import { SipUserAgent } from './sip/ua/sip-user-agent.js';
 import { Store } from './store/store.js';
@@ -150,6 +151,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
         media: phonesMedia!, platform: { host: advertised, port: sipAddress.port }, host: advertised, logger: logger.child({ component: 'sandbox' }),
         // The engine is built below (it routes to the sandbox); phones only ask it once calls flow.
         ownerOfCall: (callId) => engine.workspaceOfLiveCall(callId),
+        policyOf: async (workspaceId) => fetchPolicyOf(await store.settings.get(workspaceId)),
       });
       await sandbox.start();
       closer.add('sandbox', () => sandbox!.close());

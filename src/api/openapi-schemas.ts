@@ -154,6 +154,9 @@ export const schemas: Record<string, Schema> = {
       started_at: timestamp('Placed'),
       answered_at: maybeTimestamp('Answered'),
       ended_at: maybeTimestamp('Ended; poll until it is set'),
+      errors: field('array', 'Script steps that failed: `{step, code, message, url}`, code `fetch_not_allowed` (the workspace\'s fetch policy refused the `play` URL) or `play_failed`', {
+        items: { type: 'object', properties: { step: { type: 'integer' }, code: { enum: ['fetch_not_allowed', 'play_failed'] }, message: { type: 'string' }, url: { type: 'string' } } },
+      }),
     },
   },
   SandboxPhone: {

@@ -9,6 +9,7 @@ import type { CallMedia, MediaBackend, RoomMixer } from '../media/call-media.js'
 import type { RecordingInfo } from '../media/recorder.js';
 import { HoldMusicSource } from '../media/sources/hold-music.js';
 import type { Clock } from '../shared/clock.js';
+import { publicOnlyPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import type { ConferenceEvent, ConferenceRecording, JoinInput, LeaveReason, RoomInfo, RoomState } from './conference-types.js';
 import { Participant, type WaitAudioFactory } from './participant.js';
@@ -241,7 +242,7 @@ export class ConferenceRoom {
     return async (signal) => {
       try {
         if (input.waitSource) return await input.waitSource(signal);
-        if (input.waitUrl !== undefined) return await media.loadAudio(input.waitUrl, signal);
+        if (input.waitUrl !== undefined) return await media.loadAudio(input.waitUrl, { policy: input.waitUrlPolicy ?? publicOnlyPolicy, signal });
       } catch (error) {
         if (!signal.aborted) log.warn({ err: error, waitUrl: input.waitUrl }, 'conference wait audio unavailable; playing hold music');
       }

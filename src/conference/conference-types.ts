@@ -3,6 +3,7 @@
  * to `ConferenceManager.join`, what a participant's join resolves with, what
  * the live-control calls answer and the events the manager reports.
  */
+import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { CallMedia } from '../media/call-media.js';
 import type { AudioSource } from '../media/sources/audio-source.js';
 
@@ -55,6 +56,8 @@ export interface JoinInput {
    * is given. Default (and on a load failure): the built-in hold music.
    */
   waitUrl?: string;
+  /** The fetch policy `waitUrl` is loaded within. Default `publicOnlyPolicy` (public addresses, any host). */
+  waitUrlPolicy?: FetchPolicy;
   /**
    * Supplies the wait audio instead of `waitUrl`, e.g. for a `waitUrl` that
    * answers voice actions (the engine fetches them and builds the audio).

@@ -95,6 +95,7 @@ export class CallEngine {
         const now = options.clock.now();
         return { secrets: (await workspaceSecrets(options.store, workspaceId, now)) ?? [], policy: await options.store.settings.get(workspaceId) };
       },
+      workspacePolicy: (workspaceId) => options.store.settings.get(workspaceId),
     };
     options.ua.on('invite', (incoming) => void this.#onInvite(incoming).catch((error: unknown) => {
       this.#log.error({ err: error }, 'inbound call failed');

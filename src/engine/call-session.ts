@@ -5,9 +5,8 @@ import { parseActions } from '../actions/parse-actions.js';
 import { executeAction } from '../actions/registry.js';
 import type { ConferenceAction, DialAction, PromptAction, RecordAction, StreamAction, VoiceAction } from '../actions/schema.js';
 import type { CallLeg, LegEnd } from '../legs/call-leg.js';
-import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import type { HangupCause } from '../shared/call-codes.js';
-import { isAppError } from '../shared/errors.js';
+import { FETCH_NOT_ALLOWED, fetchPolicyOf, isFetchRefused, type FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-repo.js';
 import type { Repos } from '../store/store.js';
@@ -227,20 +226,37 @@ export class CallSession implements ActionContext {
         // loop: times to say it; 0 repeats until something (a key, a hang-up) aborts it, as the media layer takes it.
         await media.say(action.text, { ...(action.voice ? { voice: action.voice } : {}), language: action.language, loop: action.loop, signal });
       } else {
-        // Audio URLs obey the same policy as callbacks: the platform must not fetch from its own network.
-        checkCallbackUrl(action.url, (await this.#services.workspaceCredentials(this.#record.workspaceId)).policy, 'url');
-        await media.playUrl(action.url, { loop: action.loop, signal });
+        // Audio URLs obey the same fetch policy as callbacks: the platform must not fetch from its own network.
+        await media.playUrl(action.url, { policy: await this.fetchPolicy(), loop: action.loop, signal });
       }
     } catch (error) {
       if (signal.aborted) return;
-      const message = error instanceof Error ? error.message : String(error);
-      if (isAppError(error)) {
-        await this.#services.records.error(this.callId, 'play_not_allowed', message, { url: (action as { url?: string }).url });
+      if (action.kind === 'play' && isFetchRefused(error)) {
+        await this.recordRefusedFetch('play.url', action.url, error);
         return;
       }
+      const message = error instanceof Error ? error.message : String(error);
       this.log.warn({ err: error, action: action.kind }, 'prompt failed');
       await this.#services.records.error(this.callId, action.kind === 'say' ? 'tts_failed' : 'play_failed', message, action.kind === 'play' ? { url: action.url } : {});
     }
+  }
+
+  /** The workspace's fetch policy, read now: a change of settings applies to the next fetch (SPEC §18). */
+  async fetchPolicy(): Promise<FetchPolicy> {
+    return fetchPolicyOf(await this.#services.workspacePolicy(this.#record.workspaceId));
+  }
+
+  /**
+   * Records a fetch the policy refused on the call (`errors`, code
+   * `fetch_not_allowed`) and sends `call.error`. `field` names what held
+   * the URL (`play.url`, `conference.waitUrl`, `stream.url`).
+   */
+  async recordRefusedFetch(field: string, url: string, refusal: Error): Promise<void> {
+    const hop = (refusal as { url?: unknown }).url;
+    this.log.info({ field, url, reason: refusal.message }, 'fetch refused by the workspace policy');
+    await this.#services.records.error(this.callId, FETCH_NOT_ALLOWED, refusal.message, {
+      field, url, ...(typeof hop === 'string' && hop !== url ? { refused_url: hop } : {}),
+    });
   }
 
   async collectDigits(options: { numDigits: number | undefined; timeoutMs: number; finishOnKey: string; prompts: PromptAction[] }, signal: AbortSignal): Promise<string> {

@@ -5,8 +5,8 @@ import { lookupRate } from '../billing/rate-table.js';
 import type { Wallet } from '../billing/wallet.js';
 import { ConferenceManager, type ConferenceEvent, type LeaveReason, type RoomInfo } from '../conference/index.js';
 import type { MediaBackend } from '../media/call-media.js';
-import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import type { Clock } from '../shared/clock.js';
+import { isFetchRefused } from '../shared/fetch-policy.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { Store } from '../store/store.js';
@@ -83,22 +83,33 @@ export class ConferenceService {
   /**
    * Wait audio from `waitUrl` (SPEC §7): an audio file (WAV/MP3, looped), or
    * a URL answering voice actions, whose say/play/pause become one looped
-   * clip. A failure falls back to the built-in hold music (the room engine's
-   * default when this rejects).
+   * clip. Both kinds are fetched within the workspace's fetch policy; a
+   * refusal is recorded on the call (`fetch_not_allowed`). A failure falls
+   * back to the built-in hold music (the room engine's default when this
+   * rejects).
    */
   async #waitAudio(session: CallSession, url: string, signal: AbortSignal): Promise<Int16Array> {
-    checkCallbackUrl(url, await this.store.settings.get(session.cdr.workspaceId), 'waitUrl');
+    const policy = await session.fetchPolicy();
+    const load = async (audioUrl: string): Promise<Int16Array> => {
+      try {
+        return await this.media.loadAudio(audioUrl, { policy, signal });
+      } catch (error) {
+        if (!signal.aborted && isFetchRefused(error)) await session.recordRefusedFetch('conference.waitUrl', audioUrl, error);
+        throw error;
+      }
+    };
     try {
-      return await this.media.loadAudio(url, signal);
+      return await load(url);
     } catch (error) {
-      if (signal.aborted) throw error;
+      // Refused: asking the same URL for actions would be refused too (and recorded twice).
+      if (signal.aborted || isFetchRefused(error)) throw error;
       // Not audio: ask it for actions, as the page's hold-music endpoints do.
     }
     const actions = await session.fetchActions(url, {}, 'POST');
     const clips: Int16Array[] = [];
     for (const a of actions ?? []) {
       if (a.kind === 'say') clips.push(await this.media.speak({ text: a.text, language: a.language, ...(a.voice ? { voice: a.voice } : {}), signal }));
-      else if (a.kind === 'play') clips.push(await this.media.loadAudio(a.url, signal));
+      else if (a.kind === 'play') clips.push(await load(a.url));
       else if (a.kind === 'pause') clips.push(new Int16Array(Math.round(a.lengthSeconds * 8000)));
     }
     const total = clips.reduce((n, c) => n + c.length, 0);

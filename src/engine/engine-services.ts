@@ -24,4 +24,6 @@ export interface EngineServices {
   streams: StreamRunner;
   /** Signing secrets and callback policy of a workspace, for voice callbacks. */
   workspaceCredentials(workspaceId: string): Promise<{ secrets: string[]; policy: CallbackPolicy }>;
+  /** A workspace's fetch policy as its settings say now, for media fetches (play, waitUrl, stream). */
+  workspacePolicy(workspaceId: string): Promise<CallbackPolicy>;
 }

@@ -1,8 +1,7 @@
 import type { StreamAction, StreamStatusEvent } from '../actions/schema.js';
 import type { MediaBackend } from '../media/call-media.js';
-import { checkCallbackUrl } from '../shared/callback-url-policy.js';
 import type { Clock } from '../shared/clock.js';
-import { isAppError } from '../shared/errors.js';
+import { FetchRefusedError } from '../shared/fetch-policy.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { EventType } from '../webhooks/event-types.js';
@@ -34,16 +33,9 @@ export class StreamRunner {
         data: { event, call_id: call.id, CallId: call.id, stream_name: name, url: action.url, timestamp: now.toISOString(), ...data },
       }));
     };
-    try {
-      // The socket's host obeys the callback policy, like every URL the platform connects to.
-      checkCallbackUrl(action.url.replace(/^ws/i, 'http'), await this.store.settings.get(call.workspaceId), 'url');
-    } catch (error) {
-      if (!isAppError(error)) throw error;
-      await send('stream-error', { reason: error.message });
-      return;
-    }
+    // The socket obeys the workspace's fetch policy, like every URL the platform connects to (checked where it connects).
     const stream = this.media.stream(session.leg.media, {
-      url: action.url, name, track: action.track, outputSamplingRate: action.outputSamplingRate, metadata: action.metadata, signal,
+      url: action.url, policy: await session.fetchPolicy(), name, track: action.track, outputSamplingRate: action.outputSamplingRate, metadata: action.metadata, signal,
       call: { callId: call.id, from: call.from, to: call.to, direction: call.direction, accountId: call.workspaceId },
       logger: session.log.child({ stream: name }),
     });
@@ -55,7 +47,8 @@ export class StreamRunner {
       closed_by: stopped.closedBy, reason: stopped.reason,
     })));
     stream.on('error', ({ reason }) => track(send('stream-error', { reason })));
-    await stream.result;
+    const result = await stream.result;
     await Promise.all(pending);
+    if (result.refused) await session.recordRefusedFetch('stream.url', action.url, new FetchRefusedError(result.error ?? 'refused by the fetch policy', action.url));
   }
 }

@@ -7,10 +7,11 @@
  * object; events are the four an endpoint emits. See docs/architecture.md,
  * "Media on worker threads".
  */
+import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import type { CollectDigitsOptions, CollectDigitsResult } from './endpoint-digits.js';
 import type { RecordOptions, RecordResult } from './endpoint-recording.js';
-import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia } from './endpoint-types.js';
+import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia } from './endpoint-types.js';
 import type { AudioStreamOptions, AudioStreamResult, AudioStreamStopped } from './fork/audio-stream.js';
 import type { StreamSubprotocol } from './fork/stream-protocol.js';
 import type { RecordingInfo } from './recorder.js';
@@ -39,7 +40,8 @@ export interface CallMedia extends Listenable<CallMediaEvents> {
   sendDtmf(digits: string): Promise<void>;
   stats(): EndpointStats | Promise<EndpointStats>;
   say(text: string, options?: { voice?: string; language?: string; loop?: number; signal?: AbortSignal }): Promise<PlayResult>;
-  playUrl(url: string, options?: { loop?: number; signal?: AbortSignal }): Promise<PlayResult>;
+  /** Fetch within `options.policy` and play; rejects with `FetchRefusedError` (code `fetch_not_allowed`) when refused. */
+  playUrl(url: string, options: PlayUrlOptions): Promise<PlayResult>;
   playTone(name: ToneName, options?: { loop?: boolean; signal?: AbortSignal }): Promise<PlayResult>;
   /** 8 kHz PCM; `loop`: times to play, 0 = until aborted; default 1. */
   playPcm(pcm: Int16Array, options?: { loop?: number; signal?: AbortSignal }): Promise<PlayResult>;
@@ -92,8 +94,8 @@ export interface MediaBackend {
   createMixer(): RoomMixer;
   /** Stream a leg's audio to a WebSocket and play what comes back. */
   stream(leg: CallMedia, options: MediaStreamOptions): MediaStream;
-  /** Fetch and decode a WAV or MP3 URL to 8 kHz PCM (conference wait audio). */
-  loadAudio(url: string, signal?: AbortSignal): Promise<Int16Array>;
+  /** Fetch (within `policy`) and decode a WAV or MP3 URL to 8 kHz PCM (conference wait audio). */
+  loadAudio(url: string, options: { policy: FetchPolicy; signal?: AbortSignal }): Promise<Int16Array>;
   /** Synthesize speech to 8 kHz PCM (wait audio built from `say`). */
   speak(request: { text: string; language?: string; voice?: string; signal?: AbortSignal }): Promise<Int16Array>;
   /** Close every leg and room. Idempotent. */

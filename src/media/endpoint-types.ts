@@ -2,6 +2,7 @@
  * The plain types of `MediaEndpoint`'s API: what the call engine passes in
  * and gets back. Kept apart so the endpoint file holds behaviour only.
  */
+import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import type { CodecName } from './codecs/codec.js';
 import type { AudioMediaDescription } from './codecs/negotiate.js';
@@ -60,6 +61,15 @@ export interface EndpointStats {
 
 /** How `play` ended. 'failed': the source threw while playing (logged). */
 export type PlayResult = 'done' | 'aborted' | 'replaced' | 'closed' | 'failed';
+
+/** Options of `playUrl`. */
+export interface PlayUrlOptions {
+  /** The fetch policy of the workspace the URL is played for (plain data; it crosses to media workers). */
+  policy: FetchPolicy;
+  /** Times to play, 0 = until aborted. Default 1. */
+  loop?: number;
+  signal?: AbortSignal;
+}
 
 /** Which audio a tap or recording hears: the caller, what we play to them, or both. */
 export type Track = 'inbound' | 'outbound' | 'both';

@@ -24,7 +24,7 @@ import { InbandDtmfDetector } from './dtmf/inband-detector.js';
 import { Rfc4733Receiver, Rfc4733Sender } from './dtmf/rfc4733.js';
 import { DigitCollector, type CollectDigitsOptions, type CollectDigitsResult } from './endpoint-digits.js';
 import { EndpointRecording, type RecordOptions, type RecordResult } from './endpoint-recording.js';
-import type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia, Track } from './endpoint-types.js';
+import type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia, Track } from './endpoint-types.js';
 import { InboundFramer } from './rtp/inbound-framer.js';
 import { RTP_HEADER_SIZE } from './rtp/rtp-packet.js';
 import { RtpSession } from './rtp/rtp-session.js';
@@ -35,7 +35,7 @@ import { dtmfTones, tone, type ToneName } from './sources/tones.js';
 import { FeedSlot } from './feed-slot.js';
 
 export type { CollectDigitsOptions, CollectDigitsResult, RecordOptions, RecordResult };
-export type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia, Track } from './endpoint-types.js';
+export type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia, Track } from './endpoint-types.js';
 
 /** Peak (int16) below which a frame counts as quiet: the recorder's silence threshold. */
 const QUIET_PEAK = 500;
@@ -236,11 +236,13 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   }
 
   /**
-   * Fetch and play a WAV or MP3 URL. `loop`: times to play (0 = until
-   * aborted). Rejects with `UrlAudioError` when the URL cannot be played.
+   * Fetch and play a WAV or MP3 URL within `policy` (the fetch policy of the
+   * workspace it is played for). `loop`: times to play (0 = until aborted).
+   * Rejects with `UrlAudioError` when the URL cannot be played, or
+   * `FetchRefusedError` when the policy refuses it.
    */
-  async playUrl(url: string, options: { loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
-    const pcm = await this.#prepare(() => this.#ctx.urls.load(url, options.signal), options.signal);
+  async playUrl(url: string, options: PlayUrlOptions): Promise<PlayResult> {
+    const pcm = await this.#prepare(() => this.#ctx.urls.load(url, { policy: options.policy, ...(options.signal ? { signal: options.signal } : {}) }), options.signal);
     if (typeof pcm === 'string') return pcm;
     return this.play(new PcmSource(pcm, { loop: options.loop !== 1, times: options.loop ?? 1 }), { signal: options.signal });
   }

@@ -5,6 +5,7 @@
  * the 20 ms tick. Only rooms get a thin adapter, for the recording and the
  * named tones `RoomMixer` speaks in.
  */
+import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import type { CallMedia, MediaBackend, MediaBridge, MediaStream, MediaStreamOptions, RoomMember, RoomMixer } from './call-media.js';
 import type { MediaEndpoint } from './endpoint.js';
@@ -42,8 +43,8 @@ export class LocalMediaBackend implements MediaBackend {
     return new LocalStream(new AudioStreamSession(leg as MediaEndpoint, options));
   }
 
-  loadAudio(url: string, signal?: AbortSignal): Promise<Int16Array> {
-    return this.engine.urls.load(url, signal);
+  loadAudio(url: string, options: { policy: FetchPolicy; signal?: AbortSignal }): Promise<Int16Array> {
+    return this.engine.urls.load(url, options);
   }
 
   speak(request: { text: string; language?: string; voice?: string; signal?: AbortSignal }): Promise<Int16Array> {

@@ -1,3 +1,5 @@
+import { checkCallbackUrl, type CallbackPolicy } from '../shared/callback-url-policy.js';
+
 /** One step of a sandbox phone's script (SPEC §11). */
 export type PhoneStep =
   | { wait: number }
@@ -40,4 +42,15 @@ export function parsePhoneScript(raw: unknown, field: string): PhoneStep[] | { e
     }
   }
   return steps;
+}
+
+/**
+ * Refuses a script whose `play` URL the workspace's fetch policy forbids
+ * (403 `callback_url_not_allowed` naming `script[i].play`), so the mistake
+ * shows when the script is saved; the fetch is checked again when it plays.
+ */
+export function checkScriptUrls(steps: readonly PhoneStep[], policy: CallbackPolicy, field: string): void {
+  for (const [i, step] of steps.entries()) {
+    if ('play' in step) checkCallbackUrl(step.play, policy, `${field}[${i}].play`);
+  }
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MediaEndpoint } from '../media/endpoint.js';
+import { FETCH_NOT_ALLOWED, isFetchRefused, type FetchPolicy } from '../shared/fetch-policy.js';
 import { AudioObserver } from './audio-observer.js';
 import type { PhoneStep } from './phone-script.js';
 
@@ -22,6 +23,17 @@ export interface SandboxCallReport {
   started_at: string;
   answered_at: string | null;
   ended_at: string | null;
+  /** Script steps that failed: a `play` the fetch policy refused (`fetch_not_allowed`) or that could not be played (`play_failed`). */
+  errors: SandboxStepError[];
+}
+
+/** A script step that failed, as the phone reports it. */
+export interface SandboxStepError {
+  /** Index of the step in the script. */
+  step: number;
+  code: typeof FETCH_NOT_ALLOWED | 'play_failed';
+  message: string;
+  url: string;
 }
 
 /**
@@ -42,7 +54,7 @@ export class SandboxCall {
   constructor(init: { id: string; direction: SandboxCallReport['direction']; from: string; to: string }) {
     this.report = {
       ...init, status: 'calling', call_id: null, digits_heard: '', audio_seconds_heard: 0, beeps_heard: 0, hangup_by: null,
-      duration_seconds: null, sip_status: null, started_at: new Date().toISOString(), answered_at: null, ended_at: null,
+      duration_seconds: null, sip_status: null, started_at: new Date().toISOString(), answered_at: null, ended_at: null, errors: [],
     };
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
@@ -86,18 +98,33 @@ export class SandboxCall {
     });
   }
 
-  /** Runs the script; answers true when it ended with a hang-up step. */
-  async runScript(script: readonly PhoneStep[], media: MediaEndpoint, signal: AbortSignal): Promise<boolean> {
-    for (const step of script) {
+  /**
+   * Runs the script; answers true when it ended with a hang-up step. `play`
+   * URLs are fetched within `policy()`, the fetch policy of the workspace
+   * whose script it is, read when the step plays.
+   */
+  async runScript(script: readonly PhoneStep[], media: MediaEndpoint, signal: AbortSignal, policy: () => Promise<FetchPolicy>): Promise<boolean> {
+    for (const [index, step] of script.entries()) {
       if (signal.aborted || this.ended) return false;
       if ('wait' in step) await sleep(step.wait * 1000, undefined, { signal }).catch(() => undefined);
       else if ('press' in step) await media.sendDtmf(step.press, { signal }).catch(() => undefined);
-      else if ('play' in step) await media.playUrl(step.play, { signal }).catch(() => undefined);
+      else if ('play' in step) await this.#play(index, step.play, media, signal, policy);
       else if ('say' in step) await media.say(step.say, { signal }).catch(() => undefined);
       else if ('wait_for_audio' in step) await this.#waitForAudio(step.wait_for_audio, signal);
       else if ('hangup' in step) return true;
     }
     return false;
+  }
+
+  /** A `play` step: a failure is reported on the call (`errors`) and the script goes on. */
+  async #play(step: number, url: string, media: MediaEndpoint, signal: AbortSignal, policy: () => Promise<FetchPolicy>): Promise<void> {
+    try {
+      await media.playUrl(url, { policy: await policy(), signal });
+    } catch (error) {
+      if (signal.aborted || this.ended) return;
+      const message = error instanceof Error ? error.message : String(error);
+      this.report.errors.push({ step, code: isFetchRefused(error) ? FETCH_NOT_ALLOWED : 'play_failed', message, url });
+    }
   }
 
   /** Waits until audio was heard within the window, or the window passes. */

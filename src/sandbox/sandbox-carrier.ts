@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { publicOnlyPolicy, type FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import { CallLeg } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
@@ -39,6 +40,11 @@ export interface SandboxCarrierOptions {
   maxDurationSeconds?: number;
   /** The workspace of a platform call, so a dialled phone's call is readable by that workspace only. */
   ownerOfCall?: (callId: string) => string | undefined;
+  /**
+   * A workspace's fetch policy, read when a script's `play` step plays.
+   * Default, and for a script of no known workspace: `publicOnlyPolicy`.
+   */
+  policyOf?: (workspaceId: string) => Promise<FetchPolicy>;
   logger: Logger;
 }
 
@@ -127,7 +133,7 @@ export class SandboxCarrier {
     void tracked.finally(() => this.#running.delete(tracked));
   }
 
-  async #runOutgoing(call: SandboxCall, input: { from: string; to: string; script: PhoneStep[]; maxDurationSeconds?: number }): Promise<void> {
+  async #runOutgoing(call: SandboxCall, input: { from: string; to: string; script: PhoneStep[]; maxDurationSeconds?: number; owner?: string }): Promise<void> {
     const { host, port } = this.#options.platform;
     const self = this.address;
     const leg = await CallLeg.dial(this.#ua, this.#options.media, {
@@ -138,11 +144,16 @@ export class SandboxCarrier {
       if (call.report.status === 'calling') call.report.status = 'ringing';
     });
     const maxMs = Math.min(input.maxDurationSeconds ?? this.#options.maxDurationSeconds ?? 300, 3600) * 1000;
-    await this.#converse(call, leg, input.script, maxMs);
+    await this.#converse(call, leg, { script: input.script, owner: input.owner }, maxMs);
   }
 
-  /** Runs a leg from answer to end: script, hang-up rules, report. */
-  async #converse(call: SandboxCall, leg: CallLeg<MediaEndpoint>, script: PhoneStep[], maxMs: number, hangupAfterMs?: number): Promise<void> {
+  /** The fetch policy a script of `owner` plays its URLs within, read now. */
+  async #policyOf(owner: string | undefined): Promise<FetchPolicy> {
+    return owner && this.#options.policyOf ? this.#options.policyOf(owner) : publicOnlyPolicy;
+  }
+
+  /** Runs a leg from answer to end: script (`owner`: whose it is), hang-up rules, report. */
+  async #converse(call: SandboxCall, leg: CallLeg<MediaEndpoint>, run: { script: PhoneStep[]; owner: string | undefined }, maxMs: number, hangupAfterMs?: number): Promise<void> {
     const stop = new AbortController();
     const ended = new Promise<void>((resolve) => leg.once('ended', (end) => {
       stop.abort();
@@ -165,7 +176,7 @@ export class SandboxCarrier {
       if (leg.answered && !leg.endInfo) {
         call.answered(leg.media);
         if (hangupAfterMs !== undefined) setTimeout(() => void leg.hangup(), hangupAfterMs).unref();
-        const hangUp = await call.runScript(script, leg.media, stop.signal);
+        const hangUp = await call.runScript(run.script, leg.media, stop.signal, () => this.#policyOf(run.owner));
         if (hangUp) await leg.hangup();
       }
       await ended;
@@ -180,6 +191,7 @@ export class SandboxCarrier {
     const number = userOf(incoming.request.uri) ?? '';
     const platformCallId = incoming.request.headers.get('x-sautikit-call-id');
     const owner = platformCallId ? this.#options.ownerOfCall?.(platformCallId) : undefined;
+    // The workspace whose call this is set the phone: its script plays within that workspace's fetch policy.
     const behaviour = this.phone(number, owner);
     const call = this.#newCall('from-platform', userOf(incoming.from.uri) ?? '', number, number, owner);
     if (platformCallId) call.report.call_id = platformCallId;
@@ -193,7 +205,7 @@ export class SandboxCarrier {
     if (behaviour.answer === 'reject') return this.#refuse(call, leg, 'rejected');
     leg.ring();
     call.report.status = 'ringing';
-    const conversation = this.#converse(call, leg, behaviour.script, 3600_000, behaviour.hangupAfterSeconds === undefined ? undefined : behaviour.hangupAfterSeconds * 1000);
+    const conversation = this.#converse(call, leg, { script: behaviour.script, owner }, 3600_000, behaviour.hangupAfterSeconds === undefined ? undefined : behaviour.hangupAfterSeconds * 1000);
     if (behaviour.answer !== 'no-answer') {
       const afterMs = behaviour.answer === 'immediately' ? 0 : behaviour.answer.after * 1000;
       await sleep(afterMs, undefined, { signal: this.#closing.signal }).catch(() => undefined);

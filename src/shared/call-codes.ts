@@ -46,7 +46,7 @@ export const callErrorCodes = {
   webhook_invalid_response: { summary: 'The voice callback answered a body that is neither JSON nor XML actions.' },
   webhook_not_allowed: { summary: 'The voice callback URL is refused by the callback policy (private address, host not allowed).' },
   webhook_response_too_large: { summary: 'The voice callback answered more than 1 MiB.' },
-  play_not_allowed: { summary: 'A `play` URL is refused by the callback policy (not http(s), private address, host not allowed).' },
+  fetch_not_allowed: { summary: 'A URL the call\'s actions asked the platform to fetch (`play`, a conference `waitUrl`, `stream`) is refused by the workspace\'s fetch policy, on the URL as written, after DNS, or on a redirect.' },
   play_failed: { summary: 'A `play` URL could not be fetched or decoded (HTTP error, timeout, not WAV or MP3).' },
   tts_failed: { summary: 'Speech synthesis of a `say` failed.' },
   no_routing_url: { summary: 'The number called has no `routing_url`; set one with `PATCH /v1/numbers/{id}`.' },

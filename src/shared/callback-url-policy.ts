@@ -4,7 +4,8 @@ import { AppError } from './errors.js';
 /**
  * Callback URL checks (SPEC §9): the platform must not be a proxy into its
  * own network. Applied when a URL is saved (syntax, allow-list, literal
- * addresses) and again on the resolved address at connect time.
+ * addresses), and by the fetch policy (fetch-policy.ts) to every hop it
+ * fetches, where the resolved address is checked at connect time too.
  */
 export interface CallbackPolicy {
   /** Host names webhooks may go to; empty means any public host. */
@@ -61,7 +62,8 @@ export function checkCallbackUrl(raw: string, policy: CallbackPolicy, field: str
   if (url.username || url.password) {
     throw new AppError('callback_url_not_allowed', `${field} must not carry credentials`, field);
   }
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  // `localhost.` is `localhost`: a trailing dot makes a name absolute, not another name.
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (!hostAllowed(host, policy.allowedCallbackHosts)) {
     throw new AppError('callback_url_not_allowed', `${field} host '${host}' is not in allowed_callback_hosts`, field);
   }
@@ -69,9 +71,4 @@ export function checkCallbackUrl(raw: string, policy: CallbackPolicy, field: str
     throw new AppError('callback_url_not_allowed', `${field} points at a private or loopback address; allow_private_callbacks is off`, field);
   }
   return url;
-}
-
-/** The connect-time check of a resolved address (DNS answers can point inside). */
-export function checkResolvedAddress(address: string, policy: CallbackPolicy): boolean {
-  return policy.allowPrivateCallbacks || !isNonPublicAddress(address);
 }

@@ -1,8 +1,6 @@
-import dns from 'node:dns';
-import type { LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
-import { AppError } from '../shared/errors.js';
-import { checkCallbackUrl, isNonPublicAddress, type CallbackPolicy } from '../shared/callback-url-policy.js';
+import { request } from 'undici';
+import type { CallbackPolicy } from '../shared/callback-url-policy.js';
+import { checkHop, FetchRefusedError, PolicyDispatchers, refusalIn } from '../shared/fetch-policy.js';
 
 export type HttpFailureKind = 'not_allowed' | 'connect_failed' | 'timeout' | 'too_large' | 'network';
 
@@ -31,45 +29,27 @@ export interface PostOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Refuses to connect to non-public addresses. DNS is checked at connect time,
- * on the address actually used, so a name that resolves inside (or rebinds
- * after the URL was saved) cannot reach the internal network.
- */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return (callback as (e: Error) => void)(error);
-    const list = addresses as dns.LookupAddress[];
-    const inside = list.find((a) => isNonPublicAddress(a.address));
-    if (inside) {
-      const refused = Object.assign(new Error(`${hostname} resolves to non-public address ${inside.address}`), { code: 'ESAUTIKIT_PRIVATE' });
-      return (callback as (e: Error) => void)(refused);
-    }
-    if (options.all) return (callback as (e: null, a: dns.LookupAddress[]) => void)(null, list);
-    const first = list[0];
-    if (!first) return (callback as (e: Error) => void)(new Error(`${hostname} has no address`));
-    return (callback as (e: null, a: string, f: number) => void)(null, first.address, first.family);
-  });
-};
-
 const connectFailureCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE']);
 
-/** HTTP POSTs to customers' servers, within the workspace's callback policy. */
+/**
+ * HTTP POSTs to customers' servers, within the workspace's fetch policy
+ * (shared/fetch-policy.ts: the URL checked, the address checked after DNS).
+ * Redirects are not followed: a 3xx is the answer, so no hop goes unchecked.
+ */
 export class SafeHttpClient {
-  readonly #publicOnly: Agent;
-  readonly #anyAddress: Agent;
+  readonly #dispatchers: PolicyDispatchers;
 
+  /** `connectTimeoutMs`: TCP/TLS connect limit. Default 5000 ms. */
   constructor(options: { connectTimeoutMs?: number } = {}) {
-    const connect = { timeout: options.connectTimeoutMs ?? 5000 };
-    this.#publicOnly = new Agent({ connect: { ...connect, lookup: guardedLookup }, keepAliveTimeout: 10_000, connections: 64 });
-    this.#anyAddress = new Agent({ connect, keepAliveTimeout: 10_000, connections: 64 });
+    this.#dispatchers = new PolicyDispatchers({ connectTimeoutMs: options.connectTimeoutMs ?? 5000 });
   }
 
   async post(url: string, options: PostOptions): Promise<HttpResponse> {
     try {
-      checkCallbackUrl(url, options.policy, 'url');
+      checkHop(url, options.policy, 'url');
     } catch (error) {
-      throw new HttpFailure('not_allowed', error instanceof AppError ? error.message : String(error));
+      if (error instanceof FetchRefusedError) throw new HttpFailure('not_allowed', error.message);
+      throw error;
     }
     const timeoutMs = options.timeoutMs ?? 10_000;
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -78,7 +58,7 @@ export class SafeHttpClient {
     try {
       const res = await request(url, {
         method: 'POST', headers: options.headers, body: options.body, signal,
-        dispatcher: options.policy.allowPrivateCallbacks ? this.#anyAddress : this.#publicOnly,
+        dispatcher: this.#dispatchers.for(options.policy),
         headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });
       const chunks: Buffer[] = [];
@@ -99,7 +79,7 @@ export class SafeHttpClient {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#publicOnly.close(), this.#anyAddress.close()]);
+    await this.#dispatchers.close();
   }
 }
 
@@ -107,7 +87,8 @@ function classify(error: unknown, timeout: AbortSignal, timeoutMs: number): Http
   if (error instanceof HttpFailure) return error;
   const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err.code ?? err.cause?.code ?? '';
-  if (code === 'ESAUTIKIT_PRIVATE' || err.cause?.code === 'ESAUTIKIT_PRIVATE') return new HttpFailure('not_allowed', (err.cause ?? err).message);
+  const refused = refusalIn(error);
+  if (refused) return new HttpFailure('not_allowed', refused.message);
   if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new HttpFailure('timeout', `no answer within ${timeoutMs / 1000} s`);
   if (connectFailureCodes.has(code)) return new HttpFailure('connect_failed', `${code}: ${(err.cause ?? err).message}`);
   return new HttpFailure('network', err.message || String(error));

@@ -110,6 +110,8 @@ describe('conference room audio', () => {
       endpoint: b.leg,
       startOnEnter: false,
       waitUrl: `${httpBase}/wait.wav`,
+      // The test's file server is on loopback, which a workspace allows with `allow_private_callbacks`.
+      waitUrlPolicy: { allowedCallbackHosts: [], allowPrivateCallbacks: true },
       signal: stopB.signal,
     });
     await delay(300);

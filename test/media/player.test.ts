@@ -9,6 +9,9 @@ import { encodeWav, wavHeader } from '../../src/media/sources/wav.js';
 import { captureInbound, connect, rms, sine, toneAmplitude } from './helpers.js';
 import { mpegLayer1Tone } from './mpeg-fixture.js';
 
+/** The test's file server is on loopback, which a workspace allows with `allow_private_callbacks`. */
+const loopbackAllowed = { allowedCallbackHosts: [], allowPrivateCallbacks: true };
+
 /** A WAV with an arbitrary format code and bit depth (encodeWav only writes PCM16). */
 function wavWith(format: number, bits: number, rate: number, data: Uint8Array, channels = 1): Buffer {
   const h = wavHeader(rate, channels, data.length);
@@ -71,20 +74,20 @@ describe('urlAudioLoader', () => {
 
   for (const name of ['pcm16.wav', 'pcm16-48k.wav', 'stereo-16k.wav', 'pcm8.wav', 'mulaw.wav', 'alaw.wav']) {
     it(`decodes ${name} to one second of 8 kHz audio with the 440 Hz tone`, async () => {
-      const pcm = await loader.load(`${base}/${name}`);
+      const pcm = await loader.load(`${base}/${name}`, { policy: loopbackAllowed });
       expect(Math.abs(pcm.length - 8000)).toBeLessThanOrEqual(1);
       expect(toneAmplitude(pcm.subarray(400, 7600), 440)).toBeGreaterThan(9000);
     });
   }
 
   it('decodes an MPEG audio stream on the worker thread (Layer I tone generated in the test)', async () => {
-    const pcm = await loader.load(`${base}/tone.mp1`);
+    const pcm = await loader.load(`${base}/tone.mp1`, { policy: loopbackAllowed });
     expect(Math.abs(pcm.length - 8000)).toBeLessThanOrEqual(2);
     expect(toneAmplitude(pcm.subarray(800, 7200), 1500)).toBeGreaterThan(15000);
   });
 
   it('decodes an MP3 (Layer III, 22.05 kHz) file to its length and its 440 Hz tone', async () => {
-    const pcm = await loader.load(`${base}/tone.mp3`);
+    const pcm = await loader.load(`${base}/tone.mp3`, { policy: loopbackAllowed });
     // One second plus the encoder's delay and padding.
     expect(pcm.length / 8000).toBeGreaterThan(1.0);
     expect(pcm.length / 8000).toBeLessThan(1.3);
@@ -94,16 +97,29 @@ describe('urlAudioLoader', () => {
   it('caches by URL', async () => {
     const fresh = new UrlAudioLoader();
     hits = {};
-    const a = await fresh.load(`${base}/alaw.wav`);
-    const b = await fresh.load(`${base}/alaw.wav`);
+    const a = await fresh.load(`${base}/alaw.wav`, { policy: loopbackAllowed });
+    const b = await fresh.load(`${base}/alaw.wav`, { policy: loopbackAllowed });
     expect(b).toBe(a);
     expect(hits['/alaw.wav']).toBe(1);
     await fresh.close();
   });
 
+  it('does not serve a URL cached for one policy to a policy that forbids it', async () => {
+    const fresh = new UrlAudioLoader();
+    hits = {};
+    try {
+      await fresh.load(`${base}/alaw.wav`, { policy: loopbackAllowed });
+      const strict = { allowedCallbackHosts: [], allowPrivateCallbacks: false };
+      await expect(fresh.load(`${base}/alaw.wav`, { policy: strict })).rejects.toMatchObject({ name: 'FetchRefusedError', code: 'fetch_not_allowed' });
+      expect(hits['/alaw.wav']).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('stops waiting for a slow URL when aborted', async () => {
     const ac = new AbortController();
-    const p = new UrlAudioLoader().load(`${base}/slow.wav`, ac.signal);
+    const p = new UrlAudioLoader().load(`${base}/slow.wav`, { policy: loopbackAllowed, signal: ac.signal });
     setTimeout(() => ac.abort(new Error('hung up')), 50);
     await expect(p).rejects.toThrow('hung up');
   });
@@ -115,11 +131,11 @@ describe('urlAudioLoader', () => {
 
   it('refuses files over the size limit, slow servers, errors and non-audio', async () => {
     const code = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (e instanceof UrlAudioError ? e.code : String(e)));
-    expect(await code(loader.load(`${base}/big.wav`))).toBe('too_large');
-    expect(await code(loader.load(`${base}/slow.wav`))).toBe('timeout');
-    expect(await code(loader.load(`${base}/missing.wav`))).toBe('http_status');
-    expect(await code(loader.load(`${base}/text`))).toBe('unsupported_format');
-    expect(await code(loader.load('file:///etc/passwd'))).toBe('bad_url');
+    expect(await code(loader.load(`${base}/big.wav`, { policy: loopbackAllowed }))).toBe('too_large');
+    expect(await code(loader.load(`${base}/slow.wav`, { policy: loopbackAllowed }))).toBe('timeout');
+    expect(await code(loader.load(`${base}/missing.wav`, { policy: loopbackAllowed }))).toBe('http_status');
+    expect(await code(loader.load(`${base}/text`, { policy: loopbackAllowed }))).toBe('unsupported_format');
+    expect(await code(loader.load('file:///etc/passwd', { policy: loopbackAllowed }))).toBe('bad_url');
   });
 });
 
@@ -132,14 +148,14 @@ describe('mediaEndpoint.playUrl', () => {
       connect(phone, leg);
       const heard = captureInbound(phone, 300);
       const ac = new AbortController();
-      const playing = leg.playUrl(`${base}/pcm16.wav`, { loop: 0, signal: ac.signal });
+      const playing = leg.playUrl(`${base}/pcm16.wav`, { policy: loopbackAllowed, loop: 0, signal: ac.signal });
       const pcm = await heard;
       expect(toneAmplitude(pcm, 440)).toBeGreaterThan(7000);
       ac.abort();
       await expect(playing).resolves.toBe('aborted');
-      await expect(leg.playUrl(`${base}/missing.wav`)).rejects.toBeInstanceOf(UrlAudioError);
+      await expect(leg.playUrl(`${base}/missing.wav`, { policy: loopbackAllowed })).rejects.toBeInstanceOf(UrlAudioError);
       // Twice through a short file (1 s each) ends on its own.
-      await expect(leg.playUrl(`${base}/pcm16.wav`, { loop: 2 })).resolves.toBe('done');
+      await expect(leg.playUrl(`${base}/pcm16.wav`, { policy: loopbackAllowed, loop: 2 })).resolves.toBe('done');
       expect(rms(pcm)).toBeGreaterThan(1000);
     } finally {
       await engine.close();

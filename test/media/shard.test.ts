@@ -233,7 +233,7 @@ describe('shardedMediaEngine', () => {
       const a = await media.createEndpoint();
       a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
       const controller = new AbortController();
-      const stream = a.stream({ url: server.url, name: 'agent', call: { callId: 'call-9', from: '+254711000001', to: '+254712345678', direction: 'inbound', accountId: 'ws_1' }, signal: controller.signal });
+      const stream = a.stream({ url: server.url, policy: { allowedCallbackHosts: [], allowPrivateCallbacks: true }, name: 'agent', call: { callId: 'call-9', from: '+254711000001', to: '+254712345678', direction: 'inbound', accountId: 'ws_1' }, signal: controller.signal });
       const started = new Promise((resolve) => stream.once('started', resolve));
       const stopped = new Promise((resolve) => stream.once('stopped', resolve));
       const connection = await server.next();

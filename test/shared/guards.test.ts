@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCallbackUrl, checkResolvedAddress, isNonPublicAddress } from '../../src/shared/callback-url-policy.js';
+import { checkCallbackUrl, isNonPublicAddress } from '../../src/shared/callback-url-policy.js';
 import { isDestinationAllowed, isValidDestinationPattern } from '../../src/shared/destination-policy.js';
 import { parseE164, parseSipTarget } from '../../src/shared/phone-number.js';
 
@@ -64,8 +64,7 @@ describe('callback URL checks', () => {
     expect(isNonPublicAddress('41.90.64.1')).toBe(false);
     expect(isNonPublicAddress('2001:4860:4860::8888')).toBe(false);
     expect(isNonPublicAddress('100.64.0.1')).toBe(true);
-    expect(checkResolvedAddress('10.0.0.1', open)).toBe(false);
-    expect(checkResolvedAddress('10.0.0.1', { ...open, allowPrivateCallbacks: true })).toBe(true);
+    expect(isNonPublicAddress('10.0.0.1')).toBe(true);
   });
 });
 

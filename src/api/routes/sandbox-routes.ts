@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
-import { parsePhoneScript } from '../../sandbox/phone-script.js';
+import { checkScriptUrls, parsePhoneScript } from '../../sandbox/phone-script.js';
 import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
 import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
 import type { ApiContext } from '../api-context.js';
@@ -17,7 +17,7 @@ function reportView(r: SandboxCallReport): Record<string, unknown> {
   return {
     id: r.id, status: r.status, call_id: r.call_id, from: r.from, to: r.to, direction: r.direction, digits_heard: r.digits_heard,
     audio_seconds_heard: r.audio_seconds_heard, beeps_heard: r.beeps_heard, hangup_by: r.hangup_by, duration_seconds: r.duration_seconds,
-    sip_status: r.sip_status, started_at: r.started_at, answered_at: r.answered_at, ended_at: r.ended_at,
+    sip_status: r.sip_status, started_at: r.started_at, answered_at: r.answered_at, ended_at: r.ended_at, errors: r.errors,
   };
 }
 
@@ -40,6 +40,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     if (!from) throw new AppError('validation_failed', 'from must be an E.164 number', 'from');
     const script = parsePhoneScript(body['script'], 'script');
     if ('error' in script) throw new AppError('validation_failed', script.error, script.field);
+    checkScriptUrls(script, await ctx.store.settings.get(workspaceId), 'script');
     const maxDuration = optionalInteger(body, ['max_duration', 'maxDuration'], { min: 1, max: 3600 }) ?? 60;
     const call = carrier.placeCall({ from, to, script, maxDurationSeconds: maxDuration, owner: workspaceId });
     // The platform answers the INVITE within milliseconds; wait for its call id (or the end of a refused call).
@@ -74,6 +75,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     }
     const script = parsePhoneScript(body['script'], 'script');
     if ('error' in script) throw new AppError('validation_failed', script.error, script.field);
+    checkScriptUrls(script, await ctx.store.settings.get(workspaceId), 'script');
     const hangupAfter = optionalInteger(body, ['hangup_after', 'hangupAfter'], { min: 1, max: 86_400 });
     const behaviour: PhoneBehaviour = { answer, script, hangupAfterSeconds: hangupAfter };
     carrier.setPhone(number, behaviour, workspaceId);

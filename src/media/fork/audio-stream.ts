@@ -30,6 +30,7 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
+import { checkHop, FetchRefusedError, isFetchRefused, lookupFor, type FetchPolicy } from '../../shared/fetch-policy.js';
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
@@ -64,8 +65,14 @@ export type StreamClosedBy = 'server' | 'platform' | 'error';
 
 /** Options for `AudioStreamSession`. */
 export interface AudioStreamOptions {
-  /** The customer's `ws:` or `wss:` URL. */
+  /**
+   * The customer's `ws:` or `wss:` URL. Connected to within `policy`: the
+   * URL is checked, the address after DNS too, and redirects are not
+   * followed (a 3xx answer fails the stream).
+   */
   url: string;
+  /** The fetch policy of the workspace the stream is for (plain data; it crosses to media workers). */
+  policy: FetchPolicy;
   /** `streamName` in the metadata frame. Default 'stream'. */
   name?: string;
   /** Which audio to send. Default 'inbound_track'. */
@@ -113,6 +120,8 @@ export interface AudioStreamResult extends AudioStreamStopped {
   protocol: StreamSubprotocol | undefined;
   /** Set when closedBy is 'error'. */
   error: string | undefined;
+  /** The fetch policy refused the URL or the address it resolved to (`error` says why); nothing was connected. */
+  refused: boolean;
   /** 8 kHz samples from the server dropped because the playback queue was full. */
   playbackOverflowSamples: number;
 }
@@ -153,6 +162,8 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
   #resolve: ((result: AudioStreamResult) => void) | undefined;
   /** Why the handshake failed, when we know better than `ws`'s error message. */
   #refusal: string | undefined;
+  /** The fetch policy refused the URL or its address. */
+  #refused = false;
 
   constructor(endpoint: MediaEndpoint, options: AudioStreamOptions) {
     super();
@@ -203,16 +214,20 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     if (signal?.aborted) this.#end('platform', 'aborted');
     else if (this.#endpoint.state !== 'open') this.#end('platform', 'endpoint closed');
     else if (parsed?.protocol !== 'ws:' && parsed?.protocol !== 'wss:') this.#end('error', 'the stream url must be a ws: or wss: URL', true);
+    else this.#checkPolicy(parsed);
     if (this.#stop || !parsed) return this.#done;
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#endpoint.on('closed', this.#onEndpointClosed);
     const timeoutMs = this.#options.connectTimeoutMs ?? 5000;
+    // The address the name resolves to is checked too (a literal address was checked with the URL).
+    const lookup = lookupFor(this.#options.policy);
     const ws = new WebSocket(parsed, [...STREAM_SUBPROTOCOLS], {
       handshakeTimeout: timeoutMs + 1000, // a backstop: our own timer below fires first, with the clearer reason
       perMessageDeflate: false, // PCM does not compress; zlib would cost CPU on every frame
       maxPayload: MAX_PAYLOAD,
-      followRedirects: false,
+      followRedirects: false, // a redirect would be a hop the policy has not checked
       generateMask,
+      ...(lookup ? { lookup } : {}),
     });
     this.#ws = ws;
     // handshakeTimeout covers the HTTP exchange; this covers a silent TCP/TLS connect as well.
@@ -224,6 +239,17 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     ws.on('error', this.#onSocketError);
     ws.on('close', this.#onSocketClose);
     return this.#done;
+  }
+
+  /** The URL's check under the fetch policy (SPEC §18); a refusal ends the stream before any connection. */
+  #checkPolicy(url: URL): void {
+    try {
+      checkHop(url, this.#options.policy, 'stream url');
+    } catch (error) {
+      if (!(error instanceof FetchRefusedError)) throw error;
+      this.#refused = true;
+      this.#end('error', error.message, true);
+    }
   }
 
   /** End the stream from our side (closedBy 'platform'). Idempotent; resolves like `start()`. */
@@ -351,6 +377,11 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
 
   readonly #onSocketError = (error: Error): void => {
     if (this.#stop) return; // e.g. the "closed before established" error of our own terminate()
+    if (isFetchRefused(error)) {
+      this.#refused = true;
+      this.#end('error', error.message, true);
+      return;
+    }
     const code = (error as NodeJS.ErrnoException).code;
     const reason = this.#state === 'connecting' ? (this.#refusal ?? `cannot connect: ${code ?? error.message}`) : `socket error: ${code ?? error.message}`;
     this.#end('error', reason, true);
@@ -425,6 +456,7 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
       started: this.#started,
       protocol: this.#protocol,
       error: stop.error,
+      refused: this.#refused,
       playbackOverflowSamples: this.#downlink.overflowed,
     };
     this.#logger.debug({ ...result }, 'audio stream ended');

@@ -4,6 +4,7 @@
  * crosses: a few messages per call, never a frame. Plain structured-clone
  * data.
  */
+import type { FetchPolicy } from '../../shared/fetch-policy.js';
 import type { CodecName } from '../codecs/codec.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
 import type { CollectDigitsOptions } from '../endpoint-digits.js';
@@ -43,7 +44,7 @@ export type ShardCommand =
   | { op: 'close'; endpoint: string }
   // Prompts, input and recording: each reply comes when the operation ends; `abort` (by request id) ends it early.
   | { op: 'say'; endpoint: string; text: string; voice?: string; language?: string; loop?: number }
-  | { op: 'playUrl'; endpoint: string; url: string; loop?: number }
+  | { op: 'playUrl'; endpoint: string; url: string; policy: FetchPolicy; loop?: number }
   | { op: 'playTone'; endpoint: string; tone: ToneName; loop?: boolean }
   | { op: 'playPcm'; endpoint: string; pcm: Int16Array; loop?: number }
   | { op: 'collectDigits'; endpoint: string; options: Omit<CollectDigitsOptions, 'signal'> }
@@ -78,7 +79,11 @@ export interface ShardDiagnostics {
 
 export type ShardMessage =
   | { type: 'reply'; id: number; ok: true; value?: unknown }
-  | { type: 'reply'; id: number; ok: false; error: string }
+  /**
+   * `code`: the error's own string `code` (`fetch_not_allowed`, a `UrlAudioError` code), when it has one;
+   * `url`: the URL it concerns (a `FetchRefusedError`'s refused hop), when it has one.
+   */
+  | { type: 'reply'; id: number; ok: false; error: string; code?: string; url?: string }
   | { type: 'event'; endpoint: string; event: 'dtmf'; dtmf: DtmfEvent }
   | { type: 'event'; endpoint: string; event: 'rtpTimeout' }
   | { type: 'event'; endpoint: string; event: 'latched'; address: string; port: number }

@@ -184,7 +184,7 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
       return abortable(id, (signal) => endpointOf(command.endpoint).say(text, { voice, language, loop, signal }));
     }
     case 'playUrl':
-      return abortable(id, (signal) => endpointOf(command.endpoint).playUrl(command.url, { loop: command.loop, signal }));
+      return abortable(id, (signal) => endpointOf(command.endpoint).playUrl(command.url, { policy: command.policy, loop: command.loop, signal }));
     case 'playTone': {
       const source = tone(command.tone, command.loop === undefined ? {} : { loop: command.loop });
       return abortable(id, (signal) => endpointOf(command.endpoint).play(source, { signal }));
@@ -252,6 +252,12 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
 port.on('message', (request: ShardRequest) => {
   run(request, request.id).then(
     (value) => post({ type: 'reply', id: request.id, ok: true, value }),
-    (error: unknown) => post({ type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) => {
+      const { code, url } = (error ?? {}) as { code?: unknown; url?: unknown };
+      post({
+        type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error),
+        ...(typeof code === 'string' ? { code } : {}), ...(typeof url === 'string' ? { url } : {}),
+      });
+    },
   );
 });

@@ -6,6 +6,7 @@
  * keeps a URL loader and a TTS service only for conference wait audio built
  * from `waitUrl`, which is rare and not per frame.
  */
+import type { FetchPolicy } from '../../shared/fetch-policy.js';
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
@@ -48,9 +49,9 @@ export class ShardedMediaBackend implements MediaBackend {
     return (leg as ShardEndpoint).stream(rest);
   }
 
-  loadAudio(url: string, signal?: AbortSignal): Promise<Int16Array> {
+  loadAudio(url: string, options: { policy: FetchPolicy; signal?: AbortSignal }): Promise<Int16Array> {
     this.#urls ??= new UrlAudioLoader({ logger: this.#logger });
-    return this.#urls.load(url, signal);
+    return this.#urls.load(url, options);
   }
 
   speak(request: { text: string; language?: string; voice?: string; signal?: AbortSignal }): Promise<Int16Array> {

@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { fetchPolicyOf } from '../../shared/fetch-policy.js';
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
@@ -29,7 +30,7 @@ import { codecByName } from '../codecs/codec.js';
 import { localOffer } from '../codecs/negotiate.js';
 import type { CollectDigitsOptions, CollectDigitsResult } from '../endpoint-digits.js';
 import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
-import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, RemoteMedia } from '../endpoint-types.js';
+import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia } from '../endpoint-types.js';
 import type { MediaEngineOptions } from '../engine.js';
 import type { ToneName } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
@@ -135,9 +136,10 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     return this.#operation({ op: 'say', endpoint: this.id, text, ...rest }, signal, 'closed' as PlayResult);
   }
 
-  /** Fetch and play a WAV or MP3 URL (on the leg's shard). */
-  playUrl(url: string, options: { loop?: number; signal?: AbortSignal } = {}): Promise<PlayResult> {
-    return this.#operation({ op: 'playUrl', endpoint: this.id, url, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal, 'closed' as PlayResult);
+  /** Fetch (within `options.policy`, on the leg's shard) and play a WAV or MP3 URL. */
+  playUrl(url: string, options: PlayUrlOptions): Promise<PlayResult> {
+    const policy = fetchPolicyOf(options.policy); // only the policy's own fields cross the thread
+    return this.#operation({ op: 'playUrl', endpoint: this.id, url, policy, ...(options.loop === undefined ? {} : { loop: options.loop }) }, options.signal, 'closed' as PlayResult);
   }
 
   /** Play a call-progress tone (`tone(name)` on the shard). */
@@ -621,7 +623,8 @@ export class ShardedMediaEngine {
       if (!pending) return;
       shard.pending.delete(message.id);
       if (message.ok) pending.resolve(message.value);
-      else pending.reject(new Error(message.error));
+      // The code (and URL) come along, so a refusal of the fetch policy is still one on this side (`isFetchRefused`).
+      else pending.reject(Object.assign(new Error(message.error), message.code === undefined ? {} : { code: message.code }, message.url === undefined ? {} : { url: message.url }));
       return;
     }
     if (message.event === 'bridgeClosed') {

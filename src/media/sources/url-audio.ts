@@ -1,8 +1,11 @@
 /**
- * Audio from http(s) URLs for <Play>: fetched with a timeout and a size
- * limit, decoded (WAV here, MP3 on a worker thread), resampled to 8 kHz off
- * the media tick, and cached by URL (LRU with a time to live).
+ * Audio from http(s) URLs for <Play>: fetched within the workspace's fetch
+ * policy (every hop's URL and resolved address checked, at most 5
+ * redirects), with a timeout and a size limit, decoded (WAV here, MP3 on a
+ * worker thread), resampled to 8 kHz off the media tick, and cached by URL
+ * and policy (LRU with a time to live).
  */
+import { guardedGet, policyKey, PolicyDispatchers, type FetchPolicy } from '../../shared/fetch-policy.js';
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { resampleAsync } from '../codecs/resample.js';
@@ -24,7 +27,10 @@ export interface UrlAudioOptions {
   logger?: Logger;
 }
 
-/** Why a URL could not be played; `code` is stable for the call engine to branch on. */
+/**
+ * Why a URL could not be played; `code` is stable for the call engine to
+ * branch on. (A URL the fetch policy refuses rejects with `FetchRefusedError`.)
+ */
 export class UrlAudioError extends Error {
   readonly code: 'bad_url' | 'http_status' | 'too_large' | 'timeout' | 'unsupported_format' | 'decode_failed';
 
@@ -41,6 +47,8 @@ export class UrlAudioLoader {
   readonly #cacheBytes: number;
   readonly #ttlMs: number;
   readonly #logger: Logger;
+  readonly #dispatchers = new PolicyDispatchers();
+  /** Keyed by policy and URL: what one workspace may fetch must not be served to one whose policy forbids it. */
   readonly #cache = new Map<string, { pcm: Int16Array; at: number }>();
   readonly #inflight = new Map<string, Promise<Int16Array>>();
   #bytes = 0;
@@ -54,19 +62,21 @@ export class UrlAudioLoader {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  /** 8 kHz mono PCM for `url`. */
-  async load(url: string, signal?: AbortSignal): Promise<Int16Array> {
+  /** 8 kHz mono PCM for `url`, fetched within `policy` (the workspace's, on whose behalf it is played). */
+  async load(url: string, options: { policy: FetchPolicy; signal?: AbortSignal }): Promise<Int16Array> {
+    const { policy, signal } = options;
     signal?.throwIfAborted();
-    const hit = this.#cache.get(url);
+    const key = `${policyKey(policy)}\n${url}`;
+    const hit = this.#cache.get(key);
     if (hit && Date.now() - hit.at < this.#ttlMs) {
-      this.#cache.delete(url);
-      this.#cache.set(url, hit);
+      this.#cache.delete(key);
+      this.#cache.set(key, hit);
       return hit.pcm;
     }
-    let job = this.#inflight.get(url);
+    let job = this.#inflight.get(key);
     if (!job) {
-      job = this.#produce(url).finally(() => this.#inflight.delete(url));
-      this.#inflight.set(url, job);
+      job = this.#produce(url, policy, key).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, job);
     }
     return abortable(job, signal);
   }
@@ -99,9 +109,10 @@ export class UrlAudioLoader {
     this.#bytes = 0;
     await this.#mp3?.close();
     this.#mp3 = undefined;
+    await this.#dispatchers.close();
   }
 
-  async #produce(url: string): Promise<Int16Array> {
+  async #produce(url: string, policy: FetchPolicy, key: string): Promise<Int16Array> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -111,13 +122,19 @@ export class UrlAudioLoader {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UrlAudioError('bad_url', `only http(s) URLs can be played: ${url}`);
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     try {
-      const response = await fetch(parsed, { signal: timeout, redirect: 'follow' });
-      if (!response.ok) throw new UrlAudioError('http_status', `GET ${url} answered ${response.status}`);
-      const declared = Number(response.headers.get('content-length') ?? '0');
-      if (declared > this.#maxBytes) throw new UrlAudioError('too_large', `${url} is ${declared} bytes; limit ${this.#maxBytes}`);
-      const bytes = await readLimited(response, this.#maxBytes, url);
-      const pcm = await this.decode(bytes, response.headers.get('content-type') ?? '');
-      this.#remember(url, pcm);
+      const response = await guardedGet(url, { policy, dispatchers: this.#dispatchers, signal: timeout });
+      if (response.statusCode < 200 || response.statusCode > 299) {
+        response.body.destroy();
+        throw new UrlAudioError('http_status', `GET ${response.url} answered ${response.statusCode}`);
+      }
+      const declared = Number(header(response.headers, 'content-length') ?? '0');
+      if (declared > this.#maxBytes) {
+        response.body.destroy();
+        throw new UrlAudioError('too_large', `${url} is ${declared} bytes; limit ${this.#maxBytes}`);
+      }
+      const bytes = await readLimited(response.body, this.#maxBytes, url);
+      const pcm = await this.decode(bytes, header(response.headers, 'content-type') ?? '');
+      this.#remember(key, pcm);
       return pcm;
     } catch (error) {
       if (timeout.aborted) throw new UrlAudioError('timeout', `fetching ${url} took longer than ${this.#timeoutMs} ms`);
@@ -125,12 +142,12 @@ export class UrlAudioLoader {
     }
   }
 
-  #remember(url: string, pcm: Int16Array): void {
+  #remember(key: string, pcm: Int16Array): void {
     if (pcm.byteLength > this.#cacheBytes) return;
-    const old = this.#cache.get(url);
+    const old = this.#cache.get(key);
     if (old) this.#bytes -= old.pcm.byteLength;
-    this.#cache.delete(url);
-    this.#cache.set(url, { pcm, at: Date.now() });
+    this.#cache.delete(key);
+    this.#cache.set(key, { pcm, at: Date.now() });
     this.#bytes += pcm.byteLength;
     for (const [k, v] of this.#cache) {
       if (this.#bytes <= this.#cacheBytes) break;
@@ -140,18 +157,18 @@ export class UrlAudioLoader {
   }
 }
 
-async function readLimited(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
-  const body = response.body;
-  if (!body) return new Uint8Array(0);
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readLimited(body: AsyncIterable<Uint8Array> & { destroy(): void }, maxBytes: number, url: string): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = body.getReader();
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  for await (const value of body) {
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel();
+      body.destroy();
       throw new UrlAudioError('too_large', `${url} is larger than ${maxBytes} bytes`);
     }
     chunks.push(value);
