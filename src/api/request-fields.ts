@@ -85,3 +85,17 @@ export function decodeCursor(raw: unknown): string | undefined {
   if (!/^[a-z]+_[a-z0-9]+$/.test(id)) throw new AppError('validation_failed', 'cursor is not valid', 'cursor');
   return id;
 }
+
+/**
+ * A path parameter decoded once more, as the number and sandbox-phone routes
+ * read them (fastify has decoded it once; a doubly encoded `%252B` still
+ * finds the number). A `%` that does not start a valid escape (`%zz`, `%C0`)
+ * is kept as it is, so the lookup misses instead of throwing.
+ */
+export function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

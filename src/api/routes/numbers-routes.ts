@@ -5,7 +5,7 @@ import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { workspaceOf } from '../plugins/auth.js';
-import { asBody, optionalString, pageLimit, type Body } from '../request-fields.js';
+import { asBody, decodeParam, optionalString, pageLimit, type Body } from '../request-fields.js';
 import { numberView } from '../serializers.js';
 
 const urlFields = [
@@ -67,7 +67,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/v1/numbers/:id', async (request) => {
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
-    const number = await ctx.store.numbers.get(workspaceId, decodeURIComponent(id));
+    const number = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!number) throw new AppError('not_found', `no number ${id} in this workspace`);
     return numberView(number);
   });
@@ -76,7 +76,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const body = asBody(request.body);
-    const existing = await ctx.store.numbers.get(workspaceId, decodeURIComponent(id));
+    const existing = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!existing) throw new AppError('not_found', `no number ${id} in this workspace`);
     const urls = await readNumberUrls(ctx, workspaceId, body);
     const updated = await ctx.store.numbers.update(workspaceId, existing.id, urls);
@@ -86,7 +86,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.delete('/v1/numbers/:id', async (request, reply) => {
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
-    const released = await ctx.store.numbers.release(workspaceId, decodeURIComponent(id), ctx.clock.now());
+    const released = await ctx.store.numbers.release(workspaceId, decodeParam(id), ctx.clock.now());
     if (!released) throw new AppError('not_found', `no number ${id} in this workspace`);
     return reply.status(204).send();
   });

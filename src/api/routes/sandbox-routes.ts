@@ -6,7 +6,7 @@ import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carri
 import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
 import type { ApiContext } from '../api-context.js';
 import { workspaceOf } from '../plugins/auth.js';
-import { asBody, optionalInteger, optionalString, pick } from '../request-fields.js';
+import { asBody, decodeParam, optionalInteger, optionalString, pick } from '../request-fields.js';
 
 function carrierOf(ctx: ApiContext): SandboxCarrier {
   if (!ctx.sandbox) throw new AppError('sandbox_not_running', 'the sandbox carrier is off on this server (trunks are configured, or --sandbox false)');
@@ -60,7 +60,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     workspaceOf(request);
     const carrier = carrierOf(ctx);
     const { number: rawNumber } = request.params as { number: string };
-    const number = parseE164(decodeURIComponent(rawNumber));
+    const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     const body = asBody(request.body);
     const answerField = pick(body, ['answer']);
@@ -83,7 +83,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get('/v1/sandbox/phones/:number', async (request) => {
     workspaceOf(request);
     const { number: rawNumber } = request.params as { number: string };
-    const number = parseE164(decodeURIComponent(rawNumber));
+    const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     return phoneView(number, carrierOf(ctx).phone(number));
   });
@@ -91,7 +91,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get('/v1/sandbox/phones/:number/calls', async (request) => {
     workspaceOf(request);
     const { number: rawNumber } = request.params as { number: string };
-    const number = parseE164(decodeURIComponent(rawNumber));
+    const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     return carrierOf(ctx).callsOf(number).reverse().map(reportView);
   });
