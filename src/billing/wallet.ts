@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors.js';
+import { AppError, quoteInput } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Repos } from '../store/store.js';
 import { walletAccount } from '../store/repos/ledger-repo.js';
@@ -108,11 +108,11 @@ export class Wallet {
   async checkFundsFor(workspaceId: string, destination: string, field = 'to', now = new Date()): Promise<RateQuote> {
     const category = categoryOfDestination(destination);
     const rate = await lookupRate(this.repos.rates, category, destination);
-    if (!rate) throw new AppError('no_rate', `no rate applies to ${destination}`, field);
+    if (!rate) throw new AppError('no_rate', `no rate applies to ${quoteInput(destination)}`, field);
     const { balanceCents, reservedCents } = await this.balance(workspaceId);
     const oneMinute = rate.ratePerMinuteCents;
     if (balanceCents - reservedCents < oneMinute || balanceCents <= 0) {
-      throw new AppError('insufficient_funds', `the wallet cannot cover one minute to ${destination} (${oneMinute} cents needed)`, field);
+      throw new AppError('insufficient_funds', `the wallet cannot cover one minute to ${quoteInput(destination)} (${oneMinute} cents needed)`, field);
     }
     const { dailySpendLimitCents } = await this.repos.settings.get(workspaceId);
     if (dailySpendLimitCents !== null) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
@@ -68,7 +68,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const number = await ctx.store.numbers.get(workspaceId, decodeParam(id));
-    if (!number) throw new AppError('not_found', `no number ${id} in this workspace`);
+    if (!number) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return numberView(number);
   });
 
@@ -77,7 +77,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const { id } = request.params as { id: string };
     const body = asBody(request.body);
     const existing = await ctx.store.numbers.get(workspaceId, decodeParam(id));
-    if (!existing) throw new AppError('not_found', `no number ${id} in this workspace`);
+    if (!existing) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     const urls = await readNumberUrls(ctx, workspaceId, body);
     const updated = await ctx.store.numbers.update(workspaceId, existing.id, urls);
     return numberView(updated!);
@@ -87,7 +87,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const released = await ctx.store.numbers.release(workspaceId, decodeParam(id), ctx.clock.now());
-    if (!released) throw new AppError('not_found', `no number ${id} in this workspace`);
+    if (!released) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
 import { parsePhoneScript } from '../../sandbox/phone-script.js';
 import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
@@ -51,7 +51,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const call = carrierOf(ctx).call(id);
-    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${id}`);
+    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${quoteInput(id)}`);
     return reportView(call.report);
   });
 
