@@ -59,8 +59,20 @@ export function parserErrorAnswer(app: FastifyInstance, err: ParserError): { err
   }
 }
 
-/** Writes a whole response with a SPEC §3 body on a raw socket, then closes it. */
+/** Sockets already answered: the parser may report more errors for the bytes that follow. */
+const answered = new WeakSet<Duplex>();
+
+/** How long an answered socket's further input is read and dropped before it is destroyed. */
+const lingerMs = 1000;
+
+/**
+ * Writes a whole response with a SPEC §3 body on a raw socket and closes it.
+ * The rest of the client's input (a 64 KiB header still arriving) is read and
+ * dropped for a moment first: closing with unread input makes the kernel
+ * send a reset, which can destroy the answer before the client reads it.
+ */
 export function writeErrorResponse(socket: Duplex, error: AppError, allow?: string): void {
+  answered.add(socket);
   const body = JSON.stringify(error.toJSON());
   const head = [
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}`,
@@ -69,12 +81,18 @@ export function writeErrorResponse(socket: Duplex, error: AppError, allow?: stri
     ...(allow ? [`Allow: ${allow}`] : []),
     'Connection: close',
   ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  const linger = setTimeout(() => socket.destroy(), lingerMs);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
+  socket.once('end', () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.resume();
 }
 
 /** Fastify's `clientErrorHandler`: answers what Node's parser refused, in SPEC §3 shape. */
 export function answerClientError(app: FastifyInstance, err: ParserError, socket: Duplex): void {
-  if (socket.destroyed) return;
+  if (socket.destroyed || answered.has(socket)) return;
   const answer = parserErrorAnswer(app, err);
   // A response already on its way on this connection cannot be followed by another one: just close.
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
