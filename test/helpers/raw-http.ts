@@ -38,10 +38,17 @@ function parseResponse(raw: Buffer): RawResponse {
   return { status, headers, body: body.toString('utf8'), raw: text.slice(0, 2000) };
 }
 
+function isComplete(raw: Buffer): boolean {
+  const split = raw.indexOf('\r\n\r\n');
+  if (split < 0) return false;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(raw.subarray(0, split).toString('latin1'))?.[1];
+  return length !== undefined && raw.length - split - 4 >= Number(length);
+}
+
 /**
  * Sends bytes as they are over a fresh TCP connection (no client library to
  * tidy the URL or refuse a method) and reads the response until the server
- * closes the connection. The request should say `Connection: close`.
+ * closes the connection or a response with a Content-Length is complete.
  */
 export function rawRequest(baseUrl: string, request: string | Buffer, options: { timeoutMs?: number; halfClose?: boolean } = {}): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
@@ -57,7 +64,11 @@ export function rawRequest(baseUrl: string, request: string | Buffer, options: {
       }
     };
     const timer = setTimeout(() => socket.destroy(), options.timeoutMs ?? 5000);
-    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('data', (chunk) => {
+      chunks.push(chunk);
+      // A whole response with a Content-Length is complete: no need to wait for the server to close.
+      if (isComplete(Buffer.concat(chunks))) socket.destroy();
+    });
     // The server may close before it has read everything (a 64 KiB header): what arrived still counts.
     socket.on('error', () => undefined);
     socket.on('close', done);
