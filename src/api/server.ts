@@ -5,6 +5,7 @@ import { registerAuth } from './plugins/auth.js';
 import { answerClientError, registerClientErrorAnswers } from './plugins/client-errors.js';
 import { answerFrameworkError, maxPathSegmentLength, registerErrorHandling } from './plugins/errors.js';
 import { registerRateLimit, type RateLimitOptions } from './plugins/rate-limit.js';
+import { registerBodyDepthLimit } from './request-fields.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAdminTrunkRoutes } from './routes/admin-trunks-routes.js';
 import { registerCallRoutes } from './routes/calls-routes.js';
@@ -49,6 +50,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   registerErrorHandling(app);
   registerAuth(app, ctx.store);
   registerRateLimit(app, options.rateLimit);
+  registerBodyDepthLimit(app);
 
   app.get('/healthz', async (_request, reply) => {
     const { ready, components } = ctx.readiness();

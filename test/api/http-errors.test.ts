@@ -158,6 +158,22 @@ describe('errors of HTTP itself answer SPEC §3', () => {
     expect([phone.statusCode, phone.json().error.code]).toEqual([400, 'validation_failed']);
   });
 
+  it('a body nested deeper than 64 levels is 400 validation_failed, also where it is hashed for idempotency', async () => {
+    const workspaces = (await api.call('GET', '/v1/admin/workspaces', { key: api.credentials.admin_key })).json();
+    for (const depth of [65, 10_000, 200_000]) {
+      const junk = '['.repeat(depth) + ']'.repeat(depth);
+      const credit = await api.call('POST', `/v1/admin/workspaces/${workspaces[0].id}/credits`, {
+        key: api.credentials.admin_key, headers: { 'idempotency-key': `deep-${depth}` }, body: `{"amount":"1.00","junk":${junk}}`,
+      });
+      expect([credit.statusCode, credit.json().error], credit.body).toEqual([400, { code: 'validation_failed', message: expect.stringContaining('64 levels'), field: 'body' }]);
+      const call = await api.call('POST', '/v1/calls', { body: `{"to":"+254711222333","clientRequestId":"deep-${depth}","junk":${junk}}` });
+      expect(call.json().error.code).toBe('validation_failed');
+    }
+    const nested = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    expect((await api.call('PATCH', '/v1/settings', { body: nested(64) })).statusCode).toBe(200);
+    expect((await api.call('PATCH', '/v1/settings', { body: nested(65) })).statusCode).toBe(400);
+  });
+
   it('error messages quote at most 200 characters of what was sent', async () => {
     const long = 'z'.repeat(5000);
     const cases = [
