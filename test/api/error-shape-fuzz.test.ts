@@ -115,6 +115,9 @@ const body = (fields: string[]): fc.Arbitrary<string | undefined> => fc.oneof(
     { maxKeys: 6 },
   ).map((o) => JSON.stringify(o)) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
+  // Plausible fields with a deeply nested one beside them: the route's own checks pass and it walks the body.
+  { weight: 1, arbitrary: fc.tuple(fc.dictionary(fc.constantFrom(...(fields.length ? fields : ['x'])), plausible, { maxKeys: 4 }), fc.integer({ min: 1, max: 20_000 }))
+    .map(([o, n]) => JSON.stringify(o).replace(/\}$/, `${Object.keys(o).length ? ',' : ''}"deep":${'['.repeat(n)}${']'.repeat(n)}}`)) },
   { weight: 1, arbitrary: fc.oneof(deep('[', ']'), deep('{"a":', '}', '1'), deep('{"actions":[', ']}')) },
   { weight: 1, arbitrary: fc.oneof(text, huge, fc.constantFrom('{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '{', '[1,]', '\u0000', 'x'.repeat(1_100_000))) },
 );
