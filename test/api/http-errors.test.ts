@@ -103,6 +103,13 @@ describe('errors of HTTP itself answer SPEC §3', () => {
     expectError(await send(['PROPFIND /v1/nothing HTTP/1.1', 'Host: api.test', `Authorization: Bearer ${key}`, 'Connection: close']), 404, 'route_not_found');
   });
 
+  it('an absolute-form target (as proxies send it) is authenticated like the path alone', async () => {
+    const res = await send(['GET http://api.test/v1/numbers HTTP/1.1', 'Host: api.test', `Authorization: Bearer ${key}`, 'Connection: close']);
+    expect(res.status, res.raw).toBe(200);
+    expect(Array.isArray(JSON.parse(res.body))).toBe(true);
+    expectError(await send(['GET http://api.test/v1/numbers HTTP/1.1', 'Host: api.test', 'Connection: close']), 401, 'unauthorized');
+  });
+
   it('CONNECT is 405 method_not_allowed (this is not a proxy)', async () => {
     expectError(await send(['CONNECT example.com:443 HTTP/1.1', 'Host: example.com:443']), 405, 'method_not_allowed');
   });
