@@ -1,5 +1,7 @@
+import { errorCodes as fastifyErrorCodes, type FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clipText, errorBody, maxEchoedInput, quoteInput } from '../../src/shared/errors.js';
+import { clientErrorOf } from '../../src/api/plugins/errors.js';
+import { clipText, errorBody, errorCatalogue, maxEchoedInput, quoteInput } from '../../src/shared/errors.js';
 import { echoedRun, errorShapeProblem, rawRequest, type RawResponse } from '../helpers/raw-http.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 
@@ -24,6 +26,43 @@ describe('quoteInput and errorBody', () => {
     expect(body.error.message.length).toBeLessThanOrEqual(1000);
     expect(body.error.field).toHaveLength(200);
     expect(errorBody('not_found', 'no such thing')).toEqual({ error: { code: 'not_found', message: 'no such thing' } });
+  });
+});
+
+describe('fastify errors and the catalogue', () => {
+  const request = { url: '/v1/x?y=1', method: 'GET', headers: {} } as FastifyRequest;
+  const ours = new Set(['FST_ERR_CTP_INSTANCE_ALREADY_STARTED']);
+
+  it('every fastify error with a 4xx status keeps its status through a catalogue code; the others are 500 (logged)', () => {
+    const seen: string[] = [];
+    for (const [name, Ctor] of Object.entries(fastifyErrorCodes)) {
+      const error = new (Ctor as new (...args: string[]) => Error & { statusCode?: number })('a', 'b', 'c');
+      const answer = clientErrorOf(error, request);
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500 && !ours.has(name)) {
+        expect(answer, name).toBeDefined();
+        expect(answer!.status, name).toBe(status);
+        expect(errorCatalogue[answer!.code].status, name).toBe(status);
+        seen.push(`${name} → ${answer!.code}`);
+      } else if (name === 'FST_ERR_HANDLER_TIMEOUT') {
+        expect(answer?.code).toBe('service_unavailable');
+      } else {
+        expect(answer, name).toBeUndefined();
+      }
+    }
+    expect(seen).toEqual(expect.arrayContaining([
+      'FST_ERR_BAD_URL → invalid_url', 'FST_ERR_MAX_PARAM_LENGTH → url_too_long', 'FST_ERR_CTP_BODY_TOO_LARGE → payload_too_large',
+      'FST_ERR_CTP_INVALID_MEDIA_TYPE → unsupported_media_type', 'FST_ERR_CTP_INVALID_JSON_BODY → invalid_json', 'FST_ERR_CTP_EMPTY_JSON_BODY → invalid_json',
+      'FST_ERR_CTP_INVALID_CONTENT_LENGTH → malformed_request', 'FST_ERR_VALIDATION → validation_failed', 'FST_ERR_NOT_FOUND → route_not_found',
+    ]));
+  });
+
+  it('an unknown error with a 4xx status keeps it (or is 400 malformed_request); one without is a 500', () => {
+    const withStatus = (statusCode: number) => Object.assign(new Error('x'), { statusCode });
+    expect(clientErrorOf(withStatus(431), request)?.code).toBe('header_too_large');
+    expect(clientErrorOf(withStatus(418), request)?.code).toBe('malformed_request');
+    expect(clientErrorOf(withStatus(502), request)).toBeUndefined();
+    expect(clientErrorOf(new TypeError('bug'), request)).toBeUndefined();
   });
 });
 

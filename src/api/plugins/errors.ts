@@ -23,6 +23,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_ROUTE_MISSING_CONTENT: 'malformed_request',
   FST_ERR_VALIDATION: 'validation_failed',
   FST_ERR_HANDLER_TIMEOUT: 'service_unavailable',
+  // Carries 400 but is a set-up error of ours (a parser added after start).
+  FST_ERR_CTP_INSTANCE_ALREADY_STARTED: 'internal_error',
 };
 
 /**
