@@ -1,5 +1,6 @@
 import { errorCodes as fastifyErrorCodes, type FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parserErrorAnswer } from '../../src/api/plugins/client-errors.js';
 import { clientErrorOf } from '../../src/api/plugins/errors.js';
 import { clipText, errorBody, errorCatalogue, maxEchoedInput, quoteInput } from '../../src/shared/errors.js';
 import { echoedRun, errorShapeProblem, rawRequest, type RawResponse } from '../helpers/raw-http.js';
@@ -189,6 +190,15 @@ describe('errors of HTTP itself answer SPEC §3', () => {
     const res = await rawRequest(api.platform.httpUrl,
       `POST /v1/numbers HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{}`, { halfClose: true });
     expectError(res, 400, 'malformed_request');
+  });
+
+  it('parser errors that are hard to cause on demand: a timeout is 408, chunk extensions over the limit 413, a reset gets no answer', () => {
+    const answer = (code: string) => parserErrorAnswer(api.app, Object.assign(new Error(code), { code }))?.error.code;
+    expect(answer('ERR_HTTP_REQUEST_TIMEOUT')).toBe('request_timeout');
+    expect(answer('HPE_CHUNK_EXTENSIONS_OVERFLOW')).toBe('payload_too_large');
+    expect(answer('HPE_HEADER_OVERFLOW')).toBe('header_too_large');
+    expect(answer('HPE_SOMETHING_NEW')).toBe('malformed_request');
+    expect(answer('ECONNRESET')).toBeUndefined();
   });
 
   it('the same answers through fastify.inject', async () => {
