@@ -89,8 +89,15 @@ const queryPairs = (names: string[]): fc.Arbitrary<Array<[Piece, Piece]>> => fc.
   fc.oneof(fc.constantFrom('1', '50', '0', '99999', 'completed', '%2B254', 'active', '').map(raw), text.map(encoded), escapes.map(raw), huge.map(encoded)),
 ), { maxLength: 5 });
 
-/** Header values: printable ASCII only (anything else is refused by the client libraries before it is sent). */
-const headerValue = fc.oneof(text, fc.integer({ min: 201, max: 8000 }).map((n) => 'h'.repeat(n))).map((s) => s.replace(/[^\x20-\x7e]/g, '?'));
+/** Header values: printable ASCII through inject (it refuses anything else); over a raw socket also control characters, UTF-8 and over 16 KiB. */
+const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
+const headerValue = (onSocket: boolean): fc.Arbitrary<string> => fc.oneof(
+  text.map(printable), fc.integer({ min: 201, max: 8000 }).map((n) => 'h'.repeat(n)),
+  ...(onSocket ? [
+    text.map((s) => s.replace(/[\r\n]/g, '')), fc.constantFrom('\u0000', 'a\u0001b', 'x\u007fy', 'é', '\r'),
+    fc.integer({ min: 16_000, max: 20_000 }).map((n) => 'H'.repeat(n)),
+  ] : []),
+);
 const contentType = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') },
   { weight: 1, arbitrary: fc.constant(undefined) },
@@ -104,7 +111,8 @@ const auth = fc.oneof(
   { weight: 6, arbitrary: fc.constant('right' as const) },
   { weight: 1, arbitrary: fc.constantFrom('workspace', 'admin', 'none', 'unknown', 'malformed', 'huge') },
 );
-const extraHeader = fc.option(fc.tuple(fc.constantFrom('x-fuzz', 'idempotency-key', 'accept', 'accept-version', 'x-forwarded-for', 'content-encoding'), headerValue), { nil: undefined });
+const extraHeader = (onSocket: boolean) => fc.option(
+  fc.tuple(fc.constantFrom('x-fuzz', 'idempotency-key', 'accept', 'accept-version', 'x-forwarded-for', 'content-encoding'), headerValue(onSocket)), { nil: undefined });
 
 const deep = (open: string, close: string, inner = '') => fc.integer({ min: 1, max: 20_000 }).map((n) => open.repeat(n) + inner + close.repeat(n));
 const body = (fields: string[]): fc.Arbitrary<string | undefined> => fc.oneof(
@@ -133,7 +141,7 @@ interface FuzzRequest {
 function request(op: Operation, keys: { workspace: string; admin: string }, onSocket = false): fc.Arbitrary<FuzzRequest> {
   const names = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
   return fc.record({
-    params: fc.tuple(...names.map(() => pathParam(onSocket))), query: queryPairs(op.query), auth, contentType, extraHeader, body: body(op.bodyFields),
+    params: fc.tuple(...names.map(() => pathParam(onSocket))), query: queryPairs(op.query), auth, contentType, extraHeader: extraHeader(onSocket), body: body(op.bodyFields),
   }).map(({ params, query, auth: who, contentType: type, extraHeader: extra, body: payload }) => {
     let i = 0;
     const path = op.path.replace(/\{\w+\}/g, () => params[i++]!.wire);
@@ -144,9 +152,33 @@ function request(op: Operation, keys: { workspace: string; admin: string }, onSo
     if (authorization) headers['authorization'] = authorization;
     if (type) headers['content-type'] = type;
     if (extra) headers[extra[0]] = extra[1];
-    const inputs = [...params.flatMap((p) => [p.wire, p.meant]), ...query.flatMap(([k, v]) => [k.wire, k.meant, v.wire, v.meant]), ...Object.values(headers), payload ?? ''];
+    const inputs = [
+      ...params.flatMap((p) => [p.wire, p.meant]), ...query.flatMap(([k, v]) => [k.wire, k.meant, v.wire, v.meant]), ...Object.values(headers),
+      payload ?? '', ...stringsIn(payload),
+    ].filter((input) => input.length > 200);
     return { method: op.method, url: qs ? `${path}?${qs}` : path, headers, body: payload, inputs };
   });
+}
+
+/** The strings and keys of a JSON body, as a route sees them (collected without recursion: bodies nest deep). */
+function stringsIn(payload: string | undefined): string[] {
+  let value: unknown;
+  try {
+    value = payload === undefined ? undefined : JSON.parse(payload);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const stack = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === 'string') out.push(item);
+    else if (item && typeof item === 'object') {
+      if (!Array.isArray(item)) out.push(...Object.keys(item));
+      stack.push(...Object.values(item));
+    }
+  }
+  return out;
 }
 
 function toWire(req: FuzzRequest): Buffer {
@@ -165,7 +197,8 @@ function problemWith(req: FuzzRequest, status: number, contentType: string | und
   if (shape) return `${status} is not SPEC §3 (${shape}): ${text.slice(0, 300)}`;
   const { error } = JSON.parse(text) as { error: { message: string; field?: string } };
   for (const input of req.inputs) {
-    for (const said of [text, error.message, error.field ?? '']) {
+    // Compared with the message and field as sent, not with their JSON escapes (a NUL is 6 characters in JSON).
+    for (const said of [error.message, error.field ?? '']) {
       const run = echoedRun(said, input);
       if (run) return `${status} repeats ${run.length} characters of the input: ${text.slice(0, 300)}`;
     }
