@@ -46,14 +46,15 @@ function messageFor(code: ErrorCode, error: Error, request: FastifyRequest): str
   switch (code) {
     case 'invalid_url': return `the URL path ${quoteInput(pathOf(request.url))} has a malformed percent-escape (write bytes as UTF-8, %2B for +)`;
     case 'url_too_long': return `a segment of the URL path is longer than ${maxPathSegmentLength} characters`;
-    case 'invalid_json': return `the request body is not valid JSON: ${error.message}`;
+    case 'invalid_json': return `the request body is not valid JSON: ${quoteInput(error.message)}`;
     case 'unsupported_media_type': {
       const type = request.headers['content-type'];
       return type ? `the request body must be JSON (Content-Type: application/json), not ${quoteInput(type)}` : 'the request body needs Content-Type: application/json';
     }
     case 'payload_too_large': return 'the request body is larger than the server accepts';
     case 'route_not_found': return `no endpoint ${quoteInput(request.method)} ${quoteInput(pathOf(request.url))}`;
-    default: return error.message;
+    // A message from another library may quote the request (a JSON parser's does): clipped like input.
+    default: return quoteInput(error.message);
   }
 }
 
