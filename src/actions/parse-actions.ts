@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { quoteInput } from '../shared/errors.js';
 import { ActionValidationError, type ActionNode } from './action-node.js';
 import { FieldReader } from './field-reader.js';
 import type { NestedParser } from './nested-parser.js';
@@ -25,7 +26,7 @@ function parseNode(node: ActionNode): VoiceAction {
   const definition = findAction(node.name, node.fromXml);
   if (!definition) {
     throw new ActionValidationError(node.path, node.index, node.name, undefined,
-      `${node.path} is an unknown action '${node.name}'; known actions: ${knownActionNames(node.fromXml).join(', ')}`);
+      `${node.path} is an unknown action '${quoteInput(node.name)}'; known actions: ${knownActionNames(node.fromXml).join(', ')}`);
   }
   const nested: NestedParser = {
     parse: (jsonField) => {
@@ -56,12 +57,12 @@ function jsonNode(item: unknown, path: string, index: number): ActionNode {
   }
   const keys = Object.keys(item);
   if (keys.length !== 1) {
-    throw new ActionValidationError(path, index, '', undefined, `${path} must have exactly one key, the action's name (got ${keys.length ? keys.join(', ') : 'none'})`);
+    throw new ActionValidationError(path, index, '', undefined, `${path} must have exactly one key, the action's name (got ${keys.length ? quoteInput(keys.join(', ')) : 'none'})`);
   }
   const name = keys[0]!;
   const fields = (item as Record<string, unknown>)[name];
   if (fields !== null && fields !== undefined && (typeof fields !== 'object' || Array.isArray(fields))) {
-    throw new ActionValidationError(path, index, name, undefined, `${path}.${name} must be an object of fields`);
+    throw new ActionValidationError(path, index, name, undefined, `${path}.${quoteInput(name)} must be an object of fields`);
   }
   return { name, fields: (fields ?? {}) as Record<string, unknown>, text: undefined, children: [], fromXml: false, path, index };
 }
@@ -78,7 +79,7 @@ function xmlNodes(text: string): ActionNode[] {
   try {
     tree = xmlParser.parse(text, true) as XmlElement[];
   } catch (error) {
-    throw new ActionValidationError('response', -1, '', undefined, `the XML is not well-formed: ${(error as Error).message}`);
+    throw new ActionValidationError('response', -1, '', undefined, `the XML is not well-formed: ${quoteInput((error as Error).message)}`);
   }
   const root = tree.find((el) => elementName(el) !== '#text');
   if (!root || elementName(root) !== 'Response') {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '../shared/errors.js';
+import { AppError, quoteInput } from '../shared/errors.js';
 import type { Store } from '../store/store.js';
 
 /** A stable hash of a JSON body: keys sorted, so field order does not matter. */
@@ -31,10 +31,10 @@ export async function withIdempotency(
   const existing = await store.idempotency.reserve(input.workspaceId, input.scope, input.key, hash, input.now);
   if (existing) {
     if (existing.requestHash !== hash) {
-      throw new AppError('idempotency_conflict', `${input.field} '${input.key}' was already used with a different request body`, input.field);
+      throw new AppError('idempotency_conflict', `${input.field} '${quoteInput(input.key)}' was already used with a different request body`, input.field);
     }
     if (existing.state === 'in_progress') {
-      throw new AppError('idempotency_conflict', `a request with ${input.field} '${input.key}' is still being processed`, input.field);
+      throw new AppError('idempotency_conflict', `a request with ${input.field} '${quoteInput(input.key)}' is still being processed`, input.field);
     }
     return { status: existing.status, body: existing.body, replayed: true };
   }

@@ -32,8 +32,8 @@ export const schemas: Record<string, Schema> = {
         required: ['code', 'message'],
         properties: {
           code: field('string', 'Stable error code'),
-          message: field('string', 'What went wrong, for people'),
-          field: field('string', 'The offending input, where there is one (`to`, `metadata.team`, `actions[1].number`)'),
+          message: field('string', 'What went wrong, for people; repeats at most 200 characters of any input', { maxLength: 1000 }),
+          field: field('string', 'The offending input, where there is one (`to`, `metadata.team`, `actions[1].number`)', { maxLength: 200 }),
         },
       },
     },

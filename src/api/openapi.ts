@@ -81,7 +81,9 @@ function operationObject(op: Operation): Record<string, unknown> {
       [success]: { description: success === '204' ? 'Done; no body' : success === '202' ? 'Accepted' : success === '201' ? 'Created' : 'OK', ...(successContent ? { content: successContent } : {}) },
       ...errorResponses(op),
       default: {
-        description: 'Any request may also get `payload_too_large` (413), `unsupported_media_type` (415), `internal_error` (500) or `service_unavailable` (503).',
+        description: 'Any request may also get an error of HTTP itself: `invalid_url` (400), `malformed_request` (400), `method_not_allowed` (405), '
+          + '`request_timeout` (408), `payload_too_large` (413), `url_too_long` (414), `unsupported_media_type` (415), `expectation_failed` (417), '
+          + '`header_too_large` (431); or `internal_error` (500) or `service_unavailable` (503).',
         content: { 'application/json': { schema: errorRef } },
       },
     },

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../shared/errors.js';
 
 /**
@@ -84,4 +85,46 @@ export function decodeCursor(raw: unknown): string | undefined {
   const id = Buffer.from(raw, 'base64url').toString('utf8');
   if (!/^[a-z]+_[a-z0-9]+$/.test(id)) throw new AppError('validation_failed', 'cursor is not valid', 'cursor');
   return id;
+}
+
+/**
+ * A path parameter decoded once more, as the number and sandbox-phone routes
+ * read them (fastify has decoded it once; a doubly encoded `%252B` still
+ * finds the number). A `%` that does not start a valid escape (`%zz`, `%C0`)
+ * is kept as it is, so the lookup misses instead of throwing.
+ */
+export function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Deepest nesting of arrays and objects a request body may have (voice actions nest a few levels). */
+export const maxBodyDepth = 64;
+
+/** Whether a parsed JSON value nests deeper than `max` levels; iterative, so any depth is safe to measure. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Refuses bodies nested deeper than `maxBodyDepth` before any route reads
+ * them: code that walks a body recursively (the idempotency hash, voice
+ * actions) would otherwise overflow the stack on `[[[[…]]]]` and answer 500.
+ */
+export function registerBodyDepthLimit(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    if (nestsDeeperThan(request.body, maxBodyDepth)) {
+      throw new AppError('validation_failed', `the request body nests deeper than ${maxBodyDepth} levels of arrays and objects`, 'body');
+    }
+  });
 }

@@ -2,8 +2,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { answerClientError, registerClientErrorAnswers } from './plugins/client-errors.js';
+import { answerFrameworkError, maxPathSegmentLength, registerErrorHandling } from './plugins/errors.js';
 import { registerRateLimit, type RateLimitOptions } from './plugins/rate-limit.js';
+import { registerBodyDepthLimit } from './request-fields.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAdminTrunkRoutes } from './routes/admin-trunks-routes.js';
 import { registerCallRoutes } from './routes/calls-routes.js';
@@ -27,12 +29,18 @@ export interface ApiServerOptions {
 
 /** Builds the REST API (not yet listening). */
 export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // The IVR seed's numbers id can be the number itself: '+' must survive in paths.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: maxPathSegmentLength },
+    // Errors before any route or hook runs answer SPEC §3 too (plugins/errors.ts, plugins/client-errors.ts).
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: (error, socket) => answerClientError(app, error, socket),
+    // A missing Host is refused by our onRequest hook instead, with a JSON body.
+    http: { requireHostHeader: false },
   });
+  registerClientErrorAnswers(app);
   if (options.onRoute) {
     const onRoute = options.onRoute;
     app.addHook('onRoute', (route) => {
@@ -42,6 +50,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   registerErrorHandling(app);
   registerAuth(app, ctx.store);
   registerRateLimit(app, options.rateLimit);
+  registerBodyDepthLimit(app);
 
   app.get('/healthz', async (_request, reply) => {
     const { ready, draining, components } = ctx.readiness();

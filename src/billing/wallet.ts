@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors.js';
+import { AppError, quoteInput } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Repos } from '../store/store.js';
 import { walletAccount } from '../store/repos/ledger-repo.js';
@@ -110,7 +110,7 @@ export class Wallet {
   async checkFundsFor(workspaceId: string, destination: string, field = 'to', now = new Date()): Promise<RateQuote> {
     const category = categoryOfDestination(destination);
     const rate = await lookupRate(this.repos.rates, category, destination);
-    if (!rate) throw new AppError('no_rate', `no rate applies to ${destination}`, field);
+    if (!rate) throw new AppError('no_rate', `no rate applies to ${quoteInput(destination)}`, field);
     await this.#checkRoomFor(workspaceId, rate.ratePerMinuteCents, destination, field, now);
     return rate;
   }
@@ -143,7 +143,7 @@ export class Wallet {
   async #checkRoomFor(workspaceId: string, oneMinute: number, destination: string, field: string, now: Date | undefined): Promise<void> {
     const { balanceCents, reservedCents } = await this.balance(workspaceId);
     if (balanceCents - reservedCents < oneMinute || balanceCents <= 0) {
-      throw new AppError('insufficient_funds', `the wallet cannot cover one minute to ${destination} (${oneMinute} cents needed)`, field);
+      throw new AppError('insufficient_funds', `the wallet cannot cover one minute to ${quoteInput(destination)} (${oneMinute} cents needed)`, field);
     }
     if (!now) return;
     const { dailySpendLimitCents } = await this.repos.settings.get(workspaceId);

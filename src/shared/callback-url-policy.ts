@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { AppError } from './errors.js';
+import { AppError, quoteInput } from './errors.js';
 
 /**
  * Callback URL checks (SPEC §9): the platform must not be a proxy into its
@@ -65,7 +65,7 @@ export function checkCallbackUrl(raw: string, policy: CallbackPolicy, field: str
   // `localhost.` is `localhost`: a trailing dot makes a name absolute, not another name.
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (!hostAllowed(host, policy.allowedCallbackHosts)) {
-    throw new AppError('callback_url_not_allowed', `${field} host '${host}' is not in allowed_callback_hosts`, field);
+    throw new AppError('callback_url_not_allowed', `${field} host '${quoteInput(host)}' is not in allowed_callback_hosts`, field);
   }
   if (!policy.allowPrivateCallbacks && (isNonPublicAddress(host) || host === 'localhost' || host.endsWith('.localhost'))) {
     throw new AppError('callback_url_not_allowed', `${field} points at a private or loopback address; allow_private_callbacks is off`, field);

@@ -20,7 +20,8 @@ const publicPaths = new Set(['/v1/openapi.json']);
 export function registerAuth(app: FastifyInstance, store: Store): void {
   app.decorateRequest('auth', undefined);
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? '';
+    // The router also takes absolute-form targets (`GET http://host/v1/numbers`, as proxies send them): so must this check.
+    const path = (request.url.split('?')[0] ?? '').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
     if (!path.startsWith('/v1/') || publicPaths.has(path)) return;
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
 import { formatCents, parseAmountToCents } from '../../billing/rating.js';
 import { provisionWorkspace } from '../../store/provision-workspace.js';
@@ -38,7 +38,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     requireAdmin(request);
     const { id } = request.params as { id: string };
     const workspace = await ctx.store.workspaces.get(id);
-    if (!workspace) throw new AppError('not_found', `no workspace ${id}`);
+    if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     const { record, key } = await ctx.store.apiKeys.create({ kind: 'workspace', workspaceId: workspace.id, now: ctx.clock.now() });
     return reply.status(201).send({ id: record.id, key, workspace_id: workspace.id, created_at: record.createdAt });
   });
@@ -47,7 +47,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     requireAdmin(request);
     const { id } = request.params as { id: string };
     const workspace = await ctx.store.workspaces.get(id);
-    if (!workspace) throw new AppError('not_found', `no workspace ${id}`);
+    if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     return (await ctx.store.apiKeys.listForWorkspace(id)).map((k) => ({ id: k.id, prefix: k.keyPrefix, created_at: k.createdAt, revoked_at: k.revokedAt }));
   });
 
@@ -55,7 +55,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     requireAdmin(request);
     const { id } = request.params as { id: string };
     const key = await ctx.store.apiKeys.get(id);
-    if (!key || key.kind !== 'workspace') throw new AppError('not_found', `no workspace key ${id}`);
+    if (!key || key.kind !== 'workspace') throw new AppError('not_found', `no workspace key ${quoteInput(id)}`);
     await ctx.store.apiKeys.revoke(id, ctx.clock.now());
     return reply.status(204).send();
   });
@@ -64,7 +64,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     requireAdmin(request);
     const { id } = request.params as { id: string };
     const workspace = await ctx.store.workspaces.get(id);
-    if (!workspace) throw new AppError('not_found', `no workspace ${id}`);
+    if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     const body = asBody(request.body);
     const amount = pick(body, ['amount']);
     const cents = amount ? parseAmountToCents(amount.value) : undefined;

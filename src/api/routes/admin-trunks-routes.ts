@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import type { Trunk, TrunkInput } from '../../store/repos/trunk-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { requireAdmin } from '../plugins/auth.js';
@@ -53,13 +53,13 @@ function readTrunk(body: Body, partial: boolean): Partial<TrunkInput> {
   const prefixes = optionalStringArray(body, ['prefixes'], { maxItems: 1000 });
   if (prefixes !== undefined) {
     const bad = prefixes.find((p) => !/^\+\d{0,15}$/.test(p));
-    if (bad !== undefined) throw new AppError('validation_failed', `'${bad}' is not an E.164 prefix such as +254`, 'prefixes');
+    if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an E.164 prefix such as +254`, 'prefixes');
     out.prefixes = prefixes;
   } else if (!partial) out.prefixes = [];
   const inbound = optionalStringArray(body, ['inbound_addresses', 'inboundAddresses'], { maxItems: 1000 });
   if (inbound !== undefined) {
     const bad = inbound.find((a) => !isAddressOrCidr(a));
-    if (bad !== undefined) throw new AppError('validation_failed', `'${bad}' is not an IP address or CIDR range`, 'inbound_addresses');
+    if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an IP address or CIDR range`, 'inbound_addresses');
     out.inboundAddresses = inbound;
   } else if (!partial) out.inboundAddresses = [];
   return out;
@@ -72,7 +72,7 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     const input = readTrunk(asBody(request.body), false) as TrunkInput;
     if (input.username && !input.password) throw new AppError('validation_failed', 'password is required with username', 'password');
     const trunk = await ctx.store.trunks.create(input, ctx.clock.now());
-    if (!trunk) throw new AppError('already_exists', `a trunk named '${input.name}' exists`, 'name');
+    if (!trunk) throw new AppError('already_exists', `a trunk named '${quoteInput(input.name)}' exists`, 'name');
     return reply.status(201).send(trunkView(trunk));
   });
 
@@ -85,7 +85,7 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     requireAdmin(request);
     const { id } = request.params as { id: string };
     const trunk = await ctx.store.trunks.get(id);
-    if (!trunk) throw new AppError('not_found', `no trunk ${id}`);
+    if (!trunk) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     return trunkView(trunk);
   });
 
@@ -94,9 +94,9 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     const { id } = request.params as { id: string };
     const patch = readTrunk(asBody(request.body), true);
     const existing = await ctx.store.trunks.get(id);
-    if (!existing) throw new AppError('not_found', `no trunk ${id}`);
+    if (!existing) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     if (patch.name && patch.name !== existing.name && (await ctx.store.trunks.list()).some((t) => t.name === patch.name)) {
-      throw new AppError('already_exists', `a trunk named '${patch.name}' exists`, 'name');
+      throw new AppError('already_exists', `a trunk named '${quoteInput(patch.name)}' exists`, 'name');
     }
     return trunkView((await ctx.store.trunks.update(id, patch, ctx.clock.now()))!);
   });
@@ -104,7 +104,7 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
   app.delete('/v1/admin/trunks/:id', async (request, reply) => {
     requireAdmin(request);
     const { id } = request.params as { id: string };
-    if (!(await ctx.store.trunks.delete(id))) throw new AppError('not_found', `no trunk ${id}`);
+    if (!(await ctx.store.trunks.delete(id))) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     return reply.status(204).send();
   });
 }

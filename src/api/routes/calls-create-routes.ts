@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseActions } from '../../actions/parse-actions.js';
 import { ActionValidationError } from '../../actions/action-node.js';
 import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
@@ -36,7 +36,7 @@ function readMetadata(body: Body): Record<string, string> {
   if (entries.length > 16) throw new AppError('validation_failed', 'metadata may hold at most 16 pairs', 'metadata');
   const out: Record<string, string> = {};
   for (const [key, value] of entries) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new AppError('validation_failed', `metadata key '${key}' must be 1-64 letters, digits, _ . or -`, 'metadata');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new AppError('validation_failed', `metadata key '${quoteInput(key)}' must be 1-64 letters, digits, _ . or -`, 'metadata');
     if (typeof value !== 'string' || value.length > 500) throw new AppError('validation_failed', `metadata.${key} must be a string of at most 500 characters`, `metadata.${key}`);
     out[key] = value;
   }
@@ -52,7 +52,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
     if (!rawFrom) throw new AppError('validation_failed', 'from is required: a number your workspace has claimed', 'from');
     const fromNumber = parseE164(rawFrom);
     const owned = fromNumber ? await ctx.store.numbers.get(workspaceId, fromNumber) : undefined;
-    if (!owned) throw new AppError('number_not_owned', `${rawFrom} is not a number of this workspace (see GET /v1/numbers)`, 'from');
+    if (!owned) throw new AppError('number_not_owned', `${quoteInput(rawFrom)} is not a number of this workspace (see GET /v1/numbers)`, 'from');
     const settings = await ctx.store.settings.get(workspaceId);
     const urlField = (names: string[]) => {
       const found = pick(body, names);
@@ -76,7 +76,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
       const legs = destinations.map((to, i) => {
         const field = Array.isArray(body['to']) ? `to[${i}]` : 'to';
         if (!ctx.engine.destinationAllowed(workspaceId, to, settings.allowedDestinations)) {
-          throw new AppError('destination_not_allowed', `${to} does not match allowed_destinations (PATCH /v1/settings)`, field);
+          throw new AppError('destination_not_allowed', `${quoteInput(to)} does not match allowed_destinations (PATCH /v1/settings)`, field);
         }
         return { to, field };
       });
@@ -106,18 +106,18 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const call = await ctx.store.calls.get(workspaceId, id);
-    if (!call) throw new AppError('not_found', `no call ${id} in this workspace`);
+    if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const body = asBody(request.body);
     const session = ctx.engine.live(workspaceId, id);
     if (!session || (call.status !== 'in-progress' && !(body['status'] === 'completed' && session))) {
-      throw new AppError('call_not_active', `call ${id} is ${call.status}; only a call in progress can be controlled`, 'id');
+      throw new AppError('call_not_active', `call ${quoteInput(id)} is ${call.status}; only a call in progress can be controlled`, 'id');
     }
     const status = optionalString(body, ['status']);
     const muted = optionalBoolean(body, ['muted']);
     const hold = optionalBoolean(body, ['hold']);
     if (muted !== undefined || hold !== undefined) {
       const room = ctx.engine.conferences.roomOf(id);
-      if (!room) throw new AppError('call_not_active', `call ${id} is not in a conference; muted and hold apply in conferences`, muted !== undefined ? 'muted' : 'hold');
+      if (!room) throw new AppError('call_not_active', `call ${quoteInput(id)} is not in a conference; muted and hold apply in conferences`, muted !== undefined ? 'muted' : 'hold');
       if (muted !== undefined) ctx.engine.conferences.manager.setMuted(room.workspaceId, room.name, id, muted);
       if (hold !== undefined) ctx.engine.conferences.manager.setHold(room.workspaceId, room.name, id, hold);
     } else if (status !== undefined && status !== null) {
@@ -138,7 +138,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
       if (typeof found.value !== 'string') throw new AppError('validation_failed', `${found.name} must be a URL`, found.name);
       checkCallbackUrl(found.value, await ctx.store.settings.get(workspaceId), found.name);
       const redirected = await ctx.engine.redirect(session, found.value);
-      if (!redirected) throw new AppError('validation_failed', `${found.value} did not answer valid actions (see the call's errors)`, found.name);
+      if (!redirected) throw new AppError('validation_failed', `${quoteInput(found.value)} did not answer valid actions (see the call's errors)`, found.name);
     }
     const latest = (await ctx.store.calls.get(workspaceId, id))!;
     return callView(latest, { publicUrl: ctx.publicUrl });

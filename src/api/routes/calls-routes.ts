@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
 import { callStatuses, type CallFilters, type CallStatus } from '../../store/repos/call-repo.js';
 import type { ApiContext } from '../api-context.js';
@@ -51,7 +51,7 @@ function readFilters(query: Record<string, unknown>): CallFilters {
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
     if (!key.startsWith('metadata.')) continue;
-    if (typeof value !== 'string') throw new AppError('validation_failed', `${key} must be a single value`, key);
+    if (typeof value !== 'string') throw new AppError('validation_failed', `${quoteInput(key)} must be a single value`, quoteInput(key));
     metadata[key.slice('metadata.'.length)] = value;
   }
   if (Object.keys(metadata).length > 0) filters.metadata = metadata;
@@ -83,7 +83,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const call = await ctx.store.calls.get(workspaceId, id);
-    if (!call) throw new AppError('not_found', `no call ${id} in this workspace`);
+    if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const [events, recording] = await Promise.all([ctx.store.calls.events(call.id), ctx.store.recordings.forCall(workspaceId, call.id)]);
     return callView(call, { events, recording, publicUrl: ctx.publicUrl });
   });
@@ -92,9 +92,9 @@ export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const call = await ctx.store.calls.get(workspaceId, id);
-    if (!call) throw new AppError('not_found', `no call ${id} in this workspace`);
+    if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const recording = await ctx.store.recordings.forCall(workspaceId, call.id);
-    if (!recording) throw new AppError('not_found', `call ${id} has no recording`);
+    if (!recording) throw new AppError('not_found', `call ${quoteInput(id)} has no recording`);
     return sendRecordingFile(reply, recording);
   });
 }

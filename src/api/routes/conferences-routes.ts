@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ParticipantInfo, RoomInfo } from '../../conference/index.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
 import { workspaceOf } from '../plugins/auth.js';
 import { asBody, optionalBoolean } from '../request-fields.js';
@@ -22,7 +22,7 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
   const conferences = () => ctx.engine.conferences;
   const room = (workspaceId: string, name: string): RoomInfo => {
     const found = conferences().get(workspaceId, name);
-    if (!found) throw new AppError('not_found', `no active conference '${name}' in this workspace`);
+    if (!found) throw new AppError('not_found', `no active conference '${quoteInput(name)}' in this workspace`);
     return found;
   };
 
@@ -63,7 +63,7 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
     const hold = optionalBoolean(body, ['hold']);
     if (muted === undefined && hold === undefined) throw new AppError('validation_failed', 'send muted and/or hold', 'body');
     const found = room(workspaceId, name).participants.find((p) => p.callId === callId);
-    if (!found) throw new AppError('not_found', `call ${callId} is not in conference '${name}'`);
+    if (!found) throw new AppError('not_found', `call ${quoteInput(callId)} is not in conference '${quoteInput(name)}'`);
     if (muted !== undefined) conferences().manager.setMuted(workspaceId, name, callId, muted);
     if (hold !== undefined) conferences().manager.setHold(workspaceId, name, callId, hold);
     return participantView(room(workspaceId, name).participants.find((p) => p.callId === callId) ?? found);
@@ -74,7 +74,7 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
     const workspaceId = workspaceOf(request);
     const { name, callId } = request.params as { name: string; callId: string };
     room(workspaceId, name);
-    if (!conferences().manager.kick(workspaceId, name, callId)) throw new AppError('not_found', `call ${callId} is not in conference '${name}'`);
+    if (!conferences().manager.kick(workspaceId, name, callId)) throw new AppError('not_found', `call ${quoteInput(callId)} is not in conference '${quoteInput(name)}'`);
     return reply.status(204).send();
   });
 }

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { workspaceOf } from '../plugins/auth.js';
-import { asBody, optionalString, pageLimit, type Body } from '../request-fields.js';
+import { asBody, decodeParam, optionalString, pageLimit, type Body } from '../request-fields.js';
 import { numberView } from '../serializers.js';
 
 const urlFields = [
@@ -67,8 +67,8 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/v1/numbers/:id', async (request) => {
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
-    const number = await ctx.store.numbers.get(workspaceId, decodeURIComponent(id));
-    if (!number) throw new AppError('not_found', `no number ${id} in this workspace`);
+    const number = await ctx.store.numbers.get(workspaceId, decodeParam(id));
+    if (!number) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return numberView(number);
   });
 
@@ -76,8 +76,8 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const body = asBody(request.body);
-    const existing = await ctx.store.numbers.get(workspaceId, decodeURIComponent(id));
-    if (!existing) throw new AppError('not_found', `no number ${id} in this workspace`);
+    const existing = await ctx.store.numbers.get(workspaceId, decodeParam(id));
+    if (!existing) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     const urls = await readNumberUrls(ctx, workspaceId, body);
     const updated = await ctx.store.numbers.update(workspaceId, existing.id, urls);
     return numberView(updated!);
@@ -86,8 +86,8 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.delete('/v1/numbers/:id', async (request, reply) => {
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
-    const released = await ctx.store.numbers.release(workspaceId, decodeURIComponent(id), ctx.clock.now());
-    if (!released) throw new AppError('not_found', `no number ${id} in this workspace`);
+    const released = await ctx.store.numbers.release(workspaceId, decodeParam(id), ctx.clock.now());
+    if (!released) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });
 }

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
 import { workspaceOf } from '../plugins/auth.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
@@ -25,7 +25,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): 
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const recording = await ctx.store.recordings.get(workspaceId, id);
-    if (!recording) throw new AppError('not_found', `no recording ${id} in this workspace`);
+    if (!recording) throw new AppError('not_found', `no recording ${quoteInput(id)} in this workspace`);
     return recordingView(recording, ctx.publicUrl);
   });
 
@@ -33,7 +33,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): 
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const recording = await ctx.store.recordings.get(workspaceId, id);
-    if (!recording) throw new AppError('not_found', `no recording ${id} in this workspace`);
+    if (!recording) throw new AppError('not_found', `no recording ${quoteInput(id)} in this workspace`);
     return sendRecordingFile(reply, recording);
   });
 
@@ -41,7 +41,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): 
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const deleted = await ctx.store.recordings.markDeleted(workspaceId, id, ctx.clock.now());
-    if (!deleted) throw new AppError('not_found', `no recording ${id} in this workspace`);
+    if (!deleted) throw new AppError('not_found', `no recording ${quoteInput(id)} in this workspace`);
     await rm(deleted.path, { force: true });
     return reply.status(204).send();
   });

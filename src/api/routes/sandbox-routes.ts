@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
 import { checkScriptUrls, parsePhoneScript } from '../../sandbox/phone-script.js';
 import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
 import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
 import type { ApiContext } from '../api-context.js';
 import { workspaceOf } from '../plugins/auth.js';
-import { asBody, optionalInteger, optionalString, pick } from '../request-fields.js';
+import { asBody, decodeParam, optionalInteger, optionalString, pick } from '../request-fields.js';
 
 function carrierOf(ctx: ApiContext): SandboxCarrier {
   if (!ctx.sandbox) throw new AppError('sandbox_not_running', 'the sandbox carrier is off on this server (trunks are configured, or --sandbox false)');
@@ -52,7 +52,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const call = carrierOf(ctx).call(id);
-    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${id}`);
+    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${quoteInput(id)}`);
     return reportView(call.report);
   });
 
@@ -61,7 +61,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const workspaceId = workspaceOf(request);
     const carrier = carrierOf(ctx);
     const { number: rawNumber } = request.params as { number: string };
-    const number = parseE164(decodeURIComponent(rawNumber));
+    const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     const body = asBody(request.body);
     const answerField = pick(body, ['answer']);
@@ -85,7 +85,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get('/v1/sandbox/phones/:number', async (request) => {
     const workspaceId = workspaceOf(request);
     const { number: rawNumber } = request.params as { number: string };
-    const number = parseE164(decodeURIComponent(rawNumber));
+    const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     return phoneView(number, carrierOf(ctx).phone(number, workspaceId));
   });
@@ -94,7 +94,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get('/v1/sandbox/phones/:number/calls', async (request) => {
     const workspaceId = workspaceOf(request);
     const { number: rawNumber } = request.params as { number: string };
-    const number = parseE164(decodeURIComponent(rawNumber));
+    const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     return carrierOf(ctx).callsOf(number, workspaceId).reverse().map(reportView);
   });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { isValidDestinationPattern } from '../../shared/destination-policy.js';
 import { parseAmountToCents } from '../../billing/rating.js';
 import type { WorkspaceSettings } from '../../store/repos/settings-repo.js';
@@ -20,13 +20,13 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: ApiContext): v
     const destinations = optionalStringArray(body, ['allowed_destinations', 'allowedDestinations'], { maxItems: 500 });
     if (destinations !== undefined) {
       const bad = destinations.find((d) => !isValidDestinationPattern(d));
-      if (bad !== undefined) throw new AppError('validation_failed', `'${bad}' is not an E.164 prefix (+254…) or a sip: pattern (sip:*@example.com)`, 'allowed_destinations');
+      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an E.164 prefix (+254…) or a sip: pattern (sip:*@example.com)`, 'allowed_destinations');
       patch.allowedDestinations = destinations;
     }
     const hosts = optionalStringArray(body, ['allowed_callback_hosts', 'allowedCallbackHosts'], { maxItems: 500 });
     if (hosts !== undefined) {
       const bad = hosts.find((h) => !hostPattern.test(h));
-      if (bad !== undefined) throw new AppError('validation_failed', `'${bad}' is not a host name`, 'allowed_callback_hosts');
+      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not a host name`, 'allowed_callback_hosts');
       patch.allowedCallbackHosts = hosts.map((h) => h.toLowerCase());
     }
     const allowPrivate = optionalBoolean(body, ['allow_private_callbacks', 'allowPrivateCallbacks']);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import type { SipCredential } from '../../store/repos/sip-credential-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { workspaceOf } from '../plugins/auth.js';
@@ -23,7 +23,7 @@ export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContex
     const password = requiredString(body, ['password'], { maxLength: 128 });
     if (password.length < 8) throw new AppError('validation_failed', 'password must be at least 8 characters', 'password');
     const created = await ctx.store.sipCredentials.create({ workspaceId, username, password, now: ctx.clock.now() });
-    if (!created) throw new AppError('already_exists', `the SIP user '${username}' exists in this workspace`, 'username');
+    if (!created) throw new AppError('already_exists', `the SIP user '${quoteInput(username)}' exists in this workspace`, 'username');
     return reply.status(201).send(view(created, false));
   });
 
@@ -36,7 +36,7 @@ export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContex
   app.delete('/v1/sip/credentials/:id', async (request, reply) => {
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
-    if (!(await ctx.store.sipCredentials.delete(workspaceId, id))) throw new AppError('not_found', `no SIP credential ${id} in this workspace`);
+    if (!(await ctx.store.sipCredentials.delete(workspaceId, id))) throw new AppError('not_found', `no SIP credential ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { formatCents } from '../../billing/rating.js';
 import { categoryOfDestination, lookupRate } from '../../billing/rate-table.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
@@ -38,7 +38,7 @@ export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const destination = /^sips?:/i.test(raw.trim()) ? (parseSipTarget(raw) ? raw.trim() : undefined) : parseE164(raw);
     if (!destination) throw new AppError('validation_failed', 'to must be an E.164 number or a sip: URI', 'to');
     const rate = await lookupRate(ctx.store.rates, categoryOfDestination(destination), destination);
-    if (!rate) throw new AppError('no_rate', `no rate applies to ${destination}`, 'to');
+    if (!rate) throw new AppError('no_rate', `no rate applies to ${quoteInput(destination)}`, 'to');
     return {
       to: destination, category: rate.category, prefix: rate.prefix, description: rate.description,
       rate_per_minute: formatCents(rate.ratePerMinuteCents), currency: 'KES', billing_increment_seconds: 1,

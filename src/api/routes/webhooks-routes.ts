@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, quoteInput } from '../../shared/errors.js';
 import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { eventTypes, isEventType } from '../../webhooks/event-types.js';
 import type { OutboxItem } from '../../store/repos/outbox-repo.js';
@@ -27,7 +27,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const events = optionalStringArray(body, ['events'], { maxItems: 100 }) ?? ['*'];
     if (events.length === 0) throw new AppError('validation_failed', 'events must name at least one event type (or "*")', 'events');
     const unknown = events.find((e) => e !== '*' && !isEventType(e));
-    if (unknown !== undefined) throw new AppError('validation_failed', `unknown event type '${unknown}'; known: ${eventTypes.join(', ')}`, 'events');
+    if (unknown !== undefined) throw new AppError('validation_failed', `unknown event type '${quoteInput(unknown)}'; known: ${eventTypes.join(', ')}`, 'events');
     const endpoint = await ctx.store.webhookEndpoints.create({ workspaceId, url, events, now: ctx.clock.now() });
     return reply.status(201).send({ id: endpoint.id, url: endpoint.url, events: endpoint.events, secret: endpoint.secret, created_at: endpoint.createdAt });
   });
@@ -40,7 +40,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.delete('/v1/webhooks/:id', async (request, reply) => {
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
-    if (!(await ctx.store.webhookEndpoints.delete(workspaceId, id, ctx.clock.now()))) throw new AppError('not_found', `no webhook ${id} in this workspace`);
+    if (!(await ctx.store.webhookEndpoints.delete(workspaceId, id, ctx.clock.now()))) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });
 
@@ -49,14 +49,14 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const { id } = request.params as { id: string };
     const grace = optionalInteger(asBody(request.body), ['grace_seconds', 'graceSeconds'], { min: 0, max: 7 * 86400 }) ?? defaultGraceSeconds;
     const endpoint = await ctx.store.webhookEndpoints.rotateSecret(workspaceId, id, ctx.clock.now(), grace);
-    if (!endpoint) throw new AppError('not_found', `no webhook ${id} in this workspace`);
+    if (!endpoint) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     return { id: endpoint.id, secret: endpoint.secret, previous_secret_expires_at: endpoint.previousSecretExpiresAt };
   });
 
   app.get('/v1/webhooks/:id/deliveries', async (request, reply) => {
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
-    if (!(await ctx.store.webhookEndpoints.get(workspaceId, id))) throw new AppError('not_found', `no webhook ${id} in this workspace`);
+    if (!(await ctx.store.webhookEndpoints.get(workspaceId, id))) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     const query = request.query as Record<string, unknown>;
     const limit = pageLimit(query, 50, 500);
     const before = decodeCursor(query['cursor']);
@@ -75,9 +75,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const workspaceId = workspaceOf(request);
     const { id } = request.params as { id: string };
     const item = await ctx.store.outbox.get(id);
-    if (!item || item.workspaceId !== workspaceId) throw new AppError('not_found', `no delivery ${id} in this workspace`);
+    if (!item || item.workspaceId !== workspaceId) throw new AppError('not_found', `no delivery ${quoteInput(id)} in this workspace`);
     if (item.status === 'delivered' || item.status === 'pending') {
-      throw new AppError('validation_failed', `delivery ${id} is ${item.status}; only failed or stopped deliveries can be retried`, 'id');
+      throw new AppError('validation_failed', `delivery ${quoteInput(id)} is ${item.status}; only failed or stopped deliveries can be retried`, 'id');
     }
     await ctx.store.outbox.requeue(id, ctx.clock.now());
     ctx.wakeDeliverer();
