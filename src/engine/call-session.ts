@@ -276,16 +276,16 @@ export class CallSession implements ActionContext {
     return this.#fetch(url, extra, method, null);
   }
 
-  async #fetch(url: string, extra: Record<string, unknown>, _method: 'POST' | 'GET', fallbackUrl: string | null): Promise<VoiceAction[] | undefined> {
+  async #fetch(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', fallbackUrl: string | null): Promise<VoiceAction[] | undefined> {
     for (const target of [url, fallbackUrl].filter((u): u is string => !!u)) {
-      const actions = await this.#fetchOne(target, extra);
+      const actions = await this.#fetchOne(target, extra, method);
       if (actions) return actions;
       if (this.#finishing) return undefined;
     }
     return undefined;
   }
 
-  async #fetchOne(url: string, extra: Record<string, unknown>): Promise<VoiceAction[] | undefined> {
+  async #fetchOne(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined> {
     const { secrets, policy } = await this.#services.workspaceCredentials(this.#record.workspaceId);
     const call = this.#record;
     const body: VoiceCallbackBody = {
@@ -294,7 +294,7 @@ export class CallSession implements ActionContext {
       ...(call.parentCallId ? { ParentCallId: call.parentCallId } : {}),
       ...extra,
     };
-    const result = await this.#services.fetcher.fetchActions({ url, body, secrets, policy });
+    const result = await this.#services.fetcher.fetchActions({ url, body, method, secrets, policy });
     for (const e of result.errors) await this.#services.records.error(this.callId, e.code, e.message, { url: e.url });
     if (!result.ok) return undefined;
     try {

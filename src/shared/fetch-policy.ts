@@ -12,8 +12,8 @@
  *   (`guardedLookup`, for undici Agents, `http` and `ws` options), on the
  *   address actually used, so a name pointing (or rebinding) inside is
  *   refused too.
- * - GETs follow at most `MAX_REDIRECTS` redirects, each hop checked both ways
- *   (`guardedGet`). POSTs (voice callbacks, webhooks) and the `stream`
+ * - Media GETs (`play`, `waitUrl`) follow at most `MAX_REDIRECTS` redirects, each hop checked both ways
+ *   (`guardedGet`). Voice callbacks (POST, or GET when an action asks) and webhooks, and the `stream`
  *   WebSocket follow none: a 3xx is their answer.
  *
  * The policy is plain data (`FetchPolicy`), so it crosses to media worker

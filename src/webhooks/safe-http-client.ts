@@ -20,7 +20,10 @@ export interface HttpResponse {
 
 export interface PostOptions {
   headers: Record<string, string>;
-  body: string;
+  /** The request body; absent for a GET. */
+  body?: string;
+  /** Default POST. A GET sends no body (its fields travel in the URL's query string). */
+  method?: 'POST' | 'GET';
   policy: CallbackPolicy;
   /** Whole-request timeout. Default 10 s. */
   timeoutMs?: number;
@@ -32,7 +35,7 @@ export interface PostOptions {
 const connectFailureCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE']);
 
 /**
- * HTTP POSTs to customers' servers, within the workspace's fetch policy
+ * HTTP requests (POST, or GET for voice callbacks that ask for it) to customers' servers, within the workspace's fetch policy
  * (shared/fetch-policy.ts: the URL checked, the address checked after DNS).
  * Redirects are not followed: a 3xx is the answer, so no hop goes unchecked.
  */
@@ -57,7 +60,7 @@ export class SafeHttpClient {
     const max = options.maxResponseBytes ?? 1024 * 1024;
     try {
       const res = await request(url, {
-        method: 'POST', headers: options.headers, body: options.body, signal,
+        method: options.method ?? 'POST', headers: options.headers, ...(options.body === undefined ? {} : { body: options.body }), signal,
         dispatcher: this.#dispatchers.for(options.policy),
         headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });

@@ -42,6 +42,12 @@ export interface FetchActionsInput {
   /** Tried when `url` fails (the number's fallback_url). */
   fallbackUrl?: string | null;
   body: VoiceCallbackBody;
+  /**
+   * Default POST (the body as JSON). GET sends the same fields in the query
+   * string (added to the URL's own) and signs the request target (path and
+   * query) instead of a body.
+   */
+  method?: 'POST' | 'GET';
   secrets: readonly string[];
   policy: CallbackPolicy;
   signal?: AbortSignal;
@@ -84,13 +90,19 @@ export class VoiceCallbackFetcher {
   }
 
   async #fetchOne(url: string, input: FetchActionsInput, errors: VoiceCallbackError[]): Promise<VoiceCallbackAnswer | undefined> {
-    const rawBody = JSON.stringify(input.body);
+    const get = input.method === 'GET';
+    const target = get ? withQuery(url, input.body) : url;
+    // A GET has no body: what is signed is the request target as the app reads it (path and query, fields included;
+    // Express: req.originalUrl), not the host, which proxies rewrite (docs/webhooks.md).
+    const signed = get ? requestTarget(target) : JSON.stringify(input.body);
     const eventId = newId('req');
     for (let attempt = 1; attempt <= 2; attempt++) {
       try {
-        const res = await this.http.post(url, {
-          body: rawBody, policy: input.policy, timeoutMs: this.#timeoutMs, maxResponseBytes: this.#maxBytes,
-          headers: { ...signedHeaders({ rawBody, secrets: input.secrets, eventId, attempt, now: this.#now() }), accept: 'application/json, application/xml, text/xml' },
+        const { 'content-type': contentType, ...common } = signedHeaders({ rawBody: signed, secrets: input.secrets, eventId, attempt, now: this.#now() });
+        const headers = { ...common, ...(get ? {} : { 'content-type': contentType! }), accept: 'application/json, application/xml, text/xml' };
+        const res = await this.http.post(target, {
+          ...(get ? { method: 'GET' as const } : { body: signed }), policy: input.policy, timeoutMs: this.#timeoutMs, maxResponseBytes: this.#maxBytes,
+          headers,
           ...(input.signal ? { signal: input.signal } : {}),
         });
         if (res.status < 200 || res.status >= 300) {
@@ -113,6 +125,21 @@ export class VoiceCallbackFetcher {
     }
     return undefined;
   }
+}
+
+/** `url` with the callback's fields added to its query string (flat values as text; metadata pairs are flat already). */
+export function withQuery(url: string, body: VoiceCallbackBody): string {
+  const target = new URL(url);
+  for (const [key, value] of Object.entries(body)) {
+    if (value === undefined || value === null) continue;
+    target.searchParams.append(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  return target.toString();
+}
+
+function requestTarget(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
 }
 
 function errorCode(error: HttpFailure): VoiceCallbackError['code'] {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySautikitSignature } from '../../src/index.js';
 import { HttpReceiver, type ReceivedRequest } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
@@ -41,6 +42,20 @@ describe('call flows of the product pages', () => {
     expect(leg).toMatchObject({ direction: 'outbound', to: '+254720000001', from: number.number, parent_call_id: placed.call_id });
     const agent = (await api.call('GET', '/v1/sandbox/phones/%2B254720000001/calls')).json()[0];
     expect(agent).toMatchObject({ from: number.number, status: 'completed' });
+  }, 60_000);
+
+  it('getDigits with method GET sends Digits and the call fields in the query string, signed over the path and query', async () => {
+    routes.set('/menu', () => ({ status: 200, body: JSON.stringify([{ getDigits: { numDigits: 1, action: `${app.url}/picked?menu=main`, method: 'GET', timeout: 10, nested: [{ say: { text: 'Press a key.' } }] } }]) }));
+    routes.set('/picked', () => ({ status: 200, body: JSON.stringify([{ hangup: {} }]) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/menu` } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000004', to: number.number, script: [{ wait: 1 }, { press: '7' }, { wait: 10 }] } })).json();
+    await callOf(placed.call_id);
+    const picked = app.requests.find((r) => r.url.startsWith('/picked'))!;
+    expect(picked.method).toBe('GET');
+    expect(picked.rawBody).toBe('');
+    const query = Object.fromEntries(new URL(picked.url, app.url).searchParams);
+    expect(query).toMatchObject({ menu: 'main', Digits: '7', CallId: placed.call_id, To: number.number, Direction: 'inbound' });
+    expect(verifySautikitSignature(picked.url, picked.headers['sautikit-signature'], api.credentials.signing_secret).ok).toBe(true);
   }, 60_000);
 
   it('say with loop 0 repeats until the caller hangs up (0 means until stopped, as in play)', async () => {

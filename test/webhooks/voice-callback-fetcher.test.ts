@@ -44,6 +44,20 @@ describe('voiceCallbackFetcher', () => {
     expect(req.headers['sautikit-event-id']).toMatch(/^req_/);
   });
 
+  it('with method GET sends the fields in the query string, no body, and signs the path and query the app reads', async () => {
+    const app = await receiver(() => ({ status: 200, body: '[{"hangup":{}}]' }));
+    const result = await fetcher.fetchActions({ url: `${app.url}/menu?step=2`, body: { ...body, Digits: '42' }, method: 'GET', secrets, policy });
+    expect(result.ok).toBe(true);
+    const req = app.requests[0]!;
+    expect(req.method).toBe('GET');
+    expect(req.rawBody).toBe('');
+    expect(req.headers['content-type']).toBeUndefined();
+    const query = new URL(req.url, app.url).searchParams;
+    expect(Object.fromEntries(query)).toEqual({ step: '2', CallId: 'call_1', From: '+254711000001', To: '+254700000001', Direction: 'inbound', CallStatus: 'in-progress', AccountId: 'ws_1', campaign: 'june', Digits: '42' });
+    expect(verifySautikitSignature(req.url, req.headers['sautikit-signature'], 'whsec_voice').ok).toBe(true);
+    expect(verifySautikitSignature('/menu?step=2', req.headers['sautikit-signature'], 'whsec_voice').ok).toBe(false);
+  });
+
   it('reads a bare array and <Response> XML', async () => {
     const arr = await receiver(() => ({ status: 200, body: '[{"hangup":{}}]' }));
     expect(await fetcher.fetchActions({ url: arr.url, body, secrets, policy })).toMatchObject({ ok: true, answer: { format: 'json', value: [{ hangup: {} }] } });
