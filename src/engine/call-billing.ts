@@ -1,7 +1,6 @@
 import { categoryOfDestination, lookupRate } from '../billing/rate-table.js';
 import { billableSeconds, formatCents } from '../billing/rating.js';
 import { Wallet } from '../billing/wallet.js';
-import type { LegEnd } from '../legs/call-leg.js';
 import type { HangupCause } from '../shared/call-codes.js';
 import type { Clock } from '../shared/clock.js';
 import type { CallRecord, CallStatus } from '../store/repos/call-repo.js';
@@ -9,7 +8,7 @@ import { walletAccount } from '../store/repos/ledger-repo.js';
 import type { Repos, Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { CallRecords } from './call-records.js';
-import type { CallSession, HangupBy } from './call-session.js';
+import type { HangupBy } from './live-call.js';
 
 /**
  * Billing at hang-up (SPEC §10): each leg is rated on its own (inbound at the
@@ -49,17 +48,6 @@ export class CallBilling {
       workspaceId, type: 'wallet.low_balance', now,
       data: { balance: formatCents(balanceCents), currency: 'KES', threshold: formatCents(lowBalanceThresholdCents) },
     });
-  }
-
-  /** A live call hangs up: it is billed up to now and its record closed. */
-  async settle(session: CallSession, by: HangupBy, cause: HangupCause, end: LegEnd): Promise<void> {
-    const endedAt = this.clock.now();
-    const status = session.finalStatus(cause);
-    session.markEnded(status);
-    const record = await this.close(session.cdr, {
-      status, by, cause, answeredAt: session.answeredAt ?? null, endedAt, detail: end.sipStatus ? { sip_status: end.sipStatus } : {},
-    });
-    if (record) session.setCdr(record);
   }
 
   /**

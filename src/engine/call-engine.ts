@@ -82,7 +82,11 @@ export class CallEngine {
     const records = new CallRecords(options.store, options.events, options.clock);
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain);
     this.conferences = new ConferenceService(options.store, options.wallet, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
-    this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (s) => this.#track(s));
+    this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
+      const session = new Session(record, leg, this.#services);
+      this.#track(session);
+      return session;
+    });
     this.#services = {
       clock: options.clock, log: this.#log, records, fetcher: options.fetcher,
       billing: new CallBilling(options.store, records, options.clock, options.events),
@@ -270,8 +274,9 @@ export class CallEngine {
       return;
     }
     const placed = await this.#dialer.place({ workspaceId: o.call.workspaceId, from: o.call.from, to: o.call.to, parentCallId: null }, o.call);
-    if (!('session' in placed)) return;
-    const session = placed.session;
+    // The dialer sees the leg as a LiveCall; the engine made it (startSession) and runs its actions.
+    const session = 'session' in placed ? this.#live.get(placed.session.callId) : undefined;
+    if (!session) return;
     const ring = setTimeout(() => void session.hangupFrom('system', 'no_answer'), o.ringTimeoutSeconds * 1000);
     const answered = await new Promise<boolean>((resolve) => {
       // A phone that answers at once may have done so while the record was being written.
@@ -282,8 +287,7 @@ export class CallEngine {
     });
     clearTimeout(ring);
     if (!answered) return;
-    await session.moveTo('in-progress');
-    this.#services.spendGuard.watch(session);
+    await session.answered();
     if (o.timeLimitSeconds) {
       const limit = setTimeout(() => void session.hangupFrom('system', 'time_limit'), o.timeLimitSeconds * 1000);
       session.onEnd(() => clearTimeout(limit));

@@ -13,9 +13,11 @@ import type { Repos } from '../store/store.js';
 import type { VoiceCallbackBody } from '../webhooks/voice-callback-fetcher.js';
 import { CallState } from './call-state.js';
 import { DigitGatherer } from './digit-gatherer.js';
+import type { HangupBy, LiveCall } from './live-call.js';
+
+export type { HangupBy } from './live-call.js';
 import type { EngineServices } from './engine-services.js';
 
-export type HangupBy = 'caller' | 'callee' | 'api' | 'system';
 
 /** The status a leg that ended unanswered takes, by the cause of its end. */
 function unansweredStatus(cause: HangupCause): CallStatus {
@@ -34,7 +36,7 @@ function unansweredStatus(cause: HangupCause): CallStatus {
  * runs out the call is hung up. At the end the leg is billed once and every
  * resource released, whatever the path.
  */
-export class CallSession implements ActionContext {
+export class CallSession implements ActionContext, LiveCall {
   readonly callId: string;
   readonly log: Logger;
   readonly leg: CallLeg;
@@ -81,8 +83,8 @@ export class CallSession implements ActionContext {
     this.#cleanups.push(cleanup);
   }
 
-  async moveTo(status: CallStatus, detail: Record<string, unknown> = {}): Promise<void> {
-    await this.moveThrough([status], detail);
+  async moveTo(status: 'initiated' | 'ringing'): Promise<void> {
+    await this.moveThrough([status]);
   }
 
   /**
@@ -164,7 +166,12 @@ export class CallSession implements ActionContext {
 
   async #answer(): Promise<void> {
     this.leg.answer();
-    await this.moveTo('in-progress');
+    await this.answered();
+  }
+
+  async answered(): Promise<void> {
+    if (this.#state.status === 'in-progress' || !this.#state.canMove('in-progress')) return;
+    await this.moveThrough(['in-progress']);
     this.#services.spendGuard.watch(this);
   }
 
@@ -187,7 +194,7 @@ export class CallSession implements ActionContext {
     const cause = this.#hangupCause ?? end.cause;
     try {
       for (const cleanup of this.#cleanups.splice(0).reverse()) await cleanup();
-      await this.#services.billing.settle(this, by, cause, end);
+      await this.#close(by, cause, end);
     } catch (error) {
       this.log.error({ err: error }, 'settling the call failed');
     } finally {
@@ -195,17 +202,16 @@ export class CallSession implements ActionContext {
     }
   }
 
-  /** The final state for the record at hang-up. */
-  finalStatus(cause: HangupCause): CallStatus {
-    return this.#state.status === 'in-progress' ? 'completed' : unansweredStatus(cause);
-  }
-
-  markEnded(status: CallStatus): void {
-    if (this.#state.canMove(status)) this.#state.transition(status, this.#services.clock.now());
-  }
-
-  setCdr(record: CallRecord): void {
-    this.#record = record;
+  /** The hang-up: the final state, then the charge and the final record (`CallBilling.close`), up to now. */
+  async #close(by: HangupBy, cause: HangupCause, end: LegEnd): Promise<void> {
+    const endedAt = this.#services.clock.now();
+    const status = this.#state.status === 'in-progress' ? 'completed' : unansweredStatus(cause);
+    const answeredAt = this.answeredAt ?? null;
+    if (this.#state.canMove(status)) this.#state.transition(status, endedAt);
+    const record = await this.#services.billing.close(this.#record, {
+      status, by, cause, answeredAt, endedAt, detail: end.sipStatus ? { sip_status: end.sipStatus } : {},
+    });
+    if (record) this.#record = record;
   }
 
   get answeredAt(): Date | undefined {

@@ -11,7 +11,7 @@ import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
-import type { CallSession } from './call-session.js';
+import type { LiveCall } from './live-call.js';
 
 interface RoomSubscriptions {
   /** statusEventsCallbackUrl → the events it asked for. */
@@ -53,7 +53,7 @@ export class ConferenceService {
     });
   }
 
-  async join(session: CallSession, action: ConferenceAction, signal: AbortSignal): Promise<LeaveReason> {
+  async join(session: LiveCall, action: ConferenceAction, signal: AbortSignal): Promise<LeaveReason> {
     const call = session.cdr;
     const key = `${call.workspaceId}\n${action.name}`;
     const subs: RoomSubscriptions = this.#subscriptions.get(key) ?? { callbacks: new Map(), recorders: [] };
@@ -88,7 +88,7 @@ export class ConferenceService {
    * back to the built-in hold music (the room engine's default when this
    * rejects).
    */
-  async #waitAudio(session: CallSession, url: string, signal: AbortSignal): Promise<Int16Array> {
+  async #waitAudio(session: LiveCall, url: string, signal: AbortSignal): Promise<Int16Array> {
     const policy = await session.fetchPolicy();
     const load = async (audioUrl: string): Promise<Int16Array> => {
       try {
@@ -135,7 +135,7 @@ export class ConferenceService {
     return this.manager.get(workspaceId, name);
   }
 
-  async #postDigits(session: CallSession, action: ConferenceAction, digits: string): Promise<void> {
+  async #postDigits(session: LiveCall, action: ConferenceAction, digits: string): Promise<void> {
     await session.fetchActions(action.digitsCallbackUrl!, { Digits: digits, ConferenceName: action.name }, 'POST');
   }
 

@@ -8,9 +8,20 @@ import { isAppError } from '../shared/errors.js';
 import { Wallet } from '../billing/wallet.js';
 import type { Store } from '../store/store.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
-import { CallSession } from './call-session.js';
+import type { LiveCall } from './live-call.js';
 import type { DestinationRouter } from './destination-router.js';
-import type { EngineServices } from './engine-services.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/log.js';
+import type { CallRecords } from './call-records.js';
+import type { VoicemailRecorder } from './voicemail-recorder.js';
+
+/** What the dialer uses of the engine's services. */
+export interface DialerServices {
+  clock: Clock;
+  log: Logger;
+  records: CallRecords;
+  recorder: Pick<VoicemailRecorder, 'recordBridge'>;
+}
 
 export interface OutboundLegRequest {
   workspaceId: string;
@@ -34,7 +45,7 @@ function isLegRefusal(code: string): code is LegRefusal {
 }
 
 /** A leg that could not be placed: its record, failed with the reason. */
-type Placed = { session: CallSession } | { failed: CallRecord; cause: string };
+type Placed = { session: LiveCall } | { failed: CallRecord; cause: string };
 
 /**
  * Places outbound legs: for `dial` (bridged to the caller, first answer wins)
@@ -48,8 +59,9 @@ export class Dialer {
     private readonly media: MediaBackend,
     readonly router: DestinationRouter,
     private readonly store: Store,
-    private readonly services: () => EngineServices,
-    private readonly track: (session: CallSession) => void,
+    private readonly services: () => DialerServices,
+    /** Makes the session of a new leg (the engine's: `LiveCall`) and tracks it as live. */
+    private readonly startSession: (record: CallRecord, leg: CallLeg) => LiveCall,
   ) {}
 
   /** Creates the leg's record and sends its INVITE; a refused leg ends failed with the cause. */
@@ -85,8 +97,7 @@ export class Dialer {
       uri: route.uri, from: fromUser, ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
       headers: [['X-Sautikit-Call-Id', record.id]],
     }, log, request.near);
-    const session = new CallSession(record, leg, services);
-    this.track(session);
+    const session = this.startSession(record, leg);
     // The phone may ring before the 'initiated' record is written (a slower store): listen now, record in order.
     const initiated = session.moveTo('initiated');
     leg.once('ringing', () => void initiated.then(() => session.moveTo('ringing')));
@@ -107,7 +118,7 @@ export class Dialer {
   }
 
   /** The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end. */
-  async dial(parent: CallSession, action: DialAction, signal: AbortSignal): Promise<DialResult> {
+  async dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
     const call = parent.cdr;
     const callerId = action.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
     const placed = await Promise.all(action.targets.map((target) => this.place({
@@ -126,8 +137,7 @@ export class Dialer {
       const status = signal.aborted ? 'canceled' : statuses.every((s) => s === 'busy') ? 'busy' : statuses.some((s) => s === 'no-answer') ? 'no-answer' : 'failed';
       return { status, callId: undefined, durationSeconds: 0 };
     }
-    await winner.moveTo('in-progress');
-    this.services().spendGuard.watch(winner);
+    await winner.answered();
     const bridge = await this.media.bridge(parent.leg.media, winner.leg.media);
     const recording = action.record ? this.services().recorder.recordBridge(parent, winner) : undefined;
     const ended = new AbortController();
@@ -154,11 +164,11 @@ export class Dialer {
   }
 
   /** The first leg to answer, or undefined when none did within the timeout (or the caller left). */
-  #firstAnswer(sessions: CallSession[], timeoutMs: number, signal: AbortSignal): Promise<CallSession | undefined> {
+  #firstAnswer(sessions: LiveCall[], timeoutMs: number, signal: AbortSignal): Promise<LiveCall | undefined> {
     return new Promise((resolve) => {
       let pending = sessions.length;
       let done = false;
-      const finish = (winner: CallSession | undefined) => {
+      const finish = (winner: LiveCall | undefined) => {
         if (done) return;
         done = true;
         clearTimeout(timer);

@@ -3,7 +3,7 @@ import { billableSeconds, priceCents } from '../billing/rating.js';
 import type { Clock } from '../shared/clock.js';
 import { walletAccount } from '../store/repos/ledger-repo.js';
 import type { Store } from '../store/store.js';
-import type { CallSession } from './call-session.js';
+import type { LiveCall } from './live-call.js';
 
 /** The first check comes soon after the answer (to learn the clock's pace), then every few seconds. */
 const firstCheckMs = 1000;
@@ -21,7 +21,7 @@ const checkEveryMs = 5000;
 export class SpendGuard {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
-  watch(session: CallSession): void {
+  watch(session: LiveCall): void {
     let check: NodeJS.Timeout | undefined;
     let cut: NodeJS.Timeout | undefined;
     let last: { real: number; clock: number } | undefined;
@@ -63,7 +63,7 @@ export class SpendGuard {
   }
 
   /** Platform-clock ms the call may still last (undefined: free or not running); refreshes its reservation. */
-  async #remainingMs(session: CallSession, clockNow: number): Promise<number | undefined> {
+  async #remainingMs(session: LiveCall, clockNow: number): Promise<number | undefined> {
     const call = session.cdr;
     const answeredAt = session.answeredAt;
     if (!answeredAt || session.status !== 'in-progress') return undefined;

@@ -5,7 +5,7 @@ import { FetchRefusedError } from '../shared/fetch-policy.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { EventType } from '../webhooks/event-types.js';
-import type { CallSession } from './call-session.js';
+import type { LiveCall } from './live-call.js';
 
 const eventTypeOf: Record<StreamStatusEvent, EventType> = {
   'stream-started': 'stream.started',
@@ -22,7 +22,7 @@ const eventTypeOf: Record<StreamStatusEvent, EventType> = {
 export class StreamRunner {
   constructor(private readonly store: Store, private readonly events: EventPublisher, private readonly clock: Clock, private readonly media: MediaBackend) {}
 
-  async run(session: CallSession, action: StreamAction, signal: AbortSignal): Promise<void> {
+  async run(session: LiveCall, action: StreamAction, signal: AbortSignal): Promise<void> {
     const call = session.cdr;
     const name = action.name ?? 'stream';
     const send = async (event: StreamStatusEvent, data: Record<string, unknown>) => {

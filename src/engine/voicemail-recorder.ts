@@ -9,7 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
-import type { CallSession } from './call-session.js';
+import type { LiveCall } from './live-call.js';
 
 export interface SavedRecording {
   id: string;
@@ -33,7 +33,7 @@ export class VoicemailRecorder {
     private readonly publicUrl: () => string,
   ) {}
 
-  async recordVoicemail(session: CallSession, action: RecordAction, signal: AbortSignal): Promise<SavedRecording | undefined> {
+  async recordVoicemail(session: LiveCall, action: RecordAction, signal: AbortSignal): Promise<SavedRecording | undefined> {
     const media = session.leg.media;
     if (action.playBeep) await media.playTone('beep', { signal }).catch(() => undefined);
     if (signal.aborted) return undefined;
@@ -56,12 +56,12 @@ export class VoicemailRecorder {
   }
 
   /** Records a bridged dial (caller left, callee right) until `stop()`; the recording belongs to the dialled leg. */
-  recordBridge(parent: CallSession, child: CallSession): { stop(): Promise<void> } {
+  recordBridge(parent: LiveCall, child: LiveCall): { stop(): Promise<void> } {
     return this.recordWhole(parent, child.cdr.id, 2);
   }
 
   /** Records a whole call from now until `stop()` or its end. */
-  recordWhole(session: CallSession, callId: string, channels: 1 | 2): { stop(): Promise<void> } {
+  recordWhole(session: LiveCall, callId: string, channels: 1 | 2): { stop(): Promise<void> } {
     const stop = new AbortController();
     const done = this.#record(session, callId, session.leg.media, { channels, ...(channels === 1 ? { track: 'both' as const } : {}), signal: stop.signal })
       .catch((error: unknown) => session.log.error({ err: error }, 'recording failed'));
@@ -77,7 +77,7 @@ export class VoicemailRecorder {
     };
   }
 
-  async #record(session: CallSession, callId: string, media: CallMedia, options: Omit<RecordOptions, 'path'>): Promise<SavedRecording | undefined> {
+  async #record(session: LiveCall, callId: string, media: CallMedia, options: Omit<RecordOptions, 'path'>): Promise<SavedRecording | undefined> {
     const call = session.cdr;
     const id = newId('rec');
     const dir = path.join(this.dataDir, 'recordings', call.workspaceId);
