@@ -1,5 +1,8 @@
 import type { Logger } from '../shared/log.js';
-import type { ConferenceAction, DialAction, PromptAction, RecordAction, StreamAction, VoiceAction } from './schema.js';
+import type { CallMedia, Listenable } from '../media/call-media.js';
+import type { CallErrorCode } from '../shared/call-codes.js';
+import type { FetchPolicy } from '../shared/fetch-policy.js';
+import type { ConferenceAction, DialAction, RecordAction, StreamAction, VoiceAction } from './schema.js';
 
 /** What an action leaves behind: go on with the list, replace its rest, or end the call. */
 export type ActionOutcome = { next: 'continue' } | { next: 'replace'; actions: VoiceAction[] } | { next: 'end' };
@@ -15,20 +18,23 @@ export interface DialResult {
 }
 
 /**
- * The narrow view of a live call that actions get (DESIGN.md): media verbs,
- * webhook fetches and call control. Every verb ends early when `signal`
+ * The narrow view of a live call that actions get (DESIGN.md): its media and
+ * keys, webhook fetches, error records and call control. Every verb ends early when `signal`
  * aborts (hang-up, barge-in, redirect, live API control).
  */
 export interface ActionContext {
   readonly callId: string;
   readonly log: Logger;
-  /** Speaks or plays a prompt to the end (or abort). */
-  prompt(action: PromptAction, signal: AbortSignal): Promise<void>;
-  /**
-   * Collects DTMF while the prompts play; a key stops the prompts. Answers the
-   * digits ('' when none came before the timeout).
-   */
-  collectDigits(options: { numDigits: number | undefined; timeoutMs: number; finishOnKey: string; prompts: PromptAction[] }, signal: AbortSignal): Promise<string>;
+  /** The call's media: what `say` and `play` speak and play on. */
+  readonly media: Pick<CallMedia, 'say' | 'playUrl'>;
+  /** The keys the caller presses (RFC 4733 events and in-band tones alike). */
+  readonly keys: Listenable<{ dtmf: [digit: string] }>;
+  /** The workspace's fetch policy as its settings say now (SPEC §18), for `play` URLs. */
+  fetchPolicy(): Promise<FetchPolicy>;
+  /** Records an error on the call (`errors`, and a `call.error` event); the call goes on. */
+  recordError(code: CallErrorCode, message: string, detail?: Record<string, unknown>): Promise<void>;
+  /** Records a fetch the policy refused (`fetch_not_allowed`, `field` names what held the URL). */
+  recordRefusedFetch(field: string, url: string, refusal: Error): Promise<void>;
   /**
    * POSTs the call's parameters plus `extra` to `url` and answers the actions
    * it returns; undefined when it failed (the error is recorded on the call).

@@ -1,14 +1,22 @@
 import type { FieldReader } from './field-reader.js';
 import type { ActionContext, ActionOutcome } from './action-context.js';
 import type { NestedParser } from './nested-parser.js';
+import { DigitGatherer } from './digit-gatherer.js';
+import { pauseAction } from './pause.js';
+import { playAction } from './play.js';
+import { sayAction } from './say.js';
 import type { GetDigitsAction, PromptAction } from './schema.js';
+
+/** The actions that may play inside getDigits, run exactly as they run on their own. */
+const promptDefinitions = { say: sayAction, play: playAction, pause: pauseAction };
 
 export const digitKeys = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
 const promptKinds: ReadonlyArray<PromptAction['kind']> = ['say', 'play', 'pause'];
 
 /**
  * `getDigits`: collects DTMF while the nested prompts play; a key pressed
- * during a prompt stops it. XML: `<GetDigits numDigits action><Say>…</Say></GetDigits>`.
+ * during a prompt stops it. The gatherer's timeout starts when the prompts
+ * end and again after each key. XML: `<GetDigits numDigits action><Say>…</Say></GetDigits>`.
  */
 export const getDigitsAction = {
   name: 'getDigits',
@@ -35,9 +43,15 @@ export const getDigitsAction = {
    * next action; or, when none is left, POST `Digits: ""` to `action` (SPEC §6).
    */
   async execute(action: GetDigitsAction, ctx: ActionContext, signal: AbortSignal, remaining: number): Promise<ActionOutcome> {
-    const digits = await ctx.collectDigits({
-      numDigits: action.numDigits, timeoutMs: action.timeoutSeconds * 1000, finishOnKey: action.finishOnKey, prompts: action.nested,
-    }, signal);
+    const gatherer = new DigitGatherer(ctx.keys, { numDigits: action.numDigits, timeoutMs: action.timeoutSeconds * 1000, finishOnKey: action.finishOnKey }, signal);
+    // The prompts play, as the actions they are, until they end, a key is pressed (barge-in) or the call moves on.
+    const prompts = AbortSignal.any([gatherer.keyPressed, signal]);
+    for (const prompt of action.nested) {
+      if (prompts.aborted) break;
+      await promptDefinitions[prompt.kind].execute(prompt as never, ctx, prompts);
+    }
+    gatherer.promptsOver();
+    const { digits } = await gatherer.result;
     if (signal.aborted || !action.action) return { next: 'continue' };
     if (digits === '' && remaining > 0) return { next: 'continue' };
     const actions = await ctx.fetchActions(action.action, { Digits: digits }, action.method);

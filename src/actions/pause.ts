@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FieldReader } from './field-reader.js';
 import { continueWith, type ActionContext, type ActionOutcome } from './action-context.js';
 import type { PauseAction } from './schema.js';
@@ -9,8 +10,9 @@ export const pauseAction = {
   parse(r: FieldReader): PauseAction {
     return { kind: 'pause', lengthSeconds: r.number('length', { min: 0, max: 3600 }) ?? 1 };
   },
-  async execute(action: PauseAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
-    await ctx.prompt(action, signal);
+  /** Silence for `length` seconds, or until something stops it. */
+  async execute(action: PauseAction, _ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
+    await sleep(action.lengthSeconds * 1000, undefined, { signal }).catch(() => undefined);
     return continueWith;
   },
 } as const;

@@ -16,8 +16,16 @@ export const sayAction = {
       loop: r.integer('loop', { min: 0, max: 1000 }) ?? 1,
     };
   },
+  /** Speaks the text `loop` times (0: until a key, a hang-up or the next action stops it); a synthesis failure is recorded and the call goes on. */
   async execute(action: SayAction, ctx: ActionContext, signal: AbortSignal): Promise<ActionOutcome> {
-    await ctx.prompt(action, signal);
+    if (signal.aborted) return continueWith;
+    try {
+      await ctx.media.say(action.text, { ...(action.voice ? { voice: action.voice } : {}), language: action.language, loop: action.loop, signal });
+    } catch (error) {
+      if (signal.aborted) return continueWith;
+      ctx.log.warn({ err: error, action: 'say' }, 'say failed');
+      await ctx.recordError('tts_failed', error instanceof Error ? error.message : String(error));
+    }
     return continueWith;
   },
 } as const;

@@ -1,18 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ActionValidationError } from '../actions/action-node.js';
 import type { ActionContext, DialResult } from '../actions/action-context.js';
 import { parseActions } from '../actions/parse-actions.js';
 import { executeAction } from '../actions/registry.js';
-import type { ConferenceAction, DialAction, PromptAction, RecordAction, StreamAction, VoiceAction } from '../actions/schema.js';
+import type { ConferenceAction, DialAction, RecordAction, StreamAction, VoiceAction } from '../actions/schema.js';
 import type { CallLeg, LegEnd } from '../legs/call-leg.js';
-import type { HangupCause } from '../shared/call-codes.js';
-import { FETCH_NOT_ALLOWED, fetchPolicyOf, isFetchRefused, type FetchPolicy } from '../shared/fetch-policy.js';
+import type { CallErrorCode, HangupCause } from '../shared/call-codes.js';
+import { FETCH_NOT_ALLOWED, fetchPolicyOf, type FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-repo.js';
 import type { Repos } from '../store/store.js';
 import type { VoiceCallbackBody } from '../webhooks/voice-callback-fetcher.js';
 import { CallState } from './call-state.js';
-import { DigitGatherer } from './digit-gatherer.js';
 import type { HangupBy, LiveCall } from './live-call.js';
 
 export type { HangupBy } from './live-call.js';
@@ -220,31 +218,16 @@ export class CallSession implements ActionContext, LiveCall {
 
   // ActionContext ------------------------------------------------------------
 
-  async prompt(action: PromptAction, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
-    const media = this.leg.media;
-    if (action.kind === 'pause') {
-      await sleep(action.lengthSeconds * 1000, undefined, { signal }).catch(() => undefined);
-      return;
-    }
-    try {
-      if (action.kind === 'say') {
-        // loop: times to say it; 0 repeats until something (a key, a hang-up) aborts it, as the media layer takes it.
-        await media.say(action.text, { ...(action.voice ? { voice: action.voice } : {}), language: action.language, loop: action.loop, signal });
-      } else {
-        // Audio URLs obey the same fetch policy as callbacks: the platform must not fetch from its own network.
-        await media.playUrl(action.url, { policy: await this.fetchPolicy(), loop: action.loop, signal });
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      if (action.kind === 'play' && isFetchRefused(error)) {
-        await this.recordRefusedFetch('play.url', action.url, error);
-        return;
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      this.log.warn({ err: error, action: action.kind }, 'prompt failed');
-      await this.#services.records.error(this.callId, action.kind === 'say' ? 'tts_failed' : 'play_failed', message, action.kind === 'play' ? { url: action.url } : {});
-    }
+  get media(): ActionContext['media'] {
+    return this.leg.media;
+  }
+
+  get keys(): ActionContext['keys'] {
+    return this.leg;
+  }
+
+  async recordError(code: CallErrorCode, message: string, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.#services.records.error(this.callId, code, message, detail);
   }
 
   /** The workspace's fetch policy, read now: a change of settings applies to the next fetch (SPEC §18). */
@@ -263,19 +246,6 @@ export class CallSession implements ActionContext, LiveCall {
     await this.#services.records.error(this.callId, FETCH_NOT_ALLOWED, refusal.message, {
       field, url, ...(typeof hop === 'string' && hop !== url ? { refused_url: hop } : {}),
     });
-  }
-
-  async collectDigits(options: { numDigits: number | undefined; timeoutMs: number; finishOnKey: string; prompts: PromptAction[] }, signal: AbortSignal): Promise<string> {
-    const gatherer = new DigitGatherer(this.leg, options, signal);
-    // The prompts play until they end, a key is pressed (barge-in) or the call moves on.
-    const prompts = AbortSignal.any([gatherer.keyPressed, signal]);
-    for (const prompt of options.prompts) {
-      if (prompts.aborted) break;
-      await this.prompt(prompt, prompts);
-    }
-    gatherer.promptsOver();
-    const { digits, reason } = await gatherer.result;
-    return reason === 'aborted' ? '' : digits;
   }
 
   async fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined> {
