@@ -159,7 +159,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
 
     let publicUrl = config.publicUrl;
     const engine = new CallEngine({
-      store, wallet, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
+      store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
       registrar, sipDomain: config.sipDomain,
     });
     const liveness = new CallLiveness(store, () => engine.liveCallIds(), {

@@ -18,3 +18,13 @@ export async function lookupRate(rates: Pick<RateRepo, 'candidates'>, category: 
   const best: Rate | undefined = (await rates.candidates(category, key))[0];
   return best ? { category, prefix: best.prefix, description: best.description, ratePerMinuteCents: best.ratePerMinuteCents } : undefined;
 }
+
+/** What kind of leg a call is: inbound legs are rated as `inbound` by the number called, others by destination. */
+export function categoryOfLeg(leg: { direction: 'inbound' | 'outbound'; to: string }): RateCategory {
+  return leg.direction === 'inbound' ? 'inbound' : categoryOfDestination(leg.to);
+}
+
+/** The rate a call leg is billed at (SPEC §10): the one rule for the funds check, the spend guard and the charge. */
+export function rateOfLeg(rates: Pick<RateRepo, 'candidates'>, leg: { direction: 'inbound' | 'outbound'; to: string }): Promise<RateQuote | undefined> {
+  return lookupRate(rates, categoryOfLeg(leg), leg.to);
+}

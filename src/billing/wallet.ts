@@ -4,7 +4,7 @@ import type { Repos } from '../store/store.js';
 import { walletAccount } from '../store/repos/ledger-repo.js';
 import type { LedgerTransaction } from '../store/repos/ledger-repo.js';
 import type { RateCategory } from '../store/repos/rate-repo.js';
-import { categoryOfDestination, lookupRate, type RateQuote } from './rate-table.js';
+import { lookupRate, rateOfLeg, type RateQuote } from './rate-table.js';
 import { priceCents } from './rating.js';
 
 /** Ledger accounts that are not wallets. */
@@ -80,6 +80,18 @@ export class Wallet {
     return { priceCents: price, applied };
   }
 
+  /**
+   * Files a recording: its row and its fee at the recording rate, on the
+   * repos of the caller's transaction, so a recording is never on file
+   * uncharged (or charged and missing). Answers the fee.
+   */
+  async fileRecording(input: { id: string; workspaceId: string; callId: string | null; conference: string | null; path: string; durationSeconds: number; channels: number; now: Date }): Promise<number> {
+    await this.repos.recordings.create(input);
+    const rate = await lookupRate(this.repos.rates, 'recording', '');
+    if (!rate) return 0;
+    return this.chargeRecording({ workspaceId: input.workspaceId, recordingId: input.id, callId: input.callId, seconds: input.durationSeconds, ratePerMinuteCents: rate.ratePerMinuteCents, now: input.now });
+  }
+
   /** The per-minute recording fee for a recording, once per recording id. */
   async chargeRecording(input: { workspaceId: string; recordingId: string; callId: string | null; seconds: number; ratePerMinuteCents: number; now: Date }): Promise<number> {
     const price = priceCents(input.seconds, input.ratePerMinuteCents);
@@ -108,8 +120,7 @@ export class Wallet {
    * that admits a call; this one only looks.
    */
   async checkFundsFor(workspaceId: string, destination: string, field = 'to', now = new Date()): Promise<RateQuote> {
-    const category = categoryOfDestination(destination);
-    const rate = await lookupRate(this.repos.rates, category, destination);
+    const rate = await rateOfLeg(this.repos.rates, { direction: 'outbound', to: destination });
     if (!rate) throw new AppError('no_rate', `no rate applies to ${quoteInput(destination)}`, field);
     await this.#checkRoomFor(workspaceId, rate.ratePerMinuteCents, destination, field, now);
     return rate;
@@ -132,7 +143,7 @@ export class Wallet {
       await this.repos.reservations.reserve(input.workspaceId, input.callId, rate.ratePerMinuteCents, input.now);
       return rate;
     }
-    const rate = await lookupRate(this.repos.rates, 'inbound', input.destination);
+    const rate = await rateOfLeg(this.repos.rates, { direction: 'inbound', to: input.destination });
     // Inbound calls answer to the balance only: the daily limit caps what the workspace places (SPEC §10).
     await this.#checkRoomFor(input.workspaceId, rate?.ratePerMinuteCents ?? 0, input.destination, field, undefined);
     if (rate && rate.ratePerMinuteCents > 0) await this.repos.reservations.reserve(input.workspaceId, input.callId, rate.ratePerMinuteCents, input.now);

@@ -1,4 +1,4 @@
-import { categoryOfDestination, lookupRate } from '../billing/rate-table.js';
+import { categoryOfLeg, rateOfLeg } from '../billing/rate-table.js';
 import { billableSeconds, formatCents } from '../billing/rating.js';
 import { Wallet } from '../billing/wallet.js';
 import type { HangupCause } from '../shared/call-codes.js';
@@ -65,8 +65,8 @@ export class CallBilling {
     const seconds = billableSeconds(answeredAt, endedAt);
     const ringStart = call.ringingAt ? Date.parse(call.ringingAt) : undefined;
     const ringSeconds = ringStart ? Math.max(0, Math.round(((answeredAt?.getTime() ?? endedAt.getTime()) - ringStart) / 1000)) : null;
-    const category = call.direction === 'inbound' ? 'inbound' : categoryOfDestination(call.to);
-    const rate = await lookupRate(this.store.rates, category, call.to);
+    const category = categoryOfLeg(call);
+    const rate = await rateOfLeg(this.store.rates, call);
     const now = this.clock.now();
     return this.store.transaction(async (repos) => {
       let priceCents = 0;

@@ -33,7 +33,6 @@ import { VoicemailRecorder } from './voicemail-recorder.js';
 
 export interface CallEngineOptions {
   store: Store;
-  wallet: Wallet;
   events: EventPublisher;
   fetcher: VoiceCallbackFetcher;
   /** Call media: in-process (`LocalMediaBackend`) or on worker threads (`ShardedMediaBackend`). */
@@ -81,7 +80,7 @@ export class CallEngine {
     this.#log = options.logger.child({ component: 'engine' });
     const records = new CallRecords(options.store, options.events, options.clock);
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain);
-    this.conferences = new ConferenceService(options.store, options.wallet, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
+    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
       const session = new Session(record, leg, this.#services);
       this.#track(session);
@@ -94,7 +93,7 @@ export class CallEngine {
       dialer: this.#dialer,
       conferences: this.conferences,
       streams: new StreamRunner(options.store, options.events, options.clock, options.media),
-      recorder: new VoicemailRecorder(options.store, options.wallet, options.events, options.clock, options.dataDir, options.publicUrl),
+      recorder: new VoicemailRecorder(options.store, options.events, options.clock, options.dataDir, options.publicUrl),
       workspaceCredentials: async (workspaceId) => {
         const now = options.clock.now();
         return { secrets: (await workspaceSecrets(options.store, workspaceId, now)) ?? [], policy: await options.store.settings.get(workspaceId) };

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ConferenceAction } from '../actions/schema.js';
-import { lookupRate } from '../billing/rate-table.js';
-import type { Wallet } from '../billing/wallet.js';
+import { Wallet } from '../billing/wallet.js';
 import { ConferenceManager, type ConferenceEvent, type LeaveReason, type RoomInfo } from '../conference/index.js';
 import type { MediaBackend } from '../media/call-media.js';
 import type { Clock } from '../shared/clock.js';
@@ -35,7 +34,6 @@ export class ConferenceService {
 
   constructor(
     private readonly store: Store,
-    private readonly wallet: Wallet,
     private readonly events: EventPublisher,
     private readonly media: MediaBackend,
     private readonly clock: Clock,
@@ -170,17 +168,13 @@ export class ConferenceService {
     // Whole seconds rounded up, as calls are: the fee is reckoned on the same figure.
     const durationSeconds = Math.ceil(recording.durationMs / 1000);
     await this.store.transaction(async (repos) => {
-      await repos.recordings.create({ id, workspaceId: event.workspaceId, callId, conference: event.room, path: recording.path, durationSeconds, channels: 1, now });
+      await new Wallet(repos).fileRecording({ id, workspaceId: event.workspaceId, callId, conference: event.room, path: recording.path, durationSeconds, channels: 1, now });
       const call = callId ? await repos.calls.getById(callId) : undefined;
       await this.events.publish(repos, {
         workspaceId: event.workspaceId, type: 'call.recording.ready', callId, now, statusUrl: call?.statusUrl ?? null,
         data: { call_id: callId, recording_id: id, recording_url: url, duration_seconds: durationSeconds, conference: event.room },
       });
     });
-    const rate = await lookupRate(this.store.rates, 'recording', '');
-    if (rate) {
-      await this.wallet.chargeRecording({ workspaceId: event.workspaceId, recordingId: id, callId, seconds: durationSeconds, ratePerMinuteCents: rate.ratePerMinuteCents, now });
-    }
     return url;
   }
 

@@ -1,4 +1,4 @@
-import { categoryOfDestination, lookupRate } from '../billing/rate-table.js';
+import { rateOfLeg } from '../billing/rate-table.js';
 import { billableSeconds, priceCents } from '../billing/rating.js';
 import type { Clock } from '../shared/clock.js';
 import { walletAccount } from '../store/repos/ledger-repo.js';
@@ -67,8 +67,7 @@ export class SpendGuard {
     const call = session.cdr;
     const answeredAt = session.answeredAt;
     if (!answeredAt || session.status !== 'in-progress') return undefined;
-    const category = call.direction === 'inbound' ? 'inbound' : categoryOfDestination(call.to);
-    const rate = await lookupRate(this.store.rates, category, call.to);
+    const rate = await rateOfLeg(this.store.rates, call);
     if (!rate || rate.ratePerMinuteCents === 0) return undefined;
     const [balanceCents, reservedByOthers] = await Promise.all([
       this.store.ledger.balance(walletAccount(call.workspaceId)),

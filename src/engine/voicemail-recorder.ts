@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordAction } from '../actions/schema.js';
-import { lookupRate } from '../billing/rate-table.js';
-import type { Wallet } from '../billing/wallet.js';
+import { Wallet } from '../billing/wallet.js';
 import type { CallMedia } from '../media/call-media.js';
 import type { RecordOptions } from '../media/endpoint.js';
 import type { Clock } from '../shared/clock.js';
@@ -26,7 +25,6 @@ export interface SavedRecording {
 export class VoicemailRecorder {
   constructor(
     private readonly store: Store,
-    private readonly wallet: Wallet,
     private readonly events: EventPublisher,
     private readonly clock: Clock,
     private readonly dataDir: string,
@@ -89,16 +87,12 @@ export class VoicemailRecorder {
     const now = this.clock.now();
     const url = `${this.publicUrl()}/v1/recordings/${id}/audio`;
     await this.store.transaction(async (repos) => {
-      await repos.recordings.create({ id, workspaceId: call.workspaceId, callId, conference: null, path: file, durationSeconds, channels: result.channels, now });
+      await new Wallet(repos).fileRecording({ id, workspaceId: call.workspaceId, callId, conference: null, path: file, durationSeconds, channels: result.channels, now });
       await this.events.publish(repos, {
         workspaceId: call.workspaceId, type: 'call.recording.ready', callId, now, statusUrl: call.statusUrl,
         data: { call_id: callId, recording_id: id, recording_url: url, duration_seconds: durationSeconds, conference: null },
       });
     });
-    const rate = await lookupRate(this.store.rates, 'recording', '');
-    if (rate) {
-      await this.wallet.chargeRecording({ workspaceId: call.workspaceId, recordingId: id, callId, seconds: durationSeconds, ratePerMinuteCents: rate.ratePerMinuteCents, now });
-    }
     return { id, url, durationSeconds };
   }
 }

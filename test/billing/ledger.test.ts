@@ -112,4 +112,24 @@ describeOnEachDialect('ledger and wallet', (testStore, dialect) => {
       entries: [{ account: walletAccount(workspace.id), amountCents: 100 }],
     })).rejects.toThrow(/does not balance/);
   });
+
+  it('fileRecording() writes the recording and its fee in the caller\'s transaction: both or neither', async () => {
+    const store = testStore();
+    await store.rates.replaceAll(defaultRates, now);
+    const { workspace } = await provisionWorkspace(store, { name: 'recordings', allowPrivateCallbacks: false, now });
+    await new Wallet(store).credit({ workspaceId: workspace.id, amountCents: 10_000, reference: null, now });
+    const recording = (id: string) => ({ id, workspaceId: workspace.id, callId: null, conference: 'room', path: `/tmp/${id}.wav`, durationSeconds: 90, channels: 1, now });
+    const id = `rec_${dialect}_kept`;
+    // 90 s at the recording rate of KES 0.25 a minute, per second: 38 cents (37.5 rounded up).
+    expect(await store.transaction((repos) => new Wallet(repos).fileRecording(recording(id)))).toBe(38);
+    expect(await store.recordings.get(workspace.id, id)).toMatchObject({ durationSeconds: 90 });
+    const lost = `rec_${dialect}_rolled_back`;
+    await expect(store.transaction(async (repos) => {
+      await new Wallet(repos).fileRecording(recording(lost));
+      throw new Error('the announcement failed');
+    })).rejects.toThrow('the announcement failed');
+    expect(await store.recordings.get(workspace.id, lost)).toBeUndefined();
+    const charges = (await new Wallet(store).transactions(workspace.id, { limit: 10 })).filter((t) => t.kind === 'recording_charge');
+    expect(charges.map((t) => t.amountCents)).toEqual([38]);
+  });
 });
