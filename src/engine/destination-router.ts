@@ -2,7 +2,7 @@ import type { DigestCredentials } from '../sip/ua/digest.js';
 import { serializeUri } from '../sip/message/uri.js';
 import type { Registrar } from '../sip/ua/registrar.js';
 import { isDestinationAllowed } from '../shared/destination-policy.js';
-import { parseSipTarget } from '../shared/phone-number.js';
+import { parseE164, parseSipTarget } from '../shared/phone-number.js';
 import { workspaceOfSipDomain } from '../shared/sip-domain.js';
 import type { Store } from '../store/store.js';
 
@@ -34,6 +34,17 @@ export class DestinationRouter {
     const sip = parseSipTarget(destination);
     if (sip && workspaceOfSipDomain(sip.host, this.sipDomain) === workspaceId) return true;
     return isDestinationAllowed(destination, allowList);
+  }
+
+  /**
+   * Whether the workspace may present `callerId` (SPEC §13): a number it has
+   * claimed, or a `sip:` URI of its own SIP domain. Never another's number.
+   */
+  async callerIdAllowed(workspaceId: string, callerId: string): Promise<boolean> {
+    const sip = /^sips?:/i.test(callerId) ? parseSipTarget(callerId) : undefined;
+    if (sip) return workspaceOfSipDomain(sip.host, this.sipDomain) === workspaceId;
+    const number = parseE164(callerId);
+    return number !== undefined && (await this.store.numbers.get(workspaceId, number)) !== undefined;
   }
 
   async route(workspaceId: string, destination: string): Promise<Route | undefined> {

@@ -121,6 +121,11 @@ export class Dialer {
   async dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
     const call = parent.cdr;
     const callerId = action.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
+    // A caller ID the app chose must be the workspace's own (SPEC §13): no number spoofing through dial.
+    if (action.callerId !== undefined && !(await this.router.callerIdAllowed(call.workspaceId, action.callerId))) {
+      await this.services().records.error(call.id, 'caller_id_not_allowed', `callerId ${action.callerId} is not a number of this workspace (see GET /v1/numbers) nor a sip: URI of its domain`);
+      return { status: 'failed', callId: undefined, durationSeconds: 0 };
+    }
     const placed = await Promise.all(action.targets.map((target) => this.place({
       workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {}, near: parent.leg.media,
     })));

@@ -56,6 +56,7 @@ export const callErrorCodes = {
   no_route: { summary: 'A leg was not placed: no trunk or sandbox reaches it, or the softphone is not registered.' },
   sdp_not_acceptable: { summary: 'The caller\'s SDP offer had no usable codec or could not be parsed.' },
   shutting_down: { summary: 'A call accepted just before shutdown was not placed.' },
+  caller_id_not_allowed: { summary: 'A `dial` asked for a `callerId` that is not a number the workspace has claimed (nor a `sip:` URI of its own domain); nothing was dialled and `DialCallStatus` is `failed`.' },
   internal_error: { summary: 'The call could not continue because of a platform bug; the server log has the details under the call id.' },
 } as const satisfies Record<string, CallCodeEntry>;
 

@@ -58,6 +58,20 @@ describe('call flows of the product pages', () => {
     expect(verifySautikitSignature(picked.url, picked.headers['sautikit-signature'], api.credentials.signing_secret).ok).toBe(true);
   }, 60_000);
 
+  it('dial with a callerId the workspace does not own dials nothing: caller_id_not_allowed on the call, DialCallStatus failed', async () => {
+    routes.set('/spoof', () => ({ status: 200, body: JSON.stringify([{ dial: { number: '+254720000031', callerId: '+254722999999', action: `${app.url}/spoof-done` } }]) }));
+    routes.set('/spoof-done', () => ({ status: 200, body: JSON.stringify([{ hangup: {} }]) }));
+    await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/spoof` } });
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000005', to: number.number, max_duration: 20 } })).json();
+    await callOf(placed.call_id);
+    const done = app.requests.find((r) => r.url.startsWith('/spoof-done') && r.json?.CallId === placed.call_id)!;
+    expect(done.json).toMatchObject({ DialCallStatus: 'failed' });
+    const record = (await api.call('GET', `/v1/calls/${placed.call_id}`)).json();
+    expect(record.errors).toEqual([expect.objectContaining({ code: 'caller_id_not_allowed' })]);
+    expect((await api.call('GET', `/v1/calls?parent_call_id=${placed.call_id}`)).json()).toEqual([]);
+    expect((await api.call('GET', '/v1/sandbox/phones/%2B254720000031/calls')).json()).toEqual([]);
+  }, 60_000);
+
   it('say with loop 0 repeats until the caller hangs up (0 means until stopped, as in play)', async () => {
     routes.set('/loop', () => ({ status: 200, body: JSON.stringify([{ say: { text: 'Please hold.', loop: 0 } }]) }));
     await api.call('PATCH', `/v1/numbers/${number.id}`, { body: { routing_url: `${app.url}/loop` } });
