@@ -3,7 +3,6 @@ import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
 import { callStatuses, type CallFilters, type CallStatus } from '../../store/repos/call-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
 import { callView } from '../serializers.js';
 import { sendRecordingFile } from './recording-file.js';
@@ -61,7 +60,7 @@ function readFilters(query: Record<string, unknown>): CallFilters {
 export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** A bare JSON array, newest first; the next page is in the Link header (SPEC §4). */
   app.get('/v1/calls', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const query = request.query as Record<string, unknown>;
     const limit = pageLimit(query, 50, 1000);
     const before = decodeCursor(query['cursor']);
@@ -80,7 +79,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void 
   });
 
   app.get('/v1/calls/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const call = await ctx.store.calls.get(workspaceId, id);
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
@@ -89,7 +88,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void 
   });
 
   app.get('/v1/calls/:id/recording', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const call = await ctx.store.calls.get(workspaceId, id);
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ParticipantInfo, RoomInfo } from '../../conference/index.js';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, optionalBoolean } from '../request-fields.js';
 
 function participantView(p: ParticipantInfo): Record<string, unknown> {
@@ -27,7 +26,7 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
   };
 
   app.get('/v1/conferences', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const status = (request.query as Record<string, unknown>)['status'];
     if (status !== undefined && status !== 'active' && status !== 'completed') {
       throw new AppError('validation_failed', 'status must be active or completed', 'status');
@@ -39,11 +38,11 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
 
   app.get('/v1/conferences/:name', async (request) => {
     const { name } = request.params as { name: string };
-    return roomView(room(workspaceOf(request), name), true);
+    return roomView(room(request.workspaceId, name), true);
   });
 
   app.post('/v1/conferences/:name/end', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { name } = request.params as { name: string };
     room(workspaceId, name);
     await conferences().manager.end(workspaceId, name);
@@ -52,11 +51,11 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
 
   app.get('/v1/conferences/:name/participants', async (request) => {
     const { name } = request.params as { name: string };
-    return room(workspaceOf(request), name).participants.map(participantView);
+    return room(request.workspaceId, name).participants.map(participantView);
   });
 
   app.patch('/v1/conferences/:name/participants/:callId', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { name, callId } = request.params as { name: string; callId: string };
     const body = asBody(request.body);
     const muted = optionalBoolean(body, ['muted']);
@@ -71,7 +70,7 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
 
   /** Ejects the participant: it leaves the room and its call is hung up. */
   app.delete('/v1/conferences/:name/participants/:callId', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { name, callId } = request.params as { name: string; callId: string };
     room(workspaceId, name);
     if (!conferences().manager.kick(workspaceId, name, callId)) throw new AppError('not_found', `call ${quoteInput(callId)} is not in conference '${quoteInput(name)}'`);

@@ -4,7 +4,6 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, decodeParam, optionalString, pageLimit, type Body } from '../request-fields.js';
 import { numberView } from '../serializers.js';
 
@@ -31,7 +30,6 @@ async function readNumberUrls(ctx: ApiContext, workspaceId: string, body: Body):
 
 export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/numbers/available', async (request) => {
-    workspaceOf(request);
     const query = request.query as Record<string, unknown>;
     const rawPrefix = typeof query['prefix'] === 'string' ? query['prefix'] : '+';
     const prefix = parseE164Prefix(rawPrefix);
@@ -42,7 +40,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.post('/v1/numbers', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const body = asBody(request.body);
     const rawNumber = optionalString(body, ['number', 'phone_number', 'phoneNumber']);
     const rawPrefix = optionalString(body, ['prefix']);
@@ -60,12 +58,12 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.get('/v1/numbers', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     return (await ctx.store.numbers.list(workspaceId)).map(numberView);
   });
 
   app.get('/v1/numbers/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const number = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!number) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
@@ -73,7 +71,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.patch('/v1/numbers/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const body = asBody(request.body);
     const existing = await ctx.store.numbers.get(workspaceId, decodeParam(id));
@@ -84,7 +82,7 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.delete('/v1/numbers/:id', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const released = await ctx.store.numbers.release(workspaceId, decodeParam(id), ctx.clock.now());
     if (!released) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);

@@ -2,14 +2,13 @@ import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
 import { recordingView } from '../serializers.js';
 import { sendRecordingFile } from './recording-file.js';
 
 export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/recordings', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const query = request.query as Record<string, unknown>;
     const limit = pageLimit(query, 50, 1000);
     const before = decodeCursor(query['cursor']);
@@ -22,7 +21,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): 
   });
 
   app.get('/v1/recordings/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const recording = await ctx.store.recordings.get(workspaceId, id);
     if (!recording) throw new AppError('not_found', `no recording ${quoteInput(id)} in this workspace`);
@@ -30,7 +29,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): 
   });
 
   app.get('/v1/recordings/:id/audio', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const recording = await ctx.store.recordings.get(workspaceId, id);
     if (!recording) throw new AppError('not_found', `no recording ${quoteInput(id)} in this workspace`);
@@ -38,7 +37,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): 
   });
 
   app.delete('/v1/recordings/:id', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const deleted = await ctx.store.recordings.markDeleted(workspaceId, id, ctx.clock.now());
     if (!deleted) throw new AppError('not_found', `no recording ${quoteInput(id)} in this workspace`);

@@ -5,7 +5,6 @@ import { checkScriptUrls, parsePhoneScript } from '../../sandbox/phone-script.js
 import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
 import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, decodeParam, optionalInteger, optionalString, pick } from '../request-fields.js';
 
 function carrierOf(ctx: ApiContext): SandboxCarrier {
@@ -29,7 +28,7 @@ function phoneView(number: string, b: PhoneBehaviour): Record<string, unknown> {
 export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** A sandbox phone calls one of your numbers and runs its script. */
   app.post('/v1/sandbox/calls', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const carrier = carrierOf(ctx);
     const body = asBody(request.body);
     const rawTo = optionalString(body, ['to']);
@@ -49,7 +48,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   });
 
   app.get('/v1/sandbox/calls/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { id } = request.params as { id: string };
     const call = carrierOf(ctx).call(id);
     if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${quoteInput(id)}`);
@@ -58,7 +57,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   /** How a sandbox number behaves when dialled: `{answer, script, hangup_after}`. */
   app.put('/v1/sandbox/phones/:number', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const carrier = carrierOf(ctx);
     const { number: rawNumber } = request.params as { number: string };
     const number = parseE164(decodeParam(rawNumber));
@@ -83,7 +82,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   });
 
   app.get('/v1/sandbox/phones/:number', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { number: rawNumber } = request.params as { number: string };
     const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
@@ -92,7 +91,7 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   /** The workspace's own calls with that phone (another workspace's are never shown). */
   app.get('/v1/sandbox/phones/:number/calls', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { number: rawNumber } = request.params as { number: string };
     const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');

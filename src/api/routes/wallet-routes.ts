@@ -4,20 +4,19 @@ import { formatCents } from '../../billing/rating.js';
 import { categoryOfDestination, lookupRate } from '../../billing/rate-table.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
 import { transactionView } from '../serializers.js';
 
 export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/wallet', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { balanceCents, reservedCents } = await ctx.wallet.balance(workspaceId);
     return { balance: formatCents(balanceCents), currency: 'KES', reserved: formatCents(reservedCents), available: formatCents(balanceCents - reservedCents) };
   });
 
   /** The ledger, newest first. */
   app.get('/v1/wallet/transactions', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const query = request.query as Record<string, unknown>;
     const limit = pageLimit(query, 50, 1000);
     const before = decodeCursor(query['cursor']);
@@ -31,7 +30,6 @@ export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): voi
 
   /** The rate that would apply to a destination: `?to=+254712345678` or `?to=sip:agent@pbx.example.com`. */
   app.get('/v1/rates', async (request) => {
-    workspaceOf(request);
     const query = request.query as Record<string, unknown>;
     const raw = typeof query['to'] === 'string' ? query['to'] : undefined;
     if (!raw) throw new AppError('validation_failed', 'to is required, e.g. ?to=%2B254712345678', 'to');
