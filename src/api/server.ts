@@ -2,10 +2,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import { keyAuthentication, registerUnroutedAuth } from './plugins/auth.js';
 import { answerClientError, registerClientErrorAnswers } from './plugins/client-errors.js';
-import { answerFrameworkError, maxPathSegmentLength, registerErrorHandling } from './plugins/errors.js';
+import { answerFrameworkError, maxPathSegmentLength, registerErrorHandling, validationErrorOf } from './plugins/errors.js';
 import { createRateLimiter, type RateLimitOptions } from './plugins/rate-limit.js';
 import { registerBodyDepthLimit } from './request-fields.js';
 import { adminRoutes, publicPaths, publicRoutes, workspaceRoutes } from './route-scopes.js';
+import { errorMessageKeyword } from './route-schemas.js';
 
 export interface ApiServerOptions {
   /** Largest request body accepted, in bytes. Default 1 MiB. */
@@ -25,6 +26,9 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
     // Errors before any route or hook runs answer SPEC §3 too (plugins/errors.ts, plugins/client-errors.ts).
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: (error, socket) => answerClientError(app, error, socket),
+    // Route schemas (route-schemas.ts): failures name the parameter with the schema's own message.
+    ajv: { customOptions: { verbose: true, keywords: [errorMessageKeyword] } },
+    schemaErrorFormatter: validationErrorOf,
     // A missing Host is refused by our onRequest hook instead, with a JSON body.
     http: { requireHostHeader: false },
   });

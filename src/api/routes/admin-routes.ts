@@ -7,8 +7,9 @@ import type { NumberKind } from '../../store/repos/number-repo.js';
 import type { Rate, RateCategory } from '../../store/repos/rate-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
-import { asBody, optionalString, pageLimit, pick, requiredString } from '../request-fields.js';
+import { asBody, optionalString, pick, requiredString } from '../request-fields.js';
 import { rateView } from '../serializers.js';
+import { limitQuery, params, type IdParams, type LimitQuery } from '../route-schemas.js';
 
 const rateCategories: RateCategory[] = ['outbound', 'inbound', 'sip', 'recording'];
 const numberKinds: NumberKind[] = ['mobile', 'landline', 'tollfree'];
@@ -31,31 +32,31 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     return views;
   });
 
-  app.post('/v1/admin/workspaces/:id/keys', async (request, reply) => {
-    const { id } = request.params as { id: string };
+  app.post<{ Params: IdParams }>('/v1/admin/workspaces/:id/keys', { schema: { params: params.workspace } }, async (request, reply) => {
+    const { id } = request.params;
     const workspace = await ctx.store.workspaces.get(id);
     if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     const { record, key } = await ctx.store.apiKeys.create({ kind: 'workspace', workspaceId: workspace.id, now: ctx.clock.now() });
     return reply.status(201).send({ id: record.id, key, workspace_id: workspace.id, created_at: record.createdAt });
   });
 
-  app.get('/v1/admin/workspaces/:id/keys', async (request) => {
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/admin/workspaces/:id/keys', { schema: { params: params.workspace } }, async (request) => {
+    const { id } = request.params;
     const workspace = await ctx.store.workspaces.get(id);
     if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     return (await ctx.store.apiKeys.listForWorkspace(id)).map((k) => ({ id: k.id, prefix: k.keyPrefix, created_at: k.createdAt, revoked_at: k.revokedAt }));
   });
 
-  app.delete('/v1/admin/keys/:id', async (request, reply) => {
-    const { id } = request.params as { id: string };
+  app.delete<{ Params: IdParams }>('/v1/admin/keys/:id', { schema: { params: params.key } }, async (request, reply) => {
+    const { id } = request.params;
     const key = await ctx.store.apiKeys.get(id);
     if (!key || key.kind !== 'workspace') throw new AppError('not_found', `no workspace key ${quoteInput(id)}`);
     await ctx.store.apiKeys.revoke(id, ctx.clock.now());
     return reply.status(204).send();
   });
 
-  app.post('/v1/admin/workspaces/:id/credits', async (request, reply) => {
-    const { id } = request.params as { id: string };
+  app.post<{ Params: IdParams }>('/v1/admin/workspaces/:id/credits', { schema: { params: params.workspace } }, async (request, reply) => {
+    const { id } = request.params;
     const workspace = await ctx.store.workspaces.get(id);
     if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     const body = asBody(request.body);
@@ -96,9 +97,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     return reply.status(201).send({ added, already_present: entries.length - added });
   });
 
-  app.get('/v1/admin/numbers', async (request) => {
-    const limit = pageLimit(request.query as Record<string, unknown>, 1000, 10_000);
-    return (await ctx.store.numbers.listInventory(limit)).map((n) => ({ number: n.number, type: n.kind, claimed: n.claimed }));
+  app.get<{ Querystring: LimitQuery }>('/v1/admin/numbers', { schema: { querystring: limitQuery(1000, 10_000) } }, async (request) => {
+    return (await ctx.store.numbers.listInventory(request.query.limit)).map((n) => ({ number: n.number, type: n.kind, claimed: n.claimed }));
   });
 
   app.get('/v1/admin/rates', async () => {

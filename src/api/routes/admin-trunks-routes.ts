@@ -4,6 +4,7 @@ import { AppError, quoteInput } from '../../shared/errors.js';
 import type { Trunk, TrunkInput } from '../../store/repos/trunk-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { asBody, optionalInteger, optionalString, optionalStringArray, requiredString, type Body } from '../request-fields.js';
+import { params, type IdParams } from '../route-schemas.js';
 
 const hostPattern = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
@@ -78,15 +79,15 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     return (await ctx.store.trunks.list()).map(trunkView);
   });
 
-  app.get('/v1/admin/trunks/:id', async (request) => {
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/admin/trunks/:id', { schema: { params: params.trunk } }, async (request) => {
+    const { id } = request.params;
     const trunk = await ctx.store.trunks.get(id);
     if (!trunk) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     return trunkView(trunk);
   });
 
-  app.patch('/v1/admin/trunks/:id', async (request) => {
-    const { id } = request.params as { id: string };
+  app.patch<{ Params: IdParams }>('/v1/admin/trunks/:id', { schema: { params: params.trunk } }, async (request) => {
+    const { id } = request.params;
     const patch = readTrunk(asBody(request.body), true);
     const existing = await ctx.store.trunks.get(id);
     if (!existing) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
@@ -96,8 +97,8 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     return trunkView((await ctx.store.trunks.update(id, patch, ctx.clock.now()))!);
   });
 
-  app.delete('/v1/admin/trunks/:id', async (request, reply) => {
-    const { id } = request.params as { id: string };
+  app.delete<{ Params: IdParams }>('/v1/admin/trunks/:id', { schema: { params: params.trunk } }, async (request, reply) => {
+    const { id } = request.params;
     if (!(await ctx.store.trunks.delete(id))) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     return reply.status(204).send();
   });

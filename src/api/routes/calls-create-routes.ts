@@ -8,6 +8,7 @@ import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
 import { asBody, optionalBoolean, optionalInteger, optionalString, pick, type Body } from '../request-fields.js';
 import { callView } from '../serializers.js';
+import { params, type IdParams } from '../route-schemas.js';
 
 function readDestinations(body: Body): string[] {
   const found = pick(body, ['to']);
@@ -100,9 +101,9 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
   }
 
   /** Live control: redirect, replace the actions, hang up (SPEC §4). */
-  app.patch('/v1/calls/:id', async (request) => {
+  app.patch<{ Params: IdParams }>('/v1/calls/:id', { schema: { params: params.call } }, async (request) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const call = await ctx.store.calls.get(workspaceId, id);
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const body = asBody(request.body);

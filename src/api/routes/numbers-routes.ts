@@ -4,8 +4,9 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, decodeParam, optionalString, pageLimit, type Body } from '../request-fields.js';
+import { asBody, decodeParam, optionalString, type Body } from '../request-fields.js';
 import { numberView } from '../serializers.js';
+import { availableNumbersQuery, params, type AvailableNumbersQuery, type IdParams } from '../route-schemas.js';
 
 const urlFields = [
   { key: 'routingUrl', names: ['routing_url', 'routingUrl'] },
@@ -29,13 +30,10 @@ async function readNumberUrls(ctx: ApiContext, workspaceId: string, body: Body):
 }
 
 export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/numbers/available', async (request) => {
-    const query = request.query as Record<string, unknown>;
-    const rawPrefix = typeof query['prefix'] === 'string' ? query['prefix'] : '+';
-    const prefix = parseE164Prefix(rawPrefix);
+  app.get<{ Querystring: AvailableNumbersQuery }>('/v1/numbers/available', { schema: { querystring: availableNumbersQuery } }, async (request) => {
+    const prefix = parseE164Prefix(request.query.prefix ?? '+');
     if (prefix === undefined) throw new AppError('validation_failed', 'prefix must be an E.164 prefix such as +25470', 'prefix');
-    const limit = pageLimit(query, 20, 100);
-    const available = await ctx.store.numbers.listAvailable(prefix, limit);
+    const available = await ctx.store.numbers.listAvailable(prefix, request.query.limit);
     return available.map((n) => ({ number: n.number, type: n.kind }));
   });
 
@@ -62,17 +60,17 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return (await ctx.store.numbers.list(workspaceId)).map(numberView);
   });
 
-  app.get('/v1/numbers/:id', async (request) => {
+  app.get<{ Params: IdParams }>('/v1/numbers/:id', { schema: { params: params.number } }, async (request) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const number = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!number) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return numberView(number);
   });
 
-  app.patch('/v1/numbers/:id', async (request) => {
+  app.patch<{ Params: IdParams }>('/v1/numbers/:id', { schema: { params: params.number } }, async (request) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const body = asBody(request.body);
     const existing = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!existing) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
@@ -81,9 +79,9 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return numberView(updated!);
   });
 
-  app.delete('/v1/numbers/:id', async (request, reply) => {
+  app.delete<{ Params: IdParams }>('/v1/numbers/:id', { schema: { params: params.number } }, async (request, reply) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const released = await ctx.store.numbers.release(workspaceId, decodeParam(id), ctx.clock.now());
     if (!released) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();

@@ -3,6 +3,7 @@ import { AppError, quoteInput } from '../../shared/errors.js';
 import type { SipCredential } from '../../store/repos/sip-credential-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { asBody, requiredString } from '../request-fields.js';
+import { params, type IdParams } from '../route-schemas.js';
 
 /** Softphone credentials (SPEC §4): a user registers as sip:USERNAME@<workspace domain>. */
 export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -32,9 +33,9 @@ export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContex
     return (await ctx.store.sipCredentials.list(workspaceId)).map((c) => view(c, live.has(`sip:${c.username}@${ctx.engine.sipDomainOf(workspaceId)}`.toLowerCase())));
   });
 
-  app.delete('/v1/sip/credentials/:id', async (request, reply) => {
+  app.delete<{ Params: IdParams }>('/v1/sip/credentials/:id', { schema: { params: params.sipCredential } }, async (request, reply) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     if (!(await ctx.store.sipCredentials.delete(workspaceId, id))) throw new AppError('not_found', `no SIP credential ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });

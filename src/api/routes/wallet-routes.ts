@@ -4,7 +4,8 @@ import { formatCents } from '../../billing/rating.js';
 import { categoryOfDestination, lookupRate } from '../../billing/rate-table.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
-import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
+import { decodeCursor, encodeCursor } from '../request-fields.js';
+import { pageQuery, rateQuery, type PageQuery, type RateQuery } from '../route-schemas.js';
 import { transactionView } from '../serializers.js';
 
 export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -15,11 +16,10 @@ export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   /** The ledger, newest first. */
-  app.get('/v1/wallet/transactions', async (request, reply) => {
+  app.get<{ Querystring: PageQuery }>('/v1/wallet/transactions', { schema: { querystring: pageQuery(50, 1000) } }, async (request, reply) => {
     const { workspaceId } = request;
-    const query = request.query as Record<string, unknown>;
-    const limit = pageLimit(query, 50, 1000);
-    const before = decodeCursor(query['cursor']);
+    const { limit } = request.query;
+    const before = decodeCursor(request.query.cursor);
     const rows = await ctx.wallet.transactions(workspaceId, { limit: limit + 1, ...(before ? { before } : {}) });
     const page = rows.slice(0, limit);
     if (rows.length > limit) {
@@ -29,10 +29,8 @@ export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   /** The rate that would apply to a destination: `?to=+254712345678` or `?to=sip:agent@pbx.example.com`. */
-  app.get('/v1/rates', async (request) => {
-    const query = request.query as Record<string, unknown>;
-    const raw = typeof query['to'] === 'string' ? query['to'] : undefined;
-    if (!raw) throw new AppError('validation_failed', 'to is required, e.g. ?to=%2B254712345678', 'to');
+  app.get<{ Querystring: RateQuery }>('/v1/rates', { schema: { querystring: rateQuery } }, async (request) => {
+    const raw = request.query.to;
     const destination = /^sips?:/i.test(raw.trim()) ? (parseSipTarget(raw) ? raw.trim() : undefined) : parseE164(raw);
     if (!destination) throw new AppError('validation_failed', 'to must be an E.164 number or a sip: URI', 'to');
     const rate = await lookupRate(ctx.store.rates, categoryOfDestination(destination), destination);

@@ -4,7 +4,8 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { eventTypes, isEventType } from '../../webhooks/event-types.js';
 import type { OutboxItem } from '../../store/repos/outbox-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, decodeCursor, encodeCursor, optionalInteger, optionalStringArray, pageLimit, requiredString } from '../request-fields.js';
+import { asBody, decodeCursor, encodeCursor, optionalInteger, optionalStringArray, requiredString } from '../request-fields.js';
+import { pageQuery, params, type IdParams, type PageQuery } from '../route-schemas.js';
 
 const defaultGraceSeconds = 24 * 3600;
 
@@ -36,29 +37,28 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return (await ctx.store.webhookEndpoints.list(workspaceId)).map((e) => ({ id: e.id, url: e.url, events: e.events, created_at: e.createdAt }));
   });
 
-  app.delete('/v1/webhooks/:id', async (request, reply) => {
+  app.delete<{ Params: IdParams }>('/v1/webhooks/:id', { schema: { params: params.webhook } }, async (request, reply) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     if (!(await ctx.store.webhookEndpoints.delete(workspaceId, id, ctx.clock.now()))) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });
 
-  app.post('/v1/webhooks/:id/rotate-secret', async (request) => {
+  app.post<{ Params: IdParams }>('/v1/webhooks/:id/rotate-secret', { schema: { params: params.webhook } }, async (request) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const grace = optionalInteger(asBody(request.body), ['grace_seconds', 'graceSeconds'], { min: 0, max: 7 * 86400 }) ?? defaultGraceSeconds;
     const endpoint = await ctx.store.webhookEndpoints.rotateSecret(workspaceId, id, ctx.clock.now(), grace);
     if (!endpoint) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     return { id: endpoint.id, secret: endpoint.secret, previous_secret_expires_at: endpoint.previousSecretExpiresAt };
   });
 
-  app.get('/v1/webhooks/:id/deliveries', async (request, reply) => {
+  app.get<{ Params: IdParams; Querystring: PageQuery }>('/v1/webhooks/:id/deliveries', { schema: { params: params.webhook, querystring: pageQuery(50, 500) } }, async (request, reply) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     if (!(await ctx.store.webhookEndpoints.get(workspaceId, id))) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
-    const query = request.query as Record<string, unknown>;
-    const limit = pageLimit(query, 50, 500);
-    const before = decodeCursor(query['cursor']);
+    const { limit } = request.query;
+    const before = decodeCursor(request.query.cursor);
     const rows = await ctx.store.outbox.listForEndpoint(id, { limit: limit + 1, ...(before ? { before } : {}) });
     const page = rows.slice(0, limit);
     if (rows.length > limit) {
@@ -70,9 +70,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
   });
 
   /** Queues a failed (or stopped) delivery for another round of attempts. */
-  app.post('/v1/webhooks/deliveries/:id/retry', async (request, reply) => {
+  app.post<{ Params: IdParams }>('/v1/webhooks/deliveries/:id/retry', { schema: { params: params.delivery } }, async (request, reply) => {
     const { workspaceId } = request;
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const item = await ctx.store.outbox.get(id);
     if (!item || item.workspaceId !== workspaceId) throw new AppError('not_found', `no delivery ${quoteInput(id)} in this workspace`);
     if (item.status === 'delivered' || item.status === 'pending') {
