@@ -18,6 +18,28 @@ export const errorMessageKeyword = 'x-error-message';
 
 export type ErrorMessages = string | Record<string, string>;
 
+/**
+ * The OpenAPI parameters of a route schema (openapi.ts): one per property,
+ * and one per pattern property named by its title. The parameter's schema is
+ * the property's without what the parameter says itself (description,
+ * example) or what only the server reads (the error message).
+ */
+export function parametersOf(schema: Schema | undefined, location: 'path' | 'query'): Array<Record<string, unknown>> {
+  if (!schema) return [];
+  const required = new Set((schema['required'] as string[] | undefined) ?? []);
+  const properties = Object.entries((schema['properties'] ?? {}) as Record<string, Schema>);
+  const patterns = Object.values((schema['patternProperties'] ?? {}) as Record<string, Schema>).map((p) => [String(p['title']), p] as const);
+  return [...properties, ...patterns].map(([name, property]) => {
+    const { description, examples, title: _title, [errorMessageKeyword]: _message, ...rest } = property;
+    const example = (examples as string[] | undefined)?.[0];
+    return {
+      name, in: location, required: location === 'path' || required.has(name), description, schema: rest,
+      // The example as it goes in a URL (`+` written `%2B`), for the curl lines of docs/api.md.
+      ...(example !== undefined ? { example: encodeURIComponent(example) } : {}),
+    };
+  });
+}
+
 /** A parameter: its schema, what it means, the message of a value that fails it and an example value (as meant, not encoded). */
 function parameter(schema: Schema, description: string, message?: ErrorMessages, example?: string): Schema {
   return { ...schema, description, ...(message ? { [errorMessageKeyword]: message } : {}), ...(example !== undefined ? { examples: [example] } : {}) };
@@ -88,7 +110,8 @@ export const callListQuery = objectOf({
   until: parameter({ type: 'string' }, 'Created before (ISO 8601)', 'until must be an ISO-8601 timestamp'),
 }, [], {
   patternProperties: {
-    '^metadata\\.': parameter({ type: 'string' }, 'Calls whose metadata KEY equals the value (`metadata.campaign=march`)', '{name} must be a single value'),
+    // The title names the parameters in the OpenAPI document.
+    '^metadata\\.': parameter({ type: 'string', title: 'metadata.KEY' }, 'Calls whose metadata KEY equals the value (`metadata.campaign=march`)', '{name} must be a single value'),
   },
 });
 

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import { keyAuthentication, registerUnroutedAuth } from './plugins/auth.js';
 import { answerClientError, registerClientErrorAnswers } from './plugins/client-errors.js';
@@ -11,8 +11,8 @@ import { errorMessageKeyword } from './route-schemas.js';
 export interface ApiServerOptions {
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   bodyLimit?: number;
-  /** Called for every route registered (tests compare them with the OpenAPI document). */
-  onRoute?: (method: string, url: string) => void;
+  /** Called for every route registered, with its schema (tests compare them with the OpenAPI document). */
+  onRoute?: (method: string, url: string, schema: FastifySchema | undefined) => void;
   rateLimit?: RateLimitOptions;
 }
 
@@ -36,7 +36,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   if (options.onRoute) {
     const onRoute = options.onRoute;
     app.addHook('onRoute', (route) => {
-      for (const method of [route.method].flat()) if (method !== 'HEAD') onRoute(method, route.url);
+      for (const method of [route.method].flat()) if (method !== 'HEAD') onRoute(method, route.url, route.schema);
     });
   }
   registerErrorHandling(app);

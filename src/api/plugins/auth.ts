@@ -59,7 +59,7 @@ export function requireAdminKey(authenticate: Authenticate): onRequestAsyncHookH
 }
 
 /** The path of a request target; absolute-form targets (`GET http://host/v1/numbers`, as proxies send them) are routed by their path, so are read by it. */
-export function targetPath(url: string): string {
+function targetPath(url: string): string {
   return (url.split('?')[0] ?? '').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
 }
 
