@@ -8,8 +8,8 @@ import type { Rate, RateCategory } from '../../store/repos/rate-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
 import { asBody, optionalString, pick, requiredString } from '../request-fields.js';
-import { rateView } from '../serializers.js';
 import { limitQuery, params, type IdParams, type LimitQuery } from '../route-schemas.js';
+import { rateView } from '../serializers.js';
 
 const rateCategories: RateCategory[] = ['outbound', 'inbound', 'sip', 'recording'];
 const numberKinds: NumberKind[] = ['mobile', 'landline', 'tollfree'];

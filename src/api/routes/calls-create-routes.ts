@@ -7,8 +7,8 @@ import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
 import { asBody, optionalBoolean, optionalInteger, optionalString, pick, type Body } from '../request-fields.js';
-import { callView } from '../serializers.js';
 import { params, type IdParams } from '../route-schemas.js';
+import { callView } from '../serializers.js';
 
 function readDestinations(body: Body): string[] {
   const found = pick(body, ['to']);

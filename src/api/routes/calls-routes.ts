@@ -4,9 +4,9 @@ import { parseE164 } from '../../shared/phone-number.js';
 import type { CallFilters, CallStatus } from '../../store/repos/call-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { decodeCursor, encodeCursor } from '../request-fields.js';
+import { callListQuery, params, type CallListQuery, type IdParams } from '../route-schemas.js';
 import { callView } from '../serializers.js';
 import { sendRecordingFile } from './recording-file.js';
-import { callListQuery, params, type CallListQuery, type IdParams } from '../route-schemas.js';
 
 /** A timestamp as Date.parse reads it (the schema has checked it is one value). */
 function readTimestamp(value: string | undefined, field: string): string | undefined {

@@ -5,8 +5,8 @@ import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { asBody, decodeParam, optionalString, type Body } from '../request-fields.js';
-import { numberView } from '../serializers.js';
 import { availableNumbersQuery, params, type AvailableNumbersQuery, type IdParams } from '../route-schemas.js';
+import { numberView } from '../serializers.js';
 
 const urlFields = [
   { key: 'routingUrl', names: ['routing_url', 'routingUrl'] },

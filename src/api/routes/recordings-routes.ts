@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
 import { decodeCursor, encodeCursor } from '../request-fields.js';
+import { pageQuery, params, type IdParams, type PageQuery } from '../route-schemas.js';
 import { recordingView } from '../serializers.js';
 import { sendRecordingFile } from './recording-file.js';
-import { pageQuery, params, type IdParams, type PageQuery } from '../route-schemas.js';
 
 export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: PageQuery }>('/v1/recordings', { schema: { querystring: pageQuery(50, 1000) } }, async (request, reply) => {
