@@ -1,10 +1,13 @@
 import type { ErrorCode } from '../shared/errors.js';
 import { listOf, money, refTo, type Schema } from './openapi-schemas.js';
+import { availableNumbersQuery, callListQuery, conferenceListQuery, limitQuery, pageQuery, params, rateQuery } from './route-schemas.js';
 
 /**
  * Every operation of the REST API, as docs/api.md and /v1/openapi.json
- * describe it. Descriptive only: the routes under routes/ do the work; a test
- * checks that this list and the registered routes are the same.
+ * describe it. The routes under routes/ do the work; their path parameters
+ * and query strings are described by the very schemas fastify validates them
+ * with (route-schemas.ts), bodies and answers by hand. A test checks that
+ * this list and the registered routes, with their schemas, are the same.
  */
 export interface Parameter {
   name: string;
@@ -23,9 +26,10 @@ export interface Operation {
   description?: string;
   tag: string;
   auth: 'workspace' | 'admin' | 'none';
-  /** Path parameters beyond the defaults of `pathParameters`. */
-  pathParams?: Record<string, Omit<Parameter, 'name'>>;
-  query?: Parameter[];
+  /** The route's schema of its path parameters (route-schemas.ts): the document's path parameters are made from it. */
+  params?: Schema;
+  /** The route's schema of its query string (route-schemas.ts): the document's query parameters are made from it. */
+  querystring?: Schema;
   headers?: Parameter[];
   body?: Schema;
   /** The body may be left out (defaults apply). */
@@ -49,24 +53,6 @@ const object = (properties: Record<string, Schema>, required: string[] = [], des
   type: 'object', ...(description ? { description } : {}), ...(required.length ? { required } : {}), properties,
 });
 
-/** Path parameters by name; an operation may say more with `pathParams`. */
-export const pathParameters: Record<string, Omit<Parameter, 'name'>> = {
-  id: { description: 'The resource id' },
-  name: { description: 'The room name', example: 'support-queue-001' },
-  callId: { description: 'The participant\'s call id', example: 'call_0mhx2k9a70000q3v8r1ty' },
-  number: { description: 'A sandbox phone number, E.164 (`+` written `%2B`)', example: '%2B254720000002' },
-};
-
-const limitParam = (fallback: number, max: number): Parameter => ({
-  name: 'limit', description: `Page size (default ${fallback}, at most ${max})`, schema: { type: 'integer', minimum: 1, maximum: max, default: fallback },
-});
-const cursorParam: Parameter = { name: 'cursor', description: 'Opaque cursor from the `Link: <…>; rel="next"` header of the previous page' };
-const paged = (fallback: number, max: number): Parameter[] => [limitParam(fallback, max), cursorParam];
-
-const callId = { description: 'The call id', example: 'call_0mhx2k9a70000q3v8r1ty' };
-const numberId = { description: 'The number id, or the number itself (`%2B254700000001`)', example: '%2B254700000001' };
-const webhookId = { description: 'The endpoint id', example: 'wh_0mhx4d5g10000k2j7h9fd' };
-const trunkId = { description: 'The trunk id', example: 'trk_0mhx4e8h40000v3c6x1sb' };
 const graceBody = object({ grace_seconds: int('How long the previous secret stays valid (at most 604800)', { default: 86400, minimum: 0, maximum: 604800 }) });
 
 const numberUrls: Record<string, Schema> = {
@@ -115,7 +101,7 @@ export const operations: Operation[] = [
 
   // Numbers
   { method: 'get', path: '/v1/numbers/available', summary: 'Inventory numbers not yet claimed', tag: 'Numbers', auth: 'workspace',
-    query: [{ name: 'prefix', description: 'E.164 prefix (`+` written `%2B`; default: any)', example: '%2B25470' }, limitParam(20, 100)],
+    querystring: availableNumbersQuery,
     response: listOf('AvailableNumber'), responseExample: [{ number: '+254700000001', type: 'mobile' }, { number: '+254700000002', type: 'mobile' }] },
   { method: 'post', path: '/v1/numbers', summary: 'Claim a number (a given one, or the first free one with a prefix)', tag: 'Numbers', auth: 'workspace',
     description: 'Callback URLs are checked when saved: `http(s)` only, hosts within `allowed_callback_hosts`, and no private or loopback addresses unless `allow_private_callbacks` is on.',
@@ -123,30 +109,21 @@ export const operations: Operation[] = [
     bodyExample: { prefix: '+25470', routing_url: 'https://yourapp.example.com/ivr/welcome' },
     response: refTo('Number'), responseExample: numberExample, errors: ['callback_url_not_allowed', 'number_not_available', 'no_numbers_available'] },
   { method: 'get', path: '/v1/numbers', summary: 'Your claimed numbers', tag: 'Numbers', auth: 'workspace', response: listOf('Number') },
-  { method: 'get', path: '/v1/numbers/{id}', summary: 'One claimed number (by id or by the number)', tag: 'Numbers', auth: 'workspace', pathParams: { id: numberId },
+  { method: 'get', path: '/v1/numbers/{id}', summary: 'One claimed number (by id or by the number)', tag: 'Numbers', auth: 'workspace', params: params.number,
     response: refTo('Number'), errors: ['not_found'] },
-  { method: 'patch', path: '/v1/numbers/{id}', summary: 'Set routing_url, status_url, fallback_url, friendly_name', tag: 'Numbers', auth: 'workspace', pathParams: { id: numberId },
+  { method: 'patch', path: '/v1/numbers/{id}', summary: 'Set routing_url, status_url, fallback_url, friendly_name', tag: 'Numbers', auth: 'workspace', params: params.number,
     description: 'Only the fields sent change; `null` (or `""`) clears one.',
     body: object(numberUrls, [], 'snake_case or camelCase (routingUrl, statusUrl, fallbackUrl, friendlyName)'), bodyExample: { routing_url: 'https://yourapp.example.com/ivr/welcome' },
     response: refTo('Number'), responseExample: numberExample, errors: ['not_found', 'callback_url_not_allowed'] },
-  { method: 'delete', path: '/v1/numbers/{id}', summary: 'Release a number back to the inventory', tag: 'Numbers', auth: 'workspace', pathParams: { id: numberId }, errors: ['not_found'] },
+  { method: 'delete', path: '/v1/numbers/{id}', summary: 'Release a number back to the inventory', tag: 'Numbers', auth: 'workspace', params: params.number, errors: ['not_found'] },
 
   // Calls
   { method: 'get', path: '/v1/calls', summary: 'Calls, newest first, as a bare array; next page in the Link header', tag: 'Calls', auth: 'workspace',
-    query: [
-      limitParam(50, 1000), cursorParam,
-      { name: 'status', description: 'One call status (`in-progress`, `completed`, …)', example: 'completed' },
-      { name: 'direction', description: '`inbound` or `outbound`' },
-      { name: 'from', description: 'Caller (E.164 or sip: URI)' }, { name: 'to', description: 'Callee (E.164 or sip: URI)' },
-      { name: 'number_id', description: 'Calls on one of your numbers' }, { name: 'conference', description: 'Calls that joined this room' },
-      { name: 'parent_call_id', description: 'Legs created by this call\'s `dial`' },
-      { name: 'metadata.KEY', description: 'Calls whose metadata KEY equals the value (`metadata.campaign=march`)' },
-      { name: 'since', description: 'Created at or after (ISO 8601)' }, { name: 'until', description: 'Created before (ISO 8601)' },
-    ],
+    querystring: callListQuery,
     response: listOf('Call'), errors: [] },
-  { method: 'get', path: '/v1/calls/{id}', summary: 'A call with its lifecycle events and errors', tag: 'Calls', auth: 'workspace', pathParams: { id: callId },
+  { method: 'get', path: '/v1/calls/{id}', summary: 'A call with its lifecycle events and errors', tag: 'Calls', auth: 'workspace', params: params.call,
     response: refTo('Call'), errors: ['not_found'] },
-  { method: 'get', path: '/v1/calls/{id}/recording', summary: 'The call\'s recording (WAV)', tag: 'Calls', auth: 'workspace', pathParams: { id: callId },
+  { method: 'get', path: '/v1/calls/{id}/recording', summary: 'The call\'s recording (WAV)', tag: 'Calls', auth: 'workspace', params: params.call,
     description: 'Answers the WAV itself; `curl -L`, as the product pages write it, works too.', produces: 'audio/wav', errors: ['not_found'] },
   { method: 'post', path: '/v1/calls', summary: 'Place outbound calls (to: a number, a sip: URI, or an array → one call each)', tag: 'Calls', auth: 'workspace',
     description: 'Each destination is checked against `allowed_destinations` and the wallet before anything is dialled; its first minute is reserved '
@@ -160,7 +137,7 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/calls/originate', summary: 'Alias of POST /v1/calls', tag: 'Calls', auth: 'workspace', body: createCallBody,
     bodyExample: { to: '+254722111111', from: '+254700000001', voice_callback_url: 'https://yourapp.example.com/agent-voice?room=support-queue-001' },
     response: refTo('Call'), errors: ['number_not_owned', 'callback_url_not_allowed', 'destination_not_allowed', 'insufficient_funds', 'no_rate', 'idempotency_conflict', 'shutting_down'] },
-  { method: 'patch', path: '/v1/calls/{id}', summary: 'Live control of a call in progress', tag: 'Calls', auth: 'workspace', pathParams: { id: callId },
+  { method: 'patch', path: '/v1/calls/{id}', summary: 'Live control of a call in progress', tag: 'Calls', auth: 'workspace', params: params.call,
     description: 'Send one of: `{action_url}` (fetch new actions now), `{actions:[…]}` (replace what runs now), `{status:"completed"}` (hang up), '
       + '`{muted}` / `{hold}` (the call is in a conference).',
     body: object({
@@ -174,32 +151,32 @@ export const operations: Operation[] = [
 
   // Conferences
   { method: 'get', path: '/v1/conferences', summary: 'Conference rooms with someone in them', tag: 'Conferences', auth: 'workspace',
-    query: [{ name: 'status', description: '`active` (default) or `completed` (ended rooms are not kept: always empty)', example: 'active' }],
+    querystring: conferenceListQuery,
     response: listOf('Conference') },
-  { method: 'get', path: '/v1/conferences/{name}', summary: 'A room with its participants', tag: 'Conferences', auth: 'workspace', response: refTo('Conference'), errors: ['not_found'] },
-  { method: 'post', path: '/v1/conferences/{name}/end', summary: 'End a room: every participant leaves it and goes on with its actions', tag: 'Conferences', auth: 'workspace',
+  { method: 'get', path: '/v1/conferences/{name}', summary: 'A room with its participants', tag: 'Conferences', auth: 'workspace', params: params.room, response: refTo('Conference'), errors: ['not_found'] },
+  { method: 'post', path: '/v1/conferences/{name}/end', summary: 'End a room: every participant leaves it and goes on with its actions', tag: 'Conferences', auth: 'workspace', params: params.room,
     status: '200', response: object({ name: str('The room'), status: { const: 'completed', description: 'Always `completed`' } }), errors: ['not_found'] },
-  { method: 'get', path: '/v1/conferences/{name}/participants', summary: 'Participants of a room', tag: 'Conferences', auth: 'workspace', response: listOf('Participant'), errors: ['not_found'] },
-  { method: 'patch', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Mute/unmute, hold/unhold a participant (sends `mute`/`unmute` events)', tag: 'Conferences', auth: 'workspace',
+  { method: 'get', path: '/v1/conferences/{name}/participants', summary: 'Participants of a room', tag: 'Conferences', auth: 'workspace', params: params.room, response: listOf('Participant'), errors: ['not_found'] },
+  { method: 'patch', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Mute/unmute, hold/unhold a participant (sends `mute`/`unmute` events)', tag: 'Conferences', auth: 'workspace', params: params.participant,
     body: object({ muted: bool('Heard by nobody'), hold: bool('Hears the wait music, is not heard') }), bodyExample: { muted: true },
     response: refTo('Participant'), errors: ['not_found'] },
-  { method: 'delete', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Eject a participant: its call is hung up', tag: 'Conferences', auth: 'workspace', errors: ['not_found'] },
+  { method: 'delete', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Eject a participant: its call is hung up', tag: 'Conferences', auth: 'workspace', params: params.participant, errors: ['not_found'] },
 
   // Recordings
-  { method: 'get', path: '/v1/recordings', summary: 'Recordings, newest first; next page in the Link header', tag: 'Recordings', auth: 'workspace', query: paged(50, 1000), response: listOf('Recording') },
-  { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording', tag: 'Recordings', auth: 'workspace', pathParams: { id: { description: 'The recording id', example: 'rec_0mhx3c2d10000h6k3m1zq' } },
+  { method: 'get', path: '/v1/recordings', summary: 'Recordings, newest first; next page in the Link header', tag: 'Recordings', auth: 'workspace', querystring: pageQuery(50, 1000), response: listOf('Recording') },
+  { method: 'get', path: '/v1/recordings/{id}', summary: 'A recording', tag: 'Recordings', auth: 'workspace', params: params.recording,
     response: refTo('Recording'), errors: ['not_found'] },
-  { method: 'get', path: '/v1/recordings/{id}/audio', summary: 'The recording\'s WAV', tag: 'Recordings', auth: 'workspace', pathParams: { id: { description: 'The recording id', example: 'rec_0mhx3c2d10000h6k3m1zq' } },
+  { method: 'get', path: '/v1/recordings/{id}/audio', summary: 'The recording\'s WAV', tag: 'Recordings', auth: 'workspace', params: params.recording,
     produces: 'audio/wav', errors: ['not_found'] },
-  { method: 'delete', path: '/v1/recordings/{id}', summary: 'Delete a recording and its audio', tag: 'Recordings', auth: 'workspace', pathParams: { id: { description: 'The recording id', example: 'rec_0mhx3c2d10000h6k3m1zq' } },
+  { method: 'delete', path: '/v1/recordings/{id}', summary: 'Delete a recording and its audio', tag: 'Recordings', auth: 'workspace', params: params.recording,
     errors: ['not_found'] },
 
   // Wallet, rates, settings
   { method: 'get', path: '/v1/wallet', summary: 'Balance, reserved and available amounts', tag: 'Wallet', auth: 'workspace', response: refTo('Wallet'),
     responseExample: { balance: '1000.00', currency: 'KES', reserved: '0.00', available: '1000.00' } },
-  { method: 'get', path: '/v1/wallet/transactions', summary: 'The ledger, newest first; next page in the Link header', tag: 'Wallet', auth: 'workspace', query: paged(50, 1000), response: listOf('Transaction') },
+  { method: 'get', path: '/v1/wallet/transactions', summary: 'The ledger, newest first; next page in the Link header', tag: 'Wallet', auth: 'workspace', querystring: pageQuery(50, 1000), response: listOf('Transaction') },
   { method: 'get', path: '/v1/rates', summary: 'The rate that applies to a destination', tag: 'Wallet', auth: 'workspace',
-    query: [{ name: 'to', description: 'E.164 number (`%2B254712345678`) or `sip:` URI', required: true, example: '%2B254712345678' }],
+    querystring: rateQuery,
     response: refTo('RateQuote'), errors: ['no_rate'] },
   { method: 'get', path: '/v1/settings', summary: 'Allow-lists and spend limit', tag: 'Settings', auth: 'workspace', response: refTo('Settings') },
   { method: 'patch', path: '/v1/settings', summary: 'Change allow-lists and spend limit (only the fields sent)', tag: 'Settings', auth: 'workspace',
@@ -220,14 +197,14 @@ export const operations: Operation[] = [
     bodyExample: { url: 'https://yourapp.example.com/sautikit/events', events: ['call.hangup', 'call.recording.ready'] },
     response: refTo('WebhookEndpoint'), errors: ['callback_url_not_allowed'] },
   { method: 'get', path: '/v1/webhooks', summary: 'Webhook endpoints (without secrets)', tag: 'Webhooks', auth: 'workspace', response: listOf('WebhookEndpoint') },
-  { method: 'delete', path: '/v1/webhooks/{id}', summary: 'Remove an endpoint', tag: 'Webhooks', auth: 'workspace', pathParams: { id: webhookId }, errors: ['not_found'] },
-  { method: 'post', path: '/v1/webhooks/{id}/rotate-secret', summary: 'New endpoint secret; the old one stays valid for grace_seconds', tag: 'Webhooks', auth: 'workspace', pathParams: { id: webhookId },
+  { method: 'delete', path: '/v1/webhooks/{id}', summary: 'Remove an endpoint', tag: 'Webhooks', auth: 'workspace', params: params.webhook, errors: ['not_found'] },
+  { method: 'post', path: '/v1/webhooks/{id}/rotate-secret', summary: 'New endpoint secret; the old one stays valid for grace_seconds', tag: 'Webhooks', auth: 'workspace', params: params.webhook,
     body: graceBody, bodyOptional: true, status: '200',
     response: object({ id: str('The endpoint'), secret: str('The new secret (shown once)'), previous_secret_expires_at: str('When the old one stops being valid') }), errors: ['not_found'] },
-  { method: 'get', path: '/v1/webhooks/{id}/deliveries', summary: 'Deliveries to the endpoint with every attempt, newest first', tag: 'Webhooks', auth: 'workspace', pathParams: { id: webhookId },
-    query: paged(50, 500), response: listOf('Delivery'), errors: ['not_found'] },
-  { method: 'post', path: '/v1/webhooks/deliveries/{id}/retry', summary: 'Queue a failed or stopped delivery for another round of attempts', tag: 'Webhooks', auth: 'workspace',
-    pathParams: { id: { description: 'The delivery id', example: 'dlv_0mhx4a1c30000p9s2d7kx' } },
+  { method: 'get', path: '/v1/webhooks/{id}/deliveries', summary: 'Deliveries to the endpoint with every attempt, newest first', tag: 'Webhooks', auth: 'workspace', params: params.webhook,
+    querystring: pageQuery(50, 500), response: listOf('Delivery'), errors: ['not_found'] },
+  { method: 'post', path: '/v1/webhooks/deliveries/{id}/retry', summary: 'Queue a failed or stopped delivery for another round of attempts', tag: 'Webhooks', auth: 'workspace', params: params.delivery,
+   
     status: '202', response: refTo('Delivery'), errors: ['not_found'] },
 
   // SIP
@@ -235,7 +212,7 @@ export const operations: Operation[] = [
     body: object({ username: str('Letters, digits and `. _ ~ -` (1–64)'), password: str('At least 8 characters') }, ['username', 'password']),
     bodyExample: { username: 'agent1', password: 'correct-horse-battery' }, response: refTo('SipCredential'), errors: ['already_exists'] },
   { method: 'get', path: '/v1/sip/credentials', summary: 'Softphone users, with whether each is registered now', tag: 'SIP', auth: 'workspace', response: listOf('SipCredential') },
-  { method: 'delete', path: '/v1/sip/credentials/{id}', summary: 'Remove a softphone user', tag: 'SIP', auth: 'workspace', pathParams: { id: { description: 'The credential id', example: 'sipc_0mhx4b7e20000r1t5y8ua' } }, errors: ['not_found'] },
+  { method: 'delete', path: '/v1/sip/credentials/{id}', summary: 'Remove a softphone user', tag: 'SIP', auth: 'workspace', params: params.sipCredential, errors: ['not_found'] },
 
   // Sandbox
   { method: 'post', path: '/v1/sandbox/calls', summary: 'A sandbox phone calls one of your numbers and runs a script', tag: 'Sandbox', auth: 'workspace',
@@ -248,14 +225,14 @@ export const operations: Operation[] = [
     bodyExample: { from: '+254711000000', to: '+254700000001', script: [{ wait: 2 }, { press: '2' }, { wait_for_audio: 5 }, { hangup: true }], max_duration: 60 },
     response: object({ id: str('Sandbox call id'), call_id: nullableStr('The platform\'s call id'), status: str('Where the phone\'s call is') }),
     errors: ['sandbox_not_running', 'callback_url_not_allowed'] },
-  { method: 'get', path: '/v1/sandbox/calls/{id}', summary: 'What the sandbox phone observed', tag: 'Sandbox', auth: 'workspace', response: refTo('SandboxCall'),
+  { method: 'get', path: '/v1/sandbox/calls/{id}', summary: 'What the sandbox phone observed', tag: 'Sandbox', auth: 'workspace', params: params.resource, response: refTo('SandboxCall'),
     responseExample: {
       id: 'sbx_5f0c2a9e41b7d3c8a6e2', status: 'completed', call_id: 'call_0mhx2n4s10000w8e4r2tq', from: '+254711000000', to: '+254700000001', direction: 'inbound',
       digits_heard: '', audio_seconds_heard: 6.4, beeps_heard: 0, hangup_by: 'platform', duration_seconds: 9, sip_status: null,
       started_at: '2026-03-02T09:20:11.002Z', answered_at: '2026-03-02T09:20:11.031Z', ended_at: '2026-03-02T09:20:19.874Z', errors: [],
     },
     errors: ['sandbox_not_running', 'not_found'] },
-  { method: 'put', path: '/v1/sandbox/phones/{number}', summary: 'How a sandbox number behaves when dialled', tag: 'Sandbox', auth: 'workspace',
+  { method: 'put', path: '/v1/sandbox/phones/{number}', summary: 'How a sandbox number behaves when dialled', tag: 'Sandbox', auth: 'workspace', params: params.phone,
     description: 'By default a dialled sandbox phone answers after 1 s and stays until hung up.',
     body: object({
       answer: { oneOf: [{ enum: ['immediately', 'busy', 'no-answer', 'reject'] }, object({ after: int('Seconds (0–600)') })], default: { after: 1 }, description: 'When and whether to answer' },
@@ -263,8 +240,8 @@ export const operations: Operation[] = [
       hangup_after: int('Hang up this many seconds after answering; also `hangupAfter`', { minimum: 1, maximum: 86400 }),
     }),
     bodyExample: { answer: 'immediately', hangup_after: 5 }, status: '200', response: refTo('SandboxPhone'), errors: ['sandbox_not_running', 'callback_url_not_allowed'] },
-  { method: 'get', path: '/v1/sandbox/phones/{number}', summary: 'A sandbox phone\'s behaviour', tag: 'Sandbox', auth: 'workspace', response: refTo('SandboxPhone'), errors: ['validation_failed', 'sandbox_not_running'] },
-  { method: 'get', path: '/v1/sandbox/phones/{number}/calls', summary: 'Calls a sandbox phone saw, newest first', tag: 'Sandbox', auth: 'workspace', response: listOf('SandboxCall'),
+  { method: 'get', path: '/v1/sandbox/phones/{number}', summary: 'A sandbox phone\'s behaviour', tag: 'Sandbox', auth: 'workspace', params: params.phone, response: refTo('SandboxPhone'), errors: ['validation_failed', 'sandbox_not_running'] },
+  { method: 'get', path: '/v1/sandbox/phones/{number}/calls', summary: 'Calls a sandbox phone saw, newest first', tag: 'Sandbox', auth: 'workspace', params: params.phone, response: listOf('SandboxCall'),
     errors: ['validation_failed', 'sandbox_not_running'] },
 
   // Admin
@@ -272,15 +249,15 @@ export const operations: Operation[] = [
     body: object({ name: str('Workspace name (at most 200 characters)') }, ['name']), bodyExample: { name: 'Acme Kenya' },
     response: object({ id: str('Workspace id'), name: str('Name'), api_key: str('Its first API key (shown once)'), signing_secret: str('Its signing secret'), created_at: str('Created') }) },
   { method: 'get', path: '/v1/admin/workspaces', summary: 'Workspaces with balances', tag: 'Admin', auth: 'admin', response: listOf('Workspace') },
-  { method: 'post', path: '/v1/admin/workspaces/{id}/keys', summary: 'Create an API key for a workspace (shown once)', tag: 'Admin', auth: 'admin',
-    pathParams: { id: { description: 'The workspace id', example: 'ws_0mhx1z8kq0000d2f7g3hb' } },
+  { method: 'post', path: '/v1/admin/workspaces/{id}/keys', summary: 'Create an API key for a workspace (shown once)', tag: 'Admin', auth: 'admin', params: params.workspace,
+   
     response: object({ id: str('Key id'), key: str('The key (shown once)'), workspace_id: str('Its workspace'), created_at: str('Created') }), errors: ['not_found'] },
-  { method: 'get', path: '/v1/admin/workspaces/{id}/keys', summary: 'A workspace\'s keys (prefixes only)', tag: 'Admin', auth: 'admin',
-    pathParams: { id: { description: 'The workspace id', example: 'ws_0mhx1z8kq0000d2f7g3hb' } },
+  { method: 'get', path: '/v1/admin/workspaces/{id}/keys', summary: 'A workspace\'s keys (prefixes only)', tag: 'Admin', auth: 'admin', params: params.workspace,
+   
     response: { type: 'array', items: object({ id: str('Key id'), prefix: str('First characters of the key'), created_at: str('Created'), revoked_at: nullableStr('Revoked') }) }, errors: ['not_found'] },
-  { method: 'delete', path: '/v1/admin/keys/{id}', summary: 'Revoke a workspace key at once', tag: 'Admin', auth: 'admin', pathParams: { id: { description: 'The key id', example: 'key_0mhx4c2f90000b6n8m3lc' } }, errors: ['not_found'] },
-  { method: 'post', path: '/v1/admin/workspaces/{id}/credits', summary: 'Top up a wallet', tag: 'Admin', auth: 'admin',
-    pathParams: { id: { description: 'The workspace id', example: 'ws_0mhx1z8kq0000d2f7g3hb' } },
+  { method: 'delete', path: '/v1/admin/keys/{id}', summary: 'Revoke a workspace key at once', tag: 'Admin', auth: 'admin', params: params.key, errors: ['not_found'] },
+  { method: 'post', path: '/v1/admin/workspaces/{id}/credits', summary: 'Top up a wallet', tag: 'Admin', auth: 'admin', params: params.workspace,
+   
     headers: [{ name: 'Idempotency-Key', description: 'Makes a retried top-up safe: the same key is applied once (another body with it → 409)', example: 'topup-2026-03-02-001' }],
     body: object({ amount: money('Positive amount'), reference: str('Your reference (payment id)') }, ['amount']), bodyExample: { amount: '500.00', reference: 'mpesa-QF12ABC' },
     response: object({ transaction_id: str('Ledger transaction'), amount: money('Credited'), balance: money('New balance'), currency: { const: 'KES' }, reference: nullableStr('Your reference') }),
@@ -292,15 +269,15 @@ export const operations: Operation[] = [
     }, ['numbers']),
     bodyExample: { numbers: ['+254700000100', '+254700000101'], type: 'mobile' },
     response: object({ added: int('Numbers added'), already_present: int('Numbers that were in the inventory already') }) },
-  { method: 'get', path: '/v1/admin/numbers', summary: 'The number inventory', tag: 'Admin', auth: 'admin', query: [limitParam(1000, 10000)],
+  { method: 'get', path: '/v1/admin/numbers', summary: 'The number inventory', tag: 'Admin', auth: 'admin', querystring: limitQuery(1000, 10_000),
     response: { type: 'array', items: object({ number: str('E.164'), type: str('mobile, landline or tollfree'), claimed: bool('Claimed by a workspace') }) } },
   { method: 'post', path: '/v1/admin/trunks', summary: 'Add a SIP trunk (carrier)', tag: 'Admin', auth: 'admin', body: trunkBody(['name', 'host']), bodyExample: trunkExample,
     response: refTo('Trunk'), errors: ['already_exists'] },
   { method: 'get', path: '/v1/admin/trunks', summary: 'SIP trunks (passwords are never shown)', tag: 'Admin', auth: 'admin', response: listOf('Trunk') },
-  { method: 'get', path: '/v1/admin/trunks/{id}', summary: 'A SIP trunk', tag: 'Admin', auth: 'admin', pathParams: { id: trunkId }, response: refTo('Trunk'), errors: ['not_found'] },
-  { method: 'patch', path: '/v1/admin/trunks/{id}', summary: 'Change a SIP trunk (only the fields sent)', tag: 'Admin', auth: 'admin', pathParams: { id: trunkId }, body: trunkBody([]), bodyExample: { prefixes: ['+254', '+255'] },
+  { method: 'get', path: '/v1/admin/trunks/{id}', summary: 'A SIP trunk', tag: 'Admin', auth: 'admin', params: params.trunk, response: refTo('Trunk'), errors: ['not_found'] },
+  { method: 'patch', path: '/v1/admin/trunks/{id}', summary: 'Change a SIP trunk (only the fields sent)', tag: 'Admin', auth: 'admin', params: params.trunk, body: trunkBody([]), bodyExample: { prefixes: ['+254', '+255'] },
     response: refTo('Trunk'), errors: ['not_found', 'already_exists'] },
-  { method: 'delete', path: '/v1/admin/trunks/{id}', summary: 'Remove a SIP trunk', tag: 'Admin', auth: 'admin', pathParams: { id: trunkId }, errors: ['not_found'] },
+  { method: 'delete', path: '/v1/admin/trunks/{id}', summary: 'Remove a SIP trunk', tag: 'Admin', auth: 'admin', params: params.trunk, errors: ['not_found'] },
   { method: 'get', path: '/v1/admin/rates', summary: 'The rate table', tag: 'Admin', auth: 'admin', response: listOf('Rate') },
   { method: 'put', path: '/v1/admin/rates', summary: 'Replace the rate table', tag: 'Admin', auth: 'admin',
     description: 'Send the whole table, as an array or as `{"rates":[…]}`; answers the new table.',

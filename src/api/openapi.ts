@@ -1,6 +1,7 @@
 import { errorCatalogue, type ErrorCode } from '../shared/errors.js';
-import { operations, pathParameters, type Operation, type Parameter } from './openapi-operations.js';
+import { operations, type Operation, type Parameter } from './openapi-operations.js';
 import { schemas } from './openapi-schemas.js';
+import { parametersOf } from './route-schemas.js';
 
 /**
  * The OpenAPI 3.1 document served at /v1/openapi.json, and the source that
@@ -25,7 +26,7 @@ export function documentedRoutes(): string[] {
  */
 export function errorCodesOf(op: Operation): ErrorCode[] {
   const codes = new Set<ErrorCode>();
-  if (op.body || op.query?.length) codes.add('validation_failed');
+  if (op.body || op.querystring) codes.add('validation_failed');
   if (op.body) codes.add('invalid_json');
   if (op.auth !== 'none') ['unauthorized', 'forbidden', 'rate_limited'].forEach((c) => codes.add(c as ErrorCode));
   for (const c of op.errors ?? []) codes.add(c);
@@ -50,19 +51,25 @@ function errorResponses(op: Operation): Record<string, unknown> {
   return out;
 }
 
-function parameter(p: Parameter, location: 'path' | 'query' | 'header'): Record<string, unknown> {
+function header(p: Parameter): Record<string, unknown> {
   return {
-    name: p.name, in: location, required: location === 'path' || p.required === true, description: p.description,
+    name: p.name, in: 'header', required: p.required === true, description: p.description,
     schema: p.schema ?? { type: 'string' }, ...(p.example !== undefined ? { example: p.example } : {}),
   };
 }
 
-function operationObject(op: Operation): Record<string, unknown> {
-  const pathParams = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => {
-    const name = m[1]!;
-    return parameter({ name, ...(pathParameters[name] ?? { description: name }), ...op.pathParams?.[name] }, 'path');
+/** The path parameters in the order of the path, from the route's schema (route-schemas.ts); a path parameter it lacks is a bug here. */
+function pathParametersOf(op: Operation): Array<Record<string, unknown>> {
+  const fromSchema = parametersOf(op.params, 'path');
+  return [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => {
+    const found = fromSchema.find((p) => p['name'] === m[1]);
+    if (!found) throw new Error(`${op.method} ${op.path}: no schema for the path parameter ${m[1]}`);
+    return found;
   });
-  const params = [...pathParams, ...(op.query ?? []).map((q) => parameter(q, 'query')), ...(op.headers ?? []).map((h) => parameter(h, 'header'))];
+}
+
+function operationObject(op: Operation): Record<string, unknown> {
+  const params = [...pathParametersOf(op), ...parametersOf(op.querystring, 'query'), ...(op.headers ?? []).map(header)];
   const success = statusOf(op);
   const successContent = op.produces
     ? { [op.produces]: { schema: { type: 'string', format: 'binary' } } }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentedRoutes } from '../../src/api/openapi.js';
+import { operations } from '../../src/api/openapi-operations.js';
 import { errorCatalogue } from '../../src/shared/errors.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 
@@ -26,8 +27,14 @@ describe('error catalogue and docs/errors.md', () => {
 describe('OpenAPI document', () => {
   let api: TestApi;
   const registered: string[] = [];
+  const schemas = new Map<string, unknown>();
   beforeAll(async () => {
-    api = await startTestApi('sqlite', { onRoute: (method, url) => registered.push(`${method} ${url}`) });
+    api = await startTestApi('sqlite', {
+      onRoute: (method, url, schema) => {
+        registered.push(`${method} ${url}`);
+        schemas.set(`${method} ${url}`, schema);
+      },
+    });
   });
   afterAll(() => api.close());
 
@@ -41,6 +48,16 @@ describe('OpenAPI document', () => {
 
   it('documents exactly the routes the server registers', () => {
     expect([...new Set(registered)].sort()).toEqual([...documentedRoutes()].sort());
+  });
+
+  it('documents the path parameters and query strings with the schemas the routes validate them with', () => {
+    for (const op of operations) {
+      const route = `${op.method.toUpperCase()} ${op.path.replace(/\{(\w+)\}/g, ':$1')}`;
+      const schema = schemas.get(route) as { params?: unknown; querystring?: unknown } | undefined;
+      expect(schema?.params, `${route} params`).toEqual(op.params);
+      expect(schema?.querystring, `${route} querystring`).toEqual(op.querystring);
+      if (op.path.includes('{')) expect(op.params, route).toBeDefined();
+    }
   });
 });
 

@@ -1,49 +1,79 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import type { Store } from '../../store/store.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export type AuthContext = { kind: 'admin'; keyId: string } | { kind: 'workspace'; keyId: string; workspaceId: string };
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The key the request was authenticated with; undefined on public routes. */
     auth: AuthContext | undefined;
+    /**
+     * The workspace of the workspace key. Only requests in the workspace
+     * scope have it (its hook sets it before any handler runs).
+     */
+    workspaceId: string;
   }
 }
 
-/** Paths under /v1 that need no key. */
-const publicPaths = new Set(['/v1/openapi.json']);
-
 /**
- * Bearer authentication (SPEC §2): every /v1 request names an API key; keys
- * are looked up by their hash. Routes then ask for the kind they need.
+ * Authenticates a request (SPEC §2): the bearer key is looked up by its hash
+ * (401 `unauthorized` when missing, unknown or revoked), then it pays the
+ * key's rate limit (429). Sets and answers `request.auth`.
  */
-export function registerAuth(app: FastifyInstance, store: Store): void {
-  app.decorateRequest('auth', undefined);
-  app.addHook('onRequest', async (request) => {
-    // The router also takes absolute-form targets (`GET http://host/v1/numbers`, as proxies send them): so must this check.
-    const path = (request.url.split('?')[0] ?? '').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
-    if (!path.startsWith('/v1/') || publicPaths.has(path)) return;
+export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<AuthContext>;
+
+export function keyAuthentication(store: Store, rateLimiter: RateLimiter): Authenticate {
+  return async (request, reply) => {
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!m) throw new AppError('unauthorized', 'send your API key as "Authorization: Bearer <key>"');
     const key = await store.apiKeys.findActiveByKey(m[1]!);
     if (!key) throw new AppError('unauthorized', 'the API key is unknown or revoked');
-    request.auth = key.kind === 'admin'
+    const auth: AuthContext = key.kind === 'admin'
       ? { kind: 'admin', keyId: key.id }
       : { kind: 'workspace', keyId: key.id, workspaceId: key.workspaceId! };
+    request.auth = auth;
+    // Unauthenticated floods are answered 401 above, before they cost a bucket.
+    rateLimiter.take(auth.keyId, reply);
+    return auth;
+  };
+}
+
+/** The onRequest hook of the workspace scope: a workspace key, whose workspace goes on `request.workspaceId`. */
+export function requireWorkspaceKey(authenticate: Authenticate): onRequestAsyncHookHandler {
+  return async function workspaceKeyRequired(request, reply) {
+    const auth = await authenticate(request, reply);
+    if (auth.kind !== 'workspace') throw new AppError('forbidden', 'this endpoint needs a workspace API key, not the admin key');
+    request.workspaceId = auth.workspaceId;
+  };
+}
+
+/** The onRequest hook of the admin scope (`/v1/admin/...`): the operator's key. */
+export function requireAdminKey(authenticate: Authenticate): onRequestAsyncHookHandler {
+  return async function adminKeyRequired(request, reply) {
+    const auth = await authenticate(request, reply);
+    if (auth.kind !== 'admin') throw new AppError('forbidden', 'this endpoint needs the admin key');
+  };
+}
+
+/** The path of a request target; absolute-form targets (`GET http://host/v1/numbers`, as proxies send them) are routed by their path, so are read by it. */
+function targetPath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
+}
+
+/**
+ * A request under /v1 that no route takes (an unknown path, or a method the
+ * path does not have) still needs a key, unless its path is a public one:
+ * without one it is 401, as on any /v1 route, before the not-found handler
+ * answers 404 or 405 (plugins/errors.ts). Routed requests are authenticated
+ * by the hook of their scope instead.
+ */
+export function registerUnroutedAuth(app: FastifyInstance, authenticate: Authenticate, publicPaths: ReadonlySet<string>): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const path = targetPath(request.url);
+    if (path.startsWith('/v1/') && !publicPaths.has(path)) await authenticate(request, reply);
   });
-}
-
-/** The workspace of a workspace key; admin keys are refused on workspace routes. */
-export function workspaceOf(request: FastifyRequest): string {
-  const auth = request.auth;
-  if (!auth) throw new AppError('unauthorized', 'an API key is required');
-  if (auth.kind !== 'workspace') throw new AppError('forbidden', 'this endpoint needs a workspace API key, not the admin key');
-  return auth.workspaceId;
-}
-
-export function requireAdmin(request: FastifyRequest): void {
-  const auth = request.auth;
-  if (!auth) throw new AppError('unauthorized', 'an API key is required');
-  if (auth.kind !== 'admin') throw new AppError('forbidden', 'this endpoint needs the admin key');
 }

@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { AppError, quoteInput, type ErrorCode } from '../../shared/errors.js';
+import { errorMessageKeyword, type ErrorMessages } from '../route-schemas.js';
 
 /** Longest path segment (an id, a room name, a number) the router accepts; room names are up to 128 characters. */
 export const maxPathSegmentLength = 256;
@@ -92,6 +93,30 @@ export function routeMiss(app: FastifyInstance, method: string, url: string): { 
   if (allowed.length === 0) return { error: new AppError('route_not_found', `no endpoint ${quoteInput(method)} ${quoteInput(path)}`) };
   const allow = allowed.join(', ');
   return { error: new AppError('method_not_allowed', `${quoteInput(method)} is not a method of ${quoteInput(path)}; it has ${allow}`), allow };
+}
+
+/** The name of the property an AJV error is about, as the client spelled it (JSON-pointer escapes undone). */
+function propertyOf(error: FastifySchemaValidationError, dataVar: string): string {
+  if (error.keyword === 'required' && typeof error.params['missingProperty'] === 'string') return error.params['missingProperty'];
+  const first = error.instancePath.split('/')[1];
+  return first === undefined || first === '' ? dataVar : first.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/**
+ * Fastify's `schemaErrorFormatter`: a request that fails its route schema
+ * (route-schemas.ts) is 400 `validation_failed` naming the parameter, with
+ * the message its schema gives for the failing keyword. AJV runs with
+ * `verbose`, so that each error carries the schema it failed.
+ */
+export function validationErrorOf(errors: FastifySchemaValidationError[], dataVar: string): AppError {
+  const error = errors[0];
+  if (!error) return new AppError('validation_failed', `the ${dataVar} is not valid`, dataVar);
+  const name = propertyOf(error, dataVar);
+  const failed = (error as { parentSchema?: Record<string, unknown> }).parentSchema;
+  const schema = (error.keyword === 'required' ? (failed?.['properties'] as Record<string, Record<string, unknown>> | undefined)?.[name] : failed) ?? {};
+  const messages = schema[errorMessageKeyword] as ErrorMessages | undefined;
+  const message = typeof messages === 'string' ? messages : messages?.[error.keyword] ?? messages?.['_'] ?? `{name} ${error.message ?? 'is not valid'}`;
+  return new AppError('validation_failed', message.replaceAll('{name}', quoteInput(name)), quoteInput(name));
 }
 
 /** Fastify's `frameworkErrors` option: errors of routing (bad URL escapes, over-long path segments) before any hook runs. */

@@ -7,8 +7,8 @@ import type { NumberKind } from '../../store/repos/number-repo.js';
 import type { Rate, RateCategory } from '../../store/repos/rate-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
-import { requireAdmin } from '../plugins/auth.js';
-import { asBody, optionalString, pageLimit, pick, requiredString } from '../request-fields.js';
+import { asBody, optionalString, pick, requiredString } from '../request-fields.js';
+import { limitQuery, params, type IdParams, type LimitQuery } from '../route-schemas.js';
 import { rateView } from '../serializers.js';
 
 const rateCategories: RateCategory[] = ['outbound', 'inbound', 'sip', 'recording'];
@@ -16,15 +16,13 @@ const numberKinds: NumberKind[] = ['mobile', 'landline', 'tollfree'];
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/admin/workspaces', async (request, reply) => {
-    requireAdmin(request);
     const body = asBody(request.body);
     const name = requiredString(body, ['name'], { maxLength: 200 });
     const { workspace, apiKey } = await provisionWorkspace(ctx.store, { name, allowPrivateCallbacks: ctx.allowPrivateCallbacksByDefault, now: ctx.clock.now() });
     return reply.status(201).send({ id: workspace.id, name: workspace.name, api_key: apiKey, signing_secret: workspace.signingSecret, created_at: workspace.createdAt });
   });
 
-  app.get('/v1/admin/workspaces', async (request) => {
-    requireAdmin(request);
+  app.get('/v1/admin/workspaces', async () => {
     const workspaces = await ctx.store.workspaces.list();
     const views = [];
     for (const w of workspaces) {
@@ -34,35 +32,31 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     return views;
   });
 
-  app.post('/v1/admin/workspaces/:id/keys', async (request, reply) => {
-    requireAdmin(request);
-    const { id } = request.params as { id: string };
+  app.post<{ Params: IdParams }>('/v1/admin/workspaces/:id/keys', { schema: { params: params.workspace } }, async (request, reply) => {
+    const { id } = request.params;
     const workspace = await ctx.store.workspaces.get(id);
     if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     const { record, key } = await ctx.store.apiKeys.create({ kind: 'workspace', workspaceId: workspace.id, now: ctx.clock.now() });
     return reply.status(201).send({ id: record.id, key, workspace_id: workspace.id, created_at: record.createdAt });
   });
 
-  app.get('/v1/admin/workspaces/:id/keys', async (request) => {
-    requireAdmin(request);
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/admin/workspaces/:id/keys', { schema: { params: params.workspace } }, async (request) => {
+    const { id } = request.params;
     const workspace = await ctx.store.workspaces.get(id);
     if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     return (await ctx.store.apiKeys.listForWorkspace(id)).map((k) => ({ id: k.id, prefix: k.keyPrefix, created_at: k.createdAt, revoked_at: k.revokedAt }));
   });
 
-  app.delete('/v1/admin/keys/:id', async (request, reply) => {
-    requireAdmin(request);
-    const { id } = request.params as { id: string };
+  app.delete<{ Params: IdParams }>('/v1/admin/keys/:id', { schema: { params: params.key } }, async (request, reply) => {
+    const { id } = request.params;
     const key = await ctx.store.apiKeys.get(id);
     if (!key || key.kind !== 'workspace') throw new AppError('not_found', `no workspace key ${quoteInput(id)}`);
     await ctx.store.apiKeys.revoke(id, ctx.clock.now());
     return reply.status(204).send();
   });
 
-  app.post('/v1/admin/workspaces/:id/credits', async (request, reply) => {
-    requireAdmin(request);
-    const { id } = request.params as { id: string };
+  app.post<{ Params: IdParams }>('/v1/admin/workspaces/:id/credits', { schema: { params: params.workspace } }, async (request, reply) => {
+    const { id } = request.params;
     const workspace = await ctx.store.workspaces.get(id);
     if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
     const body = asBody(request.body);
@@ -84,7 +78,6 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   /** Adds numbers to the inventory: `{numbers:["+254700000100", …], type?:"mobile"}` or `{numbers:[{number,type}]}`. */
   app.post('/v1/admin/numbers', async (request, reply) => {
-    requireAdmin(request);
     const body = asBody(request.body);
     const list = body['numbers'];
     if (!Array.isArray(list) || list.length === 0 || list.length > 10_000) {
@@ -104,20 +97,16 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     return reply.status(201).send({ added, already_present: entries.length - added });
   });
 
-  app.get('/v1/admin/numbers', async (request) => {
-    requireAdmin(request);
-    const limit = pageLimit(request.query as Record<string, unknown>, 1000, 10_000);
-    return (await ctx.store.numbers.listInventory(limit)).map((n) => ({ number: n.number, type: n.kind, claimed: n.claimed }));
+  app.get<{ Querystring: LimitQuery }>('/v1/admin/numbers', { schema: { querystring: limitQuery(1000, 10_000) } }, async (request) => {
+    return (await ctx.store.numbers.listInventory(request.query.limit)).map((n) => ({ number: n.number, type: n.kind, claimed: n.claimed }));
   });
 
-  app.get('/v1/admin/rates', async (request) => {
-    requireAdmin(request);
+  app.get('/v1/admin/rates', async () => {
     return (await ctx.store.rates.list()).map(rateView);
   });
 
   /** Replaces the rate table: `[{category, prefix, description, rate_per_minute}]` or `{rates:[…]}`. */
   app.put('/v1/admin/rates', async (request) => {
-    requireAdmin(request);
     const raw = Array.isArray(request.body) ? request.body : asBody(request.body)['rates'];
     if (!Array.isArray(raw) || raw.length > 10_000) throw new AppError('validation_failed', 'send an array of rates (or {"rates":[…]})', 'rates');
     const seen = new Set<string>();

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { Trunk, TrunkInput } from '../../store/repos/trunk-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { requireAdmin } from '../plugins/auth.js';
 import { asBody, optionalInteger, optionalString, optionalStringArray, requiredString, type Body } from '../request-fields.js';
+import { params, type IdParams } from '../route-schemas.js';
 
 const hostPattern = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
@@ -68,7 +68,6 @@ function readTrunk(body: Body, partial: boolean): Partial<TrunkInput> {
 /** Admin trunks (SPEC §4): carriers that outbound E.164 calls go to and inbound calls come from. */
 export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/admin/trunks', async (request, reply) => {
-    requireAdmin(request);
     const input = readTrunk(asBody(request.body), false) as TrunkInput;
     if (input.username && !input.password) throw new AppError('validation_failed', 'password is required with username', 'password');
     const trunk = await ctx.store.trunks.create(input, ctx.clock.now());
@@ -76,22 +75,19 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     return reply.status(201).send(trunkView(trunk));
   });
 
-  app.get('/v1/admin/trunks', async (request) => {
-    requireAdmin(request);
+  app.get('/v1/admin/trunks', async () => {
     return (await ctx.store.trunks.list()).map(trunkView);
   });
 
-  app.get('/v1/admin/trunks/:id', async (request) => {
-    requireAdmin(request);
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/admin/trunks/:id', { schema: { params: params.trunk } }, async (request) => {
+    const { id } = request.params;
     const trunk = await ctx.store.trunks.get(id);
     if (!trunk) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     return trunkView(trunk);
   });
 
-  app.patch('/v1/admin/trunks/:id', async (request) => {
-    requireAdmin(request);
-    const { id } = request.params as { id: string };
+  app.patch<{ Params: IdParams }>('/v1/admin/trunks/:id', { schema: { params: params.trunk } }, async (request) => {
+    const { id } = request.params;
     const patch = readTrunk(asBody(request.body), true);
     const existing = await ctx.store.trunks.get(id);
     if (!existing) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
@@ -101,9 +97,8 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     return trunkView((await ctx.store.trunks.update(id, patch, ctx.clock.now()))!);
   });
 
-  app.delete('/v1/admin/trunks/:id', async (request, reply) => {
-    requireAdmin(request);
-    const { id } = request.params as { id: string };
+  app.delete<{ Params: IdParams }>('/v1/admin/trunks/:id', { schema: { params: params.trunk } }, async (request, reply) => {
+    const { id } = request.params;
     if (!(await ctx.store.trunks.delete(id))) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     return reply.status(204).send();
   });

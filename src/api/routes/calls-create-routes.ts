@@ -6,8 +6,8 @@ import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, optionalBoolean, optionalInteger, optionalString, pick, type Body } from '../request-fields.js';
+import { params, type IdParams } from '../route-schemas.js';
 import { callView } from '../serializers.js';
 
 function readDestinations(body: Body): string[] {
@@ -45,8 +45,8 @@ function readMetadata(body: Body): Record<string, string> {
 
 /** POST /v1/calls and its alias /v1/calls/originate (SPEC §4), and live control with PATCH. */
 export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const create = async (request: { body: unknown; auth: unknown }, workspaceId: string) => {
-    const body = asBody(request.body);
+  const create = async (rawBody: unknown, workspaceId: string) => {
+    const body = asBody(rawBody);
     const destinations = readDestinations(body);
     const rawFrom = optionalString(body, ['from'], { maxLength: 32 });
     if (!rawFrom) throw new AppError('validation_failed', 'from is required: a number your workspace has claimed', 'from');
@@ -95,16 +95,15 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
 
   for (const path of ['/v1/calls', '/v1/calls/originate']) {
     app.post(path, async (request, reply) => {
-      const workspaceId = workspaceOf(request);
-      const result = await create(request, workspaceId);
+      const result = await create(request.body, request.workspaceId);
       return reply.status(result.status).send(result.body);
     });
   }
 
   /** Live control: redirect, replace the actions, hang up (SPEC §4). */
-  app.patch('/v1/calls/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.patch<{ Params: IdParams }>('/v1/calls/:id', { schema: { params: params.call } }, async (request) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const call = await ctx.store.calls.get(workspaceId, id);
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const body = asBody(request.body);

@@ -1,58 +1,39 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
-import { callStatuses, type CallFilters, type CallStatus } from '../../store/repos/call-repo.js';
+import type { CallFilters, CallStatus } from '../../store/repos/call-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
-import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
+import { decodeCursor, encodeCursor } from '../request-fields.js';
+import { callListQuery, params, type CallListQuery, type IdParams } from '../route-schemas.js';
 import { callView } from '../serializers.js';
 import { sendRecordingFile } from './recording-file.js';
 
-function readTimestamp(value: unknown, field: string): string | undefined {
+/** A timestamp as Date.parse reads it (the schema has checked it is one value). */
+function readTimestamp(value: string | undefined, field: string): string | undefined {
   if (value === undefined) return undefined;
-  const t = typeof value === 'string' ? Date.parse(value) : NaN;
+  const t = Date.parse(value);
   if (Number.isNaN(t)) throw new AppError('validation_failed', `${field} must be an ISO-8601 timestamp`, field);
   return new Date(t).toISOString();
 }
 
-function readFilters(query: Record<string, unknown>): CallFilters {
+/** The filters of the list; their values are single and checked by `callListQuery`. */
+function readFilters(query: CallListQuery): CallFilters {
   const filters: CallFilters = {};
-  const str = (name: string): string | undefined => {
-    const v = query[name];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v === '') throw new AppError('validation_failed', `${name} must be a single value`, name);
-    return v;
-  };
-  const status = str('status');
-  if (status !== undefined) {
-    if (!callStatuses.includes(status as CallStatus)) throw new AppError('validation_failed', `status must be one of ${callStatuses.join(', ')}`, 'status');
-    filters.status = status as CallStatus;
-  }
-  const direction = str('direction');
-  if (direction !== undefined) {
-    if (direction !== 'inbound' && direction !== 'outbound') throw new AppError('validation_failed', 'direction must be inbound or outbound', 'direction');
-    filters.direction = direction;
-  }
+  if (query.status !== undefined) filters.status = query.status as CallStatus;
+  if (query.direction !== undefined) filters.direction = query.direction;
   // '+' in a query string arrives as a space: numbers are normalised back to E.164.
-  const from = str('from');
-  if (from !== undefined) filters.from = parseE164(from) ?? from.trim();
-  const to = str('to');
-  if (to !== undefined) filters.to = parseE164(to) ?? to.trim();
-  const numberId = str('number_id');
-  if (numberId !== undefined) filters.numberId = numberId;
-  const conference = str('conference');
-  if (conference !== undefined) filters.conference = conference;
-  const parent = str('parent_call_id');
-  if (parent !== undefined) filters.parentCallId = parent;
-  const since = readTimestamp(query['since'], 'since');
+  if (query.from !== undefined) filters.from = parseE164(query.from) ?? query.from.trim();
+  if (query.to !== undefined) filters.to = parseE164(query.to) ?? query.to.trim();
+  if (query.number_id !== undefined) filters.numberId = query.number_id;
+  if (query.conference !== undefined) filters.conference = query.conference;
+  if (query.parent_call_id !== undefined) filters.parentCallId = query.parent_call_id;
+  const since = readTimestamp(query.since, 'since');
   if (since) filters.since = since;
-  const until = readTimestamp(query['until'], 'until');
+  const until = readTimestamp(query.until, 'until');
   if (until) filters.until = until;
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
-    if (!key.startsWith('metadata.')) continue;
-    if (typeof value !== 'string') throw new AppError('validation_failed', `${quoteInput(key)} must be a single value`, quoteInput(key));
-    metadata[key.slice('metadata.'.length)] = value;
+    if (key.startsWith('metadata.') && typeof value === 'string') metadata[key.slice('metadata.'.length)] = value;
   }
   if (Object.keys(metadata).length > 0) filters.metadata = metadata;
   return filters;
@@ -60,17 +41,17 @@ function readFilters(query: Record<string, unknown>): CallFilters {
 
 export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** A bare JSON array, newest first; the next page is in the Link header (SPEC §4). */
-  app.get('/v1/calls', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const query = request.query as Record<string, unknown>;
-    const limit = pageLimit(query, 50, 1000);
-    const before = decodeCursor(query['cursor']);
+  app.get<{ Querystring: CallListQuery }>('/v1/calls', { schema: { querystring: callListQuery } }, async (request, reply) => {
+    const { workspaceId, query } = request;
+    const { limit } = query;
+    const before = decodeCursor(query.cursor);
     const filters = readFilters(query);
     const calls = await ctx.store.calls.list(workspaceId, filters, { limit: limit + 1, ...(before ? { before } : {}) });
     const page = calls.slice(0, limit);
     if (calls.length > limit) {
       const next = new URL(`${ctx.publicUrl}/v1/calls`);
-      for (const [key, value] of Object.entries(query)) if (key !== 'cursor' && typeof value === 'string') next.searchParams.set(key, value);
+      // The query as the schema left it: `limit` is a number, with its default.
+      for (const [key, value] of Object.entries(query)) if (key !== 'cursor' && (typeof value === 'string' || typeof value === 'number')) next.searchParams.set(key, String(value));
       next.searchParams.set('cursor', encodeCursor(page[page.length - 1]!.id));
       void reply.header('Link', `<${next.toString()}>; rel="next"`);
     }
@@ -79,18 +60,18 @@ export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void 
     return page.map((call) => callView(call, { recording: recordings.get(call.id), publicUrl: ctx.publicUrl }));
   });
 
-  app.get('/v1/calls/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/calls/:id', { schema: { params: params.call } }, async (request) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const call = await ctx.store.calls.get(workspaceId, id);
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const [events, recording] = await Promise.all([ctx.store.calls.events(call.id), ctx.store.recordings.forCall(workspaceId, call.id)]);
     return callView(call, { events, recording, publicUrl: ctx.publicUrl });
   });
 
-  app.get('/v1/calls/:id/recording', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/calls/:id/recording', { schema: { params: params.call } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const call = await ctx.store.calls.get(workspaceId, id);
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const recording = await ctx.store.recordings.forCall(workspaceId, call.id);

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ParticipantInfo, RoomInfo } from '../../conference/index.js';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, optionalBoolean } from '../request-fields.js';
+import { conferenceListQuery, params, type ConferenceListQuery, type ParticipantParams, type RoomParams } from '../route-schemas.js';
 
 function participantView(p: ParticipantInfo): Record<string, unknown> {
   return { call_id: p.callId, caller: p.caller, muted: p.muted, hold: p.hold, start_on_enter: p.startOnEnter, end_on_exit: p.endOnExit, joined_at: p.joinedAt.toISOString() };
@@ -26,38 +26,35 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
     return found;
   };
 
-  app.get('/v1/conferences', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const status = (request.query as Record<string, unknown>)['status'];
-    if (status !== undefined && status !== 'active' && status !== 'completed') {
-      throw new AppError('validation_failed', 'status must be active or completed', 'status');
-    }
+  app.get<{ Querystring: ConferenceListQuery }>('/v1/conferences', { schema: { querystring: conferenceListQuery } }, async (request) => {
+    const { workspaceId } = request;
+    const { status } = request.query;
     // Ended rooms are not kept: their history is in the calls (conference filter) and events.
     if (status === 'completed') return [];
     return conferences().list(workspaceId).map((r) => roomView(r, false));
   });
 
-  app.get('/v1/conferences/:name', async (request) => {
-    const { name } = request.params as { name: string };
-    return roomView(room(workspaceOf(request), name), true);
+  app.get<{ Params: RoomParams }>('/v1/conferences/:name', { schema: { params: params.room } }, async (request) => {
+    const { name } = request.params;
+    return roomView(room(request.workspaceId, name), true);
   });
 
-  app.post('/v1/conferences/:name/end', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { name } = request.params as { name: string };
+  app.post<{ Params: RoomParams }>('/v1/conferences/:name/end', { schema: { params: params.room } }, async (request) => {
+    const { workspaceId } = request;
+    const { name } = request.params;
     room(workspaceId, name);
     await conferences().manager.end(workspaceId, name);
     return { name, status: 'completed' };
   });
 
-  app.get('/v1/conferences/:name/participants', async (request) => {
-    const { name } = request.params as { name: string };
-    return room(workspaceOf(request), name).participants.map(participantView);
+  app.get<{ Params: RoomParams }>('/v1/conferences/:name/participants', { schema: { params: params.room } }, async (request) => {
+    const { name } = request.params;
+    return room(request.workspaceId, name).participants.map(participantView);
   });
 
-  app.patch('/v1/conferences/:name/participants/:callId', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { name, callId } = request.params as { name: string; callId: string };
+  app.patch<{ Params: ParticipantParams }>('/v1/conferences/:name/participants/:callId', { schema: { params: params.participant } }, async (request) => {
+    const { workspaceId } = request;
+    const { name, callId } = request.params;
     const body = asBody(request.body);
     const muted = optionalBoolean(body, ['muted']);
     const hold = optionalBoolean(body, ['hold']);
@@ -70,9 +67,9 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
   });
 
   /** Ejects the participant: it leaves the room and its call is hung up. */
-  app.delete('/v1/conferences/:name/participants/:callId', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const { name, callId } = request.params as { name: string; callId: string };
+  app.delete<{ Params: ParticipantParams }>('/v1/conferences/:name/participants/:callId', { schema: { params: params.participant } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { name, callId } = request.params;
     room(workspaceId, name);
     if (!conferences().manager.kick(workspaceId, name, callId)) throw new AppError('not_found', `call ${quoteInput(callId)} is not in conference '${quoteInput(name)}'`);
     return reply.status(204).send();

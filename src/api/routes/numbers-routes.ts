@@ -4,8 +4,8 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
-import { asBody, decodeParam, optionalString, pageLimit, type Body } from '../request-fields.js';
+import { asBody, decodeParam, optionalString, type Body } from '../request-fields.js';
+import { availableNumbersQuery, params, type AvailableNumbersQuery, type IdParams } from '../route-schemas.js';
 import { numberView } from '../serializers.js';
 
 const urlFields = [
@@ -30,19 +30,15 @@ async function readNumberUrls(ctx: ApiContext, workspaceId: string, body: Body):
 }
 
 export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/numbers/available', async (request) => {
-    workspaceOf(request);
-    const query = request.query as Record<string, unknown>;
-    const rawPrefix = typeof query['prefix'] === 'string' ? query['prefix'] : '+';
-    const prefix = parseE164Prefix(rawPrefix);
+  app.get<{ Querystring: AvailableNumbersQuery }>('/v1/numbers/available', { schema: { querystring: availableNumbersQuery } }, async (request) => {
+    const prefix = parseE164Prefix(request.query.prefix ?? '+');
     if (prefix === undefined) throw new AppError('validation_failed', 'prefix must be an E.164 prefix such as +25470', 'prefix');
-    const limit = pageLimit(query, 20, 100);
-    const available = await ctx.store.numbers.listAvailable(prefix, limit);
+    const available = await ctx.store.numbers.listAvailable(prefix, request.query.limit);
     return available.map((n) => ({ number: n.number, type: n.kind }));
   });
 
   app.post('/v1/numbers', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const body = asBody(request.body);
     const rawNumber = optionalString(body, ['number', 'phone_number', 'phoneNumber']);
     const rawPrefix = optionalString(body, ['prefix']);
@@ -60,21 +56,21 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   app.get('/v1/numbers', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     return (await ctx.store.numbers.list(workspaceId)).map(numberView);
   });
 
-  app.get('/v1/numbers/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/numbers/:id', { schema: { params: params.number } }, async (request) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const number = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!number) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return numberView(number);
   });
 
-  app.patch('/v1/numbers/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.patch<{ Params: IdParams }>('/v1/numbers/:id', { schema: { params: params.number } }, async (request) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const body = asBody(request.body);
     const existing = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!existing) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
@@ -83,9 +79,9 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return numberView(updated!);
   });
 
-  app.delete('/v1/numbers/:id', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.delete<{ Params: IdParams }>('/v1/numbers/:id', { schema: { params: params.number } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const released = await ctx.store.numbers.release(workspaceId, decodeParam(id), ctx.clock.now());
     if (!released) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();

@@ -5,8 +5,8 @@ import { checkScriptUrls, parsePhoneScript } from '../../sandbox/phone-script.js
 import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
 import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, decodeParam, optionalInteger, optionalString, pick } from '../request-fields.js';
+import { params, type IdParams, type PhoneParams } from '../route-schemas.js';
 
 function carrierOf(ctx: ApiContext): SandboxCarrier {
   if (!ctx.sandbox) throw new AppError('sandbox_not_running', 'the sandbox carrier is off on this server (trunks are configured, or --sandbox false)');
@@ -29,7 +29,7 @@ function phoneView(number: string, b: PhoneBehaviour): Record<string, unknown> {
 export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** A sandbox phone calls one of your numbers and runs its script. */
   app.post('/v1/sandbox/calls', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const carrier = carrierOf(ctx);
     const body = asBody(request.body);
     const rawTo = optionalString(body, ['to']);
@@ -48,19 +48,19 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return reply.status(201).send({ id: call.report.id, call_id: call.report.call_id, status: call.report.status });
   });
 
-  app.get('/v1/sandbox/calls/:id', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams }>('/v1/sandbox/calls/:id', { schema: { params: params.resource } }, async (request) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const call = carrierOf(ctx).call(id);
     if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${quoteInput(id)}`);
     return reportView(call.report);
   });
 
   /** How a sandbox number behaves when dialled: `{answer, script, hangup_after}`. */
-  app.put('/v1/sandbox/phones/:number', async (request) => {
-    const workspaceId = workspaceOf(request);
+  app.put<{ Params: PhoneParams }>('/v1/sandbox/phones/:number', { schema: { params: params.phone } }, async (request) => {
+    const { workspaceId } = request;
     const carrier = carrierOf(ctx);
-    const { number: rawNumber } = request.params as { number: string };
+    const { number: rawNumber } = request.params;
     const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     const body = asBody(request.body);
@@ -82,18 +82,18 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return phoneView(number, behaviour);
   });
 
-  app.get('/v1/sandbox/phones/:number', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { number: rawNumber } = request.params as { number: string };
+  app.get<{ Params: PhoneParams }>('/v1/sandbox/phones/:number', { schema: { params: params.phone } }, async (request) => {
+    const { workspaceId } = request;
+    const { number: rawNumber } = request.params;
     const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     return phoneView(number, carrierOf(ctx).phone(number, workspaceId));
   });
 
   /** The workspace's own calls with that phone (another workspace's are never shown). */
-  app.get('/v1/sandbox/phones/:number/calls', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { number: rawNumber } = request.params as { number: string };
+  app.get<{ Params: PhoneParams }>('/v1/sandbox/phones/:number/calls', { schema: { params: params.phone } }, async (request) => {
+    const { workspaceId } = request;
+    const { number: rawNumber } = request.params;
     const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
     return carrierOf(ctx).callsOf(number, workspaceId).reverse().map(reportView);

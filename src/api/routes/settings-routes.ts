@@ -4,17 +4,16 @@ import { isValidDestinationPattern } from '../../shared/destination-policy.js';
 import { parseAmountToCents } from '../../billing/rating.js';
 import type { WorkspaceSettings } from '../../store/repos/settings-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, optionalBoolean, optionalStringArray, pick } from '../request-fields.js';
 import { settingsView } from '../serializers.js';
 
 const hostPattern = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
 
 export function registerSettingsRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/settings', async (request) => settingsView(await ctx.store.settings.get(workspaceOf(request))));
+  app.get('/v1/settings', async (request) => settingsView(await ctx.store.settings.get(request.workspaceId)));
 
   app.patch('/v1/settings', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const body = asBody(request.body);
     const patch: Partial<WorkspaceSettings> = {};
     const destinations = optionalStringArray(body, ['allowed_destinations', 'allowedDestinations'], { maxItems: 500 });

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { SipCredential } from '../../store/repos/sip-credential-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
 import { asBody, requiredString } from '../request-fields.js';
+import { params, type IdParams } from '../route-schemas.js';
 
 /** Softphone credentials (SPEC §4): a user registers as sip:USERNAME@<workspace domain>. */
 export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -16,7 +16,7 @@ export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContex
   };
 
   app.post('/v1/sip/credentials', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const body = asBody(request.body);
     const username = requiredString(body, ['username'], { maxLength: 64 });
     if (!/^[A-Za-z0-9._~-]{1,64}$/.test(username)) throw new AppError('validation_failed', 'username may hold letters, digits and . _ ~ - only', 'username');
@@ -28,14 +28,14 @@ export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContex
   });
 
   app.get('/v1/sip/credentials', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const live = new Set(ctx.engine.registrationsOf(workspaceId).map((r) => r.aor));
     return (await ctx.store.sipCredentials.list(workspaceId)).map((c) => view(c, live.has(`sip:${c.username}@${ctx.engine.sipDomainOf(workspaceId)}`.toLowerCase())));
   });
 
-  app.delete('/v1/sip/credentials/:id', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.delete<{ Params: IdParams }>('/v1/sip/credentials/:id', { schema: { params: params.sipCredential } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     if (!(await ctx.store.sipCredentials.delete(workspaceId, id))) throw new AppError('not_found', `no SIP credential ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });

@@ -4,23 +4,22 @@ import { formatCents } from '../../billing/rating.js';
 import { categoryOfDestination, lookupRate } from '../../billing/rate-table.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
-import { decodeCursor, encodeCursor, pageLimit } from '../request-fields.js';
+import { decodeCursor, encodeCursor } from '../request-fields.js';
+import { pageQuery, rateQuery, type PageQuery, type RateQuery } from '../route-schemas.js';
 import { transactionView } from '../serializers.js';
 
 export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/wallet', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const { balanceCents, reservedCents } = await ctx.wallet.balance(workspaceId);
     return { balance: formatCents(balanceCents), currency: 'KES', reserved: formatCents(reservedCents), available: formatCents(balanceCents - reservedCents) };
   });
 
   /** The ledger, newest first. */
-  app.get('/v1/wallet/transactions', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const query = request.query as Record<string, unknown>;
-    const limit = pageLimit(query, 50, 1000);
-    const before = decodeCursor(query['cursor']);
+  app.get<{ Querystring: PageQuery }>('/v1/wallet/transactions', { schema: { querystring: pageQuery(50, 1000) } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { limit } = request.query;
+    const before = decodeCursor(request.query.cursor);
     const rows = await ctx.wallet.transactions(workspaceId, { limit: limit + 1, ...(before ? { before } : {}) });
     const page = rows.slice(0, limit);
     if (rows.length > limit) {
@@ -30,11 +29,8 @@ export function registerWalletRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 
   /** The rate that would apply to a destination: `?to=+254712345678` or `?to=sip:agent@pbx.example.com`. */
-  app.get('/v1/rates', async (request) => {
-    workspaceOf(request);
-    const query = request.query as Record<string, unknown>;
-    const raw = typeof query['to'] === 'string' ? query['to'] : undefined;
-    if (!raw) throw new AppError('validation_failed', 'to is required, e.g. ?to=%2B254712345678', 'to');
+  app.get<{ Querystring: RateQuery }>('/v1/rates', { schema: { querystring: rateQuery } }, async (request) => {
+    const raw = request.query.to;
     const destination = /^sips?:/i.test(raw.trim()) ? (parseSipTarget(raw) ? raw.trim() : undefined) : parseE164(raw);
     if (!destination) throw new AppError('validation_failed', 'to must be an E.164 number or a sip: URI', 'to');
     const rate = await lookupRate(ctx.store.rates, categoryOfDestination(destination), destination);

@@ -4,8 +4,8 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { eventTypes, isEventType } from '../../webhooks/event-types.js';
 import type { OutboxItem } from '../../store/repos/outbox-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { workspaceOf } from '../plugins/auth.js';
-import { asBody, decodeCursor, encodeCursor, optionalInteger, optionalStringArray, pageLimit, requiredString } from '../request-fields.js';
+import { asBody, decodeCursor, encodeCursor, optionalInteger, optionalStringArray, requiredString } from '../request-fields.js';
+import { pageQuery, params, type IdParams, type PageQuery } from '../route-schemas.js';
 
 const defaultGraceSeconds = 24 * 3600;
 
@@ -20,7 +20,7 @@ function deliveryView(item: OutboxItem, attempts: Array<{ attempt: number; statu
 /** Workspace webhook endpoints (SPEC §4) and signing-secret rotation (SPEC §9). */
 export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/webhooks', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const body = asBody(request.body);
     const url = requiredString(body, ['url']);
     checkCallbackUrl(url, await ctx.store.settings.get(workspaceId), 'url');
@@ -33,33 +33,32 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
   });
 
   app.get('/v1/webhooks', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     return (await ctx.store.webhookEndpoints.list(workspaceId)).map((e) => ({ id: e.id, url: e.url, events: e.events, created_at: e.createdAt }));
   });
 
-  app.delete('/v1/webhooks/:id', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.delete<{ Params: IdParams }>('/v1/webhooks/:id', { schema: { params: params.webhook } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     if (!(await ctx.store.webhookEndpoints.delete(workspaceId, id, ctx.clock.now()))) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     return reply.status(204).send();
   });
 
-  app.post('/v1/webhooks/:id/rotate-secret', async (request) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.post<{ Params: IdParams }>('/v1/webhooks/:id/rotate-secret', { schema: { params: params.webhook } }, async (request) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const grace = optionalInteger(asBody(request.body), ['grace_seconds', 'graceSeconds'], { min: 0, max: 7 * 86400 }) ?? defaultGraceSeconds;
     const endpoint = await ctx.store.webhookEndpoints.rotateSecret(workspaceId, id, ctx.clock.now(), grace);
     if (!endpoint) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     return { id: endpoint.id, secret: endpoint.secret, previous_secret_expires_at: endpoint.previousSecretExpiresAt };
   });
 
-  app.get('/v1/webhooks/:id/deliveries', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.get<{ Params: IdParams; Querystring: PageQuery }>('/v1/webhooks/:id/deliveries', { schema: { params: params.webhook, querystring: pageQuery(50, 500) } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     if (!(await ctx.store.webhookEndpoints.get(workspaceId, id))) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
-    const query = request.query as Record<string, unknown>;
-    const limit = pageLimit(query, 50, 500);
-    const before = decodeCursor(query['cursor']);
+    const { limit } = request.query;
+    const before = decodeCursor(request.query.cursor);
     const rows = await ctx.store.outbox.listForEndpoint(id, { limit: limit + 1, ...(before ? { before } : {}) });
     const page = rows.slice(0, limit);
     if (rows.length > limit) {
@@ -71,9 +70,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
   });
 
   /** Queues a failed (or stopped) delivery for another round of attempts. */
-  app.post('/v1/webhooks/deliveries/:id/retry', async (request, reply) => {
-    const workspaceId = workspaceOf(request);
-    const { id } = request.params as { id: string };
+  app.post<{ Params: IdParams }>('/v1/webhooks/deliveries/:id/retry', { schema: { params: params.delivery } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
     const item = await ctx.store.outbox.get(id);
     if (!item || item.workspaceId !== workspaceId) throw new AppError('not_found', `no delivery ${quoteInput(id)} in this workspace`);
     if (item.status === 'delivered' || item.status === 'pending') {
@@ -87,7 +86,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   /** Rotates the workspace signing secret; the old one stays valid for the grace period. */
   app.post('/v1/settings/signing-secret/rotate', async (request) => {
-    const workspaceId = workspaceOf(request);
+    const { workspaceId } = request;
     const grace = optionalInteger(asBody(request.body), ['grace_seconds', 'graceSeconds'], { min: 0, max: 7 * 86400 }) ?? defaultGraceSeconds;
     const workspace = await ctx.store.workspaces.rotateSigningSecret(workspaceId, ctx.clock.now(), grace);
     return { signing_secret: workspace!.signingSecret, previous_secret_expires_at: workspace!.previousSecretExpiresAt };
