@@ -10,7 +10,7 @@ import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { parseE164 } from '../shared/phone-number.js';
+import { normaliseDialledNumber } from '../shared/phone-number.js';
 import { workspaceSipDomain } from '../shared/sip-domain.js';
 import { serializeUri } from '../sip/message/uri.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
@@ -182,13 +182,14 @@ export class CallEngine {
       this.#log.info({ source: incoming.remote }, 'INVITE from an unknown source refused');
       return incoming.reject(403, 'Forbidden');
     }
-    const to = parseE164(userOf(incoming.request.uri) ?? '');
+    // Carriers send numbers in every format (0712…, 712…, 254712…, +254712…): one E.164 form for the lookup and the record.
+    const to = normaliseDialledNumber(userOf(incoming.request.uri) ?? '');
     const claim = to ? await this.#o.store.numbers.findClaimByNumber(to) : undefined;
     if (!to || !claim) return incoming.reject(404, 'Not Found');
     const fromUser = userOf(incoming.from.uri) ?? 'anonymous';
     // The CDR is written with its first two states (below), in one transaction; its id is known now.
     const draft = this.#services.records.draft({
-      workspaceId: claim.workspaceId, direction: 'inbound', from: parseE164(fromUser) ?? fromUser, to, numberId: claim.id,
+      workspaceId: claim.workspaceId, direction: 'inbound', from: normaliseDialledNumber(fromUser) ?? fromUser, to, numberId: claim.id,
       statusUrl: claim.statusUrl, metadata: {},
     });
     const record = draft.record;

@@ -9,6 +9,24 @@ export function parseE164(input: string): string | undefined {
   return /^\+[1-9]\d{7,14}$/.test(withPlus) ? withPlus : undefined;
 }
 
+/**
+ * A number as carriers and phones send it in an INVITE, in E.164 (SPEC §13):
+ * `+254712…` as is, `00254712…` (international prefix), `254712…` (country
+ * code without `+`), `0712…` (national, with the trunk 0) and `712…` (the
+ * national number alone, at most 9 digits in Kenya's plan) all become
+ * `+254712…` for `countryCode` 254. Anything else is refused.
+ */
+export function normaliseDialledNumber(input: string, countryCode = '254'): string | undefined {
+  const compact = input.trim().replace(/[\s\-().]/g, '');
+  if (compact.startsWith('+')) return parseE164(compact);
+  if (!/^\d+$/.test(compact)) return undefined;
+  if (compact.startsWith('00')) return parseE164(compact.slice(2));
+  if (compact.startsWith('0')) return parseE164(`${countryCode}${compact.slice(1)}`);
+  if (compact.startsWith(countryCode) && compact.length > countryCode.length + 7) return parseE164(compact);
+  if (compact.length <= 9) return parseE164(`${countryCode}${compact}`);
+  return parseE164(compact);
+}
+
 /** A prefix of an E.164 number: `+` then 0 to 15 digits. */
 export function parseE164Prefix(input: string): string | undefined {
   const compact = input.trim().replace(/[\s-]/g, '');
