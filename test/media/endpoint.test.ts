@@ -58,10 +58,10 @@ describe('mediaEndpoint', () => {
     expect(toneAmplitude(pcm, 1000)).toBeGreaterThan(6000);
     expect(toneAmplitude(pcm, 1500)).toBeLessThan(500);
     await expect(played).resolves.toBe('done');
-    const stats = b.stats();
+    const stats = await b.stats();
     expect(stats).toMatchObject({ codec: 'PCMU', packetsForeign: 0 });
     expect(stats.packetsReceived).toBeGreaterThan(20);
-    expect(a.stats().packetsSent).toBeGreaterThan(20);
+    expect((await a.stats()).packetsSent).toBeGreaterThan(20);
     await closeAll(a, b);
   });
 

@@ -11,6 +11,7 @@ import type { CollectDigitsOptions } from '../endpoint-digits.js';
 import type { RecordOptions } from '../endpoint-recording.js';
 import type { EndpointStats, RemoteMedia } from '../endpoint-types.js';
 import type { ToneName } from '../sources/tones.js';
+import type { UrlAudioErrorCode } from '../sources/url-audio.js';
 import type { AudioStreamOptions, AudioStreamStopped } from '../fork/audio-stream.js';
 import type { StreamSubprotocol } from '../fork/stream-protocol.js';
 
@@ -77,17 +78,34 @@ export interface ShardDiagnostics {
   clockSkipped: number;
 }
 
+/**
+ * Why a shard command failed, by kind: what crosses back instead of an
+ * `Error` object (structured clone keeps neither class nor `code`), so the
+ * main thread rebuilds the class the in-process backend throws
+ * (`shard-errors.ts`) and callers branch the same way on both.
+ *
+ *  - `urlAudio`: `UrlAudioError` (the URL cannot be played; its `code`).
+ *  - `fetchRefused`: `FetchRefusedError`, code `fetch_not_allowed` (`url`: the refused hop).
+ *  - `endpointClosed`: `MediaEndpointClosedError` (the leg is closed, or the shard holds no such leg).
+ *  - `other`: anything else, a plain `Error` with its message (and its string `code`, if it had one).
+ *
+ * A worker that dies answers nothing: the main thread rejects what was
+ * pending with `MediaWorkerExitedError` itself.
+ */
+export type ShardError =
+  | { kind: 'urlAudio'; code: UrlAudioErrorCode; message: string }
+  | { kind: 'fetchRefused'; url: string; message: string }
+  | { kind: 'endpointClosed'; endpoint: string; message: string }
+  | { kind: 'other'; message: string; code?: string };
+
 export type ShardMessage =
   | { type: 'reply'; id: number; ok: true; value?: unknown }
-  /**
-   * `code`: the error's own string `code` (`fetch_not_allowed`, a `UrlAudioError` code), when it has one;
-   * `url`: the URL it concerns (a `FetchRefusedError`'s refused hop), when it has one.
-   */
-  | { type: 'reply'; id: number; ok: false; error: string; code?: string; url?: string }
+  | { type: 'reply'; id: number; ok: false; error: ShardError }
   | { type: 'event'; endpoint: string; event: 'dtmf'; dtmf: DtmfEvent }
   | { type: 'event'; endpoint: string; event: 'rtpTimeout' }
   | { type: 'event'; endpoint: string; event: 'latched'; address: string; port: number }
-  | { type: 'event'; endpoint: string; event: 'closed' }
+  /** `stats`: the leg's figures at close, so `stats()` answers for a closed leg as in process. */
+  | { type: 'event'; endpoint: string; event: 'closed'; stats: EndpointStats }
   | { type: 'event'; bridge: string; event: 'bridgeClosed' }
   | { type: 'event'; mixer: string; member: string; event: 'memberLeft' }
   | { type: 'event'; request: number; event: 'stream'; kind: 'started'; data: { protocol: StreamSubprotocol } }

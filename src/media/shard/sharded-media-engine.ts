@@ -36,6 +36,8 @@ import type { ToneName } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
 import type { AudioStreamEvents, AudioStreamResult } from '../fork/audio-stream.js';
 import type { RecordingInfo } from '../recorder.js';
+import { MediaEndpointClosedError, MediaWorkerExitedError } from '../media-errors.js';
+import { fromShardError } from './shard-errors.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardStreamOptions } from './shard-protocol.js';
 
 /**
@@ -83,6 +85,8 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
   readonly #engine: ShardedMediaEngine;
   #state: 'open' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
+  /** The figures the shard reported at close. */
+  #finalStats: EndpointStats | undefined;
 
   constructor(engine: ShardedMediaEngine, id: string, shard: number, port: number) {
     super();
@@ -125,9 +129,16 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     await this.#engine.request(this.shard, { op: 'sendDtmf', endpoint: this.id, digits });
   }
 
-  /** Quality figures, from the shard. */
-  stats(): Promise<EndpointStats> {
-    return this.#engine.request(this.shard, { op: 'stats', endpoint: this.id }) as Promise<EndpointStats>;
+  /** Quality figures, from the shard; on a closed leg, those at close (`MediaWorkerExitedError` when its shard died first). */
+  async stats(): Promise<EndpointStats> {
+    if (this.#finalStats) return this.#finalStats;
+    try {
+      return (await this.#engine.request(this.shard, { op: 'stats', endpoint: this.id })) as EndpointStats;
+    } catch (error) {
+      // Closed while asking: the closed event, which comes first, brought the final figures.
+      if (this.#finalStats) return this.#finalStats;
+      throw error;
+    }
   }
 
   /** Speak `text` (synthesized on the leg's shard). Resolves like `MediaEndpoint.say`. */
@@ -174,7 +185,7 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     const { signal, ...rest } = options;
     const stream = new ShardStream();
     if (this.#state !== 'open') {
-      stream.result = Promise.reject(new Error(`media endpoint ${this.id} is closed`));
+      stream.result = Promise.reject(new MediaEndpointClosedError(this.id));
       return stream;
     }
     let request = 0;
@@ -202,10 +213,11 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     return this.#closing;
   }
 
-  /** @internal The shard reported the leg closed (or died). */
-  markClosed(): void {
+  /** @internal The shard reported the leg closed (with its final `stats`), or died (without). */
+  markClosed(stats?: EndpointStats): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#finalStats = stats;
     this.emit('closed');
   }
 
@@ -226,7 +238,7 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
   }
 
   #assertOpen(): void {
-    if (this.#state !== 'open') throw new Error(`media endpoint ${this.id} is closed`);
+    if (this.#state !== 'open') throw new MediaEndpointClosedError(this.id);
   }
 }
 
@@ -562,7 +574,7 @@ export class ShardedMediaEngine {
    */
   request(index: number, command: ShardCommand, signal?: AbortSignal, onId?: (id: number) => void): Promise<unknown> {
     const shard = this.#shards[index];
-    if (!shard?.alive) return Promise.reject(new Error(`media shard ${index} is not running`));
+    if (!shard?.alive) return Promise.reject(new MediaWorkerExitedError(index, `media shard ${index} is not running`));
     const id = this.#nextId++;
     onId?.(id);
     const onAbort = (): void => {
@@ -623,8 +635,8 @@ export class ShardedMediaEngine {
       if (!pending) return;
       shard.pending.delete(message.id);
       if (message.ok) pending.resolve(message.value);
-      // The code (and URL) come along, so a refusal of the fetch policy is still one on this side (`isFetchRefused`).
-      else pending.reject(Object.assign(new Error(message.error), message.code === undefined ? {} : { code: message.code }, message.url === undefined ? {} : { url: message.url }));
+      // The class the in-process backend throws, rebuilt: a refusal is a `FetchRefusedError` here too.
+      else pending.reject(fromShardError(message.error));
       return;
     }
     if (message.event === 'bridgeClosed') {
@@ -663,7 +675,7 @@ export class ShardedMediaEngine {
         endpoint.emit('latched', { address: message.address, port: message.port });
         break;
       case 'closed':
-        endpoint.markClosed();
+        endpoint.markClosed(message.stats);
         break;
     }
   }
@@ -672,7 +684,7 @@ export class ShardedMediaEngine {
   #onExit(shard: Shard, code: number): void {
     shard.alive = false;
     if (!this.#closed) this.#logger.error({ shard: shard.index, code }, 'media shard exited; its calls lose media');
-    for (const pending of shard.pending.values()) pending.reject(new Error(`media shard ${shard.index} exited`));
+    for (const pending of shard.pending.values()) pending.reject(new MediaWorkerExitedError(shard.index));
     shard.pending.clear();
     // A bridge across shards also ends on the surviving side; rooms here end; members linked from here leave their rooms.
     for (const bridge of [...shard.bridges.values()]) bridge.close();

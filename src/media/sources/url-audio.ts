@@ -27,14 +27,17 @@ export interface UrlAudioOptions {
   logger?: Logger;
 }
 
+/** The reasons a URL cannot be played (`UrlAudioError.code`). */
+export type UrlAudioErrorCode = 'bad_url' | 'http_status' | 'too_large' | 'timeout' | 'unsupported_format' | 'decode_failed';
+
 /**
  * Why a URL could not be played; `code` is stable for the call engine to
  * branch on. (A URL the fetch policy refuses rejects with `FetchRefusedError`.)
  */
 export class UrlAudioError extends Error {
-  readonly code: 'bad_url' | 'http_status' | 'too_large' | 'timeout' | 'unsupported_format' | 'decode_failed';
+  readonly code: UrlAudioErrorCode;
 
-  constructor(code: UrlAudioError['code'], message: string) {
+  constructor(code: UrlAudioErrorCode, message: string) {
     super(message);
     this.name = 'UrlAudioError';
     this.code = code;
