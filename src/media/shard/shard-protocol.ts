@@ -5,30 +5,35 @@
  * data.
  */
 import type { FetchPolicy } from '../../shared/fetch-policy.js';
+import type { JitterBufferOptions } from '../rtp/jitter-buffer.js';
 import type { CodecName } from '../codecs/codec.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
 import type { CollectDigitsOptions } from '../endpoint-digits.js';
 import type { RecordOptions } from '../endpoint-recording.js';
 import type { EndpointStats, RemoteMedia } from '../endpoint-types.js';
 import type { ToneName } from '../sources/tones.js';
-import type { UrlAudioErrorCode } from '../sources/url-audio.js';
+import type { UrlAudioErrorCode, UrlAudioOptions } from '../sources/url-audio.js';
 import type { AudioStreamOptions, AudioStreamStopped } from '../fork/audio-stream.js';
 import type { StreamSubprotocol } from '../fork/stream-protocol.js';
 
 /** A `stream` action's options that cross to the shard (no signal, no logger). */
 export type ShardStreamOptions = Omit<AudioStreamOptions, 'signal' | 'logger'>;
 
-/** What a shard's `MediaEngine` is built with (workerData). */
+/** What a shard's `MediaEngine` is built with (workerData): `ShardedMediaEngineOptions` as given, each left out taking `mediaDefaults` on the shard. */
 export interface ShardOptions {
   index: number;
-  advertisedAddress: string;
-  bindAddress: string;
+  /** This shard's slice of the port range. */
   portMin: number;
   portMax: number;
-  codecs: CodecName[];
-  telephoneEventPayloadType: number;
-  rtpTimeoutMs: number;
-  symmetricRtp: boolean;
+  advertisedAddress?: string;
+  bindAddress?: string;
+  codecs?: CodecName[];
+  telephoneEventPayloadType?: number;
+  rtpTimeoutMs?: number;
+  symmetricRtp?: boolean;
+  jitter?: JitterBufferOptions;
+  urlAudio?: Omit<UrlAudioOptions, 'logger'>;
+  ttsCacheDir?: string;
 }
 
 export type ShardCommand =

@@ -28,16 +28,9 @@ const port = parentPort;
 if (!port) throw new Error('shard-worker must run on a worker thread');
 const options = workerData as ShardOptions;
 
-const engine = new MediaEngine({
-  advertisedAddress: options.advertisedAddress,
-  bindAddress: options.bindAddress,
-  portMin: options.portMin,
-  portMax: options.portMax,
-  codecs: options.codecs,
-  telephoneEventPayloadType: options.telephoneEventPayloadType,
-  rtpTimeoutMs: options.rtpTimeoutMs,
-  symmetricRtp: options.symmetricRtp,
-});
+// The main thread's options as given: what they leave out takes `mediaDefaults` here, as in process.
+const { index: _index, ...engineOptions } = options;
+const engine = new MediaEngine(engineOptions);
 const endpoints = new Map<string, MediaEndpoint>();
 /** Bridges by id: both legs here (a `Bridge`), or this shard's side of one across shards. */
 const bridges = new Map<string, { close(): void }>();

@@ -32,6 +32,7 @@ import type { CollectDigitsOptions, CollectDigitsResult } from '../endpoint-digi
 import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
 import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia } from '../endpoint-types.js';
 import type { MediaEngineOptions } from '../engine.js';
+import { mediaDefaults } from '../media-defaults.js';
 import type { ToneName } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
 import type { AudioStreamEvents, AudioStreamResult } from '../fork/audio-stream.js';
@@ -42,14 +43,19 @@ import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardS
 
 /**
  * Options for `ShardedMediaEngine`: each shard's `MediaEngine` gets the same
- * network and codec options, and an even slice of the RTP port range.
+ * options as an in-process one (with the same defaults, `mediaDefaults`),
+ * and an even slice of the RTP port range. What cannot cross to a worker
+ * (a TTS provider, a shared clock) is left out.
  */
 export interface ShardedMediaEngineOptions
-  extends Pick<MediaEngineOptions, 'advertisedAddress' | 'bindAddress' | 'portMin' | 'portMax' | 'codecs' | 'telephoneEventPayloadType' | 'rtpTimeoutMs' | 'symmetricRtp'> {
-  /** Worker threads, one `MediaEngine` each. Default `os.availableParallelism()`. */
+  extends Pick<MediaEngineOptions, 'advertisedAddress' | 'bindAddress' | 'portMin' | 'portMax' | 'codecs' | 'telephoneEventPayloadType' | 'rtpTimeoutMs' | 'symmetricRtp' | 'jitter' | 'ttsCacheDir'> {
+  /** Limits and cache for <Play> URLs, on each shard (and for wait audio on the main thread). Default `mediaDefaults.urlAudio`. */
+  urlAudio?: Omit<NonNullable<MediaEngineOptions['urlAudio']>, 'logger'>;
+  /** Worker threads, one `MediaEngine` each. Default `os.availableParallelism()` (one per core). */
   workers?: number;
   /** The compiled worker script. Default `shard-worker.js` beside this file (tests running TypeScript pass a compiled one). */
   workerUrl?: URL;
+  /** Main-thread logger (shards log nothing of their own). Default: silent. */
   logger?: Logger;
 }
 
@@ -434,25 +440,18 @@ export class ShardedMediaEngine {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     const workers = Math.max(1, options.workers ?? os.availableParallelism());
-    const min = (options.portMin ?? 20000) + ((options.portMin ?? 20000) % 2);
-    const max = options.portMax ?? 29999;
+    const portMin = options.portMin ?? mediaDefaults.portMin;
+    const min = portMin + (portMin % 2);
+    const max = options.portMax ?? mediaDefaults.portMax;
     // Even-sized slices of whole RTP/RTCP pairs, one per shard.
     const pairs = Math.floor((max - min + 1) / 2);
     const perShard = Math.floor(pairs / workers);
     if (perShard < 1) throw new RangeError(`port range ${min}-${max} is too small for ${workers} media shards`);
     const url = options.workerUrl ?? new URL('./shard-worker.js', import.meta.url);
+    // Only plain options cross (workerData); what they leave out takes `mediaDefaults` on the shard.
+    const { workers: _workers, workerUrl: _url, logger: _logger, ...engineOptions } = options;
     for (let index = 0; index < workers; index++) {
-      const shardOptions: ShardOptions = {
-        index,
-        advertisedAddress: options.advertisedAddress ?? '127.0.0.1',
-        bindAddress: options.bindAddress ?? '0.0.0.0',
-        portMin: min + index * perShard * 2,
-        portMax: min + (index + 1) * perShard * 2 - 1,
-        codecs: options.codecs ?? ['PCMU', 'PCMA'],
-        telephoneEventPayloadType: options.telephoneEventPayloadType ?? 101,
-        rtpTimeoutMs: options.rtpTimeoutMs ?? 30_000,
-        symmetricRtp: options.symmetricRtp ?? true,
-      };
+      const shardOptions: ShardOptions = { ...engineOptions, index, portMin: min + index * perShard * 2, portMax: min + (index + 1) * perShard * 2 - 1 };
       const shard: Shard = { index, worker: new Worker(url, { workerData: shardOptions }), pending: new Map(), endpoints: new Map(), bridges: new Map(), mixers: new Map(), creating: 0, alive: true };
       shard.worker.on('message', (message: ShardMessage) => this.#onMessage(shard, message));
       shard.worker.on('error', (error) => this.#logger.error({ err: error, shard: index }, 'media shard failed'));
@@ -611,10 +610,10 @@ export class ShardedMediaEngine {
   /** @internal */
   localDescriptionFor(port: number): LocalMedia {
     return {
-      address: this.#options.advertisedAddress ?? '127.0.0.1',
+      address: this.#options.advertisedAddress ?? mediaDefaults.advertisedAddress,
       port,
       rtcpPort: port + 1,
-      audio: localOffer({ codecs: this.#options.codecs ?? ['PCMU', 'PCMA'], telephoneEventPayloadType: this.#options.telephoneEventPayloadType ?? 101 }),
+      audio: localOffer({ codecs: this.#options.codecs ?? mediaDefaults.codecs, telephoneEventPayloadType: this.#options.telephoneEventPayloadType ?? mediaDefaults.telephoneEventPayloadType }),
     };
   }
 
