@@ -76,6 +76,16 @@ describeOnEachMediaBackend('callMedia', (backend, kind) => {
     await closeAll();
   });
 
+  it(`emits latched with the far end's source once its RTP arrives (${kind})`, async () => {
+    const leg = await backend().createEndpoint();
+    const latched = new Promise<{ address: string; port: number }>((resolve) => leg.once('latched', resolve));
+    const phone = await phones.createEndpoint();
+    opened.push(leg, phone);
+    connect(leg, phone);
+    expect(await latched).toEqual({ address: '127.0.0.1', port: phone.session.port });
+    await closeAll();
+  });
+
   it(`bridge() carries audio both ways, and stats() fills the same fields (${kind})`, async () => {
     const a = await legWithPhone();
     const b = await legWithPhone(a.leg);
