@@ -38,7 +38,12 @@ export interface CallMedia extends Listenable<CallMediaEvents> {
   setDirection(direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'): void;
   setRtpTimeout(ms: number): void;
   sendDtmf(digits: string): Promise<void>;
-  stats(): EndpointStats | Promise<EndpointStats>;
+  /**
+   * Quality figures, one shape on both backends. On a closed leg: the
+   * figures at close. Rejects only when a worker thread died before the leg
+   * could report them (`MediaWorkerExitedError`).
+   */
+  stats(): Promise<EndpointStats>;
   say(text: string, options?: { voice?: string; language?: string; loop?: number; signal?: AbortSignal }): Promise<PlayResult>;
   /** Fetch within `options.policy` and play; rejects with `FetchRefusedError` (code `fetch_not_allowed`) when refused. */
   playUrl(url: string, options: PlayUrlOptions): Promise<PlayResult>;

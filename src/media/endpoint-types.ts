@@ -92,7 +92,7 @@ export interface EndpointContext {
   pool: PortPool;
   lease: PortLease;
   advertisedAddress: string;
-  codecs: CodecName[];
+  codecs: readonly CodecName[];
   telephoneEventPayloadType: number;
   rtpTimeoutMs: number;
   session: RtpSessionOptions;

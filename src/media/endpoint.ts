@@ -33,6 +33,7 @@ import { PcmQueue } from './sources/pcm-queue.js';
 import { IncrementalSource, splitSentences } from './sources/speech-source.js';
 import { dtmfTones, tone, type ToneName } from './sources/tones.js';
 import { FeedSlot } from './feed-slot.js';
+import { MediaEndpointClosedError } from './media-errors.js';
 
 export type { CollectDigitsOptions, CollectDigitsResult, RecordOptions, RecordResult };
 export type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia, Track } from './endpoint-types.js';
@@ -113,7 +114,13 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     return this.#codec;
   }
 
-  stats(): EndpointStats {
+  /** Quality figures (`CallMedia.stats`, the same shape on a worker thread); after close, the figures at close. */
+  stats(): Promise<EndpointStats> {
+    return Promise.resolve(this.currentStats());
+  }
+
+  /** `stats()` now, on this thread (a media worker answers with it; nothing else needs it synchronous). */
+  currentStats(): EndpointStats {
     const s = this.session.stats;
     const jb = this.session.jitter.stats;
     const r = this.session.remoteReport;
@@ -380,7 +387,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   }
 
   #assertOpen(): void {
-    if (this.#state !== 'open') throw new Error(`media endpoint ${this.id} is closed`);
+    if (this.#state !== 'open') throw new MediaEndpointClosedError(this.id);
   }
 
   #onDigit(event: DtmfEvent): void {

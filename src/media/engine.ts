@@ -11,6 +11,7 @@ import { Bridge } from './bridge.js';
 import type { CodecName } from './codecs/codec.js';
 import { MediaEndpoint } from './endpoint.js';
 import { MediaClock } from './media-clock.js';
+import { mediaDefaults } from './media-defaults.js';
 import { Mixer, type MixerOptions } from './mixer.js';
 import type { JitterBufferOptions } from './rtp/jitter-buffer.js';
 import { PortPool } from './rtp/port-pool.js';
@@ -18,14 +19,19 @@ import { EspeakTtsProvider } from './sources/espeak-tts.js';
 import { TtsService, type TtsProvider } from './sources/tts.js';
 import { UrlAudioLoader, type UrlAudioOptions } from './sources/url-audio.js';
 
-/** Options for `MediaEngine`. */
+/**
+ * Options for `MediaEngine`. Defaults come from `mediaDefaults`
+ * (`media-defaults.ts`), shared with `ShardedMediaEngine`, whose workers
+ * take the same options.
+ */
 export interface MediaEngineOptions {
   /** Address put in SDP (c=). Default '127.0.0.1'. */
   advertisedAddress?: string;
   /** Address RTP sockets bind to. Default '0.0.0.0'. */
   bindAddress?: string;
-  /** RTP port range (even ports for RTP, +1 for RTCP). Default 20000-29999. */
+  /** First RTP port (rounded up to even; RTCP on port + 1). Default 20000. */
   portMin?: number;
+  /** Last RTP/RTCP port (inclusive). Default 29999. */
   portMax?: number;
   /** Codecs offered/accepted, in preference order. Default ['PCMU', 'PCMA']. */
   codecs?: CodecName[];
@@ -35,15 +41,17 @@ export interface MediaEngineOptions {
   rtpTimeoutMs?: number;
   /** Latch to the first RTP source (symmetric RTP). Default true. */
   symmetricRtp?: boolean;
+  /** Each leg's jitter buffer. Default `mediaDefaults.jitter`: 32 slots, prefetch 3 (60 ms), max depth prefetch + 5. */
   jitter?: JitterBufferOptions;
   /** TTS provider (not closed by the engine). Default: eSpeak NG on a worker thread, started on first use. */
   tts?: TtsProvider;
-  /** Disk cache for synthesized speech. Default: memory only. */
+  /** Disk cache for synthesized speech. Default: none (32 MiB in memory). */
   ttsCacheDir?: string;
-  /** Limits and cache for <Play> URLs. */
+  /** Limits and cache for <Play> URLs. Default `mediaDefaults.urlAudio`: 25 MiB, 15 s, a 64 MiB cache for 10 minutes. */
   urlAudio?: UrlAudioOptions;
   /** Share a clock (tests drive one by hand). Default: a new 20 ms clock. */
   clock?: MediaClock;
+  /** Default: silent. */
   logger?: Logger;
 }
 
@@ -104,11 +112,11 @@ export class MediaEngine {
       clock: this.clock,
       pool: this.ports,
       lease,
-      advertisedAddress: this.#options.advertisedAddress ?? '127.0.0.1',
-      codecs: this.#options.codecs ?? ['PCMU', 'PCMA'],
-      telephoneEventPayloadType: this.#options.telephoneEventPayloadType ?? 101,
-      rtpTimeoutMs: this.#options.rtpTimeoutMs ?? 30_000,
-      session: { symmetric: this.#options.symmetricRtp ?? true, ...(this.#options.jitter ? { jitter: this.#options.jitter } : {}) },
+      advertisedAddress: this.#options.advertisedAddress ?? mediaDefaults.advertisedAddress,
+      codecs: this.#options.codecs ?? mediaDefaults.codecs,
+      telephoneEventPayloadType: this.#options.telephoneEventPayloadType ?? mediaDefaults.telephoneEventPayloadType,
+      rtpTimeoutMs: this.#options.rtpTimeoutMs ?? mediaDefaults.rtpTimeoutMs,
+      session: { symmetric: this.#options.symmetricRtp ?? mediaDefaults.symmetricRtp, ...(this.#options.jitter ? { jitter: this.#options.jitter } : {}) },
       tts: () => this.tts,
       urls: this.urls,
       logger: (options.logger ?? this.#logger).child({ mediaEndpoint: id }),

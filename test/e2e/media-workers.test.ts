@@ -54,7 +54,8 @@ describe('call media on two worker threads, end to end with sandbox phones', () 
     routes.set('/ivr', () => json([{ getDigits: { numDigits: 1, timeout: 5, action: `${app.url}/ivr/route`, nested: [{ say: { text: 'Press 1 for sales. Press 2 for support.' } }] } }]));
     routes.set('/ivr/route', (req) => json([{ say: { text: req.json?.Digits === '2' ? 'You chose support. Goodbye.' : 'Sorry.' } }, { hangup: {} }]));
     const number = await numberFor('/ivr');
-    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000101', to: number, script: [{ wait: 1.5 }, { press: '2' }], max_duration: 30 } })).json();
+    // The caller presses once the prompt has started, however long the worker took to synthesize it (a loaded box).
+    const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000101', to: number, script: [{ wait_for_audio: 10 }, { wait: 1 }, { press: '2' }], max_duration: 30 } })).json();
     const report = await ended(placed.id);
     expect(report).toMatchObject({ status: 'completed', call_id: placed.call_id, hangup_by: 'platform' });
     expect(report.audio_seconds_heard).toBeGreaterThan(1.5);

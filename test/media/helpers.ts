@@ -1,3 +1,4 @@
+import type { CallMedia } from '../../src/media/call-media.js';
 import type { MediaEndpoint } from '../../src/media/endpoint.js';
 
 /** A sine tone at 8 kHz (or `rate`). */
@@ -32,10 +33,10 @@ export function rms(pcm: Int16Array): number {
   return pcm.length === 0 ? 0 : Math.sqrt(e / pcm.length);
 }
 
-/** Point two endpoints at each other over loopback, PCMU unless told. */
-export function connect(a: MediaEndpoint, b: MediaEndpoint, codecA: 'PCMU' | 'PCMA' = 'PCMU', codecB = codecA, telephoneEvent: number | null = 101): void {
-  a.setRemote({ address: '127.0.0.1', port: b.session.port, payloadType: codecA === 'PCMU' ? 0 : 8, telephoneEvent });
-  b.setRemote({ address: '127.0.0.1', port: a.session.port, payloadType: codecB === 'PCMU' ? 0 : 8, telephoneEvent });
+/** Point two legs (in process or on a media worker) at each other over loopback, PCMU unless told. */
+export function connect(a: CallMedia, b: CallMedia, codecA: 'PCMU' | 'PCMA' = 'PCMU', codecB = codecA, telephoneEvent: number | null = 101): void {
+  a.setRemote({ address: '127.0.0.1', port: b.localDescription().port, payloadType: codecA === 'PCMU' ? 0 : 8, telephoneEvent });
+  b.setRemote({ address: '127.0.0.1', port: a.localDescription().port, payloadType: codecB === 'PCMU' ? 0 : 8, telephoneEvent });
 }
 
 function peak(frame: Int16Array): number {
@@ -55,6 +56,23 @@ export function captureInbound(ep: MediaEndpoint, ms: number, track: 'inbound' |
       if (n === 0 && peak(frame) < 200) return;
       out.set(frame, n * 160);
       if (++n >= frames) {
+        stop();
+        resolve(out);
+      }
+    });
+  });
+}
+
+/** Collect the next `ms` of a leg's audio as it comes, silence included. */
+export function captureNext(ep: MediaEndpoint, ms: number, track: 'inbound' | 'outbound' = 'inbound'): Promise<Int16Array> {
+  const out = new Int16Array(Math.round(ms / 20) * 160);
+  let n = 0;
+  return new Promise((resolve) => {
+    const stop = ep.fork(track, (frame, t) => {
+      if (t !== track) return;
+      out.set(frame, n);
+      n += frame.length;
+      if (n >= out.length) {
         stop();
         resolve(out);
       }

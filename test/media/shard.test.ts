@@ -4,12 +4,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MULAW_DECODE, mulawEncodeSample } from '../../src/media/codecs/g711.js';
-import { createRtpHeader, parseRtp, writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
+import { MediaEndpointClosedError, MediaWorkerExitedError } from '../../src/media/media-errors.js';
+import { writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
 import { FrameRing } from '../../src/media/shard/frame-ring.js';
+import { fromShardError, toShardError } from '../../src/media/shard/shard-errors.js';
 import { ShardedMediaEngine } from '../../src/media/shard/sharded-media-engine.js';
+import { UrlAudioError } from '../../src/media/sources/url-audio.js';
+import { FetchRefusedError } from '../../src/shared/fetch-policy.js';
 import { compileShardWorker } from '../helpers/shard-worker.js';
-import { startStreamServer } from './fork/stream-server.js';
 import { delay } from './helpers.js';
+
+// What every leg does on a worker as in process (prompts, digits, record, stream, stats, close) is in
+// media-backend.test.ts, run on both backends; here is what only the worker thread backend has.
 
 // A worker thread runs JavaScript, not the TypeScript sources: compile the shard worker (and what it imports) once.
 let worker: Awaited<ReturnType<typeof compileShardWorker>> | undefined;
@@ -51,27 +57,6 @@ function rtp(seq: number, payload: Uint8Array, pt = 0): Buffer {
   return buf;
 }
 
-/** Digit `digit` as RFC 4733 events: start, update, then the end bit three times (§2.5.1.4). */
-async function pressRfc4733(from: dgram.Socket, port: number, digit: number, seq0 = 0): Promise<void> {
-  const event = (duration: number, end: boolean): Uint8Array => Uint8Array.of(digit, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff);
-  const packets = [event(160, false), event(320, false), event(480, true), event(480, true), event(480, true)];
-  for (let i = 0; i < packets.length; i++) {
-    const buf = rtp(seq0 + i, packets[i]!, 101);
-    buf.writeUInt32BE(8000 * (seq0 + 1), 4); // one event: one timestamp
-    from.send(buf, port, '127.0.0.1');
-    await delay(20);
-  }
-}
-
-/** Counts the packets a phone hears with audio in them (not µ-law silence). */
-function countAudible(socket: dgram.Socket): { audible: number } {
-  const counter = { audible: 0 };
-  socket.on('message', (msg: Buffer) => {
-    if (msg.length > 12 && msg.subarray(12).some((b) => b !== 0xff && b !== 0x7f)) counter.audible++;
-  });
-  return counter;
-}
-
 const newEngine = (): ShardedMediaEngine => (engine = new ShardedMediaEngine({ workers: 2, workerUrl, portMin: 31400, portMax: 31479, bindAddress: '127.0.0.1', rtpTimeoutMs: 0 }));
 
 describe('shardedMediaEngine', () => {
@@ -87,32 +72,6 @@ describe('shardedMediaEngine', () => {
     for (const leg of [a, b, c]) expect(leg.port).toBeGreaterThanOrEqual(31400 + leg.shard * 40);
     expect(a.localDescription()).toMatchObject({ address: '127.0.0.1', port: a.port, rtcpPort: a.port + 1 });
     expect(() => a.setRemote({ address: '127.0.0.1', port: 9, payloadType: 97 })).toThrow(/unknown codec/);
-  }, 20_000);
-
-  it('bridges two legs on a worker: each phone hears the other', async () => {
-    const media = newEngine();
-    const [phoneA, phoneB] = [await phone(), await phone()];
-    const a = await media.createEndpoint();
-    const b = await media.createEndpoint({ near: a });
-    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
-    b.setRemote({ address: '127.0.0.1', port: phoneB.address().port, payloadType: 0, telephoneEvent: 101 });
-    await a.bridge(b);
-    const heardByB: Buffer[] = [];
-    const h = createRtpHeader();
-    phoneB.on('message', (msg: Buffer) => {
-      if (parseRtp(msg, msg.length, h) && h.payloadType === 0 && msg[12] === CODE) heardByB.push(msg);
-    });
-    const payload = new Uint8Array(160).fill(CODE);
-    for (let seq = 0; seq < 25; seq++) {
-      phoneA.send(rtp(seq, payload), a.port, '127.0.0.1');
-      await delay(20);
-    }
-    await delay(200);
-    expect(heardByB.length).toBeGreaterThan(10);
-    expect(heardByB.every((m) => m.subarray(12).every((x) => x === CODE))).toBe(true);
-    const stats = await a.stats();
-    expect(stats.packetsReceived).toBeGreaterThanOrEqual(25);
-    expect(stats.codec).toBe('PCMU');
   }, 20_000);
 
   it('bridges legs on different workers through shared memory: each phone hears the other, and closing one leg unbridges both sides', async () => {
@@ -224,98 +183,6 @@ describe('shardedMediaEngine', () => {
     room.close();
   }, 20_000);
 
-  it('streams a leg to a WebSocket from its shard, plays what the server sends back, and ends on abort', async () => {
-    const media = newEngine();
-    const server = await startStreamServer();
-    try {
-      const phoneA = await phone();
-      const heard = countAudible(phoneA);
-      const a = await media.createEndpoint();
-      a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
-      const controller = new AbortController();
-      const stream = a.stream({ url: server.url, policy: { allowedCallbackHosts: [], allowPrivateCallbacks: true }, name: 'agent', call: { callId: 'call-9', from: '+254711000001', to: '+254712345678', direction: 'inbound', accountId: 'ws_1' }, signal: controller.signal });
-      const started = new Promise((resolve) => stream.once('started', resolve));
-      const stopped = new Promise((resolve) => stream.once('stopped', resolve));
-      const connection = await server.next();
-      expect(await started).toEqual({ protocol: 'audio.drachtio.org' });
-      expect((await connection.text(() => true)).callId).toBe('call-9');
-      expect((await connection.frames(5)).length).toBeGreaterThanOrEqual(5);
-      // 200 ms of 8 kHz PCM from the server reaches the caller.
-      connection.ws.send(Buffer.from(new Int16Array(1600).map((_, i) => Math.round(6000 * Math.sin(i / 3))).buffer));
-      await delay(400);
-      expect(heard.audible).toBeGreaterThan(5);
-      controller.abort();
-      const result = await stream.result;
-      expect(result).toMatchObject({ started: true, closedBy: 'platform' });
-      expect(result.framesSent).toBeGreaterThanOrEqual(5);
-      expect(await stopped).toMatchObject({ closedBy: 'platform' });
-    } finally {
-      await server.close();
-    }
-  }, 20_000);
-
-  it('reports a digit the far end sends as RFC 4733 as a dtmf event on the main thread', async () => {
-    const media = newEngine();
-    const phoneA = await phone();
-    const a = await media.createEndpoint();
-    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
-    const digits: string[] = [];
-    a.on('dtmf', (e) => digits.push(`${e.digit}/${e.source}`));
-    await pressRfc4733(phoneA, a.port, 5);
-    await delay(100);
-    expect(digits).toEqual(['5/rfc4733']);
-  }, 20_000);
-
-  it('plays prepared PCM and tones to the far end; an abort ends a looping tone with aborted', async () => {
-    const media = newEngine();
-    const phoneA = await phone();
-    const heard = countAudible(phoneA);
-    const a = await media.createEndpoint();
-    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
-    const pcm = new Int16Array(1600).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
-    expect(await a.playPcm(pcm)).toBe('done');
-    expect(heard.audible).toBeGreaterThanOrEqual(8);
-    const controller = new AbortController();
-    const ringing = a.playTone('ringback-uk', { loop: true, signal: controller.signal });
-    await delay(200);
-    controller.abort();
-    expect(await ringing).toBe('aborted');
-    expect(heard.audible).toBeGreaterThanOrEqual(14);
-  }, 20_000);
-
-  it('speaks with TTS on the shard', async () => {
-    const media = newEngine();
-    const phoneA = await phone();
-    const heard = countAudible(phoneA);
-    const a = await media.createEndpoint();
-    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
-    expect(await a.say('Karibu', { language: 'sw' })).toBe('done');
-    expect(heard.audible).toBeGreaterThan(10);
-  }, 60_000);
-
-  it('collects digits the far end presses and records the leg to a WAV file written by the shard', async () => {
-    const media = newEngine();
-    const phoneA = await phone();
-    const a = await media.createEndpoint();
-    a.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0, telephoneEvent: 101 });
-    const collecting = a.collectDigits({ numDigits: 1, timeoutMs: 3000 });
-    await delay(50);
-    await pressRfc4733(phoneA, a.port, 7);
-    expect(await collecting).toEqual({ digits: '7', reason: 'numDigits' });
-    const file = path.join(out, 'shard-recording.wav');
-    const result = await a.record({ path: file, maxDurationMs: 300 });
-    expect(result.reason).toBe('maxDuration');
-    expect((await stat(file)).size).toBeGreaterThan(44);
-    // Aborted collection, and a closed leg answers like an in-process one.
-    const controller = new AbortController();
-    const aborted = a.collectDigits({ signal: controller.signal });
-    controller.abort();
-    expect((await aborted).reason).toBe('aborted');
-    await a.close();
-    expect(await a.collectDigits()).toEqual({ digits: '', reason: 'closed' });
-    expect(await a.playTone('beep')).toBe('closed');
-  }, 20_000);
-
   it('a shard that dies ends its legs with closed; legs on the other shard stay up', async () => {
     const media = newEngine();
     const a = await media.createEndpoint();
@@ -324,27 +191,26 @@ describe('shardedMediaEngine', () => {
     const closed: string[] = [];
     a.on('closed', () => closed.push('a'));
     c.on('closed', () => closed.push('c'));
+    const recording = a.record({ path: path.join(out, 'cut-short.wav') }).catch((error: unknown) => error);
     await media.terminateShard(a.shard);
     await delay(50);
     expect(closed).toEqual(['a']);
     expect(a.state).toBe('closed');
     expect(c.state).toBe('open');
+    // What was in flight, and the figures its shard took with it, reject with the worker's death; later commands find the leg closed.
+    expect(await recording).toBeInstanceOf(MediaWorkerExitedError);
+    await expect(a.stats()).rejects.toMatchObject({ code: 'media_worker_exited', shard: a.shard });
+    await expect(a.sendDtmf('1')).rejects.toBeInstanceOf(MediaEndpointClosedError);
+    expect(await a.collectDigits()).toEqual({ digits: '', reason: 'closed' });
     expect((await c.stats()).packetsReceived).toBe(0);
     // New legs go to the shard still running.
     const d = await media.createEndpoint();
     expect(d.shard).toBe(c.shard);
   }, 20_000);
 
-  it('closes legs idempotently and everything with the engine', async () => {
+  it('closing the engine closes every leg and bridge, idempotently', async () => {
     const media = newEngine();
-    const a = await media.createEndpoint();
-    const b = await media.createEndpoint({ near: a });
-    let closedA = 0;
-    a.on('closed', () => closedA++);
-    await Promise.all([a.close(), a.close()]);
-    expect(closedA).toBe(1);
-    expect(a.state).toBe('closed');
-    expect(() => a.setRemote({ address: '127.0.0.1', port: 9, payloadType: 0 })).toThrow(/closed/);
+    const b = await media.createEndpoint();
     const bridgeGone = media.createEndpoint({ near: b }).then((x) => b.bridge(x));
     const bridge = await bridgeGone;
     let bridgeClosed = false;
@@ -354,6 +220,23 @@ describe('shardedMediaEngine', () => {
     expect(b.state).toBe('closed');
     expect(bridgeClosed).toBe(true);
   }, 20_000);
+});
+
+describe('shardError', () => {
+  it('carries each kind across a structured clone and is rebuilt as the class and code the in-process backend throws', () => {
+    const across = (error: unknown): Error => fromShardError(structuredClone(toShardError(error)));
+    const urlAudio = across(new UrlAudioError('too_large', 'too big'));
+    expect(urlAudio).toBeInstanceOf(UrlAudioError);
+    expect(urlAudio).toMatchObject({ code: 'too_large', message: 'too big' });
+    const refused = across(new FetchRefusedError('private address', 'http://10.0.0.1/a.wav'));
+    expect(refused).toBeInstanceOf(FetchRefusedError);
+    expect(refused).toMatchObject({ code: 'fetch_not_allowed', url: 'http://10.0.0.1/a.wav' });
+    const closed = across(new MediaEndpointClosedError('leg-1'));
+    expect(closed).toBeInstanceOf(MediaEndpointClosedError);
+    expect(closed).toMatchObject({ code: 'media_endpoint_closed', endpoint: 'leg-1', message: 'media endpoint leg-1 is closed' });
+    expect(across(Object.assign(new Error('disk full'), { code: 'ENOSPC' }))).toMatchObject({ message: 'disk full', code: 'ENOSPC' });
+    expect(across('a string')).toMatchObject({ message: 'a string' });
+  });
 });
 
 describe('frameRing', () => {

@@ -4,6 +4,7 @@
  * and from `sdp-transform`'s shape with `fromSdpMedia` / `toSdpMediaFields`.
  */
 import type { MediaDescription } from 'sdp-transform';
+import { mediaDefaults } from '../media-defaults.js';
 import { codecByName, type Codec, type CodecName } from './codec.js';
 
 /** One payload format of an m= line: a=rtpmap plus optional a=fmtp. */
@@ -40,8 +41,8 @@ const STATIC_PAYLOADS: Record<number, { encoding: string; clockRate: number }> =
 
 /** Options for `negotiateAudio`. */
 export interface NegotiateOptions {
-  /** Codecs we accept, in our preference order. Default `['PCMU', 'PCMA']`. */
-  codecs?: CodecName[];
+  /** Codecs we accept, in our preference order. Default `['PCMU', 'PCMA']` (`mediaDefaults.codecs`). */
+  codecs?: readonly CodecName[];
   /**
    * Whose order wins: `'offerer'` (RFC 3264 custom: the first offered codec we
    * support) or `'local'` (our list order). Default `'offerer'`.
@@ -99,7 +100,7 @@ function isTelephoneEvent(p: PayloadFormat): boolean {
  * Returns `undefined` when no offered codec is acceptable (answer 488).
  */
 export function negotiateAudio(offer: AudioMediaDescription, options: NegotiateOptions = {}): NegotiatedAudio | undefined {
-  const accepted = options.codecs ?? ['PCMU', 'PCMA'];
+  const accepted = options.codecs ?? mediaDefaults.codecs;
   const usable = offer.payloads.filter((p) => {
     const codec = codecByName(p.encoding);
     return codec !== undefined && accepted.includes(codec.name) && p.clockRate === codec.clockRate && (p.channels ?? 1) === 1;
@@ -130,8 +131,8 @@ export function answerFor(negotiated: NegotiatedAudio, ptime = 20): AudioMediaDe
 
 /** Options for `localOffer`. */
 export interface LocalOfferOptions {
-  /** Codecs to offer in order. Default `['PCMU', 'PCMA']`. */
-  codecs?: CodecName[];
+  /** Codecs to offer in order. Default `['PCMU', 'PCMA']` (`mediaDefaults.codecs`). */
+  codecs?: readonly CodecName[];
   /** Payload type for telephone-event; `null` to not offer it. Default 101. */
   telephoneEventPayloadType?: number | null;
   /** Default 20. */
@@ -141,7 +142,7 @@ export interface LocalOfferOptions {
 /** The description we offer when we originate a call. */
 export function localOffer(options: LocalOfferOptions = {}): AudioMediaDescription {
   const payloads: PayloadFormat[] = [];
-  for (const name of options.codecs ?? ['PCMU', 'PCMA']) {
+  for (const name of options.codecs ?? mediaDefaults.codecs) {
     const codec = codecByName(name);
     if (codec) payloads.push({ payloadType: codec.defaultPayloadType, encoding: codec.name, clockRate: codec.clockRate });
   }

@@ -6,6 +6,7 @@
  * dropped as late; a gap at the playout point is reported as a loss so the
  * caller can conceal it.
  */
+import { mediaDefaults } from '../media-defaults.js';
 import { seqDiff } from './rtp-packet.js';
 import { slotBlock } from './slot-block.js';
 
@@ -83,13 +84,14 @@ export class JitterBuffer {
   readonly stats = { received: 0, late: 0, duplicate: 0, lost: 0, overflow: 0, discarded: 0, shrunk: 0 };
 
   constructor(options: JitterBufferOptions = {}) {
-    this.#capacity = options.capacity ?? 32;
-    this.#prefetch = Math.max(1, Math.min(options.prefetch ?? 3, this.#capacity - 1));
-    this.#maxDepth = Math.max(this.#prefetch, Math.min(options.maxDepth ?? this.#prefetch + 5, this.#capacity - 1));
-    this.#shrinkWindow = Math.max(1, options.shrinkWindow ?? 50);
-    this.#maxShrinkWait = Math.max(0, options.maxShrinkWait ?? 250);
-    this.#maxPayload = Math.max(1, options.maxPayload ?? 1280);
-    this.#slotSize = Math.max(1, Math.min(options.initialPayload ?? 320, this.#maxPayload));
+    const defaults = mediaDefaults.jitter;
+    this.#capacity = options.capacity ?? defaults.capacity;
+    this.#prefetch = Math.max(1, Math.min(options.prefetch ?? defaults.prefetch, this.#capacity - 1));
+    this.#maxDepth = Math.max(this.#prefetch, Math.min(options.maxDepth ?? this.#prefetch + defaults.maxDepthOverPrefetch, this.#capacity - 1));
+    this.#shrinkWindow = Math.max(1, options.shrinkWindow ?? defaults.shrinkWindow);
+    this.#maxShrinkWait = Math.max(0, options.maxShrinkWait ?? defaults.maxShrinkWait);
+    this.#maxPayload = Math.max(1, options.maxPayload ?? defaults.maxPayload);
+    this.#slotSize = Math.max(1, Math.min(options.initialPayload ?? defaults.initialPayload, this.#maxPayload));
     this.#payloads = slotBlock(this.#capacity, this.#slotSize);
     this.#lengths = new Int32Array(this.#capacity);
     this.#seqs = new Int32Array(this.#capacity).fill(-1);

@@ -9,6 +9,7 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
+import { mediaDefaults } from '../media-defaults.js';
 
 /** Options for `PortPool`. */
 export interface PortPoolOptions {
@@ -35,10 +36,11 @@ export class PortPool {
   #cursor: number;
 
   constructor(options: PortPoolOptions = {}) {
-    this.min = (options.min ?? 20000) + ((options.min ?? 20000) % 2);
-    this.max = options.max ?? 29999;
+    const min = options.min ?? mediaDefaults.portMin;
+    this.min = min + (min % 2);
+    this.max = options.max ?? mediaDefaults.portMax;
     if (this.max < this.min + 1) throw new RangeError(`port range ${this.min}-${this.max} holds no RTP/RTCP pair`);
-    this.bindAddress = options.bindAddress ?? '0.0.0.0';
+    this.bindAddress = options.bindAddress ?? mediaDefaults.bindAddress;
     this.#cursor = this.min;
   }
 

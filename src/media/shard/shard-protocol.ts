@@ -5,29 +5,35 @@
  * data.
  */
 import type { FetchPolicy } from '../../shared/fetch-policy.js';
+import type { JitterBufferOptions } from '../rtp/jitter-buffer.js';
 import type { CodecName } from '../codecs/codec.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
 import type { CollectDigitsOptions } from '../endpoint-digits.js';
 import type { RecordOptions } from '../endpoint-recording.js';
 import type { EndpointStats, RemoteMedia } from '../endpoint-types.js';
 import type { ToneName } from '../sources/tones.js';
+import type { UrlAudioErrorCode, UrlAudioOptions } from '../sources/url-audio.js';
 import type { AudioStreamOptions, AudioStreamStopped } from '../fork/audio-stream.js';
 import type { StreamSubprotocol } from '../fork/stream-protocol.js';
 
 /** A `stream` action's options that cross to the shard (no signal, no logger). */
 export type ShardStreamOptions = Omit<AudioStreamOptions, 'signal' | 'logger'>;
 
-/** What a shard's `MediaEngine` is built with (workerData). */
+/** What a shard's `MediaEngine` is built with (workerData): `ShardedMediaEngineOptions` as given, each left out taking `mediaDefaults` on the shard. */
 export interface ShardOptions {
   index: number;
-  advertisedAddress: string;
-  bindAddress: string;
+  /** This shard's slice of the port range. */
   portMin: number;
   portMax: number;
-  codecs: CodecName[];
-  telephoneEventPayloadType: number;
-  rtpTimeoutMs: number;
-  symmetricRtp: boolean;
+  advertisedAddress?: string;
+  bindAddress?: string;
+  codecs?: CodecName[];
+  telephoneEventPayloadType?: number;
+  rtpTimeoutMs?: number;
+  symmetricRtp?: boolean;
+  jitter?: JitterBufferOptions;
+  urlAudio?: Omit<UrlAudioOptions, 'logger'>;
+  ttsCacheDir?: string;
 }
 
 export type ShardCommand =
@@ -77,17 +83,34 @@ export interface ShardDiagnostics {
   clockSkipped: number;
 }
 
+/**
+ * Why a shard command failed, by kind: what crosses back instead of an
+ * `Error` object (structured clone keeps neither class nor `code`), so the
+ * main thread rebuilds the class the in-process backend throws
+ * (`shard-errors.ts`) and callers branch the same way on both.
+ *
+ *  - `urlAudio`: `UrlAudioError` (the URL cannot be played; its `code`).
+ *  - `fetchRefused`: `FetchRefusedError`, code `fetch_not_allowed` (`url`: the refused hop).
+ *  - `endpointClosed`: `MediaEndpointClosedError` (the leg is closed, or the shard holds no such leg).
+ *  - `other`: anything else, a plain `Error` with its message (and its string `code`, if it had one).
+ *
+ * A worker that dies answers nothing: the main thread rejects what was
+ * pending with `MediaWorkerExitedError` itself.
+ */
+export type ShardError =
+  | { kind: 'urlAudio'; code: UrlAudioErrorCode; message: string }
+  | { kind: 'fetchRefused'; url: string; message: string }
+  | { kind: 'endpointClosed'; endpoint: string; message: string }
+  | { kind: 'other'; message: string; code?: string };
+
 export type ShardMessage =
   | { type: 'reply'; id: number; ok: true; value?: unknown }
-  /**
-   * `code`: the error's own string `code` (`fetch_not_allowed`, a `UrlAudioError` code), when it has one;
-   * `url`: the URL it concerns (a `FetchRefusedError`'s refused hop), when it has one.
-   */
-  | { type: 'reply'; id: number; ok: false; error: string; code?: string; url?: string }
+  | { type: 'reply'; id: number; ok: false; error: ShardError }
   | { type: 'event'; endpoint: string; event: 'dtmf'; dtmf: DtmfEvent }
   | { type: 'event'; endpoint: string; event: 'rtpTimeout' }
   | { type: 'event'; endpoint: string; event: 'latched'; address: string; port: number }
-  | { type: 'event'; endpoint: string; event: 'closed' }
+  /** `stats`: the leg's figures at close, so `stats()` answers for a closed leg as in process. */
+  | { type: 'event'; endpoint: string; event: 'closed'; stats: EndpointStats }
   | { type: 'event'; bridge: string; event: 'bridgeClosed' }
   | { type: 'event'; mixer: string; member: string; event: 'memberLeft' }
   | { type: 'event'; request: number; event: 'stream'; kind: 'started'; data: { protocol: StreamSubprotocol } }

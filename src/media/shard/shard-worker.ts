@@ -18,24 +18,19 @@ import { Mixer, type MixerLeg, type MixerMember } from '../mixer.js';
 import { recordMixer } from '../mixer-recording.js';
 import { PcmSource } from '../sources/audio-source.js';
 import { tone } from '../sources/tones.js';
+import { MediaEndpointClosedError } from '../media-errors.js';
 import { FrameRing } from './frame-ring.js';
 import { RemoteMixerLeg } from './remote-mixer-leg.js';
+import { toShardError } from './shard-errors.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardRequest } from './shard-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('shard-worker must run on a worker thread');
 const options = workerData as ShardOptions;
 
-const engine = new MediaEngine({
-  advertisedAddress: options.advertisedAddress,
-  bindAddress: options.bindAddress,
-  portMin: options.portMin,
-  portMax: options.portMax,
-  codecs: options.codecs,
-  telephoneEventPayloadType: options.telephoneEventPayloadType,
-  rtpTimeoutMs: options.rtpTimeoutMs,
-  symmetricRtp: options.symmetricRtp,
-});
+// The main thread's options as given: what they leave out takes `mediaDefaults` here, as in process.
+const { index: _index, ...engineOptions } = options;
+const engine = new MediaEngine(engineOptions);
 const endpoints = new Map<string, MediaEndpoint>();
 /** Bridges by id: both legs here (a `Bridge`), or this shard's side of one across shards. */
 const bridges = new Map<string, { close(): void }>();
@@ -49,7 +44,8 @@ const post = (message: ShardMessage): void => port.postMessage(message);
 
 function endpointOf(id: string): MediaEndpoint {
   const endpoint = endpoints.get(id);
-  if (!endpoint) throw new Error(`no media endpoint ${id} on shard ${options.index}`);
+  // Closed here (or never made): to the caller, a closed leg, as in process.
+  if (!endpoint) throw new MediaEndpointClosedError(id, `no media endpoint ${id} on shard ${options.index} (closed)`);
   return endpoint;
 }
 
@@ -62,7 +58,7 @@ async function create(id: string): Promise<{ port: number }> {
   endpoint.on('latched', ({ address, port: p }) => post({ type: 'event', endpoint: id, event: 'latched', address, port: p }));
   endpoint.on('closed', () => {
     endpoints.delete(id);
-    post({ type: 'event', endpoint: id, event: 'closed' });
+    post({ type: 'event', endpoint: id, event: 'closed', stats: endpoint.currentStats() });
   });
   return { port: endpoint.session.port };
 }
@@ -237,7 +233,7 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
     case 'sendDtmf':
       return endpointOf(command.endpoint).sendDtmf(command.digits);
     case 'stats':
-      return endpointOf(command.endpoint).stats();
+      return endpointOf(command.endpoint).currentStats();
     case 'close':
       // Closing twice, or a leg already gone, is not an error (close is idempotent everywhere).
       return endpoints.get(command.endpoint)?.close();
@@ -252,12 +248,6 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
 port.on('message', (request: ShardRequest) => {
   run(request, request.id).then(
     (value) => post({ type: 'reply', id: request.id, ok: true, value }),
-    (error: unknown) => {
-      const { code, url } = (error ?? {}) as { code?: unknown; url?: unknown };
-      post({
-        type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error),
-        ...(typeof code === 'string' ? { code } : {}), ...(typeof url === 'string' ? { url } : {}),
-      });
-    },
+    (error: unknown) => post({ type: 'reply', id: request.id, ok: false, error: toShardError(error) }),
   );
 });

@@ -21,6 +21,7 @@ import { ShardedMediaEngine, type ShardEndpoint, type ShardedMediaEngineOptions,
 export class ShardedMediaBackend implements MediaBackend {
   readonly engine: ShardedMediaEngine;
   readonly #logger: Logger;
+  readonly #options: ShardedMediaEngineOptions;
   #urls: UrlAudioLoader | undefined;
   #tts: TtsService | undefined;
   #closing: Promise<void> | undefined;
@@ -28,6 +29,7 @@ export class ShardedMediaBackend implements MediaBackend {
   constructor(options: ShardedMediaEngineOptions) {
     this.engine = new ShardedMediaEngine(options);
     this.#logger = options.logger ?? silentLogger;
+    this.#options = options;
   }
 
   createEndpoint(options: { id?: string; near?: CallMedia } = {}): Promise<ShardEndpoint> {
@@ -50,12 +52,12 @@ export class ShardedMediaBackend implements MediaBackend {
   }
 
   loadAudio(url: string, options: { policy: FetchPolicy; signal?: AbortSignal }): Promise<Int16Array> {
-    this.#urls ??= new UrlAudioLoader({ logger: this.#logger });
+    this.#urls ??= new UrlAudioLoader({ ...this.#options.urlAudio, logger: this.#logger });
     return this.#urls.load(url, options);
   }
 
   speak(request: { text: string; language?: string; voice?: string; signal?: AbortSignal }): Promise<Int16Array> {
-    this.#tts ??= new TtsService(new EspeakTtsProvider({ logger: this.#logger }), { ownsProvider: true, logger: this.#logger });
+    this.#tts ??= new TtsService(new EspeakTtsProvider({ logger: this.#logger }), { ownsProvider: true, logger: this.#logger, ...(this.#options.ttsCacheDir ? { cacheDir: this.#options.ttsCacheDir } : {}) });
     return this.#tts.speak(request);
   }
 

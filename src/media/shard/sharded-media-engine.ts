@@ -32,22 +32,30 @@ import type { CollectDigitsOptions, CollectDigitsResult } from '../endpoint-digi
 import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
 import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia } from '../endpoint-types.js';
 import type { MediaEngineOptions } from '../engine.js';
+import { mediaDefaults } from '../media-defaults.js';
 import type { ToneName } from '../sources/tones.js';
 import { FrameRing } from './frame-ring.js';
 import type { AudioStreamEvents, AudioStreamResult } from '../fork/audio-stream.js';
 import type { RecordingInfo } from '../recorder.js';
+import { MediaEndpointClosedError, MediaWorkerExitedError } from '../media-errors.js';
+import { fromShardError } from './shard-errors.js';
 import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardStreamOptions } from './shard-protocol.js';
 
 /**
  * Options for `ShardedMediaEngine`: each shard's `MediaEngine` gets the same
- * network and codec options, and an even slice of the RTP port range.
+ * options as an in-process one (with the same defaults, `mediaDefaults`),
+ * and an even slice of the RTP port range. What cannot cross to a worker
+ * (a TTS provider, a shared clock) is left out.
  */
 export interface ShardedMediaEngineOptions
-  extends Pick<MediaEngineOptions, 'advertisedAddress' | 'bindAddress' | 'portMin' | 'portMax' | 'codecs' | 'telephoneEventPayloadType' | 'rtpTimeoutMs' | 'symmetricRtp'> {
-  /** Worker threads, one `MediaEngine` each. Default `os.availableParallelism()`. */
+  extends Pick<MediaEngineOptions, 'advertisedAddress' | 'bindAddress' | 'portMin' | 'portMax' | 'codecs' | 'telephoneEventPayloadType' | 'rtpTimeoutMs' | 'symmetricRtp' | 'jitter' | 'ttsCacheDir'> {
+  /** Limits and cache for <Play> URLs, on each shard (and for wait audio on the main thread). Default `mediaDefaults.urlAudio`. */
+  urlAudio?: Omit<NonNullable<MediaEngineOptions['urlAudio']>, 'logger'>;
+  /** Worker threads, one `MediaEngine` each. Default `os.availableParallelism()` (one per core). */
   workers?: number;
   /** The compiled worker script. Default `shard-worker.js` beside this file (tests running TypeScript pass a compiled one). */
   workerUrl?: URL;
+  /** Main-thread logger (shards log nothing of their own). Default: silent. */
   logger?: Logger;
 }
 
@@ -83,6 +91,8 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
   readonly #engine: ShardedMediaEngine;
   #state: 'open' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
+  /** The figures the shard reported at close. */
+  #finalStats: EndpointStats | undefined;
 
   constructor(engine: ShardedMediaEngine, id: string, shard: number, port: number) {
     super();
@@ -125,9 +135,16 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     await this.#engine.request(this.shard, { op: 'sendDtmf', endpoint: this.id, digits });
   }
 
-  /** Quality figures, from the shard. */
-  stats(): Promise<EndpointStats> {
-    return this.#engine.request(this.shard, { op: 'stats', endpoint: this.id }) as Promise<EndpointStats>;
+  /** Quality figures, from the shard; on a closed leg, those at close (`MediaWorkerExitedError` when its shard died first). */
+  async stats(): Promise<EndpointStats> {
+    if (this.#finalStats) return this.#finalStats;
+    try {
+      return (await this.#engine.request(this.shard, { op: 'stats', endpoint: this.id })) as EndpointStats;
+    } catch (error) {
+      // Closed while asking: the closed event, which comes first, brought the final figures.
+      if (this.#finalStats) return this.#finalStats;
+      throw error;
+    }
   }
 
   /** Speak `text` (synthesized on the leg's shard). Resolves like `MediaEndpoint.say`. */
@@ -174,7 +191,7 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     const { signal, ...rest } = options;
     const stream = new ShardStream();
     if (this.#state !== 'open') {
-      stream.result = Promise.reject(new Error(`media endpoint ${this.id} is closed`));
+      stream.result = Promise.reject(new MediaEndpointClosedError(this.id));
       return stream;
     }
     let request = 0;
@@ -202,10 +219,11 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
     return this.#closing;
   }
 
-  /** @internal The shard reported the leg closed (or died). */
-  markClosed(): void {
+  /** @internal The shard reported the leg closed (with its final `stats`), or died (without). */
+  markClosed(stats?: EndpointStats): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#finalStats = stats;
     this.emit('closed');
   }
 
@@ -226,7 +244,7 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
   }
 
   #assertOpen(): void {
-    if (this.#state !== 'open') throw new Error(`media endpoint ${this.id} is closed`);
+    if (this.#state !== 'open') throw new MediaEndpointClosedError(this.id);
   }
 }
 
@@ -422,25 +440,18 @@ export class ShardedMediaEngine {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     const workers = Math.max(1, options.workers ?? os.availableParallelism());
-    const min = (options.portMin ?? 20000) + ((options.portMin ?? 20000) % 2);
-    const max = options.portMax ?? 29999;
+    const portMin = options.portMin ?? mediaDefaults.portMin;
+    const min = portMin + (portMin % 2);
+    const max = options.portMax ?? mediaDefaults.portMax;
     // Even-sized slices of whole RTP/RTCP pairs, one per shard.
     const pairs = Math.floor((max - min + 1) / 2);
     const perShard = Math.floor(pairs / workers);
     if (perShard < 1) throw new RangeError(`port range ${min}-${max} is too small for ${workers} media shards`);
     const url = options.workerUrl ?? new URL('./shard-worker.js', import.meta.url);
+    // Only plain options cross (workerData); what they leave out takes `mediaDefaults` on the shard.
+    const { workers: _workers, workerUrl: _url, logger: _logger, ...engineOptions } = options;
     for (let index = 0; index < workers; index++) {
-      const shardOptions: ShardOptions = {
-        index,
-        advertisedAddress: options.advertisedAddress ?? '127.0.0.1',
-        bindAddress: options.bindAddress ?? '0.0.0.0',
-        portMin: min + index * perShard * 2,
-        portMax: min + (index + 1) * perShard * 2 - 1,
-        codecs: options.codecs ?? ['PCMU', 'PCMA'],
-        telephoneEventPayloadType: options.telephoneEventPayloadType ?? 101,
-        rtpTimeoutMs: options.rtpTimeoutMs ?? 30_000,
-        symmetricRtp: options.symmetricRtp ?? true,
-      };
+      const shardOptions: ShardOptions = { ...engineOptions, index, portMin: min + index * perShard * 2, portMax: min + (index + 1) * perShard * 2 - 1 };
       const shard: Shard = { index, worker: new Worker(url, { workerData: shardOptions }), pending: new Map(), endpoints: new Map(), bridges: new Map(), mixers: new Map(), creating: 0, alive: true };
       shard.worker.on('message', (message: ShardMessage) => this.#onMessage(shard, message));
       shard.worker.on('error', (error) => this.#logger.error({ err: error, shard: index }, 'media shard failed'));
@@ -562,7 +573,7 @@ export class ShardedMediaEngine {
    */
   request(index: number, command: ShardCommand, signal?: AbortSignal, onId?: (id: number) => void): Promise<unknown> {
     const shard = this.#shards[index];
-    if (!shard?.alive) return Promise.reject(new Error(`media shard ${index} is not running`));
+    if (!shard?.alive) return Promise.reject(new MediaWorkerExitedError(index, `media shard ${index} is not running`));
     const id = this.#nextId++;
     onId?.(id);
     const onAbort = (): void => {
@@ -599,10 +610,10 @@ export class ShardedMediaEngine {
   /** @internal */
   localDescriptionFor(port: number): LocalMedia {
     return {
-      address: this.#options.advertisedAddress ?? '127.0.0.1',
+      address: this.#options.advertisedAddress ?? mediaDefaults.advertisedAddress,
       port,
       rtcpPort: port + 1,
-      audio: localOffer({ codecs: this.#options.codecs ?? ['PCMU', 'PCMA'], telephoneEventPayloadType: this.#options.telephoneEventPayloadType ?? 101 }),
+      audio: localOffer({ codecs: this.#options.codecs ?? mediaDefaults.codecs, telephoneEventPayloadType: this.#options.telephoneEventPayloadType ?? mediaDefaults.telephoneEventPayloadType }),
     };
   }
 
@@ -623,8 +634,8 @@ export class ShardedMediaEngine {
       if (!pending) return;
       shard.pending.delete(message.id);
       if (message.ok) pending.resolve(message.value);
-      // The code (and URL) come along, so a refusal of the fetch policy is still one on this side (`isFetchRefused`).
-      else pending.reject(Object.assign(new Error(message.error), message.code === undefined ? {} : { code: message.code }, message.url === undefined ? {} : { url: message.url }));
+      // The class the in-process backend throws, rebuilt: a refusal is a `FetchRefusedError` here too.
+      else pending.reject(fromShardError(message.error));
       return;
     }
     if (message.event === 'bridgeClosed') {
@@ -663,7 +674,7 @@ export class ShardedMediaEngine {
         endpoint.emit('latched', { address: message.address, port: message.port });
         break;
       case 'closed':
-        endpoint.markClosed();
+        endpoint.markClosed(message.stats);
         break;
     }
   }
@@ -672,7 +683,7 @@ export class ShardedMediaEngine {
   #onExit(shard: Shard, code: number): void {
     shard.alive = false;
     if (!this.#closed) this.#logger.error({ shard: shard.index, code }, 'media shard exited; its calls lose media');
-    for (const pending of shard.pending.values()) pending.reject(new Error(`media shard ${shard.index} exited`));
+    for (const pending of shard.pending.values()) pending.reject(new MediaWorkerExitedError(shard.index));
     shard.pending.clear();
     // A bridge across shards also ends on the surviving side; rooms here end; members linked from here leave their rooms.
     for (const bridge of [...shard.bridges.values()]) bridge.close();

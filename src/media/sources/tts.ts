@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resampleAsync } from '../codecs/resample.js';
+import { mediaDefaults } from '../media-defaults.js';
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { SAMPLE_RATE } from './audio-source.js';
@@ -60,7 +61,7 @@ export class TtsService {
 
   constructor(provider: TtsProvider, options: TtsServiceOptions = {}) {
     this.provider = provider;
-    this.#memoryBytes = options.memoryBytes ?? 32 * 1024 * 1024;
+    this.#memoryBytes = options.memoryBytes ?? mediaDefaults.ttsMemoryBytes;
     this.#cacheDir = options.cacheDir;
     this.#ownsProvider = options.ownsProvider ?? true;
     this.#logger = options.logger ?? silentLogger;

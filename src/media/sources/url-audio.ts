@@ -9,6 +9,7 @@ import { guardedGet, policyKey, PolicyDispatchers, type FetchPolicy } from '../.
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { resampleAsync } from '../codecs/resample.js';
+import { mediaDefaults } from '../media-defaults.js';
 import { SAMPLE_RATE } from './audio-source.js';
 import { isMpegAudio, Mp3Decoder } from './mp3-decoder.js';
 import { abortable } from './tts.js';
@@ -27,14 +28,17 @@ export interface UrlAudioOptions {
   logger?: Logger;
 }
 
+/** The reasons a URL cannot be played (`UrlAudioError.code`). */
+export type UrlAudioErrorCode = 'bad_url' | 'http_status' | 'too_large' | 'timeout' | 'unsupported_format' | 'decode_failed';
+
 /**
  * Why a URL could not be played; `code` is stable for the call engine to
  * branch on. (A URL the fetch policy refuses rejects with `FetchRefusedError`.)
  */
 export class UrlAudioError extends Error {
-  readonly code: 'bad_url' | 'http_status' | 'too_large' | 'timeout' | 'unsupported_format' | 'decode_failed';
+  readonly code: UrlAudioErrorCode;
 
-  constructor(code: UrlAudioError['code'], message: string) {
+  constructor(code: UrlAudioErrorCode, message: string) {
     super(message);
     this.name = 'UrlAudioError';
     this.code = code;
@@ -55,10 +59,10 @@ export class UrlAudioLoader {
   #mp3: Mp3Decoder | undefined;
 
   constructor(options: UrlAudioOptions = {}) {
-    this.#maxBytes = options.maxBytes ?? 25 * 1024 * 1024;
-    this.#timeoutMs = options.timeoutMs ?? 15_000;
-    this.#cacheBytes = options.cacheBytes ?? 64 * 1024 * 1024;
-    this.#ttlMs = options.cacheTtlMs ?? 10 * 60_000;
+    this.#maxBytes = options.maxBytes ?? mediaDefaults.urlAudio.maxBytes;
+    this.#timeoutMs = options.timeoutMs ?? mediaDefaults.urlAudio.timeoutMs;
+    this.#cacheBytes = options.cacheBytes ?? mediaDefaults.urlAudio.cacheBytes;
+    this.#ttlMs = options.cacheTtlMs ?? mediaDefaults.urlAudio.cacheTtlMs;
     this.#logger = options.logger ?? silentLogger;
   }
 
