@@ -66,4 +66,17 @@ describe('inbound calls from a trunk', () => {
     });
     expect(failed).toMatchObject({ hangup_cause: 'sdp_not_acceptable', hangup_by: 'system' });
   });
+
+  it('a carrier sending the numbers in national form (0…) reaches the claimed number, and the record holds E.164', async () => {
+    const before = (await callsTo()).length;
+    const national = `0${number.slice(4)}`;
+    const call = carrier.invite(`sip:${national}@127.0.0.1:${api.platform.sipAddress.port}`, { sdp: offer('0'), from: 'sip:0711555002@127.0.0.1' });
+    const session = await call.wait();
+    await new Promise<void>((resolve) => session.once('ended', () => resolve()));
+    const done = await until(async () => {
+      const list = await callsTo();
+      return list.length === before + 1 && list[0]!.status === 'completed' ? list[0] : undefined;
+    });
+    expect(done).toMatchObject({ direction: 'inbound', to: number, from: '+254711555002' });
+  });
 });
