@@ -135,7 +135,9 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     components['media'] = true;
     logger.info({ mediaWorkers: config.mediaWorkers }, config.mediaWorkers > 0 ? 'call media on worker threads' : 'call media on the main thread');
     // Softphones register as user@<workspace>.<sip-domain> with the workspace's SIP credentials.
-    const registrar = new WorkspaceRegistrar(store, config.sipDomain);
+    // Their bindings are kept in the store: those still live come back before SIP listens (SPEC §13).
+    const registrar = new WorkspaceRegistrar(store, config.sipDomain, { now: () => clock.now().getTime(), logger: logger.child({ component: 'registrar' }) });
+    await registrar.load();
     const ua = new SipUserAgent({
       listen: [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }],
       publicHost: advertised, logger: logger.child({ component: 'sip' }), registrar,

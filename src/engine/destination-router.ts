@@ -9,6 +9,8 @@ import type { Store } from '../store/store.js';
 /** Where an outbound leg's INVITE goes. */
 export interface Route {
   uri: string;
+  /** More URIs rung at the same time (a user's other registered devices); the first to answer wins. */
+  forks?: string[];
   /** The To header when it differs from the Request-URI (a registered contact is reached at its contact, addressed to its AOR). */
   to?: string;
   auth?: DigestCredentials;
@@ -18,8 +20,8 @@ export interface Route {
 /**
  * Outbound routing (SPEC §11): E.164 numbers go to the trunk whose prefix
  * matches longest, or to the sandbox carrier when no trunk matches and the
- * sandbox runs; `sip:` URIs of a workspace's own domain go to the softphone
- * registered there; other `sip:` URIs straight to their host.
+ * sandbox runs; `sip:` URIs of a workspace's own domain go to every device
+ * registered there (one leg, its INVITE forked); other `sip:` URIs straight to their host.
  */
 export class DestinationRouter {
   constructor(
@@ -54,8 +56,11 @@ export class DestinationRouter {
       if (owner === undefined) return { uri: destination, via: 'sip' };
       // Another workspace's softphones are not reachable from here.
       if (owner !== workspaceId) return undefined;
-      const [binding] = this.registrar.lookup(`sip:${sip.user ?? ''}@${sip.host}`);
-      return binding ? { uri: serializeUri(binding.target), to: `sip:${sip.user ?? ''}@${sip.host}`, via: 'softphone' } : undefined;
+      // Every live device of the user rings (SPEC §13); one INVITE per binding, the same contact only once.
+      const targets = [...new Set(this.registrar.lookup(`sip:${sip.user ?? ''}@${sip.host}`).map((b) => serializeUri(b.target)))];
+      const [first, ...forks] = targets;
+      if (first === undefined) return undefined;
+      return { uri: first, ...(forks.length > 0 ? { forks } : {}), to: `sip:${sip.user ?? ''}@${sip.host}`, via: 'softphone' };
     }
     if (/^sips?:/i.test(destination)) return undefined;
     const trunks = await this.store.trunks.list();

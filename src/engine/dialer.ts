@@ -94,7 +94,7 @@ export class Dialer {
     const log = services.log.child({ callId: record.id });
     const fromUser = /^sips?:/i.test(request.from) ? request.from : `sip:${request.from}@${this.ua.localAddress('udp').host}`;
     const leg = await CallLeg.dial(this.ua, this.media, {
-      uri: route.uri, from: fromUser, ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
+      uri: route.uri, ...(route.forks ? { forks: route.forks } : {}), from: fromUser, ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
       headers: [['X-Sautikit-Call-Id', record.id]],
     }, log, request.near);
     const session = this.startSession(record, leg);

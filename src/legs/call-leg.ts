@@ -33,6 +33,21 @@ export function causeOfFailure(failure: Pick<CallFailure, 'status' | 'cancelled'
   return 'failed';
 }
 
+/** Where an outbound leg's INVITE goes. */
+export interface DialTarget {
+  uri: string;
+  /** More Request-URIs rung in parallel with `uri` (every device of a user); the first to answer wins. */
+  forks?: readonly string[];
+  from: string;
+  to?: string;
+  proxy?: string;
+  auth?: DigestCredentials;
+  headers?: Array<[string, string]>;
+}
+
+/** RFC 3326 Reason of the CANCEL sent to the devices that lost the race. */
+const ANSWERED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
+
 /** Where a leg's media comes from: a `MediaBackend` (the engine), or a `MediaEngine` (the sandbox's phones). */
 export interface LegMediaSource<M extends CallMedia> {
   createEndpoint(options: { logger?: Logger; near?: CallMedia }): Promise<M>;
@@ -48,7 +63,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   readonly #log: Logger;
   #incoming: IncomingCall | undefined;
   #answerSdp: string | undefined;
-  #outgoing: OutgoingCall | undefined;
+  /** The INVITE branches of an outbound leg (several when a user's devices all ring). */
+  #outgoing: OutgoingCall[] = [];
   #session: SipSession | undefined;
   #ended: LegEnd | undefined;
 
@@ -95,32 +111,54 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     return leg;
   }
 
-  /** Places an outbound INVITE; `answered` or `ended` tells how it went. */
-  static async dial<M extends CallMedia>(ua: SipUserAgent, mediaEngine: LegMediaSource<M>, target: { uri: string; from: string; to?: string; proxy?: string; auth?: DigestCredentials; headers?: Array<[string, string]> }, log: Logger, near?: CallMedia): Promise<CallLeg<M>> {
+  /**
+   * Places an outbound INVITE; `answered` or `ended` tells how it went.
+   * `forks`: more Request-URIs rung at the same time with the same offer (every
+   * registered device of one user, RFC 3261 §16.7 style): the first to answer
+   * is the leg, the others get CANCEL with `Reason: SIP;cause=200` (or BYE when
+   * they answered too), and the leg fails only when every branch failed.
+   */
+  static async dial<M extends CallMedia>(ua: SipUserAgent, mediaEngine: LegMediaSource<M>, target: DialTarget, log: Logger, near?: CallMedia): Promise<CallLeg<M>> {
     // `near`: the leg this one will be bridged to, so a sharded backend keeps both on one worker.
     const media = await mediaEngine.createEndpoint({ logger: log, ...(near ? { near } : {}) });
     const leg = new CallLeg<M>(media, log);
     const local = media.localDescription();
-    const outgoing = ua.invite(target.uri, {
-      sdp: describeSdp(local, local.audio, Date.now()), from: target.from, ...(target.to ? { to: target.to } : {}),
+    const sdp = describeSdp(local, local.audio, Date.now());
+    const branches = [target.uri, ...(target.forks ?? [])].map((uri) => ua.invite(uri, {
+      sdp, from: target.from, ...(target.to ? { to: target.to } : {}),
       ...(target.proxy ? { proxy: target.proxy } : {}), ...(target.auth ? { auth: target.auth } : {}), ...(target.headers ? { headers: target.headers } : {}),
-    });
-    leg.#outgoing = outgoing;
-    outgoing.on('provisional', (p) => {
-      if (p.status === 180 || p.status === 183) leg.emit('ringing');
-    });
-    outgoing.on('failed', (failure) => void leg.#finish({ by: 'remote', cause: causeOfFailure(failure), sipStatus: failure.status }));
-    outgoing.on('answered', (session) => {
-      const remote = session.remoteSdp ? readAnswer(session.remoteSdp, codecList()) : { problem: 'unparsable' as const };
-      leg.#attach(session);
-      if ('problem' in remote) {
-        log.warn({ problem: remote.problem }, 'unusable SDP answer; hanging up');
-        void leg.hangup('failed');
-        return;
-      }
-      media.setRemote(remote);
-      leg.emit('answered');
-    });
+    }));
+    leg.#outgoing = branches;
+    const failures: CallFailure[] = [];
+    for (const outgoing of branches) {
+      outgoing.on('provisional', (p) => {
+        if ((p.status === 180 || p.status === 183) && !leg.#session) leg.emit('ringing');
+      });
+      outgoing.on('failed', (failure) => {
+        failures.push(failure);
+        if (failures.length < branches.length || leg.#session) return;
+        const busy = failures.find((f) => causeOfFailure(f) === 'busy');
+        const chosen = busy ?? failures.find((f) => !f.cancelled && causeOfFailure(f) === 'no_answer') ?? failures[0]!;
+        void leg.#finish({ by: 'remote', cause: causeOfFailure(chosen), sipStatus: chosen.status });
+      });
+      outgoing.on('answered', (session) => {
+        // Another device answered first (or the leg ended meanwhile): this one is hung up again.
+        if (leg.#session || leg.#ended) {
+          void session.bye().catch(() => undefined);
+          return;
+        }
+        for (const other of branches) if (other !== outgoing) other.cancel(ANSWERED_ELSEWHERE);
+        const remote = session.remoteSdp ? readAnswer(session.remoteSdp, codecList()) : { problem: 'unparsable' as const };
+        leg.#attach(session);
+        if ('problem' in remote) {
+          log.warn({ problem: remote.problem }, 'unusable SDP answer; hanging up');
+          void leg.hangup('failed');
+          return;
+        }
+        media.setRemote(remote);
+        leg.emit('answered');
+      });
+    }
     return leg;
   }
 
@@ -148,8 +186,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     if (this.#ended) return;
     if (this.#session) {
       await this.#session.bye().catch((error: unknown) => this.#log.debug({ err: error }, 'BYE failed'));
-    } else if (this.#outgoing) {
-      this.#outgoing.cancel();
+    } else if (this.#outgoing.length > 0) {
+      for (const outgoing of this.#outgoing) outgoing.cancel();
     } else if (this.#incoming) {
       this.#incoming.reject(480, 'Temporarily Unavailable');
     }

@@ -248,6 +248,23 @@ export interface SipCredentialsTable {
   created_at: string;
 }
 
+/** A softphone's binding (SPEC §13), the registrar's durable copy; one row per (aor, contact). */
+export interface SipRegistrationsTable {
+  aor: string;
+  contact: string;
+  workspace_id: string;
+  /** Where requests for the binding go (the NAT source when the contact is not reachable). */
+  target: string;
+  source_address: string;
+  source_port: number;
+  transport: string;
+  call_id: string;
+  cseq: number;
+  expires_at: string;
+  q_thousandths: number;
+  updated_at: string;
+}
+
 export interface DatabaseSchema {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -269,6 +286,7 @@ export interface DatabaseSchema {
   idempotency_keys: IdempotencyKeysTable;
   trunks: TrunksTable;
   sip_credentials: SipCredentialsTable;
+  sip_registrations: SipRegistrationsTable;
   /** Key/value facts about this installation (first-start done, schema notes). */
   system_state: { key: string; value: string };
 }

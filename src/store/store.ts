@@ -12,6 +12,7 @@ import { RecordingRepo } from './repos/recording-repo.js';
 import { ReservationRepo } from './repos/reservation-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
 import { SipCredentialRepo } from './repos/sip-credential-repo.js';
+import { SipRegistrationRepo } from './repos/sip-registration-repo.js';
 import { SystemStateRepo } from './repos/system-state-repo.js';
 import { TrunkRepo } from './repos/trunk-repo.js';
 import { WebhookEndpointRepo } from './repos/webhook-endpoint-repo.js';
@@ -34,6 +35,7 @@ export class Repos {
   readonly systemState: SystemStateRepo;
   readonly trunks: TrunkRepo;
   readonly sipCredentials: SipCredentialRepo;
+  readonly sipRegistrations: SipRegistrationRepo;
 
   constructor(readonly db: Db, readonly cache: ReadCache) {
     this.workspaces = new WorkspaceRepo(db);
@@ -51,6 +53,7 @@ export class Repos {
     this.systemState = new SystemStateRepo(db);
     this.trunks = new TrunkRepo(db, cache);
     this.sipCredentials = new SipCredentialRepo(db);
+    this.sipRegistrations = new SipRegistrationRepo(db);
   }
 }
 

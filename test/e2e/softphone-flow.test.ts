@@ -69,4 +69,49 @@ describe('softphones: SIP credentials, registration and calls to sip:user@<works
     const refused = await api.call('POST', '/v1/calls', { key: other.api_key, body: { to: credential.aor, from: otherNumber.number, action_url: `${app.url}/agent` } });
     expect(refused.json().error).toMatchObject({ code: 'destination_not_allowed', field: 'to' });
   }, 60_000);
+  it('POST /v1/calls to a user with two registered devices rings both: one call record, the first to answer wins, the other gets CANCEL', async () => {
+    const credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'carol', password: 'carol-pass-1' } })).json();
+    const devices = [0, 1].map(() => new SipUserAgent({ listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], publicHost: '127.0.0.1' }));
+    try {
+      for (const device of devices) {
+        await device.start();
+        await device.register({ registrar: credential.registrar, aor: credential.aor, auth: { username: 'carol', password: 'carol-pass-1' }, expires: 300 });
+      }
+      const [desk, mobile] = devices as [SipUserAgent, SipUserAgent];
+      const cancels: Array<string | undefined> = [];
+      let deskRang = false;
+      desk.on('invite', (incoming) => {
+        deskRang = true;
+        incoming.ring();
+        incoming.on('cancelled', (reason) => cancels.push(reason));
+      });
+      mobile.on('invite', (incoming) => void (async () => {
+        await until(async () => deskRang, 10_000, 20);
+        const leg = await CallLeg.fromIncoming(incoming, media, silentLogger);
+        if (!('problem' in leg)) leg.answer();
+      })());
+      const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470' } })).json();
+      const placed = await api.call('POST', '/v1/calls', { body: { to: credential.aor, from: number.number, action_url: `${app.url}/agent` } });
+      expect(placed.statusCode).toBe(201);
+      const call = await until(async () => {
+        const c = (await api.call('GET', `/v1/calls/${placed.json().id}`)).json();
+        return c.status === 'completed' && c.price !== null ? c : undefined;
+      });
+      expect(call).toMatchObject({ to: credential.aor, status: 'completed' });
+      expect(cancels).toEqual(['SIP;cause=200;text="Call completed elsewhere"']);
+      expect((await api.call('GET', `/v1/calls?to=${encodeURIComponent(credential.aor)}`)).json()).toHaveLength(1);
+
+      // Every device busy: the call is busy.
+      desk.removeAllListeners('invite');
+      mobile.removeAllListeners('invite');
+      for (const device of devices) device.on('invite', (incoming) => incoming.reject(486));
+      const busy = await api.call('POST', '/v1/calls', { body: { to: credential.aor, from: number.number, action_url: `${app.url}/agent` } });
+      expect(await until(async () => {
+        const c = (await api.call('GET', `/v1/calls/${busy.json().id}`)).json();
+        return c.status === 'busy' ? c : undefined;
+      })).toMatchObject({ hangup_cause: 'busy' });
+    } finally {
+      for (const device of devices) await device.close();
+    }
+  }, 60_000);
 });

@@ -63,6 +63,38 @@ describe('registrar', () => {
     expect(registrar.lookup('sip:alice@sautikit.test')).toHaveLength(0);
   });
 
+  it('hands each change to persist() before answering, and restore() brings bindings back without events', async () => {
+    const written: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const registrar = new Registrar({
+      realm: 'sautikit.test',
+      persist: async (changes) => {
+        await gate;
+        written.push(...changes.map((c) => (c.kind === 'cleared' ? `cleared ${c.aor}` : `${c.kind} ${c.binding.callId}/${c.binding.cseq}`)));
+      },
+    });
+    let answered = false;
+    const pending = registrar.handle(register('<sip:alice@198.51.100.7:1>, <sip:alice@198.51.100.7:2>'), SOURCE, 'udp').then((r) => { answered = true; return r; });
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    release();
+    expect((await pending).status).toBe(200);
+    await registrar.handle(register('<sip:alice@198.51.100.7:1>;expires=0', [], 2), SOURCE, 'udp');
+    const saved = registrar.lookup('sip:alice@sautikit.test');
+    await registrar.handle(register('*', ['Expires: 0'], 3), SOURCE, 'udp');
+    expect(written).toEqual(['registered reg-1/1', 'registered reg-1/1', 'unregistered reg-1/1', 'cleared sip:alice@sautikit.test']);
+
+    const restored = new Registrar({ realm: 'sautikit.test' });
+    const events: string[] = [];
+    restored.on('registered', () => events.push('registered'));
+    const expired = { ...saved[0]!, contact: { ...saved[0]!.contact }, expiresAt: Date.now() - 1 };
+    if (isSipUri(expired.contact)) expired.contact.port = 3;
+    restored.restore([...saved, expired]);
+    expect(restored.lookup('sip:alice@sautikit.test')).toEqual(saved);
+    expect(events).toEqual([]);
+  });
+
   it('refuses too brief registrations with 423 and out-of-order ones with 500', async () => {
     const registrar = new Registrar({ realm: 'sautikit.test', minExpires: 60 });
     const brief = await registrar.handle(register('<sip:alice@198.51.100.7:1>;expires=10'), SOURCE, 'udp');

@@ -29,8 +29,8 @@ const MOVES: Record<IncomingCallState, readonly IncomingCallState[]> = {
 };
 
 export type IncomingCallEvents = {
-  /** The caller sent CANCEL; a 487 has been sent. */
-  cancelled: [];
+  /** The caller sent CANCEL; a 487 has been sent. `reason`: the CANCEL's Reason header (RFC 3326), e.g. `SIP;cause=200` when answered elsewhere. */
+  cancelled: [reason: string | undefined];
   /** Left `ringing`: answered, rejected or cancelled. */
   settled: [state: IncomingCallState];
 };
@@ -143,11 +143,11 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   }
 
   /** RFC 3261 §9.2: a CANCEL matched this INVITE; answer it 487 if still ringing. */
-  receiveCancel(): void {
+  receiveCancel(reason?: string): void {
     if (this.#state !== 'ringing') return;
     this.#transition('cancelled');
     this.#core.respond(this.#tx, createResponse(this.request, 487, { toTag: this.#tag }));
     this.#abort.abort();
-    this.emit('cancelled');
+    this.emit('cancelled', reason);
   }
 }

@@ -70,6 +70,7 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
   #sent: SentRequest | undefined;
   #provisionalSeen = false;
   #cancelSent = false;
+  #cancelReason: string | undefined;
   #session: SipSession | undefined;
   readonly #result: Promise<SipSession>;
 
@@ -125,9 +126,15 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
     });
   }
 
-  /** Cancels a call not yet answered (RFC 3261 §9.1). No effect once answered or failed. */
-  cancel(): void {
+  /**
+   * Cancels a call not yet answered (RFC 3261 §9.1). No effect once answered
+   * or failed. `reason`: a Reason header value (RFC 3326), e.g.
+   * `SIP;cause=200;text="Call completed elsewhere"` when another device of a
+   * forked call answered, so the phone does not list a missed call.
+   */
+  cancel(reason?: string): void {
     if (this.#state !== 'calling' && this.#state !== 'proceeding') return;
+    this.#cancelReason = reason;
     this.#transition('cancelling');
     // §9.1: a CANCEL must not be sent before a provisional response; it goes out when one arrives.
     if (this.#provisionalSeen) this.#sendCancel();
@@ -153,6 +160,7 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
     headers.append('Call-ID', invite.callId);
     headers.append('CSeq', `${invite.cseq.seq} CANCEL`);
     headers.append('User-Agent', this.#core.userAgent);
+    if (this.#cancelReason) headers.append('Reason', this.#cancelReason);
     const cancel = new SipRequest({ method: 'CANCEL', uri: invite.uri, headers });
     this.#core.send(cancel, { channel: this.#sent.channel, onResponse: () => undefined });
   }

@@ -28,6 +28,12 @@ export interface Binding {
   q: number;
 }
 
+/** What one REGISTER changed: a binding added or refreshed, one removed, or every binding of an AOR removed (`Contact: *`). */
+export type BindingChange =
+  | { kind: 'registered'; binding: Binding }
+  | { kind: 'unregistered'; binding: Binding }
+  | { kind: 'cleared'; aor: string };
+
 export interface RegistrarOptions {
   /** Realm of the digest challenge; usually the domain. */
   realm: string;
@@ -49,6 +55,12 @@ export interface RegistrarOptions {
   digest?: DigestServer;
   /** Time source. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Writes a REGISTER's changes to a durable copy; awaited before the 200,
+   * so an acknowledged registration survives a crash. A rejection answers
+   * 500 (the phone tries again). Default: bindings live in memory only.
+   */
+  persist?: (changes: readonly BindingChange[]) => Promise<void>;
 }
 
 export type RegistrarEvents = {
@@ -76,6 +88,23 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     const now = this.#now();
     const live = (this.#bindings.get(aor) ?? []).filter((b) => b.expiresAt > now);
     return live.sort((a, b) => b.q - a.q);
+  }
+
+  /**
+   * Puts bindings read from a durable copy back in memory (at start), with
+   * no events and nothing persisted; expired ones are skipped, and one of
+   * the same AOR and contact is replaced.
+   */
+  restore(bindings: readonly Binding[]): void {
+    const now = this.#now();
+    for (const binding of bindings) {
+      if (binding.expiresAt <= now) continue;
+      const aor = binding.aor.toLowerCase();
+      const key = serializeUri(binding.contact);
+      const list = (this.#bindings.get(aor) ?? []).filter((b) => serializeUri(b.contact) !== key);
+      list.push({ ...binding, aor });
+      this.#bindings.set(aor, list);
+    }
   }
 
   /** Every live AOR (for operations and tests). */
@@ -114,6 +143,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       if (request.expires !== 0) return createResponse(request, 400, { reason: 'Bad Request (wildcard Contact needs Expires: 0)' });
       for (const binding of list) if (binding.callId === request.callId && request.cseq.seq <= binding.cseq) return createResponse(request, 500, { headers: [['Retry-After', '1']] });
       this.#bindings.delete(aor);
+      await this.#options.persist?.([{ kind: 'cleared', aor }]);
       for (const binding of list) this.emit('unregistered', binding);
       return this.#ok(request, []);
     }
@@ -125,7 +155,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       if (expires > 0 && expires < minExpires) return createResponse(request, 423, { headers: [['Min-Expires', String(minExpires)]] });
     }
 
-    const changes: Array<{ kind: 'registered' | 'unregistered'; binding: Binding }> = [];
+    const changes: Array<Extract<BindingChange, { binding: Binding }>> = [];
     for (const contact of contacts) {
       const param = contact.params.get('expires');
       const expires = Math.min(param != null ? Number(param) : defaultExpires, maxExpires);
@@ -157,6 +187,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     }
     if (list.length > 0) this.#bindings.set(aor, list);
     else this.#bindings.delete(aor);
+    if (changes.length > 0) await this.#options.persist?.(changes);
     for (const change of changes) this.emit(change.kind, change.binding);
     return this.#ok(request, list);
   }

@@ -417,7 +417,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       const call = target && this.#incoming.get(target);
       // §9.2: 200 to the CANCEL when it matches an INVITE transaction, 481 otherwise.
       tx.respond(createResponse(request, target ? 200 : 481, { toTag: newTag() }));
-      call?.receiveCancel();
+      call?.receiveCancel(request.headers.get('Reason'));
       return;
     }
     // §17.2.1: answer an INVITE with 100 Trying at once so the client stops retransmitting.

@@ -5,6 +5,7 @@ import * as trunks from './003-trunks.js';
 import * as sipCredentials from './004-sip-credentials.js';
 import * as accountBalances from './005-account-balances.js';
 import * as callLiveness from './006-call-liveness.js';
+import * as sipRegistrations from './007-sip-registrations.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '004-sip-credentials': sipCredentials,
   '005-account-balances': accountBalances,
   '006-call-liveness': callLiveness,
+  '007-sip-registrations': sipRegistrations,
 };
 
 export const migrationProvider: MigrationProvider = {
