@@ -185,7 +185,9 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   async hangup(cause: HangupCause = 'normal_clearing'): Promise<void> {
     if (this.#ended) return;
     if (this.#session) {
-      await this.#session.bye().catch((error: unknown) => this.#log.debug({ err: error }, 'BYE failed'));
+      // The call ends when the BYE is sent, not when (or whether) it is answered: a carrier that never answers
+      // must not keep it billed for the 32 s of the BYE transaction (SPEC §13). The transaction goes on in the dialog.
+      void this.#session.bye().catch((error: unknown) => this.#log.debug({ err: error }, 'BYE failed'));
     } else if (this.#outgoing.length > 0) {
       for (const outgoing of this.#outgoing) outgoing.cancel();
     } else if (this.#incoming) {
@@ -217,7 +219,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     if (this.#ended) return;
     this.#ended = end;
     if (end.by === 'local' && this.#session && end.cause === 'media_timeout') {
-      await this.#session.bye().catch(() => undefined);
+      // A far end that went silent rarely answers its BYE either: the leg ends when it is sent.
+      void this.#session.bye().catch(() => undefined);
     }
     await this.media.close();
     this.emit('ended', end);

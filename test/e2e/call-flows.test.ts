@@ -162,7 +162,11 @@ describe('call flows of the product pages', () => {
     expect((await api.call('PATCH', `/v1/calls/${placed.call_id}`, { body: { status: 'completed' } })).statusCode).toBe(200);
     const call = await callOf(placed.call_id);
     expect(call).toMatchObject({ status: 'completed', hangup_by: 'api' });
-    const report = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
+    // The call ends when the BYE is sent; the phone ends when it arrives.
+    const report = await until(async () => {
+      const r = (await api.call('GET', `/v1/sandbox/calls/${placed.id}`)).json();
+      return r.ended_at ? r : undefined;
+    });
     expect(report).toMatchObject({ status: 'completed', hangup_by: 'platform' });
   }, 60_000);
 

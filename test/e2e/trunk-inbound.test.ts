@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipUserAgent } from '../../src/sip/ua/sip-user-agent.js';
 import { HttpReceiver } from '../helpers/http-receiver.js';
@@ -79,4 +80,49 @@ describe('inbound calls from a trunk', () => {
     });
     expect(done).toMatchObject({ direction: 'inbound', to: number, from: '+254711555002' });
   });
+
+  it('a carrier that never answers the BYE: the call ends, and stops being billed, when the BYE is sent', async () => {
+    const before = (await callsTo()).length;
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const port = socket.address().port;
+    const sip = api.platform.sipAddress;
+    const callId = `never-answers-bye-${port}`;
+    const tag = 'carrier1';
+    const sdp = offer('0');
+    let firstByeAt: number | undefined;
+    socket.on('message', (buf) => {
+      const text = buf.toString();
+      // A real carrier that is gone: the BYE and its retransmissions go unanswered.
+      if (text.startsWith('BYE ')) {
+        firstByeAt ??= Date.now();
+        return;
+      }
+      if (!text.startsWith('SIP/2.0 200') || !/CSeq: *1 INVITE/i.test(text)) return;
+      const to = /^To: *(.+)$/im.exec(text)![1]!.trim();
+      const contact = /^(?:Contact|m): *<([^>]+)>/im.exec(text)![1]!;
+      socket.send([
+        `ACK ${contact} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-ack-${port}`, 'Max-Forwards: 70',
+        `From: <sip:+254711555003@127.0.0.1>;tag=${tag}`, `To: ${to}`, `Call-ID: ${callId}`, 'CSeq: 1 ACK', 'Content-Length: 0', '', '',
+      ].join('\r\n'), sip.port, '127.0.0.1');
+    });
+    socket.send([
+      `INVITE ${target} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-inv-${port}`, 'Max-Forwards: 70',
+      `From: <sip:+254711555003@127.0.0.1>;tag=${tag}`, `To: <${target}>`, `Call-ID: ${callId}`, 'CSeq: 1 INVITE',
+      `Contact: <sip:carrier@127.0.0.1:${port}>`, 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp,
+    ].join('\r\n'), sip.port, '127.0.0.1');
+    try {
+      const done = await until(async () => {
+        const list = await callsTo();
+        return list.length === before + 1 && list[0]!.status === 'completed' && list[0]!.price !== null ? list[0] : undefined;
+      }, 20_000);
+      expect(firstByeAt).toBeDefined();
+      // Not 32 s later, when the unanswered BYE transaction gives up (RFC 3261 Timer F).
+      expect(Date.parse(String(done.ended_at)) - firstByeAt!).toBeLessThan(5_000);
+      expect(done).toMatchObject({ from: '+254711555003', hangup_by: 'system' });
+      expect(Number(done.duration_seconds)).toBeLessThan(10);
+    } finally {
+      socket.close();
+    }
+  }, 40_000);
 });
