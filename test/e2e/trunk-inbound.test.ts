@@ -125,4 +125,24 @@ describe('inbound calls from a trunk', () => {
       socket.close();
     }
   }, 40_000);
+
+  it('SIP INFO DTMF (application/dtmf-relay and application/dtmf) feeds getDigits like RFC 4733', async () => {
+    const previous = app.respond;
+    app.respond = (req) => req.url.startsWith('/digits')
+      ? { status: 200, body: JSON.stringify([{ hangup: {} }]) }
+      : { status: 200, body: JSON.stringify([{ getDigits: { numDigits: 2, timeout: 10, action: `${app.url}/digits` } }]) };
+    try {
+      const call = carrier.invite(target, { sdp: offer('0'), from: 'sip:+254711555004@127.0.0.1' });
+      const session = await call.wait();
+      const ended = new Promise<void>((resolve) => session.once('ended', () => resolve()));
+      await until(async () => app.requests.some((r) => r.json?.From === '+254711555004' && !r.url.startsWith('/digits')));
+      expect((await session.info('Signal=4\r\nDuration=160\r\n', 'application/dtmf-relay')).status).toBe(200);
+      expect((await session.info('2', 'application/dtmf')).status).toBe(200);
+      await ended;
+      const posted = app.requests.find((r) => r.url.startsWith('/digits') && r.json?.From === '+254711555004')!;
+      expect(posted.json).toMatchObject({ Digits: '42' });
+    } finally {
+      app.respond = previous;
+    }
+  });
 });
