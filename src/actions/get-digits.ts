@@ -1,7 +1,7 @@
 import type { FieldReader } from './field-reader.js';
 import type { ActionContext, ActionOutcome } from './action-context.js';
 import type { NestedParser } from './nested-parser.js';
-import { DigitGatherer } from './digit-gatherer.js';
+import { DigitGatherer } from '../media/dtmf/digit-gatherer.js';
 import { pauseAction } from './pause.js';
 import { playAction } from './play.js';
 import { sayAction } from './say.js';

@@ -4,7 +4,7 @@
  * the live-control calls answer and the events the manager reports.
  */
 import type { FetchPolicy } from '../shared/fetch-policy.js';
-import type { CallMedia } from '../media/call-media.js';
+import type { CallMedia, Listenable } from '../media/call-media.js';
 import type { AudioSource } from '../media/sources/audio-source.js';
 
 /**
@@ -79,6 +79,11 @@ export interface JoinInput {
   digitTimeoutMs?: number;
   /** Called with each report of digits when `collectDigits` is set. */
   onDigits?: (digits: string) => void;
+  /**
+   * Where the participant's keys come from: its call leg's DTMF, RFC 4733 and SIP INFO alike
+   * (SPEC §13). Default: the endpoint's own digits (RFC 4733 and in-band only).
+   */
+  keys?: Listenable<{ dtmf: [digit: string] }>;
   /** Aborting makes the participant leave with `aborted`. */
   signal?: AbortSignal;
 }

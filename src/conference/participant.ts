@@ -4,7 +4,8 @@
  * returns. The room decides the rules; a participant only applies them to
  * its own leg and cleans up after itself exactly once.
  */
-import type { CallMedia, RoomMember } from '../media/call-media.js';
+import type { CallMedia, Listenable, RoomMember } from '../media/call-media.js';
+import { DigitGatherer, type DigitGathererOptions } from '../media/dtmf/digit-gatherer.js';
 import { FRAME_SAMPLES, type AudioSource } from '../media/sources/audio-source.js';
 import type { Logger } from '../shared/log.js';
 import type { JoinInput, LeaveReason, ParticipantInfo, WaitAudio } from './conference-types.js';
@@ -133,8 +134,10 @@ export class Participant {
     const finishOnKey = input.finishOnKey ?? '';
     const numDigits = input.numDigits ?? (finishOnKey === '' ? 1 : undefined);
     const signal = this.#stay.signal;
+    const timeoutMs = input.digitTimeoutMs ?? 5000;
+    const keys = input.keys;
     while (!signal.aborted && this.endpoint.state === 'open') {
-      const result = await this.endpoint.collectDigits({ numDigits, finishOnKey, timeoutMs: input.digitTimeoutMs ?? 5000, signal });
+      const result = keys ? await gather(keys, { numDigits, finishOnKey, timeoutMs }, signal) : await this.endpoint.collectDigits({ numDigits, finishOnKey, timeoutMs, signal });
       if (result.reason === 'aborted' || result.reason === 'closed') return;
       if (result.digits === '') continue;
       try {
@@ -144,6 +147,13 @@ export class Participant {
       }
     }
   }
+}
+
+/** One report of keys from the leg (no prompts: the wait for the first key starts at once). */
+function gather(keys: Listenable<{ dtmf: [digit: string] }>, options: DigitGathererOptions, signal: AbortSignal): Promise<{ digits: string; reason: string }> {
+  const gatherer = new DigitGatherer(keys, options, signal);
+  gatherer.promptsOver();
+  return gatherer.result;
 }
 
 /** The first `RENDERED_LOOP_SAMPLES` of a (looping) source, as PCM. */

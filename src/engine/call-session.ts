@@ -191,6 +191,8 @@ export class CallSession implements ActionContext, LiveCall {
     const by: HangupBy = this.#hangupBy ?? (end.by === 'remote' ? (this.#record.direction === 'inbound' ? 'caller' : 'callee') : 'system');
     const cause = this.#hangupCause ?? end.cause;
     try {
+      // Late offer whose ACK brought no usable answer: the error says why the call had no media.
+      if (end.sdpProblem) await this.#services.records.error(this.callId, 'sdp_not_acceptable', end.sdpProblem);
       for (const cleanup of this.#cleanups.splice(0).reverse()) await cleanup();
       await this.#close(by, cause, end);
     } catch (error) {

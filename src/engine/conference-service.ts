@@ -71,6 +71,8 @@ export class ConferenceService {
         maxParticipants: action.maxParticipants, ...(action.waitUrl ? { waitSource: (s: AbortSignal) => this.#waitAudio(session, action.waitUrl!, s) } : {}), record: action.record,
         collectDigits: action.collectDigits, ...(action.numDigits !== undefined ? { numDigits: action.numDigits } : {}), finishOnKey: action.finishOnKey,
         ...(action.collectDigits && action.digitsCallbackUrl ? { onDigits: (digits: string) => void this.#postDigits(session, action, digits) } : {}),
+        // The leg's keys: RFC 4733 and SIP INFO DTMF both (SPEC §13).
+        keys: session.leg,
         signal,
       });
     } finally {

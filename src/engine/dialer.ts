@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
 import type { LiveCall } from './live-call.js';
 import type { DestinationRouter } from './destination-router.js';
+import { DialProgress } from './dial-progress.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecords } from './call-records.js';
@@ -132,10 +133,11 @@ export class Dialer {
     const ringing = placed.flatMap((p) => ('session' in p ? [p.session] : []));
     if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0 };
 
-    const ringback = new AbortController();
-    void parent.leg.media.playTone('ringback-uk', { loop: true, signal: AbortSignal.any([ringback.signal, signal]) }).catch(() => undefined);
+    // Our ringback, or a target's early media (183 with SDP) when its carrier sends some.
+    const progress = new DialProgress(parent.leg.media, this.media, signal);
+    progress.start(ringing);
     const winner = await this.#firstAnswer(ringing, action.timeoutSeconds * 1000, signal);
-    ringback.abort();
+    await progress.stop();
     for (const other of ringing) if (other !== winner) await other.hangupFrom('system', winner ? 'answered_elsewhere' : signal.aborted ? 'canceled' : 'no_answer');
     if (!winner) {
       const statuses = ringing.map((s) => s.status);

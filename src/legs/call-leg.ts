@@ -16,10 +16,14 @@ export interface LegEnd {
   /** Why the leg ended (docs/calls.md). */
   cause: HangupCause;
   sipStatus?: number;
+  /** Why the SDP answer could not be used (late offer: the ACK's), recorded on the call as `sdp_not_acceptable`. */
+  sdpProblem?: string;
 }
 
 export type CallLegEvents = {
   ringing: [];
+  /** An outbound leg's 183 brought SDP: the far end's tones or announcement now reach this leg's media (early media). */
+  earlyMedia: [];
   answered: [];
   ended: [end: LegEnd];
   dtmf: [digit: string];
@@ -63,6 +67,9 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   readonly #log: Logger;
   #incoming: IncomingCall | undefined;
   #answerSdp: string | undefined;
+  /** The INVITE had no offer (RFC 3261 §13.2.1 late offer): our 200 carries the offer and the ACK the answer. */
+  #lateOffer = false;
+  #earlyMedia = false;
   /** The INVITE branches of an outbound leg (several when a user's devices all ring). */
   #outgoing: OutgoingCall[] = [];
   #session: SipSession | undefined;
@@ -90,12 +97,21 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     return this.#ended;
   }
 
-  /** Takes an INVITE; answers `{problem}` (and rejects it 488) when its SDP cannot be used. */
+  /**
+   * Takes an INVITE; answers `{problem}` (and rejects it 488) when its SDP cannot be used. An INVITE
+   * without SDP (late offer) is taken too: our answer will carry the offer, the ACK its answer.
+   */
   static async fromIncoming<M extends CallMedia>(incoming: IncomingCall, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | { problem: string }> {
     const offer = incoming.sdp;
     if (!offer) {
-      incoming.reject(488, 'Not Acceptable Here (an SDP offer is required)');
-      return { problem: 'no SDP offer in the INVITE' };
+      const media = await mediaEngine.createEndpoint({ logger: log });
+      const leg = new CallLeg<M>(media, log);
+      const local = media.localDescription();
+      leg.#incoming = incoming;
+      leg.#lateOffer = true;
+      leg.#answerSdp = describeSdp(local, local.audio, Date.now());
+      incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
+      return leg;
     }
     const negotiated = negotiateOffer(offer, codecList());
     if ('problem' in negotiated) {
@@ -133,6 +149,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     for (const outgoing of branches) {
       outgoing.on('provisional', (p) => {
         if ((p.status === 180 || p.status === 183) && !leg.#session) leg.emit('ringing');
+        if (p.sdp && !leg.#session && !leg.#ended && !leg.#earlyMedia) leg.#startEarlyMedia(p.sdp);
       });
       outgoing.on('failed', (failure) => {
         failures.push(failure);
@@ -162,6 +179,26 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     return leg;
   }
 
+  /**
+   * RFC 3960 early media (183 with SDP): the far end's media goes to this leg's endpoint before the answer.
+   * Only the first early dialog is heard; the 2xx's SDP replaces it on answer.
+   */
+  #startEarlyMedia(sdp: string): void {
+    const remote = readAnswer(sdp, codecList());
+    if ('problem' in remote) {
+      this.#log.info({ problem: remote.problem }, 'unusable early media SDP; keeping our ringback');
+      return;
+    }
+    this.#earlyMedia = true;
+    this.media.setRemote(remote);
+    this.emit('earlyMedia');
+  }
+
+  /** Whether the far end of this outbound leg sends early media (a 183 with SDP came). */
+  get earlyMedia(): boolean {
+    return this.#earlyMedia;
+  }
+
   /** 180 Ringing to the caller (inbound legs). */
   ring(): void {
     this.#incoming?.ring();
@@ -170,8 +207,23 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   /** Answers an inbound leg (200 OK with our SDP). */
   answer(): void {
     if (!this.#incoming || this.#session || this.#ended) return;
-    this.#attach(this.#incoming.answer(this.#answerSdp!));
+    const session = this.#incoming.answer(this.#answerSdp!);
+    this.#attach(session);
+    if (this.#lateOffer) session.once('established', () => this.#takeLateAnswer(session));
     this.emit('answered');
+  }
+
+  /** RFC 3261 §13.2.1: the ACK carries the answer to the offer in our 200; without a usable one the call cannot have media. */
+  #takeLateAnswer(session: SipSession): void {
+    const remote = session.remoteSdp ? readAnswer(session.remoteSdp, codecList()) : { problem: 'no SDP answer in the ACK' as const };
+    if (!('problem' in remote)) {
+      this.media.setRemote(remote);
+      return;
+    }
+    const problem = remote.problem === 'no SDP answer in the ACK' ? remote.problem : `SDP answer in the ACK: ${remote.problem}`;
+    this.#log.warn({ problem }, 'late offer: unusable answer in the ACK; hanging up');
+    void session.bye().catch(() => undefined);
+    void this.#finish({ by: 'local', cause: 'sdp_not_acceptable', sdpProblem: problem });
   }
 
   /** Refuses an unanswered inbound leg (486 for busy, 603 for rejected). */
@@ -198,6 +250,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
 
   #attach(session: SipSession): void {
     this.#session = session;
+    // RFC 4028 §10: the refresher let the session lapse; the session sends the BYE, the call ends with it.
+    session.once('expired', () => void this.#finish({ by: 'local', cause: 'session_expired' }));
     session.on('ended', (end: SessionEnd) => {
       if (end.by === 'remote') void this.#finish({ by: 'remote', cause: 'normal_clearing' });
       else if (end.by === 'error') void this.#finish({ by: 'local', cause: end.reason === 'ack-timeout' ? 'no_ack' : 'failed' });

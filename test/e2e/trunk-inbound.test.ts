@@ -145,4 +145,96 @@ describe('inbound calls from a trunk', () => {
       app.respond = previous;
     }
   });
+
+  it('SIP INFO DTMF from a conference participant reaches the conference digits callback like RFC 4733', async () => {
+    const previous = app.respond;
+    app.respond = (req) => req.url.startsWith('/conf-digits')
+      ? { status: 200, body: '[]' }
+      : { status: 200, body: JSON.stringify([{ conference: { name: 'info-room', beep: false, collectDigits: true, numDigits: 2, digitsCallbackUrl: `${app.url}/conf-digits` } }]) };
+    try {
+      const session = await carrier.invite(target, { sdp: offer('0'), from: 'sip:+254711555005@127.0.0.1' }).wait();
+      await until(async () => app.requests.some((r) => r.json?.From === '+254711555005' && !r.url.startsWith('/conf-digits')));
+      // Keys count once the participant is in the room.
+      await until(async () => (await api.call('GET', '/v1/conferences/info-room/participants')).statusCode === 200 || undefined);
+      expect((await session.info('Signal=7\r\nDuration=160\r\n', 'application/dtmf-relay')).status).toBe(200);
+      expect((await session.info('#', 'application/dtmf')).status).toBe(200);
+      const posted = await until(async () => app.requests.find((r) => r.url.startsWith('/conf-digits') && r.json?.From === '+254711555005'));
+      expect(posted.json).toMatchObject({ Digits: '7#', ConferenceName: 'info-room' });
+      await session.bye();
+    } finally {
+      app.respond = previous;
+    }
+  });
+
+  it('late offer: an INVITE without SDP gets our offer in the 200, and the ACK\'s answer is where our audio goes', async () => {
+    const rtp = createSocket('udp4');
+    await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', () => resolve()));
+    let packets = 0;
+    rtp.on('message', () => (packets += 1));
+    const answer = offer('0').replace('m=audio 40000', `m=audio ${rtp.address().port}`);
+    try {
+      const ended = await lateOfferCall('+254711555006', answer);
+      await until(async () => (packets > 10 ? true : undefined));
+      expect(ended.offer).toMatch(/^m=audio \d+ RTP\/AVP 0 8/m);
+      const done = await until(async () => {
+        const [c] = (await callsTo()).filter((x) => x.from === '+254711555006');
+        return c?.status === 'completed' ? c : undefined;
+      });
+      expect(done).toMatchObject({ hangup_cause: 'normal_clearing' });
+    } finally {
+      rtp.close();
+    }
+  });
+
+  it('late offer: an ACK without SDP answer ends the call with sdp_not_acceptable, recorded as an error', async () => {
+    await lateOfferCall('+254711555007', undefined);
+    const done = await until(async () => {
+      const [c] = (await callsTo()).filter((x) => x.from === '+254711555007');
+      return c?.status === 'completed' && c.price !== null ? c : undefined;
+    });
+    expect(done).toMatchObject({ hangup_cause: 'sdp_not_acceptable', hangup_by: 'system' });
+    const detail = (await api.call('GET', `/v1/calls/${String(done.id)}`)).json();
+    expect(detail.errors).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'sdp_not_acceptable', message: 'no SDP answer in the ACK' })]));
+  });
+
+  /** A raw-UDP carrier places a late-offer call (INVITE without SDP), ACKs the 200 with `answer` (or no body), and waits for our BYE. */
+  async function lateOfferCall(from: string, answer: string | undefined): Promise<{ offer: string }> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const port = socket.address().port;
+    const sip = api.platform.sipAddress;
+    const callId = `late-offer-${port}`;
+    const head = (method: string, branch: string, cseq: string): string[] => [
+      `${method} ${target} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${branch}-${port}`, 'Max-Forwards: 70',
+      `From: <sip:${from}@127.0.0.1>;tag=late1`, `Call-ID: ${callId}`, `CSeq: ${cseq}`,
+    ];
+    try {
+      return await new Promise((resolve, reject) => {
+        let ourOffer: string | undefined;
+        const timer = setTimeout(() => reject(new Error('no BYE within 20 s')), 20_000);
+        socket.on('message', (buf) => {
+          const text = buf.toString();
+          if (text.startsWith('BYE ')) {
+            const via = /^Via: *(.+)$/im.exec(text)![1]!;
+            const lines = text.split('\r\n');
+            const pick = (name: string): string => lines.find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))!;
+            socket.send(['SIP/2.0 200 OK', `Via: ${via}`, pick('From'), pick('To'), pick('Call-ID'), pick('CSeq'), 'Content-Length: 0', '', ''].join('\r\n'), sip.port, '127.0.0.1');
+            clearTimeout(timer);
+            resolve({ offer: ourOffer ?? '' });
+            return;
+          }
+          if (!text.startsWith('SIP/2.0 200') || !/CSeq: *1 INVITE/i.test(text) || ourOffer !== undefined) return;
+          ourOffer = text.slice(text.indexOf('\r\n\r\n') + 4);
+          const to = /^To: *(.+)$/im.exec(text)![1]!.trim();
+          const contact = /^(?:Contact|m): *<([^>]+)>/im.exec(text)![1]!;
+          const ack = [...head('ACK', 'ack', '1 ACK'), `To: ${to}`].join('\r\n').replace(`ACK ${target}`, `ACK ${contact}`);
+          const body = answer ?? '';
+          socket.send(`${ack}\r\n${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, sip.port, '127.0.0.1');
+        });
+        socket.send([...head('INVITE', 'inv', '1 INVITE'), `To: <${target}>`, `Contact: <sip:carrier@127.0.0.1:${port}>`, 'Content-Length: 0', '', ''].join('\r\n'), sip.port, '127.0.0.1');
+      });
+    } finally {
+      socket.close();
+    }
+  }
 });

@@ -3,25 +3,15 @@
  * the +), presses 2 with RFC 4733 events from SIPp's own pcap, and a second
  * SIPp on the trunk's address answers the leg the IVR dials.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/cli-process.js';
 import { HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
+import { sipp } from './peers.js';
 
 const scenario = fileURLToPath(new URL('./scenarios/trunk-call-rfc4733.xml', import.meta.url));
-
-function sipp(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('sipp', [...args, '-nostdin', '-timeout', '40s', '-timeout_error'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output: output.slice(-3000) }));
-  });
-}
 
 describe('a carrier trunk (SIPp) calling in, pressing 2 with RFC 4733, and a dialled leg to a second SIPp', () => {
   let api: TestApi;

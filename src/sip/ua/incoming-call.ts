@@ -16,7 +16,9 @@ import type { NameAddr } from '../message/name-addr.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { NetAddress, TransportProtocol } from '../transport/transport.js';
 import { createResponse, newTag } from './message-factory.js';
-import { SipSession } from './sip-session.js';
+import { ReliableProvisionals, requiresReliable } from './prack.js';
+import { agreementHeaders, negotiateAsUas } from './session-timer.js';
+import { ALLOW, SipSession } from './sip-session.js';
 import type { UaCore } from './ua-core.js';
 
 export type IncomingCallState = 'ringing' | 'answered' | 'rejected' | 'cancelled';
@@ -37,8 +39,6 @@ export type IncomingCallEvents = {
 
 type Headers = Iterable<readonly [string, string]>;
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
-
 export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   readonly request: SipRequest;
   /** Source of the INVITE. */
@@ -50,6 +50,8 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   readonly #tag = newTag();
   readonly #abort = new AbortController();
   #state: IncomingCallState = 'ringing';
+  /** RFC 3262: set when the INVITE has `Require: 100rel`; our 18x then go reliably. */
+  readonly #reliable: ReliableProvisionals | undefined;
 
   constructor(core: UaCore, tx: InviteServerTransaction, remote: NetAddress, authenticatedUser?: string) {
     super();
@@ -58,6 +60,10 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     this.request = tx.request;
     this.remote = remote;
     this.authenticatedUser = authenticatedUser;
+    if (requiresReliable(this.request)) {
+      // §3: a reliable provisional never acknowledged within 64*T1: the INVITE is rejected with a 5xx.
+      this.#reliable = new ReliableProvisionals(core, tx, this.#tag, () => this.reject(504, 'Server Time-out (no PRACK)'));
+    }
   }
 
   get state(): IncomingCallState {
@@ -109,7 +115,9 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   #provisional(status: number, sdp: string | undefined, headers: Headers | undefined): void {
     if (this.#state !== 'ringing') return;
     const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol)], ...(headers ?? [])];
-    this.#core.respond(this.#tx, createResponse(this.request, status, { toTag: this.#tag, body: sdp, headers: extra }));
+    const response = createResponse(this.request, status, { toTag: this.#tag, body: sdp, headers: extra });
+    if (this.#reliable) this.#reliable.send(response);
+    else this.#core.respond(this.#tx, response);
   }
 
   /**
@@ -120,6 +128,9 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   answer(sdp: string, headers?: Headers): SipSession {
     this.#transition('answered');
     const dialog = Dialog.asUas(this.request, this.#tag, 'confirmed');
+    // RFC 4028 §9: the INVITE's Session-Expires (at or above our Min-SE: the UA answered 422 otherwise) holds.
+    const asked = negotiateAsUas(this.request, this.#core.minSessionExpires);
+    const timer = asked && !('tooSmall' in asked) ? asked : undefined;
     const session = new SipSession(this.#core, {
       dialog,
       role: 'uas',
@@ -128,9 +139,22 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
       remoteSdp: this.sdp,
       protocol: this.#protocol,
       peer: this.#tx.channel,
+      peerAllow: this.request.headers.getAll('Allow'),
+      ...(timer ? { sessionTimer: timer } : {}),
     });
-    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW], ...(headers ?? [])];
-    session.send2xx(this.#tx, createResponse(this.request, 200, { toTag: this.#tag, body: sdp, headers: extra }));
+    const extra: Array<readonly [string, string]> = [
+      ['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW], ...(timer ? agreementHeaders(timer) : []), ...(headers ?? []),
+    ];
+    const response = createResponse(this.request, 200, { toTag: this.#tag, body: sdp, headers: extra });
+    const reliable = this.#reliable;
+    if (!reliable) session.send2xx(this.#tx, response);
+    else {
+      // RFC 3262 §3: no 2xx before the PRACK of a reliable 18x that carried SDP.
+      reliable.whenFinalAllowed(() => {
+        reliable.close();
+        if (session.state === 'awaiting-ack') session.send2xx(this.#tx, response);
+      });
+    }
     return session;
   }
 
@@ -139,6 +163,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     if (status < 300 || status > 699) throw new RangeError('reject() needs a 3xx-6xx status');
     if (this.#state !== 'ringing') return;
     this.#transition('rejected');
+    this.#reliable?.close();
     this.#core.respond(this.#tx, createResponse(this.request, status, { toTag: this.#tag, reason, headers }));
   }
 
@@ -146,6 +171,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   receiveCancel(reason?: string): void {
     if (this.#state !== 'ringing') return;
     this.#transition('cancelled');
+    this.#reliable?.close();
     this.#core.respond(this.#tx, createResponse(this.request, 487, { toTag: this.#tag }));
     this.#abort.abort();
     this.emit('cancelled', reason);

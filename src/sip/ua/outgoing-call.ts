@@ -20,6 +20,8 @@ import { newBranch } from '../transaction/transaction-layer.js';
 import type { Channel } from '../transaction/transaction.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import type { DigestCredentials } from './digest.js';
+import { PrackSender } from './prack.js';
+import { negotiateAsUac } from './session-timer.js';
 import { SipRequestError, SipSession } from './sip-session.js';
 import type { SentRequest, UaCore } from './ua-core.js';
 
@@ -73,11 +75,13 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
   #cancelReason: string | undefined;
   #session: SipSession | undefined;
   readonly #result: Promise<SipSession>;
+  readonly #prack: PrackSender;
 
   constructor(core: UaCore, init: OutgoingCallInit) {
     super();
     this.#core = core;
     this.#init = init;
+    this.#prack = new PrackSender(core);
     this.#result = new Promise<SipSession>((resolve, reject) => {
       this.once('answered', resolve);
       this.once('failed', (f) => reject(new SipRequestError(f.status, f.reason, f.response)));
@@ -175,6 +179,8 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
         return;
       }
       if (this.#state === 'calling') this.#transition('proceeding');
+      // RFC 3262 §4: a reliable 18x is PRACKed; its retransmissions are not news.
+      if (status > 100 && !this.#prack.receive(response, sent.request, sent.channel, this.#init.auth)) return;
       if (status > 100 && this.#state === 'proceeding') {
         const sdp = response.body.length > 0 && response.contentType === 'application/sdp' ? response.bodyText : undefined;
         this.emit('provisional', { status, reason: response.reason, sdp, response });
@@ -216,6 +222,9 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
   #establish(response: SipResponse, sent: SentRequest): SipSession {
     const dialog = Dialog.asUac(sent.request, response);
     dialog.transition('confirmed');
+    // PRACKs in the early dialog used CSeqs above the INVITE's; requests in the confirmed dialog go on from there.
+    dialog.localSeq = Math.max(dialog.localSeq, this.#prack.localSeq(response.toTag) ?? 0);
+    const timer = negotiateAsUac(response);
     const session = new SipSession(this.#core, {
       dialog,
       role: 'uac',
@@ -224,6 +233,9 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
       remoteSdp: response.body.length > 0 ? response.bodyText : undefined,
       protocol: sent.channel.transport.protocol,
       peer: sent.channel,
+      peerAllow: response.headers.getAll('Allow'),
+      ...(this.#init.auth ? { auth: this.#init.auth } : {}),
+      ...(timer ? { sessionTimer: timer } : {}),
     });
     this.#session = session;
     this.#ack(dialog, sent, session);
@@ -251,7 +263,7 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
     const dialog = Dialog.asUac(sent.request, response);
     dialog.transition('confirmed');
     this.#ack(dialog, sent);
-    const extra = new SipSession(this.#core, { dialog, role: 'uac', invite: sent.request, protocol: sent.channel.transport.protocol });
+    const extra = new SipSession(this.#core, { dialog, role: 'uac', invite: sent.request, protocol: sent.channel.transport.protocol, ...(this.#init.auth ? { auth: this.#init.auth } : {}) });
     void extra.bye();
   }
 

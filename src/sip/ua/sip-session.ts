@@ -26,7 +26,10 @@ import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { createResponse, isPrivateHost } from './message-factory.js';
 import { isSipUri } from '../message/uri.js';
-import type { UaCore } from './ua-core.js';
+import type { DigestCredentials } from './digest.js';
+import { agreementHeaders, negotiateAsUac, negotiateAsUas, parseMinSE, refreshHeaders, SessionTimer, type SessionTimerAgreement } from './session-timer.js';
+import type { SentRequest, UaCore } from './ua-core.js';
+import { allowHeader } from './uas-checks.js';
 
 export type SessionState = 'awaiting-ack' | 'established' | 'terminating' | 'ended';
 
@@ -39,7 +42,7 @@ const MOVES: Record<SessionState, readonly SessionState[]> = {
 
 export interface SessionEnd {
   by: 'local' | 'remote' | 'error';
-  /** e.g. `bye`, `ack-timeout`, `dialog-gone`, `closed`. */
+  /** e.g. `bye`, `ack-timeout`, `dialog-gone`, `closed`, `session-expired`. */
   reason: string;
   status?: number;
 }
@@ -71,6 +74,11 @@ export type SipSessionEvents = {
   /** SDP changed after a re-INVITE in either direction. */
   updated: [sdp: { local: string | undefined; remote: string | undefined }];
   info: [info: InfoRequest];
+  /**
+   * RFC 4028 §10: the peer, the refresher, let the session expire (or our refresh failed):
+   * a BYE is being sent. Emitted before the BYE, so owners end the call when it is sent.
+   */
+  expired: [];
 };
 
 export class SipRequestError extends Error {
@@ -98,7 +106,8 @@ export function parseDtmfBody(contentType: string | undefined, body: string): In
   return undefined;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
+/** The methods a dialog of ours takes (RFC 3261 §20.5): what the stack implements, REGISTER aside. */
+export const ALLOW = allowHeader(false);
 
 interface Pending2xx {
   response: SipResponse;
@@ -128,8 +137,17 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
   #closing: Promise<void> | undefined;
   /** A BYE asked for before the ACK came (§15), sent once it does. */
   #byeAfterAck: (() => void) | undefined;
+  /** RFC 3261 §22.2: the credentials the dialog was created with answer 401/407 to requests inside it too. */
+  readonly #auth: DigestCredentials | undefined;
+  /** Whether the peer's Allow lists UPDATE (RFC 3311): refreshes then go without SDP. */
+  readonly #peerAllowsUpdate: boolean;
+  readonly #timer: SessionTimer;
+  #refreshing = false;
 
-  constructor(core: UaCore, init: { dialog: Dialog; role: 'uac' | 'uas'; invite: SipRequest; localSdp?: string; remoteSdp?: string; protocol: TransportProtocol; peer?: Channel }) {
+  constructor(core: UaCore, init: {
+    dialog: Dialog; role: 'uac' | 'uas'; invite: SipRequest; localSdp?: string; remoteSdp?: string; protocol: TransportProtocol; peer?: Channel;
+    auth?: DigestCredentials; sessionTimer?: SessionTimerAgreement; peerAllow?: readonly string[];
+  }) {
     super();
     this.#core = core;
     this.dialog = init.dialog;
@@ -140,7 +158,16 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     this.#protocol = init.protocol;
     this.#peer = init.peer;
     this.#state = init.role === 'uas' ? 'awaiting-ack' : 'established';
+    this.#auth = init.auth;
+    this.#peerAllowsUpdate = (init.peerAllow ?? []).some((m) => m.trim().toUpperCase() === 'UPDATE');
+    this.#timer = new SessionTimer({ onRefresh: () => void this.#refresh(), onExpire: () => this.#expire() });
+    if (init.sessionTimer) this.#timer.arm(init.sessionTimer);
     core.addSession(this);
+  }
+
+  /** The RFC 4028 agreement in force, if any. */
+  get sessionTimer(): SessionTimerAgreement | undefined {
+    return this.#timer.agreement;
   }
 
   get state(): SessionState {
@@ -155,6 +182,7 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     if (to === this.#state) return;
     if (!MOVES[this.#state].includes(to)) throw new Error(`session: illegal transition ${this.#state} -> ${to}`);
     this.#state = to;
+    if (to === 'ended' || to === 'terminating') this.#timer.close();
     if (to === 'ended') {
       this.#stop2xx();
       this.dialog.transition('terminated');
@@ -250,6 +278,79 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     return this.dialog.createRequest(method, newBranch(), via, { ...options, headers });
   }
 
+  /**
+   * RFC 3261 §22.2: a 401/407 to a request in the dialog is answered once with the dialog's credentials;
+   * the retry has CSeq + 1, so the dialog's local sequence moves past it (§12.2.1.1).
+   */
+  #credentials(): { auth?: DigestCredentials; onRetry?: (sent: SentRequest) => void } {
+    if (!this.#auth) return {};
+    return {
+      auth: this.#auth,
+      onRetry: (sent) => {
+        this.dialog.localSeq = Math.max(this.dialog.localSeq, sent.request.cseq.seq);
+      },
+    };
+  }
+
+  // ---- RFC 4028 session timers ----
+
+  /** We are the refresher and half the interval passed: UPDATE without SDP when the peer allows it, else re-INVITE (§7.4). */
+  async #refresh(): Promise<void> {
+    let agreement = this.#timer.agreement;
+    if (!agreement || this.#state !== 'established' || this.#refreshing) return;
+    this.#refreshing = true;
+    try {
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const headers = refreshHeaders(agreement, this.#core.minSessionExpires);
+        let response: SipResponse | undefined;
+        if (this.#peerAllowsUpdate) response = await this.request('UPDATE', { headers });
+        else if (this.localSdp) {
+          response = await this.reinvite(this.localSdp, headers).then((r) => r.response, (error: unknown) => (error instanceof SipRequestError ? error.response : undefined));
+        }
+        if (this.#state !== 'established' || !response) break;
+        if (response.status < 300) {
+          // §7.2: the 2xx says the interval and who refreshes next; a 2xx without Session-Expires keeps ours.
+          this.#timer.arm(negotiateAsUac(response) ?? agreement);
+          return;
+        }
+        // §7.4 / §8.1: 422 gives the peer's Min-SE; one more try with it.
+        const floor = parseMinSE(response);
+        if (response.status !== 422 || floor === undefined || floor <= agreement.interval) break;
+        agreement = { ...agreement, interval: floor };
+      }
+      // The refresh failed (not with 408/481, which ended the dialog): the session lasts to its expiry unless the peer refreshes.
+      if (this.#state === 'established') this.#timer.armExpiry(agreement.interval / 2);
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
+  /** §10: no refresh came before the session expired: BYE, and owners learn it before the BYE goes out. */
+  #expire(): void {
+    if (this.#state !== 'established') return;
+    this.#core.log.info({ callId: this.callId }, 'session timer expired without a refresh; sending BYE');
+    this.emit('expired');
+    void this.#sendBye('session-expired');
+  }
+
+  /**
+   * UAS side of a refresh (re-INVITE or UPDATE, RFC 4028 §9): the headers of our 2xx, arming the timer
+   * with what it asks; or the 422 to send when its interval is below our Min-SE (§8.1).
+   */
+  #refreshAnswer(request: SipRequest): { headers: Array<[string, string]> } | { tooSmall: number } {
+    const asked = negotiateAsUas(request, this.#core.minSessionExpires);
+    if (asked && 'tooSmall' in asked) return asked;
+    const agreement = asked ?? this.#timer.agreement;
+    if (!agreement) return { headers: [] };
+    return { headers: agreementHeaders(agreement) };
+  }
+
+  #armAfterRefresh(request: SipRequest): void {
+    const asked = negotiateAsUas(request, this.#core.minSessionExpires);
+    const agreement = asked && !('tooSmall' in asked) ? asked : this.#timer.agreement;
+    if (agreement) this.#timer.arm(agreement);
+  }
+
   /** Sends a non-INVITE request in the dialog; resolves with the final response. */
   request(method: string, options: { body?: string; contentType?: string; headers?: Iterable<readonly [string, string]> } = {}): Promise<SipResponse> {
     if (this.#state === 'ended') return Promise.reject(new Error('session ended'));
@@ -257,6 +358,7 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     return new Promise((resolve) => {
       this.#core.send(request, {
         channel: this.#channel(request),
+        ...this.#credentials(),
         onResponse: (response) => {
           if (response.status < 200) return;
           // §12.2.1.2: 481 or 408 to a request in the dialog ends it.
@@ -297,6 +399,7 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     this.#closing = new Promise((resolve) => {
       this.#core.send(bye, {
         channel: this.#channel(bye),
+        ...this.#credentials(),
         onResponse: (response) => {
           if (response.status < 200) return;
           this.#end({ by: 'local', reason, status: response.status });
@@ -334,7 +437,8 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
       const channel = this.#channel(invite);
       this.#core.send(invite, {
         channel,
-        onResponse: (response) => {
+        ...this.#credentials(),
+        onResponse: (response, sent) => {
           if (response.status < 200) return;
           if (response.status < 300) {
             if (!this.#outgoingInvite) {
@@ -342,7 +446,9 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
               return;
             }
             this.#outgoingInvite = false;
-            const ack = this.dialog.createRequest('ACK', newBranch(), this.#core.via(this.#protocol), { headers: [['User-Agent', this.#core.userAgent]] }, invite.cseq.seq);
+            // §13.2.2.4: the ACK has the CSeq of the INVITE it answers — the digest retry's, when there was one (§22.2).
+            const ack = this.dialog.createRequest('ACK', newBranch(), this.#core.via(this.#protocol), { headers: [['User-Agent', this.#core.userAgent]] }, sent.request.cseq.seq);
+            for (const name of ['Authorization', 'Proxy-Authorization']) for (const value of sent.request.headers.getAll(name)) ack.headers.append(name, value);
             this.#core.sendStateless(ack, channel);
             this.rememberAck(ack, channel);
             this.dialog.refreshTarget(response);
@@ -379,7 +485,12 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
         this.#end({ by: 'remote', reason: 'bye' });
         return;
       case 'INVITE':
+      case 'UPDATE':
         this.#receiveReinvite(request, tx);
+        return;
+      case 'PRACK':
+        // A PRACK for a reliable provisional that reached us after the answer (RFC 3262 §3): nothing is pending.
+        this.#core.respond(tx, createResponse(request, 200));
         return;
       case 'INFO': {
         this.#core.respond(tx, createResponse(request, 200));
@@ -396,9 +507,26 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     }
   }
 
+  /**
+   * A re-INVITE (§14.2) or an UPDATE (RFC 3311 §5.2) in the dialog: a new offer, a late-offer re-INVITE, or a
+   * session refresh (RFC 4028 §9). An UPDATE without SDP is only a refresh and gets its 200 at once.
+   */
   #receiveReinvite(request: SipRequest, tx: ServerTransaction): void {
-    if (this.#state !== 'established') {
+    const update = request.method === 'UPDATE';
+    if (this.#state !== 'established' && !(update && this.#state === 'awaiting-ack')) {
       this.#core.respond(tx, createResponse(request, this.#state === 'awaiting-ack' ? 491 : 481));
+      return;
+    }
+    const timer = this.#refreshAnswer(request);
+    if ('tooSmall' in timer) {
+      // RFC 4028 §8.1: a Session-Expires below our Min-SE is refused with 422 and our Min-SE.
+      this.#core.respond(tx, createResponse(request, 422, { headers: [['Min-SE', String(timer.tooSmall)]] }));
+      return;
+    }
+    const hasOffer = request.body.length > 0 && request.contentType === 'application/sdp';
+    if (update && !hasOffer) {
+      this.#armAfterRefresh(request);
+      this.#core.respond(tx, createResponse(request, 200, { headers: [['Contact', this.#core.contact(this.#protocol)], ...timer.headers] }));
       return;
     }
     // §14.2: an INVITE while our own is pending gets 491; while another incoming one is pending, 500 + Retry-After.
@@ -410,8 +538,8 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
       this.#core.respond(tx, createResponse(request, 500, { headers: [['Retry-After', '1']] }));
       return;
     }
-    this.#incomingInvite = true;
-    const offer = request.body.length > 0 && request.contentType === 'application/sdp' ? request.bodyText : undefined;
+    if (!update) this.#incomingInvite = true;
+    const offer = hasOffer ? request.bodyText : undefined;
     let direction: MediaDirection | undefined;
     if (offer) {
       try {
@@ -431,7 +559,16 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
         if (done) return;
         done = true;
         this.dialog.refreshTarget(request);
-        const response = createResponse(request, 200, { body: sdp, headers: [['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW]] });
+        this.#armAfterRefresh(request);
+        const response = createResponse(request, 200, { body: sdp, headers: [['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW], ...timer.headers] });
+        if (update) {
+          // RFC 3311 §5.2: the answer goes in the 200 to the UPDATE; no ACK follows.
+          this.#core.respond(tx, response);
+          this.localSdp = sdp;
+          this.remoteSdp = offer;
+          this.emit('updated', { local: this.localSdp, remote: this.remoteSdp });
+          return;
+        }
         this.send2xx(tx, response, (ack) => {
           this.#incomingInvite = false;
           if (!offer && ack.body.length > 0) this.remoteSdp = ack.bodyText;

@@ -30,8 +30,9 @@ import { IncomingCall } from './incoming-call.js';
 import { createErrorResponse, createResponse, newCallId, newTag, stampVia } from './message-factory.js';
 import { OutgoingCall } from './outgoing-call.js';
 import type { Registrar } from './registrar.js';
-import { SipRequestError, type SipSession } from './sip-session.js';
-import { allowHeader, checkRequest, isImplemented } from './uas-checks.js';
+import { ALLOW, SipRequestError, type SipSession } from './sip-session.js';
+import { negotiateAsUas, RFC_MIN_SE } from './session-timer.js';
+import { allowHeader, checkRequest, isImplemented, SUPPORTED_EXTENSIONS } from './uas-checks.js';
 import type { SendOptions, SentRequest, UaCore } from './ua-core.js';
 
 export interface ListenOptions {
@@ -73,6 +74,11 @@ export interface SipUserAgentOptions {
   tcpIdleTimeoutMs?: number;
   /** Default `silentLogger`. */
   logger?: Logger;
+  /**
+   * RFC 4028 Min-SE: INVITEs asking for a shorter Session-Expires get 422. Default (and the RFC's floor,
+   * §4) 90 s; only tests of the timer machinery go lower, so they need not wait minutes.
+   */
+  minSessionExpires?: number;
 }
 
 export interface InviteOptions {
@@ -116,7 +122,6 @@ export type SipUserAgentEvents = {
   error: [error: Error];
 };
 
-const ALLOW_INVITE = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
 
 export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   readonly transports: SipTransport[];
@@ -127,6 +132,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   readonly #incoming = new Map<InviteServerTransaction, IncomingCall>();
   readonly #outgoing = new Set<OutgoingCall>();
   readonly #registrations = new Map<string, { callId: string; tag: string; seq: number }>();
+  /** Early dialogs (`callId|localTag`) whose reliable provisionals await a PRACK (RFC 3262). */
+  readonly #prackHandlers = new Map<string, (request: SipRequest, tx: ServerTransaction) => void>();
   readonly #core: UaCore;
   #host = '127.0.0.1';
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
@@ -179,7 +186,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     const request = this.#newRequest('INVITE', target, { ...options, body: options.sdp, contentType: 'application/sdp' });
     const protocol = this.#core.channelFor(request).transport.protocol;
     request.headers.append('Contact', this.#core.contact(protocol));
-    request.headers.append('Allow', ALLOW_INVITE);
+    request.headers.append('Allow', ALLOW);
+    // RFC 3262 / RFC 4028: the far end may send reliable provisionals and run a session timer with us.
+    request.headers.append('Supported', SUPPORTED_EXTENSIONS.join(', '));
     const call = new OutgoingCall(this.#core, { invite: request, sdp: options.sdp, auth: options.auth, signal: options.signal, protocol });
     this.#outgoing.add(call);
     const forget = (): void => {
@@ -323,6 +332,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         if (tx.state === 'terminated') return;
         tx.respond(response);
       },
+      minSessionExpires: this.#options.minSessionExpires ?? RFC_MIN_SE,
+      expectPrack: (key, handler) => ua.#prackHandlers.set(key, handler),
+      forgetPrack: (key) => ua.#prackHandlers.delete(key),
       addSession: (session) => ua.#sessions.set(session.dialog.key, session),
       removeSession: (session) => {
         if (ua.#sessions.get(session.dialog.key) === session) ua.#sessions.delete(session.dialog.key);
@@ -428,6 +440,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       tx.respond(failure);
       return;
     }
+    const prack = request.method === 'PRACK' ? this.#prackHandlers.get(`${request.callId}|${request.toTag ?? ''}`) : undefined;
+    if (prack) {
+      prack(request, tx);
+      return;
+    }
     if (request.toTag !== undefined) {
       const session = this.#sessionFor(request);
       if (!session) tx.respond(createResponse(request, 481));
@@ -443,7 +460,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         void this.#onInvite(request, tx as InviteServerTransaction, context);
         return;
       case 'OPTIONS':
-        tx.respond(createResponse(request, 200, { toTag: newTag(), headers: [['Allow', allowHeader(!!this.#options.registrar)], ['Accept', 'application/sdp'], ['Server', this.#core.userAgent]] }));
+        tx.respond(createResponse(request, 200, { toTag: newTag(), headers: [['Allow', allowHeader(!!this.#options.registrar)], ['Accept', 'application/sdp'], ['Supported', SUPPORTED_EXTENSIONS.join(', ')], ['Server', this.#core.userAgent]] }));
         return;
       case 'REGISTER':
         void this.#onRegister(request, tx, context);
@@ -466,6 +483,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         tx.respond(createResponse(request, 488, { toTag: newTag(), reason: 'Not Acceptable Here (malformed SDP)' }));
         return;
       }
+    }
+    // RFC 4028 §8.1: a Session-Expires below our Min-SE is refused with 422 naming it.
+    const timer = negotiateAsUas(request, this.#core.minSessionExpires);
+    if (timer && 'tooSmall' in timer) {
+      tx.respond(createResponse(request, 422, { toTag: newTag(), headers: [['Min-SE', String(timer.tooSmall)]] }));
+      return;
     }
     let user: string | undefined;
     const auth = this.#options.inviteAuth;

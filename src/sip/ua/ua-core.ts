@@ -51,4 +51,9 @@ export interface UaCore {
   respond(tx: ServerTransaction, response: SipResponse): void;
   addSession(session: SipSession): void;
   removeSession(session: SipSession): void;
+  /** RFC 4028: the smallest Session-Expires we accept (our Min-SE), in seconds. */
+  readonly minSessionExpires: number;
+  /** RFC 3262: PRACKs in the early dialog `callId|localTag` go to `handler` until `forgetPrack`. */
+  expectPrack(key: string, handler: (request: SipRequest, tx: ServerTransaction) => void): void;
+  forgetPrack(key: string): void;
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DigitGatherer } from '../../src/actions/digit-gatherer.js';
+import { DigitGatherer } from '../../src/media/dtmf/digit-gatherer.js';
 import { TypedEmitter } from '../../src/shared/typed-emitter.js';
 
 /** getDigits' gatherer owns its timers: none while prompts play, then the first-key and between-key waits. */

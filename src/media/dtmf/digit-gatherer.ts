@@ -14,7 +14,7 @@
  * Ends on `numDigits` keys, on a `finishOnKey` key (not included), on the
  * timeout, or when `signal` aborts (hang-up, redirect, live control).
  */
-import type { Listenable } from '../media/call-media.js';
+import type { Listenable } from '../call-media.js';
 
 export interface DigitGathererOptions {
   /** Stop after this many keys; undefined: no limit (finishOnKey or the timeout end it). */
