@@ -93,7 +93,15 @@ function requestBodySection(operation: Json): string[] {
   if (schema['type'] === 'array') {
     return ['', `**Request body**${optional}: a JSON array of objects${intro ? `; ${intro}` : ''}:`, '', ...fieldTable(schema['items'], true)];
   }
-  return ['', `**Request body**${optional}: JSON${intro ? `, ${intro}` : ''}.`, '', ...fieldTable(schema, true)];
+  return ['', `**Request body**${optional}: JSON${intro ? `, ${intro}` : ''}.`, '', ...fieldTable(schema, true), ...itemTables(schema)];
+}
+
+/** The fields of the objects a body's array fields hold (the rates of a rate table, `{number, type}` entries). */
+function itemTables(schema: Json): string[] {
+  return Object.entries(obj(schema['properties'])).flatMap(([name, prop]) => {
+    const items = obj(obj(prop)['items']);
+    return Object.keys(obj(items['properties'])).length ? ['', `Each object of \`${name}\`:`, '', ...fieldTable(items, true)] : [];
+  });
 }
 
 function responseSection(operation: Json): string[] {
