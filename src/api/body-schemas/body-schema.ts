@@ -8,7 +8,7 @@ import { errorMessageKeyword, type ErrorMessages } from '../route-schemas.js';
  * `validation_failed` naming it as the client spelled it, with the message of
  * its `x-error-message` (`{name}` stands for the field's path, `to[1]`,
  * `rates[0].category`). The OpenAPI document shows the same schemas
- * (openapi.ts, `documentedBody`), and `Infer` gives the handlers their type,
+ * (openapi.ts, `documentedSchema`), and `Infer` gives the handlers their type,
  * so the three cannot drift apart.
  */
 
@@ -22,7 +22,7 @@ export const aliasKeyword = 'x-alias-of';
 
 const withMessages = (schema: Schema, messages: ErrorMessages | undefined): Schema => (messages ? { ...schema, [errorMessageKeyword]: messages } : schema);
 
-/** Options of a string field; `required` is the message of a missing or blank value (the field's `pattern` then needs a non-space). */
+/** Options of a string field: its limits, its default (for the reader: handlers apply it) and messages replacing the usual ones, per keyword. */
 interface TextOptions { maxLength?: number; minLength?: number; pattern?: string; default?: string; messages?: Record<string, string> }
 
 /** What a string field's keywords say, unless the field says otherwise. */

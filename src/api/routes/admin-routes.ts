@@ -113,9 +113,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
       } else if (prefix !== '') {
         throw new AppError('validation_failed', `${field}.prefix must be empty for ${category} rates`, `${field}.prefix`);
       }
-      const rateValue = pick(r, ['rate_per_minute', 'ratePerMinute']);
-      const cents = rateValue ? parseAmountToCents(rateValue.value) : undefined;
-      if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${field}.${rateValue?.name ?? 'rate_per_minute'} must be an amount like "3.50"`, `${field}.${rateValue?.name ?? 'rate_per_minute'}`);
+      // The schema has made sure one spelling is there.
+      const rateValue = pick(r, ['rate_per_minute', 'ratePerMinute'])!;
+      const cents = parseAmountToCents(rateValue.value);
+      const rateField = `${field}.${rateValue.name}`;
+      if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${rateField} must be an amount like "3.50"`, rateField);
       const key = `${category}:${prefix}`;
       if (seen.has(key)) throw new AppError('validation_failed', `${field} repeats ${category} prefix '${prefix}'`, `${field}.prefix`);
       seen.add(key);

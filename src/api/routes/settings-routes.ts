@@ -16,17 +16,17 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: ApiContext): v
   app.patch<{ Body: SettingsBody }>('/v1/settings', { schema: { body: settingsBody } }, async (request) => {
     const { workspaceId, body } = request;
     const patch: Partial<WorkspaceSettings> = {};
-    const destinations = pick(body, ['allowed_destinations', 'allowedDestinations'])?.value;
-    if (destinations !== undefined) {
-      const bad = destinations.find((d) => !isValidDestinationPattern(d));
-      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an E.164 prefix (+254…) or a sip: pattern (sip:*@example.com)`, 'allowed_destinations');
-      patch.allowedDestinations = destinations;
+    const destinations = pick(body, ['allowed_destinations', 'allowedDestinations']);
+    if (destinations) {
+      const bad = destinations.value.find((d) => !isValidDestinationPattern(d));
+      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an E.164 prefix (+254…) or a sip: pattern (sip:*@example.com)`, destinations.name);
+      patch.allowedDestinations = destinations.value;
     }
-    const hosts = pick(body, ['allowed_callback_hosts', 'allowedCallbackHosts'])?.value;
-    if (hosts !== undefined) {
-      const bad = hosts.find((h) => !hostPattern.test(h));
-      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not a host name`, 'allowed_callback_hosts');
-      patch.allowedCallbackHosts = hosts.map((h) => h.toLowerCase());
+    const hosts = pick(body, ['allowed_callback_hosts', 'allowedCallbackHosts']);
+    if (hosts) {
+      const bad = hosts.value.find((h) => !hostPattern.test(h));
+      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not a host name`, hosts.name);
+      patch.allowedCallbackHosts = hosts.value.map((h) => h.toLowerCase());
     }
     const allowPrivate = pick(body, ['allow_private_callbacks', 'allowPrivateCallbacks'])?.value;
     if (allowPrivate !== undefined) patch.allowPrivateCallbacks = allowPrivate;
