@@ -7,7 +7,7 @@
  */
 type Json = Record<string, unknown>;
 
-export const beginMarker = '<!-- BEGIN GENERATED REFERENCE: edit src/api/openapi*.ts, then run `npm run docs:api` -->';
+export const beginMarker = '<!-- BEGIN GENERATED REFERENCE: edit src/api/openapi*.ts or src/api/body-schemas/, then run `npm run docs:api` -->';
 export const endMarker = '<!-- END GENERATED REFERENCE -->';
 
 /** Where the curl examples send requests, and the variables holding the keys. */
