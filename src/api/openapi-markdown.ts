@@ -7,7 +7,7 @@
  */
 type Json = Record<string, unknown>;
 
-export const beginMarker = '<!-- BEGIN GENERATED REFERENCE: edit src/api/openapi*.ts, then run `npm run docs:api` -->';
+export const beginMarker = '<!-- BEGIN GENERATED REFERENCE: edit src/api/openapi*.ts or src/api/body-schemas/, then run `npm run docs:api` -->';
 export const endMarker = '<!-- END GENERATED REFERENCE -->';
 
 /** Where the curl examples send requests, and the variables holding the keys. */
@@ -93,7 +93,15 @@ function requestBodySection(operation: Json): string[] {
   if (schema['type'] === 'array') {
     return ['', `**Request body**${optional}: a JSON array of objects${intro ? `; ${intro}` : ''}:`, '', ...fieldTable(schema['items'], true)];
   }
-  return ['', `**Request body**${optional}: JSON${intro ? `, ${intro}` : ''}.`, '', ...fieldTable(schema, true)];
+  return ['', `**Request body**${optional}: JSON${intro ? `, ${intro}` : ''}.`, '', ...fieldTable(schema, true), ...itemTables(schema)];
+}
+
+/** The fields of the objects a body's array fields hold (the rates of a rate table, `{number, type}` entries). */
+function itemTables(schema: Json): string[] {
+  return Object.entries(obj(schema['properties'])).flatMap(([name, prop]) => {
+    const items = obj(obj(prop)['items']);
+    return Object.keys(obj(items['properties'])).length ? ['', `Each object of \`${name}\`:`, '', ...fieldTable(items, true)] : [];
+  });
 }
 
 function responseSection(operation: Json): string[] {

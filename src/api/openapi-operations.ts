@@ -1,13 +1,23 @@
 import type { ErrorCode } from '../shared/errors.js';
 import { listOf, money, refTo, type Schema } from './openapi-schemas.js';
 import { availableNumbersQuery, callListQuery, conferenceListQuery, limitQuery, pageQuery, params, rateQuery } from './route-schemas.js';
+import { createWorkspaceBody, creditBody, inventoryBody, ratesBody } from './body-schemas/admin.js';
+import { controlCallBody, createCallBody } from './body-schemas/calls.js';
+import { participantBody } from './body-schemas/conferences.js';
+import { claimNumberBody, updateNumberBody } from './body-schemas/numbers.js';
+import { sandboxCallBody, sandboxPhoneBody } from './body-schemas/sandbox.js';
+import { settingsBody } from './body-schemas/settings.js';
+import { createSipCredentialBody } from './body-schemas/sip-credentials.js';
+import { createTrunkBody, updateTrunkBody } from './body-schemas/trunks.js';
+import { createWebhookBody, rotateSecretBody } from './body-schemas/webhooks.js';
 
 /**
  * Every operation of the REST API, as docs/api.md and /v1/openapi.json
- * describe it. The routes under routes/ do the work; their path parameters
- * and query strings are described by the very schemas fastify validates them
- * with (route-schemas.ts), bodies and answers by hand. A test checks that
- * this list and the registered routes, with their schemas, are the same.
+ * describe it. The routes under routes/ do the work; their path parameters,
+ * query strings and request bodies are described by the very schemas
+ * fastify validates them with (route-schemas.ts, body-schemas/), answers by
+ * hand. A test checks that this list and the registered routes, with their
+ * schemas, are the same.
  */
 export interface Parameter {
   name: string;
@@ -31,6 +41,7 @@ export interface Operation {
   /** The route's schema of its query string (route-schemas.ts): the document's query parameters are made from it. */
   querystring?: Schema;
   headers?: Parameter[];
+  /** The route's schema of its body (body-schemas/): the document's request body is made from it. */
   body?: Schema;
   /** The body may be left out (defaults apply). */
   bodyOptional?: boolean;
@@ -53,27 +64,6 @@ const object = (properties: Record<string, Schema>, required: string[] = [], des
   type: 'object', ...(description ? { description } : {}), ...(required.length ? { required } : {}), properties,
 });
 
-const graceBody = object({ grace_seconds: int('How long the previous secret stays valid (at most 604800)', { default: 86400, minimum: 0, maximum: 604800 }) });
-
-const numberUrls: Record<string, Schema> = {
-  routing_url: nullableStr('Fetched for voice actions when a call arrives (and for outbound calls from this number without their own action_url); also `routingUrl`'),
-  status_url: nullableStr('Receives the lifecycle events of the number\'s calls; also `statusUrl`'),
-  fallback_url: nullableStr('Tried when routing_url fails; also `fallbackUrl`'),
-  friendly_name: nullableStr('Your label (at most 200 characters); also `friendlyName`'),
-};
-
-const createCallBody = object({
-  to: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 100 }], description: 'E.164 number or `sip:` URI; an array places one call per entry and answers an array' },
-  from: str('A number your workspace has claimed (the caller ID)'),
-  action_url: str('Fetched for voice actions when the call is answered (default: the `from` number\'s routing_url); also `voice_callback_url`, `actionUrl`, `voiceCallbackUrl`'),
-  status_url: str('Receives the call\'s lifecycle events (default: the `from` number\'s status_url); also `statusUrl`'),
-  clientRequestId: str('Idempotency key: the same key within 24 h answers the first response; also `client_request_id`'),
-  timeout: int('Seconds to ring before `no-answer` (1–600)', { default: 30, minimum: 1, maximum: 600 }),
-  time_limit: int('Longest the call may last once answered, in seconds (1–86400); also `timeLimit`', { minimum: 1, maximum: 86400 }),
-  record: bool('Record the whole call', { default: false }),
-  metadata: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 16, description: 'At most 16 string pairs, kept on the call and filterable in the list' },
-}, ['to', 'from']);
-
 const callExample = {
   id: 'call_0mhx2k9a70000q3v8r1ty', direction: 'outbound', from: '+254700000001', to: '+254711222333', status: 'queued', parent_call_id: null,
   number_id: 'num_0mhx2k1bq0000c7w2x9pe', conference: null, created_at: '2026-03-02T09:15:04.120Z', ringing_at: null, answered_at: null, ended_at: null,
@@ -84,13 +74,6 @@ const numberExample = {
   id: 'num_0mhx2k1bq0000c7w2x9pe', number: '+254700000001', friendly_name: null, routing_url: 'https://yourapp.example.com/ivr/welcome',
   status_url: null, fallback_url: null, claimed_at: '2026-03-02T09:12:40.551Z',
 };
-const trunkBody = (required: string[]): Schema => object({
-  name: str('Unique name'), host: str('Carrier SIP host name or IP address'),
-  port: int('SIP port', { default: 5060, minimum: 1, maximum: 65535 }), transport: { enum: ['udp', 'tcp'], default: 'udp', description: 'SIP transport' },
-  username: nullableStr('Digest user name (needs password)'), password: nullableStr('Digest password; never shown again'),
-  prefixes: { type: 'array', items: { type: 'string' }, default: [], description: 'E.164 prefixes routed to this trunk (longest match wins)' },
-  inbound_addresses: { type: 'array', items: { type: 'string' }, default: [], description: 'IP addresses or CIDR ranges whose INVITEs are inbound calls; also `inboundAddresses`' },
-}, required);
 const trunkExample = { name: 'safaricom', host: 'sip.carrier.example.com', port: 5060, transport: 'udp', username: 'acme', password: 's3cret-pass', prefixes: ['+254'], inbound_addresses: ['198.51.100.7', '10.0.0.0/24'] };
 
 export const operations: Operation[] = [
@@ -105,7 +88,7 @@ export const operations: Operation[] = [
     response: listOf('AvailableNumber'), responseExample: [{ number: '+254700000001', type: 'mobile' }, { number: '+254700000002', type: 'mobile' }] },
   { method: 'post', path: '/v1/numbers', summary: 'Claim a number (a given one, or the first free one with a prefix)', tag: 'Numbers', auth: 'workspace',
     description: 'Callback URLs are checked when saved: `http(s)` only, hosts within `allowed_callback_hosts`, and no private or loopback addresses unless `allow_private_callbacks` is on.',
-    body: object({ number: str('The number to claim (E.164); also `phone_number`'), prefix: str('Claim the first free number starting with this E.164 prefix'), ...numberUrls }),
+    body: claimNumberBody,
     bodyExample: { prefix: '+25470', routing_url: 'https://yourapp.example.com/ivr/welcome' },
     response: refTo('Number'), responseExample: numberExample, errors: ['callback_url_not_allowed', 'number_not_available', 'no_numbers_available'] },
   { method: 'get', path: '/v1/numbers', summary: 'Your claimed numbers', tag: 'Numbers', auth: 'workspace', response: listOf('Number') },
@@ -113,7 +96,7 @@ export const operations: Operation[] = [
     response: refTo('Number'), errors: ['not_found'] },
   { method: 'patch', path: '/v1/numbers/{id}', summary: 'Set routing_url, status_url, fallback_url, friendly_name', tag: 'Numbers', auth: 'workspace', params: params.number,
     description: 'Only the fields sent change; `null` (or `""`) clears one.',
-    body: object(numberUrls, [], 'snake_case or camelCase (routingUrl, statusUrl, fallbackUrl, friendlyName)'), bodyExample: { routing_url: 'https://yourapp.example.com/ivr/welcome' },
+    body: updateNumberBody, bodyExample: { routing_url: 'https://yourapp.example.com/ivr/welcome' },
     response: refTo('Number'), responseExample: numberExample, errors: ['not_found', 'callback_url_not_allowed'] },
   { method: 'delete', path: '/v1/numbers/{id}', summary: 'Release a number back to the inventory', tag: 'Numbers', auth: 'workspace', params: params.number, errors: ['not_found'] },
 
@@ -140,12 +123,7 @@ export const operations: Operation[] = [
   { method: 'patch', path: '/v1/calls/{id}', summary: 'Live control of a call in progress', tag: 'Calls', auth: 'workspace', params: params.call,
     description: 'Send one of: `{action_url}` (fetch new actions now), `{actions:[…]}` (replace what runs now), `{status:"completed"}` (hang up), '
       + '`{muted}` / `{hold}` (the call is in a conference).',
-    body: object({
-      action_url: str('Redirect: fetch actions from this URL and run them instead; also `actionUrl`, `url`'),
-      actions: { type: 'array', items: { type: 'object' }, description: 'Voice actions (docs/actions.md) that replace the running ones' },
-      status: { enum: ['completed'], description: 'Hang up' },
-      muted: bool('Mute in the conference'), hold: bool('Hold in the conference'),
-    }),
+    body: controlCallBody,
     bodyExample: { actions: [{ say: { text: 'This call is being transferred.' } }, { dial: { number: '+254722111111' } }] },
     response: refTo('Call'), errors: ['not_found', 'call_not_active', 'callback_url_not_allowed'] },
 
@@ -158,7 +136,7 @@ export const operations: Operation[] = [
     status: '200', response: object({ name: str('The room'), status: { const: 'completed', description: 'Always `completed`' } }), errors: ['not_found'] },
   { method: 'get', path: '/v1/conferences/{name}/participants', summary: 'Participants of a room', tag: 'Conferences', auth: 'workspace', params: params.room, response: listOf('Participant'), errors: ['not_found'] },
   { method: 'patch', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Mute/unmute, hold/unhold a participant (sends `mute`/`unmute` events)', tag: 'Conferences', auth: 'workspace', params: params.participant,
-    body: object({ muted: bool('Heard by nobody'), hold: bool('Hears the wait music, is not heard') }), bodyExample: { muted: true },
+    body: participantBody, bodyExample: { muted: true },
     response: refTo('Participant'), errors: ['not_found'] },
   { method: 'delete', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Eject a participant: its call is hung up', tag: 'Conferences', auth: 'workspace', params: params.participant, errors: ['not_found'] },
 
@@ -180,26 +158,21 @@ export const operations: Operation[] = [
     response: refTo('RateQuote'), errors: ['no_rate'] },
   { method: 'get', path: '/v1/settings', summary: 'Allow-lists and spend limit', tag: 'Settings', auth: 'workspace', response: refTo('Settings') },
   { method: 'patch', path: '/v1/settings', summary: 'Change allow-lists and spend limit (only the fields sent)', tag: 'Settings', auth: 'workspace',
-    body: object({
-      allowed_destinations: { type: 'array', items: { type: 'string' }, maxItems: 500, description: 'E.164 prefixes (`+254`) and `sip:` patterns (`sip:*@pbx.example.com`)' },
-      allowed_callback_hosts: { type: 'array', items: { type: 'string' }, maxItems: 500, description: 'Host names (`*.example.com` allowed); empty = any public host' },
-      allow_private_callbacks: bool('Allow loopback/private callback addresses'),
-      daily_spend_limit: { type: ['string', 'null'], description: 'KES amount such as `"500.00"`; null removes the limit' },
-    }, [], 'snake_case or camelCase'),
+    body: settingsBody,
     bodyExample: { allowed_destinations: ['+254', 'sip:*@pbx.example.com'], daily_spend_limit: '500.00' }, response: refTo('Settings') },
   { method: 'post', path: '/v1/settings/signing-secret/rotate', summary: 'New workspace signing secret; the old one stays valid for grace_seconds', tag: 'Settings', auth: 'workspace',
-    body: graceBody, bodyOptional: true, bodyExample: { grace_seconds: 3600 }, status: '200',
+    body: rotateSecretBody, bodyOptional: true, bodyExample: { grace_seconds: 3600 }, status: '200',
     response: object({ signing_secret: str('The new secret (shown once)'), previous_secret_expires_at: str('When the old one stops being valid') }) },
 
   // Webhooks
   { method: 'post', path: '/v1/webhooks', summary: 'Subscribe an endpoint to events (the secret is answered once)', tag: 'Webhooks', auth: 'workspace',
-    body: object({ url: str('Where events are POSTed'), events: { type: 'array', items: { type: 'string' }, default: ['*'], description: 'Event types (docs/webhooks.md), or `"*"`' } }, ['url']),
+    body: createWebhookBody,
     bodyExample: { url: 'https://yourapp.example.com/sautikit/events', events: ['call.hangup', 'call.recording.ready'] },
     response: refTo('WebhookEndpoint'), errors: ['callback_url_not_allowed'] },
   { method: 'get', path: '/v1/webhooks', summary: 'Webhook endpoints (without secrets)', tag: 'Webhooks', auth: 'workspace', response: listOf('WebhookEndpoint') },
   { method: 'delete', path: '/v1/webhooks/{id}', summary: 'Remove an endpoint', tag: 'Webhooks', auth: 'workspace', params: params.webhook, errors: ['not_found'] },
   { method: 'post', path: '/v1/webhooks/{id}/rotate-secret', summary: 'New endpoint secret; the old one stays valid for grace_seconds', tag: 'Webhooks', auth: 'workspace', params: params.webhook,
-    body: graceBody, bodyOptional: true, status: '200',
+    body: rotateSecretBody, bodyOptional: true, status: '200',
     response: object({ id: str('The endpoint'), secret: str('The new secret (shown once)'), previous_secret_expires_at: str('When the old one stops being valid') }), errors: ['not_found'] },
   { method: 'get', path: '/v1/webhooks/{id}/deliveries', summary: 'Deliveries to the endpoint with every attempt, newest first', tag: 'Webhooks', auth: 'workspace', params: params.webhook,
     querystring: pageQuery(50, 500), response: listOf('Delivery'), errors: ['not_found'] },
@@ -209,7 +182,7 @@ export const operations: Operation[] = [
 
   // SIP
   { method: 'post', path: '/v1/sip/credentials', summary: 'A softphone user: registers as sip:USERNAME@<workspace domain>', tag: 'SIP', auth: 'workspace',
-    body: object({ username: str('Letters, digits and `. _ ~ -` (1–64)'), password: str('At least 8 characters') }, ['username', 'password']),
+    body: createSipCredentialBody,
     bodyExample: { username: 'agent1', password: 'correct-horse-battery' }, response: refTo('SipCredential'), errors: ['already_exists'] },
   { method: 'get', path: '/v1/sip/credentials', summary: 'Softphone users, with whether each is registered now', tag: 'SIP', auth: 'workspace', response: listOf('SipCredential') },
   { method: 'delete', path: '/v1/sip/credentials/{id}', summary: 'Remove a softphone user', tag: 'SIP', auth: 'workspace', params: params.sipCredential, errors: ['not_found'] },
@@ -217,11 +190,7 @@ export const operations: Operation[] = [
   // Sandbox
   { method: 'post', path: '/v1/sandbox/calls', summary: 'A sandbox phone calls one of your numbers and runs a script', tag: 'Sandbox', auth: 'workspace',
     description: 'Answers as soon as the platform has the call; poll `GET /v1/sandbox/calls/{id}` until `ended_at` is set.',
-    body: object({
-      from: str('The calling sandbox phone', { default: '+254711000000' }), to: str('One of your numbers'),
-      script: { type: 'array', items: { type: 'object' }, default: [], description: 'Steps: `{wait: s}`, `{press: "12#"}`, `{play: url}`, `{wait_for_audio: s}`, `{hangup: true}`; a `play` URL obeys the workspace\'s callback policy (403 `callback_url_not_allowed`, field `script[i].play`)' },
-      max_duration: int('Hang up after this many seconds at most (1–3600); also `maxDuration`', { default: 60, minimum: 1, maximum: 3600 }),
-    }, ['to']),
+    body: sandboxCallBody,
     bodyExample: { from: '+254711000000', to: '+254700000001', script: [{ wait: 2 }, { press: '2' }, { wait_for_audio: 5 }, { hangup: true }], max_duration: 60 },
     response: object({ id: str('Sandbox call id'), call_id: nullableStr('The platform\'s call id'), status: str('Where the phone\'s call is') }),
     errors: ['sandbox_not_running', 'callback_url_not_allowed'] },
@@ -234,11 +203,7 @@ export const operations: Operation[] = [
     errors: ['sandbox_not_running', 'not_found'] },
   { method: 'put', path: '/v1/sandbox/phones/{number}', summary: 'How a sandbox number behaves when dialled', tag: 'Sandbox', auth: 'workspace', params: params.phone,
     description: 'By default a dialled sandbox phone answers after 1 s and stays until hung up.',
-    body: object({
-      answer: { oneOf: [{ enum: ['immediately', 'busy', 'no-answer', 'reject'] }, object({ after: int('Seconds (0–600)') })], default: { after: 1 }, description: 'When and whether to answer' },
-      script: { type: 'array', items: { type: 'object' }, default: [], description: 'Steps once answered, as for sandbox calls' },
-      hangup_after: int('Hang up this many seconds after answering; also `hangupAfter`', { minimum: 1, maximum: 86400 }),
-    }),
+    body: sandboxPhoneBody,
     bodyExample: { answer: 'immediately', hangup_after: 5 }, status: '200', response: refTo('SandboxPhone'), errors: ['sandbox_not_running', 'callback_url_not_allowed'] },
   { method: 'get', path: '/v1/sandbox/phones/{number}', summary: 'A sandbox phone\'s behaviour', tag: 'Sandbox', auth: 'workspace', params: params.phone, response: refTo('SandboxPhone'), errors: ['validation_failed', 'sandbox_not_running'] },
   { method: 'get', path: '/v1/sandbox/phones/{number}/calls', summary: 'Calls a sandbox phone saw, newest first', tag: 'Sandbox', auth: 'workspace', params: params.phone, response: listOf('SandboxCall'),
@@ -246,7 +211,7 @@ export const operations: Operation[] = [
 
   // Admin
   { method: 'post', path: '/v1/admin/workspaces', summary: 'Create a workspace (answers its first API key and signing secret once)', tag: 'Admin', auth: 'admin',
-    body: object({ name: str('Workspace name (at most 200 characters)') }, ['name']), bodyExample: { name: 'Acme Kenya' },
+    body: createWorkspaceBody, bodyExample: { name: 'Acme Kenya' },
     response: object({ id: str('Workspace id'), name: str('Name'), api_key: str('Its first API key (shown once)'), signing_secret: str('Its signing secret'), created_at: str('Created') }) },
   { method: 'get', path: '/v1/admin/workspaces', summary: 'Workspaces with balances', tag: 'Admin', auth: 'admin', response: listOf('Workspace') },
   { method: 'post', path: '/v1/admin/workspaces/{id}/keys', summary: 'Create an API key for a workspace (shown once)', tag: 'Admin', auth: 'admin', params: params.workspace,
@@ -259,33 +224,26 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/admin/workspaces/{id}/credits', summary: 'Top up a wallet', tag: 'Admin', auth: 'admin', params: params.workspace,
    
     headers: [{ name: 'Idempotency-Key', description: 'Makes a retried top-up safe: the same key is applied once (another body with it → 409)', example: 'topup-2026-03-02-001' }],
-    body: object({ amount: money('Positive amount'), reference: str('Your reference (payment id)') }, ['amount']), bodyExample: { amount: '500.00', reference: 'mpesa-QF12ABC' },
+    body: creditBody, bodyExample: { amount: '500.00', reference: 'mpesa-QF12ABC' },
     response: object({ transaction_id: str('Ledger transaction'), amount: money('Credited'), balance: money('New balance'), currency: { const: 'KES' }, reference: nullableStr('Your reference') }),
     errors: ['not_found', 'idempotency_conflict'] },
   { method: 'post', path: '/v1/admin/numbers', summary: 'Add numbers to the inventory', tag: 'Admin', auth: 'admin',
-    body: object({
-      numbers: { type: 'array', items: { oneOf: [{ type: 'string' }, object({ number: str('E.164'), type: str('Kind') })] }, maxItems: 10000, description: 'E.164 numbers, or `{number, type}` objects' },
-      type: { enum: ['mobile', 'landline', 'tollfree'], default: 'mobile', description: 'Kind of the numbers given as strings' },
-    }, ['numbers']),
+    body: inventoryBody,
     bodyExample: { numbers: ['+254700000100', '+254700000101'], type: 'mobile' },
     response: object({ added: int('Numbers added'), already_present: int('Numbers that were in the inventory already') }) },
   { method: 'get', path: '/v1/admin/numbers', summary: 'The number inventory', tag: 'Admin', auth: 'admin', querystring: limitQuery(1000, 10_000),
     response: { type: 'array', items: object({ number: str('E.164'), type: str('mobile, landline or tollfree'), claimed: bool('Claimed by a workspace') }) } },
-  { method: 'post', path: '/v1/admin/trunks', summary: 'Add a SIP trunk (carrier)', tag: 'Admin', auth: 'admin', body: trunkBody(['name', 'host']), bodyExample: trunkExample,
+  { method: 'post', path: '/v1/admin/trunks', summary: 'Add a SIP trunk (carrier)', tag: 'Admin', auth: 'admin', body: createTrunkBody, bodyExample: trunkExample,
     response: refTo('Trunk'), errors: ['already_exists'] },
   { method: 'get', path: '/v1/admin/trunks', summary: 'SIP trunks (passwords are never shown)', tag: 'Admin', auth: 'admin', response: listOf('Trunk') },
   { method: 'get', path: '/v1/admin/trunks/{id}', summary: 'A SIP trunk', tag: 'Admin', auth: 'admin', params: params.trunk, response: refTo('Trunk'), errors: ['not_found'] },
-  { method: 'patch', path: '/v1/admin/trunks/{id}', summary: 'Change a SIP trunk (only the fields sent)', tag: 'Admin', auth: 'admin', params: params.trunk, body: trunkBody([]), bodyExample: { prefixes: ['+254', '+255'] },
+  { method: 'patch', path: '/v1/admin/trunks/{id}', summary: 'Change a SIP trunk (only the fields sent)', tag: 'Admin', auth: 'admin', params: params.trunk, body: updateTrunkBody, bodyExample: { prefixes: ['+254', '+255'] },
     response: refTo('Trunk'), errors: ['not_found', 'already_exists'] },
   { method: 'delete', path: '/v1/admin/trunks/{id}', summary: 'Remove a SIP trunk', tag: 'Admin', auth: 'admin', params: params.trunk, errors: ['not_found'] },
   { method: 'get', path: '/v1/admin/rates', summary: 'The rate table', tag: 'Admin', auth: 'admin', response: listOf('Rate') },
   { method: 'put', path: '/v1/admin/rates', summary: 'Replace the rate table', tag: 'Admin', auth: 'admin',
     description: 'Send the whole table, as an array or as `{"rates":[…]}`; answers the new table.',
-    body: { type: 'array', items: object({
-      category: { enum: ['outbound', 'inbound', 'sip', 'recording'], default: 'outbound', description: 'Rate category' },
-      prefix: str('E.164 prefix for outbound/inbound; empty for sip and recording'), description: str('Label'),
-      rate_per_minute: money('Per minute, charged per second; also `ratePerMinute`'),
-    }, ['rate_per_minute']) },
+    body: ratesBody,
     bodyExample: [{ category: 'outbound', prefix: '+2547', description: 'Kenya mobile', rate_per_minute: '3.50' }, { category: 'inbound', prefix: '', description: 'Inbound', rate_per_minute: '0.50' }],
     status: '200', response: listOf('Rate') },
 ];

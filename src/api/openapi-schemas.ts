@@ -1,8 +1,10 @@
 /**
  * The objects of the REST API as OpenAPI 3.1 schemas (components/schemas of
  * the document served at /v1/openapi.json), each field with its meaning, so
- * that docs/api.md can be rendered from them. Descriptive only: the routes
- * read and shape their bodies themselves (request-fields.ts, serializers.ts).
+ * that docs/api.md can be rendered from them. These describe answers, and
+ * are descriptive only (the routes shape them: serializers.ts); request
+ * bodies are described by the schemas the routes validate them with
+ * (body-schemas/).
  */
 export type Schema = Record<string, unknown>;
 

@@ -1,13 +1,15 @@
 import { errorCatalogue, type ErrorCode } from '../shared/errors.js';
 import { operations, type Operation, type Parameter } from './openapi-operations.js';
 import { schemas } from './openapi-schemas.js';
-import { parametersOf } from './route-schemas.js';
+import { aliasKeyword } from './body-schemas/body-schema.js';
+import { errorMessageKeyword, parametersOf } from './route-schemas.js';
 
 /**
  * The OpenAPI 3.1 document served at /v1/openapi.json, and the source that
  * docs/api.md is rendered from (`npm run docs:api`). Every route the server
  * registers must have an operation (a test checks both ways); the operations
- * and their objects live in openapi-operations.ts and openapi-schemas.ts.
+ * and their objects live in openapi-operations.ts and openapi-schemas.ts,
+ * the parameters and request bodies are the routes' own schemas.
  */
 
 function statusOf(op: Operation): string {
@@ -68,6 +70,52 @@ function pathParametersOf(op: Operation): Array<Record<string, unknown>> {
   });
 }
 
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The field an `anyOf` of `{required: [spelling]}` branches asks for, when all its spellings are of one field. */
+function requiredSpelling(anyOf: unknown, properties: Json): string | undefined {
+  if (!Array.isArray(anyOf)) return undefined;
+  const fields = new Set(anyOf.map((branch) => {
+    const required: unknown = isObject(branch) && Object.keys(branch).length === 1 ? branch['required'] : undefined;
+    const spelling = Array.isArray(required) && required.length === 1 ? String(required[0]) : undefined;
+    const property = spelling === undefined ? undefined : properties[spelling];
+    return isObject(property) ? String(property[aliasKeyword] ?? spelling) : undefined;
+  }));
+  return fields.size === 1 ? [...fields][0] : undefined;
+}
+
+/**
+ * A body schema as the document shows it (body-schemas/): without what only
+ * the server reads (error messages), with each field's other spellings said
+ * in its description ("also `routingUrl`") instead of listed beside it, and
+ * "one of its spellings is required" shown as the field being required.
+ */
+export function documentedSchema(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(documentedSchema);
+  if (!isObject(value)) return value;
+  const properties = isObject(value['properties']) ? value['properties'] : undefined;
+  const required = properties ? requiredSpelling(value['anyOf'], properties) : undefined;
+  const out: Json = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key === errorMessageKeyword || key === aliasKeyword || (key === 'anyOf' && required !== undefined)) continue;
+    out[key] = key === 'properties' && properties ? documentedProperties(properties) : documentedSchema(item);
+  }
+  if (required !== undefined) out['required'] = [...((out['required'] as string[] | undefined) ?? []), required];
+  return out;
+}
+
+function documentedProperties(properties: Json): Json {
+  const out: Json = {};
+  for (const [name, property] of Object.entries(properties)) {
+    if (!isObject(property) || property[aliasKeyword] !== undefined) continue;
+    const shown = documentedSchema(property) as Json;
+    const aliases = Object.keys(properties).filter((alias) => isObject(properties[alias]) && properties[alias][aliasKeyword] === name);
+    out[name] = aliases.length ? { ...shown, description: `${String(shown['description'] ?? '')}; also ${aliases.map((a) => `\`${a}\``).join(', ')}` } : shown;
+  }
+  return out;
+}
+
 function operationObject(op: Operation): Record<string, unknown> {
   const params = [...pathParametersOf(op), ...parametersOf(op.querystring, 'query'), ...(op.headers ?? []).map(header)];
   const success = statusOf(op);
@@ -82,7 +130,7 @@ function operationObject(op: Operation): Record<string, unknown> {
     security: op.auth === 'none' ? [] : [{ [op.auth === 'admin' ? 'adminKey' : 'workspaceKey']: [] }],
     ...(params.length ? { parameters: params } : {}),
     ...(op.body
-      ? { requestBody: { required: !op.bodyOptional, content: { 'application/json': { schema: op.body, ...(op.bodyExample !== undefined ? { example: op.bodyExample } : {}) } } } }
+      ? { requestBody: { required: !op.bodyOptional, content: { 'application/json': { schema: documentedSchema(op.body), ...(op.bodyExample !== undefined ? { example: op.bodyExample } : {}) } } } }
       : {}),
     responses: {
       [success]: { description: success === '204' ? 'Done; no body' : success === '202' ? 'Accepted' : success === '201' ? 'Created' : 'OK', ...(successContent ? { content: successContent } : {}) },

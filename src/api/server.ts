@@ -4,9 +4,8 @@ import { keyAuthentication, registerUnroutedAuth } from './plugins/auth.js';
 import { answerClientError, registerClientErrorAnswers } from './plugins/client-errors.js';
 import { answerFrameworkError, maxPathSegmentLength, registerErrorHandling, validationErrorOf } from './plugins/errors.js';
 import { createRateLimiter, type RateLimitOptions } from './plugins/rate-limit.js';
-import { registerBodyDepthLimit } from './request-fields.js';
+import { registerValidation } from './plugins/validation.js';
 import { adminRoutes, publicPaths, publicRoutes, workspaceRoutes } from './route-scopes.js';
-import { errorMessageKeyword } from './route-schemas.js';
 
 export interface ApiServerOptions {
   /** Largest request body accepted, in bytes. Default 1 MiB. */
@@ -26,8 +25,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
     // Errors before any route or hook runs answer SPEC §3 too (plugins/errors.ts, plugins/client-errors.ts).
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: (error, socket) => answerClientError(app, error, socket),
-    // Route schemas (route-schemas.ts): failures name the parameter with the schema's own message.
-    ajv: { customOptions: { verbose: true, keywords: [errorMessageKeyword] } },
+    // Route schemas (route-schemas.ts, body-schemas/; validators in plugins/validation.ts): failures name the parameter or field with the schema's own message.
     schemaErrorFormatter: validationErrorOf,
     // A missing Host is refused by our onRequest hook instead, with a JSON body.
     http: { requireHostHeader: false },
@@ -40,7 +38,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
     });
   }
   registerErrorHandling(app);
-  registerBodyDepthLimit(app);
+  registerValidation(app);
   // One authentication and one rate limiter for every scope: a key has one bucket.
   const authenticate = keyAuthentication(ctx.store, createRateLimiter(app, options.rateLimit));
   registerUnroutedAuth(app, authenticate, publicPaths);

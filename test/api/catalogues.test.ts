@@ -50,12 +50,13 @@ describe('OpenAPI document', () => {
     expect([...new Set(registered)].sort()).toEqual([...documentedRoutes()].sort());
   });
 
-  it('documents the path parameters and query strings with the schemas the routes validate them with', () => {
+  it('documents the path parameters, query strings and request bodies with the schemas the routes validate them with', () => {
     for (const op of operations) {
       const route = `${op.method.toUpperCase()} ${op.path.replace(/\{(\w+)\}/g, ':$1')}`;
       const schema = schemas.get(route) as { params?: unknown; querystring?: unknown } | undefined;
       expect(schema?.params, `${route} params`).toEqual(op.params);
       expect(schema?.querystring, `${route} querystring`).toEqual(op.querystring);
+      expect((schema as { body?: unknown } | undefined)?.body, `${route} body`).toEqual(op.body);
       if (op.path.includes('{')) expect(op.params, route).toBeDefined();
     }
   });

@@ -95,28 +95,44 @@ export function routeMiss(app: FastifyInstance, method: string, url: string): { 
   return { error: new AppError('method_not_allowed', `${quoteInput(method)} is not a method of ${quoteInput(path)}; it has ${allow}`), allow };
 }
 
-/** The name of the property an AJV error is about, as the client spelled it (JSON-pointer escapes undone). */
-function propertyOf(error: FastifySchemaValidationError, dataVar: string): string {
-  if (error.keyword === 'required' && typeof error.params['missingProperty'] === 'string') return error.params['missingProperty'];
-  const first = error.instancePath.split('/')[1];
-  return first === undefined || first === '' ? dataVar : first.replace(/~1/g, '/').replace(/~0/g, '~');
+/**
+ * The input an AJV error is about, as the client spelled it: a parameter
+ * (`limit`, `metadata.team`) or a body field's path (`to[1]`,
+ * `rates[0].category`); JSON-pointer escapes undone. A numeric segment is
+ * taken for an array index.
+ */
+function fieldOf(error: FastifySchemaValidationError, dataVar: string): string {
+  const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'required' && typeof error.params['missingProperty'] === 'string') segments.push(error.params['missingProperty']);
+  if (segments.length === 0) return dataVar;
+  return segments.reduce((path, segment, i) => (i === 0 ? segment : /^\d+$/.test(segment) ? `${path}[${segment}]` : `${path}.${segment}`), '');
 }
+
+/** What AJV says when a schema gives no message (its own texts read "must be string"). */
+const defaultMessages: Record<string, string> = { required: '{name} is required' };
 
 /**
  * Fastify's `schemaErrorFormatter`: a request that fails its route schema
- * (route-schemas.ts) is 400 `validation_failed` naming the parameter, with
- * the message its schema gives for the failing keyword. AJV runs with
- * `verbose`, so that each error carries the schema it failed.
+ * (route-schemas.ts, body-schemas/) is 400 `validation_failed` naming the
+ * parameter or field, with the message its schema gives for the failing
+ * keyword (for a missing field: the message of the field). `{name}` in a
+ * message is the field, `{key}` the property name a `propertyNames` schema
+ * refused. AJV runs with `verbose`, so that each error carries the schema it
+ * failed (plugins/validation.ts).
  */
 export function validationErrorOf(errors: FastifySchemaValidationError[], dataVar: string): AppError {
   const error = errors[0];
   if (!error) return new AppError('validation_failed', `the ${dataVar} is not valid`, dataVar);
-  const name = propertyOf(error, dataVar);
+  const name = fieldOf(error, dataVar);
   const failed = (error as { parentSchema?: Record<string, unknown> }).parentSchema;
-  const schema = (error.keyword === 'required' ? (failed?.['properties'] as Record<string, Record<string, unknown>> | undefined)?.[name] : failed) ?? {};
+  const missing = error.params['missingProperty'];
+  const schema = (error.keyword === 'required' && typeof missing === 'string' ? (failed?.['properties'] as Record<string, Record<string, unknown>> | undefined)?.[missing] : failed) ?? {};
   const messages = schema[errorMessageKeyword] as ErrorMessages | undefined;
-  const message = typeof messages === 'string' ? messages : messages?.[error.keyword] ?? messages?.['_'] ?? `{name} ${error.message ?? 'is not valid'}`;
-  return new AppError('validation_failed', message.replaceAll('{name}', quoteInput(name)), quoteInput(name));
+  const message = typeof messages === 'string' ? messages
+    : messages?.[error.keyword] ?? messages?.['_'] ?? defaultMessages[error.keyword] ?? `{name} ${error.message ?? 'is not valid'}`;
+  const key = (error as { propertyName?: string }).propertyName;
+  const said = message.replace(/\{(name|key)\}/g, (_, which: string) => quoteInput(which === 'name' ? name : key ?? ''));
+  return new AppError('validation_failed', said, quoteInput(name));
 }
 
 /** Fastify's `frameworkErrors` option: errors of routing (bad URL escapes, over-long path segments) before any hook runs. */

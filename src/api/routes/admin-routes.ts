@@ -1,23 +1,27 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
 import { formatCents, parseAmountToCents } from '../../billing/rating.js';
 import { provisionWorkspace } from '../../store/provision-workspace.js';
 import type { NumberKind } from '../../store/repos/number-repo.js';
-import type { Rate, RateCategory } from '../../store/repos/rate-repo.js';
+import type { Rate } from '../../store/repos/rate-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
-import { asBody, optionalString, pick, requiredString } from '../request-fields.js';
+import {
+  createWorkspaceBody, creditBody, inventoryBody, ratesBody, type CreateWorkspaceBody, type CreditBody, type InventoryBody, type RatesBody,
+} from '../body-schemas/admin.js';
+import { pick } from '../body-schemas/body-schema.js';
 import { limitQuery, params, type IdParams, type LimitQuery } from '../route-schemas.js';
 import { rateView } from '../serializers.js';
 
-const rateCategories: RateCategory[] = ['outbound', 'inbound', 'sip', 'recording'];
-const numberKinds: NumberKind[] = ['mobile', 'landline', 'tollfree'];
+/** The rate table may also come as a bare array: validated as `{rates: […]}`. */
+async function wrapBareRates(request: FastifyRequest): Promise<void> {
+  if (Array.isArray(request.body)) request.body = { rates: request.body };
+}
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/admin/workspaces', async (request, reply) => {
-    const body = asBody(request.body);
-    const name = requiredString(body, ['name'], { maxLength: 200 });
+  app.post<{ Body: CreateWorkspaceBody }>('/v1/admin/workspaces', { schema: { body: createWorkspaceBody } }, async (request, reply) => {
+    const { name } = request.body;
     const { workspace, apiKey } = await provisionWorkspace(ctx.store, { name, allowPrivateCallbacks: ctx.allowPrivateCallbacksByDefault, now: ctx.clock.now() });
     return reply.status(201).send({ id: workspace.id, name: workspace.name, api_key: apiKey, signing_secret: workspace.signingSecret, created_at: workspace.createdAt });
   });
@@ -55,15 +59,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     return reply.status(204).send();
   });
 
-  app.post<{ Params: IdParams }>('/v1/admin/workspaces/:id/credits', { schema: { params: params.workspace } }, async (request, reply) => {
+  app.post<{ Params: IdParams; Body: CreditBody }>('/v1/admin/workspaces/:id/credits', { schema: { params: params.workspace, body: creditBody } }, async (request, reply) => {
     const { id } = request.params;
+    const { body } = request;
     const workspace = await ctx.store.workspaces.get(id);
     if (!workspace) throw new AppError('not_found', `no workspace ${quoteInput(id)}`);
-    const body = asBody(request.body);
-    const amount = pick(body, ['amount']);
-    const cents = amount ? parseAmountToCents(amount.value) : undefined;
+    const cents = parseAmountToCents(body.amount);
     if (cents === undefined || cents <= 0) throw new AppError('validation_failed', 'amount must be a positive amount of KES such as "500.00"', 'amount');
-    const reference = optionalString(body, ['reference'], { maxLength: 200 }) ?? null;
+    const reference = body.reference ?? null;
     // An Idempotency-Key header makes a retried top-up safe: it is applied once.
     const header = request.headers['idempotency-key'];
     const result = await withIdempotency(ctx.store, {
@@ -77,21 +80,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
 
   /** Adds numbers to the inventory: `{numbers:["+254700000100", …], type?:"mobile"}` or `{numbers:[{number,type}]}`. */
-  app.post('/v1/admin/numbers', async (request, reply) => {
-    const body = asBody(request.body);
-    const list = body['numbers'];
-    if (!Array.isArray(list) || list.length === 0 || list.length > 10_000) {
-      throw new AppError('validation_failed', 'numbers must be a non-empty array of E.164 numbers (at most 10000)', 'numbers');
-    }
-    const defaultKind = (optionalString(body, ['type', 'kind']) ?? 'mobile') as NumberKind;
-    if (!numberKinds.includes(defaultKind)) throw new AppError('validation_failed', `type must be one of ${numberKinds.join(', ')}`, 'type');
-    const entries = list.map((item, i) => {
-      const raw = typeof item === 'string' ? item : typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['number'] : undefined;
-      const kind = typeof item === 'object' && item !== null ? ((item as Record<string, unknown>)['type'] ?? defaultKind) : defaultKind;
-      const number = typeof raw === 'string' ? parseE164(raw) : undefined;
+  app.post<{ Body: InventoryBody }>('/v1/admin/numbers', { schema: { body: inventoryBody } }, async (request, reply) => {
+    const { body } = request;
+    const defaultKind: NumberKind = pick(body, ['type', 'kind'])?.value ?? 'mobile';
+    const entries = body.numbers.map((item, i) => {
+      const raw = typeof item === 'string' ? item : item.number;
+      const number = raw === undefined ? undefined : parseE164(raw);
       if (!number) throw new AppError('validation_failed', `numbers[${i}] is not an E.164 number`, `numbers[${i}]`);
-      if (!numberKinds.includes(kind as NumberKind)) throw new AppError('validation_failed', `numbers[${i}].type must be one of ${numberKinds.join(', ')}`, `numbers[${i}].type`);
-      return { number, kind: kind as NumberKind };
+      return { number, kind: typeof item === 'string' ? defaultKind : item.type ?? defaultKind };
     });
     const added = await ctx.store.numbers.addToInventory(entries, ctx.clock.now());
     return reply.status(201).send({ added, already_present: entries.length - added });
@@ -105,29 +101,27 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     return (await ctx.store.rates.list()).map(rateView);
   });
 
-  /** Replaces the rate table: `[{category, prefix, description, rate_per_minute}]` or `{rates:[…]}`. */
-  app.put('/v1/admin/rates', async (request) => {
-    const raw = Array.isArray(request.body) ? request.body : asBody(request.body)['rates'];
-    if (!Array.isArray(raw) || raw.length > 10_000) throw new AppError('validation_failed', 'send an array of rates (or {"rates":[…]})', 'rates');
+  /** Replaces the rate table: `{rates:[{category, prefix, description, rate_per_minute}]}`, or the bare array. */
+  app.put<{ Body: RatesBody }>('/v1/admin/rates', { schema: { body: ratesBody }, preValidation: wrapBareRates }, async (request) => {
     const seen = new Set<string>();
-    const rates: Rate[] = raw.map((item: unknown, i: number) => {
+    const rates: Rate[] = request.body.rates.map((r, i) => {
       const field = `rates[${i}]`;
-      const r = asBody(item);
-      const category = (r['category'] ?? 'outbound') as RateCategory;
-      if (!rateCategories.includes(category)) throw new AppError('validation_failed', `${field}.category must be one of ${rateCategories.join(', ')}`, `${field}.category`);
-      const prefix = typeof r['prefix'] === 'string' ? r['prefix'].trim() : '';
+      const category = r.category ?? 'outbound';
+      const prefix = r.prefix?.trim() ?? '';
       if (category === 'outbound' || category === 'inbound') {
         if (!/^(\+\d{0,15})?$/.test(prefix)) throw new AppError('validation_failed', `${field}.prefix must be an E.164 prefix such as +25471`, `${field}.prefix`);
       } else if (prefix !== '') {
         throw new AppError('validation_failed', `${field}.prefix must be empty for ${category} rates`, `${field}.prefix`);
       }
-      const rateValue = pick(r, ['rate_per_minute', 'ratePerMinute']);
-      const cents = rateValue ? parseAmountToCents(rateValue.value) : undefined;
-      if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${field}.rate_per_minute must be an amount like "3.50"`, `${field}.rate_per_minute`);
+      // The schema has made sure one spelling is there.
+      const rateValue = pick(r, ['rate_per_minute', 'ratePerMinute'])!;
+      const cents = parseAmountToCents(rateValue.value);
+      const rateField = `${field}.${rateValue.name}`;
+      if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${rateField} must be an amount like "3.50"`, rateField);
       const key = `${category}:${prefix}`;
       if (seen.has(key)) throw new AppError('validation_failed', `${field} repeats ${category} prefix '${prefix}'`, `${field}.prefix`);
       seen.add(key);
-      const description = typeof r['description'] === 'string' ? r['description'].slice(0, 200) : `${category} ${prefix}`.trim();
+      const description = r.description?.slice(0, 200) ?? `${category} ${prefix}`.trim();
       return { category, prefix, description, ratePerMinuteCents: cents };
     });
     await ctx.store.rates.replaceAll(rates, ctx.clock.now());

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { Trunk, TrunkInput } from '../../store/repos/trunk-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, optionalInteger, optionalString, optionalStringArray, requiredString, type Body } from '../request-fields.js';
+import { pick } from '../body-schemas/body-schema.js';
+import { createTrunkBody, updateTrunkBody, type CreateTrunkBody, type UpdateTrunkBody } from '../body-schemas/trunks.js';
 import { params, type IdParams } from '../route-schemas.js';
 
 const hostPattern = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
@@ -26,49 +27,31 @@ function isAddressOrCidr(value: string): boolean {
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
-/** Reads trunk fields; with `partial`, absent fields stay absent (PATCH). */
-function readTrunk(body: Body, partial: boolean): Partial<TrunkInput> {
-  const out: Partial<TrunkInput> = {};
-  const name = partial ? optionalString(body, ['name'], { maxLength: 100 }) : requiredString(body, ['name'], { maxLength: 100 });
-  if (name !== undefined && name !== null) out.name = name;
-  const host = partial ? optionalString(body, ['host'], { maxLength: 253 }) : requiredString(body, ['host'], { maxLength: 253 });
-  if (host !== undefined && host !== null) {
-    if (!hostPattern.test(host) && isIP(host) === 0) throw new AppError('validation_failed', 'host must be a host name or an IP address', 'host');
-    out.host = host.toLowerCase();
+/** What a new trunk has unless its body says otherwise. */
+const trunkDefaults: Partial<TrunkInput> = { port: 5060, transport: 'udp', username: null, password: null, prefixes: [], inboundAddresses: [] };
+
+/** The trunk fields of a body (their types checked by its schema); with `partial`, absent fields stay absent (PATCH). */
+function readTrunk(body: UpdateTrunkBody, partial: boolean): Partial<TrunkInput> {
+  if (body.host !== undefined && !hostPattern.test(body.host) && isIP(body.host) === 0) {
+    throw new AppError('validation_failed', 'host must be a host name or an IP address', 'host');
   }
-  const port = optionalInteger(body, ['port'], { min: 1, max: 65535 });
-  if (port !== undefined) out.port = port;
-  else if (!partial) out.port = 5060;
-  const transport = optionalString(body, ['transport']);
-  if (transport !== undefined && transport !== null) {
-    if (transport !== 'udp' && transport !== 'tcp') throw new AppError('validation_failed', 'transport must be udp or tcp', 'transport');
-    out.transport = transport;
-  } else if (!partial) out.transport = 'udp';
-  const username = optionalString(body, ['username'], { nullable: true, maxLength: 100 });
-  if (username !== undefined) out.username = username;
-  else if (!partial) out.username = null;
-  const password = optionalString(body, ['password'], { nullable: true, maxLength: 200 });
-  if (password !== undefined) out.password = password;
-  else if (!partial) out.password = null;
-  const prefixes = optionalStringArray(body, ['prefixes'], { maxItems: 1000 });
-  if (prefixes !== undefined) {
-    const bad = prefixes.find((p) => !/^\+\d{0,15}$/.test(p));
-    if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an E.164 prefix such as +254`, 'prefixes');
-    out.prefixes = prefixes;
-  } else if (!partial) out.prefixes = [];
-  const inbound = optionalStringArray(body, ['inbound_addresses', 'inboundAddresses'], { maxItems: 1000 });
-  if (inbound !== undefined) {
-    const bad = inbound.find((a) => !isAddressOrCidr(a));
-    if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an IP address or CIDR range`, 'inbound_addresses');
-    out.inboundAddresses = inbound;
-  } else if (!partial) out.inboundAddresses = [];
-  return out;
+  const badPrefix = body.prefixes?.find((p) => !/^\+\d{0,15}$/.test(p));
+  if (badPrefix !== undefined) throw new AppError('validation_failed', `'${quoteInput(badPrefix)}' is not an E.164 prefix such as +254`, 'prefixes');
+  const inbound = pick(body, ['inbound_addresses', 'inboundAddresses']);
+  const badAddress = inbound?.value.find((a) => !isAddressOrCidr(a));
+  if (inbound && badAddress !== undefined) throw new AppError('validation_failed', `'${quoteInput(badAddress)}' is not an IP address or CIDR range`, inbound.name);
+  const given: Partial<TrunkInput> = {
+    name: body.name, host: body.host?.toLowerCase(), port: body.port, transport: body.transport, username: body.username, password: body.password,
+    prefixes: body.prefixes, inboundAddresses: inbound?.value,
+  };
+  const sent = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<TrunkInput>;
+  return partial ? sent : { ...trunkDefaults, ...sent };
 }
 
 /** Admin trunks (SPEC §4): carriers that outbound E.164 calls go to and inbound calls come from. */
 export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/admin/trunks', async (request, reply) => {
-    const input = readTrunk(asBody(request.body), false) as TrunkInput;
+  app.post<{ Body: CreateTrunkBody }>('/v1/admin/trunks', { schema: { body: createTrunkBody } }, async (request, reply) => {
+    const input = readTrunk(request.body, false) as TrunkInput;
     if (input.username && !input.password) throw new AppError('validation_failed', 'password is required with username', 'password');
     const trunk = await ctx.store.trunks.create(input, ctx.clock.now());
     if (!trunk) throw new AppError('already_exists', `a trunk named '${quoteInput(input.name)}' exists`, 'name');
@@ -86,9 +69,9 @@ export function registerAdminTrunkRoutes(app: FastifyInstance, ctx: ApiContext):
     return trunkView(trunk);
   });
 
-  app.patch<{ Params: IdParams }>('/v1/admin/trunks/:id', { schema: { params: params.trunk } }, async (request) => {
+  app.patch<{ Params: IdParams; Body: UpdateTrunkBody }>('/v1/admin/trunks/:id', { schema: { params: params.trunk, body: updateTrunkBody } }, async (request) => {
     const { id } = request.params;
-    const patch = readTrunk(asBody(request.body), true);
+    const patch = readTrunk(request.body, true);
     const existing = await ctx.store.trunks.get(id);
     if (!existing) throw new AppError('not_found', `no trunk ${quoteInput(id)}`);
     if (patch.name && patch.name !== existing.name && (await ctx.store.trunks.list()).some((t) => t.name === patch.name)) {

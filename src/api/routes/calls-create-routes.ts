@@ -6,18 +6,15 @@ import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
 import { withIdempotency } from '../idempotency.js';
-import { asBody, optionalBoolean, optionalInteger, optionalString, pick, type Body } from '../request-fields.js';
+import { pick } from '../body-schemas/body-schema.js';
+import { controlCallBody, createCallBody, type ControlCallBody, type CreateCallBody } from '../body-schemas/calls.js';
 import { params, type IdParams } from '../route-schemas.js';
 import { callView } from '../serializers.js';
 
-function readDestinations(body: Body): string[] {
-  const found = pick(body, ['to']);
-  if (!found) throw new AppError('validation_failed', 'to is required (an E.164 number, a sip: URI, or an array of them)', 'to');
-  const list = Array.isArray(found.value) ? found.value : [found.value];
-  if (list.length === 0 || list.length > 100) throw new AppError('validation_failed', 'to must name 1 to 100 destinations', 'to');
-  return list.map((item, i) => {
-    const field = Array.isArray(found.value) ? `to[${i}]` : 'to';
-    if (typeof item !== 'string') throw new AppError('validation_failed', `${field} must be a string`, field);
+/** The destinations (the schema has checked there are 1 to 100 strings), each an E.164 number or a sip: URI. */
+function readDestinations(to: string | string[]): string[] {
+  return [to].flat().map((item, i) => {
+    const field = Array.isArray(to) ? `to[${i}]` : 'to';
     if (/^sips?:/i.test(item.trim())) {
       if (!parseSipTarget(item)) throw new AppError('validation_failed', `${field} is not a valid sip: URI`, field);
       return item.trim();
@@ -28,53 +25,32 @@ function readDestinations(body: Body): string[] {
   });
 }
 
-function readMetadata(body: Body): Record<string, string> {
-  const found = pick(body, ['metadata']);
-  if (!found || found.value === null) return {};
-  if (typeof found.value !== 'object' || Array.isArray(found.value)) throw new AppError('validation_failed', 'metadata must be an object of string values', 'metadata');
-  const entries = Object.entries(found.value as Record<string, unknown>);
-  if (entries.length > 16) throw new AppError('validation_failed', 'metadata may hold at most 16 pairs', 'metadata');
-  const out: Record<string, string> = {};
-  for (const [key, value] of entries) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new AppError('validation_failed', `metadata key '${quoteInput(key)}' must be 1-64 letters, digits, _ . or -`, 'metadata');
-    if (typeof value !== 'string' || value.length > 500) throw new AppError('validation_failed', `metadata.${key} must be a string of at most 500 characters`, `metadata.${key}`);
-    out[key] = value;
-  }
-  return out;
-}
-
 /** POST /v1/calls and its alias /v1/calls/originate (SPEC §4), and live control with PATCH. */
 export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const create = async (rawBody: unknown, workspaceId: string) => {
-    const body = asBody(rawBody);
-    const destinations = readDestinations(body);
-    const rawFrom = optionalString(body, ['from'], { maxLength: 32 });
-    if (!rawFrom) throw new AppError('validation_failed', 'from is required: a number your workspace has claimed', 'from');
-    const fromNumber = parseE164(rawFrom);
+  const create = async (body: CreateCallBody, workspaceId: string) => {
+    const destinations = readDestinations(body.to);
+    const fromNumber = parseE164(body.from);
     const owned = fromNumber ? await ctx.store.numbers.get(workspaceId, fromNumber) : undefined;
-    if (!owned) throw new AppError('number_not_owned', `${quoteInput(rawFrom)} is not a number of this workspace (see GET /v1/numbers)`, 'from');
+    if (!owned) throw new AppError('number_not_owned', `${quoteInput(body.from)} is not a number of this workspace (see GET /v1/numbers)`, 'from');
     const settings = await ctx.store.settings.get(workspaceId);
-    const urlField = (names: string[]) => {
-      const found = pick(body, names);
-      if (!found) return undefined;
-      if (typeof found.value !== 'string') throw new AppError('validation_failed', `${found.name} must be a URL`, found.name);
-      checkCallbackUrl(found.value, settings, found.name);
-      return found.value;
+    const urlField = (found: { name: string; value: string } | undefined) => {
+      if (found) checkCallbackUrl(found.value, settings, found.name);
+      return found?.value;
     };
-    const actionUrl = urlField(['action_url', 'voice_callback_url', 'actionUrl', 'voiceCallbackUrl']) ?? owned.routingUrl ?? undefined;
+    const actionUrl = urlField(pick(body, ['action_url', 'voice_callback_url', 'actionUrl', 'voiceCallbackUrl'])) ?? owned.routingUrl ?? undefined;
     if (!actionUrl) {
       throw new AppError('validation_failed', `give action_url (or voice_callback_url), or set a routing_url on ${owned.number}`, 'action_url');
     }
-    const statusUrl = urlField(['status_url', 'statusUrl']) ?? owned.statusUrl ?? null;
-    const timeout = optionalInteger(body, ['timeout'], { min: 1, max: 600 }) ?? 30;
-    const timeLimit = optionalInteger(body, ['time_limit', 'timeLimit'], { min: 1, max: 86_400 });
-    const record = optionalBoolean(body, ['record']) ?? false;
-    const metadata = readMetadata(body);
-    const clientRequestId = optionalString(body, ['clientRequestId', 'client_request_id'], { maxLength: 200 }) ?? undefined;
+    const statusUrl = urlField(pick(body, ['status_url', 'statusUrl'])) ?? owned.statusUrl ?? null;
+    const timeout = body.timeout ?? 30;
+    const timeLimit = pick(body, ['time_limit', 'timeLimit'])?.value;
+    const record = body.record ?? false;
+    const metadata = body.metadata ?? {};
+    const clientRequestId = pick(body, ['clientRequestId', 'client_request_id'])?.value;
     // A replay of a clientRequestId answers the first response, whatever the wallet says now.
     const result = await withIdempotency(ctx.store, { workspaceId, scope: 'calls', key: clientRequestId, body, now: ctx.clock.now(), field: 'clientRequestId' }, async () => {
       const legs = destinations.map((to, i) => {
-        const field = Array.isArray(body['to']) ? `to[${i}]` : 'to';
+        const field = Array.isArray(body.to) ? `to[${i}]` : 'to';
         if (!ctx.engine.destinationAllowed(workspaceId, to, settings.allowedDestinations)) {
           throw new AppError('destination_not_allowed', `${quoteInput(to)} does not match allowed_destinations (PATCH /v1/settings)`, field);
         }
@@ -88,44 +64,40 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
         ctx.engine.originate({ call, answerUrl: actionUrl, fallbackUrl: owned.fallbackUrl, ringTimeoutSeconds: timeout, timeLimitSeconds: timeLimit, recordCall: record });
       }
       const views = calls.map((call) => callView(call, { publicUrl: ctx.publicUrl }));
-      return { status: 201, body: Array.isArray(body['to']) ? views : views[0] };
+      return { status: 201, body: Array.isArray(body.to) ? views : views[0] };
     });
     return result;
   };
 
   for (const path of ['/v1/calls', '/v1/calls/originate']) {
-    app.post(path, async (request, reply) => {
+    app.post<{ Body: CreateCallBody }>(path, { schema: { body: createCallBody } }, async (request, reply) => {
       const result = await create(request.body, request.workspaceId);
       return reply.status(result.status).send(result.body);
     });
   }
 
   /** Live control: redirect, replace the actions, hang up (SPEC §4). */
-  app.patch<{ Params: IdParams }>('/v1/calls/:id', { schema: { params: params.call } }, async (request) => {
-    const { workspaceId } = request;
+  app.patch<{ Params: IdParams; Body: ControlCallBody }>('/v1/calls/:id', { schema: { params: params.call, body: controlCallBody } }, async (request) => {
+    const { workspaceId, body } = request;
     const { id } = request.params;
     const call = await ctx.store.calls.get(workspaceId, id);
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
-    const body = asBody(request.body);
     const session = ctx.engine.live(workspaceId, id);
-    if (!session || (call.status !== 'in-progress' && !(body['status'] === 'completed' && session))) {
+    if (!session || (call.status !== 'in-progress' && !(body.status === 'completed' && session))) {
       throw new AppError('call_not_active', `call ${quoteInput(id)} is ${call.status}; only a call in progress can be controlled`, 'id');
     }
-    const status = optionalString(body, ['status']);
-    const muted = optionalBoolean(body, ['muted']);
-    const hold = optionalBoolean(body, ['hold']);
+    const { status, muted, hold } = body;
     if (muted !== undefined || hold !== undefined) {
       const room = ctx.engine.conferences.roomOf(id);
       if (!room) throw new AppError('call_not_active', `call ${quoteInput(id)} is not in a conference; muted and hold apply in conferences`, muted !== undefined ? 'muted' : 'hold');
       if (muted !== undefined) ctx.engine.conferences.manager.setMuted(room.workspaceId, room.name, id, muted);
       if (hold !== undefined) ctx.engine.conferences.manager.setHold(room.workspaceId, room.name, id, hold);
-    } else if (status !== undefined && status !== null) {
-      if (status !== 'completed' && status !== 'canceled') throw new AppError('validation_failed', 'status can only be set to "completed" (hang up)', 'status');
+    } else if (status !== undefined) {
       await ctx.engine.hangup(session);
-    } else if (body['actions'] !== undefined) {
+    } else if (body.actions !== undefined) {
       let actions;
       try {
-        actions = parseActions({ format: 'json', value: { actions: body['actions'] } });
+        actions = parseActions({ format: 'json', value: { actions: body.actions } });
       } catch (error) {
         if (error instanceof ActionValidationError) throw new AppError('validation_failed', error.message, error.field ? `actions[${error.index}].${error.field}` : 'actions');
         throw error;
@@ -134,7 +106,6 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
     } else {
       const found = pick(body, ['action_url', 'actionUrl', 'url']);
       if (!found) throw new AppError('validation_failed', 'send one of action_url, actions, status, muted or hold', 'body');
-      if (typeof found.value !== 'string') throw new AppError('validation_failed', `${found.name} must be a URL`, found.name);
       checkCallbackUrl(found.value, await ctx.store.settings.get(workspaceId), found.name);
       const redirected = await ctx.engine.redirect(session, found.value);
       if (!redirected) throw new AppError('validation_failed', `${quoteInput(found.value)} did not answer valid actions (see the call's errors)`, found.name);

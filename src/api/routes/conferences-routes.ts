@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ParticipantInfo, RoomInfo } from '../../conference/index.js';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, optionalBoolean } from '../request-fields.js';
+import { participantBody, type ParticipantBody } from '../body-schemas/conferences.js';
 import { conferenceListQuery, params, type ConferenceListQuery, type ParticipantParams, type RoomParams } from '../route-schemas.js';
 
 function participantView(p: ParticipantInfo): Record<string, unknown> {
@@ -52,12 +52,12 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
     return room(request.workspaceId, name).participants.map(participantView);
   });
 
-  app.patch<{ Params: ParticipantParams }>('/v1/conferences/:name/participants/:callId', { schema: { params: params.participant } }, async (request) => {
+  app.patch<{ Params: ParticipantParams; Body: ParticipantBody }>('/v1/conferences/:name/participants/:callId', {
+    schema: { params: params.participant, body: participantBody },
+  }, async (request) => {
     const { workspaceId } = request;
     const { name, callId } = request.params;
-    const body = asBody(request.body);
-    const muted = optionalBoolean(body, ['muted']);
-    const hold = optionalBoolean(body, ['hold']);
+    const { muted, hold } = request.body;
     if (muted === undefined && hold === undefined) throw new AppError('validation_failed', 'send muted and/or hold', 'body');
     const found = room(workspaceId, name).participants.find((p) => p.callId === callId);
     if (!found) throw new AppError('not_found', `call ${quoteInput(callId)} is not in conference '${quoteInput(name)}'`);

@@ -4,7 +4,9 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseE164, parseE164Prefix } from '../../shared/phone-number.js';
 import type { NumberUrls } from '../../store/repos/number-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, decodeParam, optionalString, type Body } from '../request-fields.js';
+import { pick } from '../body-schemas/body-schema.js';
+import { claimNumberBody, updateNumberBody, type ClaimNumberBody, type UpdateNumberBody } from '../body-schemas/numbers.js';
+import { decodeParam } from '../request-fields.js';
 import { availableNumbersQuery, params, type AvailableNumbersQuery, type IdParams } from '../route-schemas.js';
 import { numberView } from '../serializers.js';
 
@@ -14,18 +16,18 @@ const urlFields = [
   { key: 'fallbackUrl', names: ['fallback_url', 'fallbackUrl'] },
 ] as const;
 
-/** Reads the URL fields of a number, checking each against the workspace's callback policy. */
-async function readNumberUrls(ctx: ApiContext, workspaceId: string, body: Body): Promise<NumberUrls> {
+/** The URL fields of a number (their types checked by the body schema), each checked against the workspace's callback policy. */
+async function readNumberUrls(ctx: ApiContext, workspaceId: string, body: UpdateNumberBody): Promise<NumberUrls> {
   const policy = await ctx.store.settings.get(workspaceId);
   const urls: NumberUrls = {};
   for (const { key, names } of urlFields) {
-    const value = optionalString(body, names, { nullable: true });
-    if (value === undefined) continue;
-    if (value !== null && value !== '') checkCallbackUrl(value, policy, names.find((n) => body[n] !== undefined) ?? names[0]);
-    urls[key] = value === '' ? null : value;
+    const found = pick(body, names);
+    if (!found) continue;
+    if (found.value !== null && found.value !== '') checkCallbackUrl(found.value, policy, found.name);
+    urls[key] = found.value === '' ? null : found.value;
   }
-  const friendly = optionalString(body, ['friendly_name', 'friendlyName'], { nullable: true, maxLength: 200 });
-  if (friendly !== undefined) urls.friendlyName = friendly;
+  const friendly = pick(body, ['friendly_name', 'friendlyName']);
+  if (friendly) urls.friendlyName = friendly.value;
   return urls;
 }
 
@@ -37,14 +39,13 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return available.map((n) => ({ number: n.number, type: n.kind }));
   });
 
-  app.post('/v1/numbers', async (request, reply) => {
-    const { workspaceId } = request;
-    const body = asBody(request.body);
-    const rawNumber = optionalString(body, ['number', 'phone_number', 'phoneNumber']);
-    const rawPrefix = optionalString(body, ['prefix']);
-    const number = rawNumber === undefined || rawNumber === null ? undefined : parseE164(rawNumber);
+  app.post<{ Body: ClaimNumberBody }>('/v1/numbers', { schema: { body: claimNumberBody } }, async (request, reply) => {
+    const { workspaceId, body } = request;
+    const rawNumber = pick(body, ['number', 'phone_number', 'phoneNumber'])?.value;
+    const rawPrefix = body.prefix;
+    const number = rawNumber === undefined ? undefined : parseE164(rawNumber);
     if (rawNumber && !number) throw new AppError('validation_failed', 'number must be an E.164 number such as +254700000001', 'number');
-    const prefix = rawPrefix === undefined || rawPrefix === null ? undefined : parseE164Prefix(rawPrefix);
+    const prefix = rawPrefix === undefined ? undefined : parseE164Prefix(rawPrefix);
     if (rawPrefix && prefix === undefined) throw new AppError('validation_failed', 'prefix must be an E.164 prefix such as +25470', 'prefix');
     const urls = await readNumberUrls(ctx, workspaceId, body);
     const result = await ctx.store.numbers.claim({ workspaceId, ...(number ? { number } : {}), ...(prefix ? { prefix } : {}), urls, now: ctx.clock.now() });
@@ -68,10 +69,9 @@ export function registerNumberRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return numberView(number);
   });
 
-  app.patch<{ Params: IdParams }>('/v1/numbers/:id', { schema: { params: params.number } }, async (request) => {
-    const { workspaceId } = request;
+  app.patch<{ Params: IdParams; Body: UpdateNumberBody }>('/v1/numbers/:id', { schema: { params: params.number, body: updateNumberBody } }, async (request) => {
+    const { workspaceId, body } = request;
     const { id } = request.params;
-    const body = asBody(request.body);
     const existing = await ctx.store.numbers.get(workspaceId, decodeParam(id));
     if (!existing) throw new AppError('not_found', `no number ${quoteInput(id)} in this workspace`);
     const urls = await readNumberUrls(ctx, workspaceId, body);

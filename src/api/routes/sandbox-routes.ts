@@ -5,7 +5,9 @@ import { checkScriptUrls, parsePhoneScript } from '../../sandbox/phone-script.js
 import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
 import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, decodeParam, optionalInteger, optionalString, pick } from '../request-fields.js';
+import { pick } from '../body-schemas/body-schema.js';
+import { sandboxCallBody, sandboxPhoneBody, type SandboxCallBody, type SandboxPhoneBody } from '../body-schemas/sandbox.js';
+import { decodeParam } from '../request-fields.js';
 import { params, type IdParams, type PhoneParams } from '../route-schemas.js';
 
 function carrierOf(ctx: ApiContext): SandboxCarrier {
@@ -28,20 +30,20 @@ function phoneView(number: string, b: PhoneBehaviour): Record<string, unknown> {
 /** The sandbox carrier (SPEC §11): simulated inbound calls and scriptable dialled phones. */
 export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** A sandbox phone calls one of your numbers and runs its script. */
-  app.post('/v1/sandbox/calls', async (request, reply) => {
-    const { workspaceId } = request;
+  // A server without the sandbox says so before anything is read from the body.
+  const sandboxRunning = async () => void carrierOf(ctx);
+
+  app.post<{ Body: SandboxCallBody }>('/v1/sandbox/calls', { schema: { body: sandboxCallBody }, preValidation: sandboxRunning }, async (request, reply) => {
+    const { workspaceId, body } = request;
     const carrier = carrierOf(ctx);
-    const body = asBody(request.body);
-    const rawTo = optionalString(body, ['to']);
-    const to = rawTo ? parseE164(rawTo) : undefined;
+    const to = parseE164(body.to);
     if (!to) throw new AppError('validation_failed', 'to must be one of your numbers, e.g. +254700000001', 'to');
-    const rawFrom = optionalString(body, ['from']) ?? '+254711000000';
-    const from = parseE164(rawFrom);
+    const from = parseE164(body.from ?? '+254711000000');
     if (!from) throw new AppError('validation_failed', 'from must be an E.164 number', 'from');
-    const script = parsePhoneScript(body['script'], 'script');
+    const script = parsePhoneScript(body.script, 'script');
     if ('error' in script) throw new AppError('validation_failed', script.error, script.field);
     checkScriptUrls(script, await ctx.store.settings.get(workspaceId), 'script');
-    const maxDuration = optionalInteger(body, ['max_duration', 'maxDuration'], { min: 1, max: 3600 }) ?? 60;
+    const maxDuration = pick(body, ['max_duration', 'maxDuration'])?.value ?? 60;
     const call = carrier.placeCall({ from, to, script, maxDurationSeconds: maxDuration, owner: workspaceId });
     // The platform answers the INVITE within milliseconds; wait for its call id (or the end of a refused call).
     await Promise.race([call.whenLinked(), new Promise((r) => setTimeout(r, 5000))]);
@@ -57,26 +59,17 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   });
 
   /** How a sandbox number behaves when dialled: `{answer, script, hangup_after}`. */
-  app.put<{ Params: PhoneParams }>('/v1/sandbox/phones/:number', { schema: { params: params.phone } }, async (request) => {
-    const { workspaceId } = request;
+  app.put<{ Params: PhoneParams; Body: SandboxPhoneBody }>('/v1/sandbox/phones/:number', { schema: { params: params.phone, body: sandboxPhoneBody }, preValidation: sandboxRunning }, async (request) => {
+    const { workspaceId, body } = request;
     const carrier = carrierOf(ctx);
     const { number: rawNumber } = request.params;
     const number = parseE164(decodeParam(rawNumber));
     if (!number) throw new AppError('validation_failed', 'the phone must be an E.164 number', 'number');
-    const body = asBody(request.body);
-    const answerField = pick(body, ['answer']);
-    let answer: PhoneBehaviour['answer'] = { after: 1 };
-    if (answerField) {
-      const v = answerField.value;
-      if (v === 'immediately' || v === 'busy' || v === 'no-answer' || v === 'reject') answer = v;
-      else if (v && typeof v === 'object' && typeof (v as { after?: unknown }).after === 'number' && (v as { after: number }).after >= 0 && (v as { after: number }).after <= 600) {
-        answer = { after: (v as { after: number }).after };
-      } else throw new AppError('validation_failed', 'answer must be "immediately", {"after":N}, "busy", "no-answer" or "reject"', 'answer');
-    }
-    const script = parsePhoneScript(body['script'], 'script');
+    const answer: PhoneBehaviour['answer'] = body.answer ?? { after: 1 };
+    const script = parsePhoneScript(body.script, 'script');
     if ('error' in script) throw new AppError('validation_failed', script.error, script.field);
     checkScriptUrls(script, await ctx.store.settings.get(workspaceId), 'script');
-    const hangupAfter = optionalInteger(body, ['hangup_after', 'hangupAfter'], { min: 1, max: 86_400 });
+    const hangupAfter = pick(body, ['hangup_after', 'hangupAfter'])?.value;
     const behaviour: PhoneBehaviour = { answer, script, hangupAfterSeconds: hangupAfter };
     carrier.setPhone(number, behaviour, workspaceId);
     return phoneView(number, behaviour);

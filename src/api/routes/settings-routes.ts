@@ -4,7 +4,8 @@ import { isValidDestinationPattern } from '../../shared/destination-policy.js';
 import { parseAmountToCents } from '../../billing/rating.js';
 import type { WorkspaceSettings } from '../../store/repos/settings-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, optionalBoolean, optionalStringArray, pick } from '../request-fields.js';
+import { pick } from '../body-schemas/body-schema.js';
+import { settingsBody, type SettingsBody } from '../body-schemas/settings.js';
 import { settingsView } from '../serializers.js';
 
 const hostPattern = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
@@ -12,23 +13,22 @@ const hostPattern = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[?[0-9A-Fa-f:.]+
 export function registerSettingsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/settings', async (request) => settingsView(await ctx.store.settings.get(request.workspaceId)));
 
-  app.patch('/v1/settings', async (request) => {
-    const { workspaceId } = request;
-    const body = asBody(request.body);
+  app.patch<{ Body: SettingsBody }>('/v1/settings', { schema: { body: settingsBody } }, async (request) => {
+    const { workspaceId, body } = request;
     const patch: Partial<WorkspaceSettings> = {};
-    const destinations = optionalStringArray(body, ['allowed_destinations', 'allowedDestinations'], { maxItems: 500 });
-    if (destinations !== undefined) {
-      const bad = destinations.find((d) => !isValidDestinationPattern(d));
-      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an E.164 prefix (+254…) or a sip: pattern (sip:*@example.com)`, 'allowed_destinations');
-      patch.allowedDestinations = destinations;
+    const destinations = pick(body, ['allowed_destinations', 'allowedDestinations']);
+    if (destinations) {
+      const bad = destinations.value.find((d) => !isValidDestinationPattern(d));
+      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not an E.164 prefix (+254…) or a sip: pattern (sip:*@example.com)`, destinations.name);
+      patch.allowedDestinations = destinations.value;
     }
-    const hosts = optionalStringArray(body, ['allowed_callback_hosts', 'allowedCallbackHosts'], { maxItems: 500 });
-    if (hosts !== undefined) {
-      const bad = hosts.find((h) => !hostPattern.test(h));
-      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not a host name`, 'allowed_callback_hosts');
-      patch.allowedCallbackHosts = hosts.map((h) => h.toLowerCase());
+    const hosts = pick(body, ['allowed_callback_hosts', 'allowedCallbackHosts']);
+    if (hosts) {
+      const bad = hosts.value.find((h) => !hostPattern.test(h));
+      if (bad !== undefined) throw new AppError('validation_failed', `'${quoteInput(bad)}' is not a host name`, hosts.name);
+      patch.allowedCallbackHosts = hosts.value.map((h) => h.toLowerCase());
     }
-    const allowPrivate = optionalBoolean(body, ['allow_private_callbacks', 'allowPrivateCallbacks']);
+    const allowPrivate = pick(body, ['allow_private_callbacks', 'allowPrivateCallbacks'])?.value;
     if (allowPrivate !== undefined) patch.allowPrivateCallbacks = allowPrivate;
     const limit = pick(body, ['daily_spend_limit', 'dailySpendLimit']);
     if (limit) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { SipCredential } from '../../store/repos/sip-credential-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, requiredString } from '../request-fields.js';
+import { createSipCredentialBody, type CreateSipCredentialBody } from '../body-schemas/sip-credentials.js';
 import { params, type IdParams } from '../route-schemas.js';
 
 /** Softphone credentials (SPEC §4): a user registers as sip:USERNAME@<workspace domain>. */
@@ -15,13 +15,9 @@ export function registerSipCredentialRoutes(app: FastifyInstance, ctx: ApiContex
     };
   };
 
-  app.post('/v1/sip/credentials', async (request, reply) => {
+  app.post<{ Body: CreateSipCredentialBody }>('/v1/sip/credentials', { schema: { body: createSipCredentialBody } }, async (request, reply) => {
     const { workspaceId } = request;
-    const body = asBody(request.body);
-    const username = requiredString(body, ['username'], { maxLength: 64 });
-    if (!/^[A-Za-z0-9._~-]{1,64}$/.test(username)) throw new AppError('validation_failed', 'username may hold letters, digits and . _ ~ - only', 'username');
-    const password = requiredString(body, ['password'], { maxLength: 128 });
-    if (password.length < 8) throw new AppError('validation_failed', 'password must be at least 8 characters', 'password');
+    const { username, password } = request.body;
     const created = await ctx.store.sipCredentials.create({ workspaceId, username, password, now: ctx.clock.now() });
     if (!created) throw new AppError('already_exists', `the SIP user '${quoteInput(username)}' exists in this workspace`, 'username');
     return reply.status(201).send(view(created, false));

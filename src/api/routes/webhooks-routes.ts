@@ -4,10 +4,13 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { eventTypes, isEventType } from '../../webhooks/event-types.js';
 import type { OutboxItem } from '../../store/repos/outbox-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, decodeCursor, encodeCursor, optionalInteger, optionalStringArray, requiredString } from '../request-fields.js';
+import { pick } from '../body-schemas/body-schema.js';
+import { createWebhookBody, rotateSecretBody, type CreateWebhookBody, type RotateSecretBody } from '../body-schemas/webhooks.js';
+import { decodeCursor, encodeCursor } from '../request-fields.js';
 import { pageQuery, params, type IdParams, type PageQuery } from '../route-schemas.js';
 
 const defaultGraceSeconds = 24 * 3600;
+const graceOf = (body: RotateSecretBody): number => pick(body, ['grace_seconds', 'graceSeconds'])?.value ?? defaultGraceSeconds;
 
 function deliveryView(item: OutboxItem, attempts: Array<{ attempt: number; statusCode: number | null; latencyMs: number; error: string | null; at: string }>): Record<string, unknown> {
   return {
@@ -19,12 +22,11 @@ function deliveryView(item: OutboxItem, attempts: Array<{ attempt: number; statu
 
 /** Workspace webhook endpoints (SPEC §4) and signing-secret rotation (SPEC §9). */
 export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/webhooks', async (request, reply) => {
+  app.post<{ Body: CreateWebhookBody }>('/v1/webhooks', { schema: { body: createWebhookBody } }, async (request, reply) => {
     const { workspaceId } = request;
-    const body = asBody(request.body);
-    const url = requiredString(body, ['url']);
+    const { url } = request.body;
     checkCallbackUrl(url, await ctx.store.settings.get(workspaceId), 'url');
-    const events = optionalStringArray(body, ['events'], { maxItems: 100 }) ?? ['*'];
+    const events = request.body.events ?? ['*'];
     if (events.length === 0) throw new AppError('validation_failed', 'events must name at least one event type (or "*")', 'events');
     const unknown = events.find((e) => e !== '*' && !isEventType(e));
     if (unknown !== undefined) throw new AppError('validation_failed', `unknown event type '${quoteInput(unknown)}'; known: ${eventTypes.join(', ')}`, 'events');
@@ -44,10 +46,10 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return reply.status(204).send();
   });
 
-  app.post<{ Params: IdParams }>('/v1/webhooks/:id/rotate-secret', { schema: { params: params.webhook } }, async (request) => {
+  app.post<{ Params: IdParams; Body: RotateSecretBody }>('/v1/webhooks/:id/rotate-secret', { schema: { params: params.webhook, body: rotateSecretBody } }, async (request) => {
     const { workspaceId } = request;
     const { id } = request.params;
-    const grace = optionalInteger(asBody(request.body), ['grace_seconds', 'graceSeconds'], { min: 0, max: 7 * 86400 }) ?? defaultGraceSeconds;
+    const grace = graceOf(request.body);
     const endpoint = await ctx.store.webhookEndpoints.rotateSecret(workspaceId, id, ctx.clock.now(), grace);
     if (!endpoint) throw new AppError('not_found', `no webhook ${quoteInput(id)} in this workspace`);
     return { id: endpoint.id, secret: endpoint.secret, previous_secret_expires_at: endpoint.previousSecretExpiresAt };
@@ -85,9 +87,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ApiContext): vo
   });
 
   /** Rotates the workspace signing secret; the old one stays valid for the grace period. */
-  app.post('/v1/settings/signing-secret/rotate', async (request) => {
+  app.post<{ Body: RotateSecretBody }>('/v1/settings/signing-secret/rotate', { schema: { body: rotateSecretBody } }, async (request) => {
     const { workspaceId } = request;
-    const grace = optionalInteger(asBody(request.body), ['grace_seconds', 'graceSeconds'], { min: 0, max: 7 * 86400 }) ?? defaultGraceSeconds;
+    const grace = graceOf(request.body);
     const workspace = await ctx.store.workspaces.rotateSigningSecret(workspaceId, ctx.clock.now(), grace);
     return { signing_secret: workspace!.signingSecret, previous_secret_expires_at: workspace!.previousSecretExpiresAt };
   });
