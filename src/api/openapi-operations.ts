@@ -185,6 +185,7 @@ export const operations: Operation[] = [
       allowed_callback_hosts: { type: 'array', items: { type: 'string' }, maxItems: 500, description: 'Host names (`*.example.com` allowed); empty = any public host' },
       allow_private_callbacks: bool('Allow loopback/private callback addresses'),
       daily_spend_limit: { type: ['string', 'null'], description: 'KES amount such as `"500.00"`; null removes the limit' },
+      softphone_routing_url: nullableStr('Voice callback for calls placed by softphone users without their own `routing_url`; null = direct routing'),
     }, [], 'snake_case or camelCase'),
     bodyExample: { allowed_destinations: ['+254', 'sip:*@pbx.example.com'], daily_spend_limit: '500.00' }, response: refTo('Settings') },
   { method: 'post', path: '/v1/settings/signing-secret/rotate', summary: 'New workspace signing secret; the old one stays valid for grace_seconds', tag: 'Settings', auth: 'workspace',
@@ -209,9 +210,23 @@ export const operations: Operation[] = [
 
   // SIP
   { method: 'post', path: '/v1/sip/credentials', summary: 'A softphone user: registers as sip:USERNAME@<workspace domain>', tag: 'SIP', auth: 'workspace',
-    body: object({ username: str('Letters, digits and `. _ ~ -` (1–64)'), password: str('At least 8 characters') }, ['username', 'password']),
-    bodyExample: { username: 'agent1', password: 'correct-horse-battery' }, response: refTo('SipCredential'), errors: ['already_exists'] },
+    body: object({
+      username: str('Letters, digits and `. _ ~ -` (1–64)'), password: str('At least 8 characters'),
+      routing_url: nullableStr('Voice callback fetched when this user places a call (`From` = the user\'s `sip:` address, `To` = what was dialled); also `routingUrl`'),
+      caller_id: nullableStr('A number of the workspace presented on this user\'s direct calls; default the workspace\'s first number; also `callerId`'),
+    }, ['username', 'password']),
+    bodyExample: { username: 'agent1', password: 'correct-horse-battery', caller_id: '+254700000001' }, response: refTo('SipCredential'),
+    errors: ['already_exists', 'caller_id_not_allowed', 'callback_url_not_allowed'] },
   { method: 'get', path: '/v1/sip/credentials', summary: 'Softphone users, with whether each is registered now', tag: 'SIP', auth: 'workspace', response: listOf('SipCredential') },
+  { method: 'patch', path: '/v1/sip/credentials/{id}', summary: 'Change a softphone user\'s password, routing_url or caller_id (only the fields sent; null clears)', tag: 'SIP', auth: 'workspace',
+    params: params.sipCredential,
+    body: object({
+      password: str('At least 8 characters'),
+      routing_url: nullableStr('Voice callback for this user\'s calls; null = the workspace\'s `softphone_routing_url`, else direct routing'),
+      caller_id: nullableStr('A number of the workspace; null = the workspace\'s first number'),
+    }, [], 'snake_case or camelCase'),
+    bodyExample: { routing_url: 'https://yourapp.example.com/agent-calls' }, status: '200', response: refTo('SipCredential'),
+    errors: ['not_found', 'caller_id_not_allowed', 'callback_url_not_allowed'] },
   { method: 'delete', path: '/v1/sip/credentials/{id}', summary: 'Remove a softphone user', tag: 'SIP', auth: 'workspace', params: params.sipCredential, errors: ['not_found'] },
 
   // Sandbox

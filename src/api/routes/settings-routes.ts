@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import { isValidDestinationPattern } from '../../shared/destination-policy.js';
+import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseAmountToCents } from '../../billing/rating.js';
 import type { WorkspaceSettings } from '../../store/repos/settings-repo.js';
 import type { ApiContext } from '../api-context.js';
-import { asBody, optionalBoolean, optionalStringArray, pick } from '../request-fields.js';
+import { asBody, optionalBoolean, optionalString, optionalStringArray, pick } from '../request-fields.js';
 import { settingsView } from '../serializers.js';
 
 const hostPattern = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
@@ -38,6 +39,12 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: ApiContext): v
         if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${limit.name} must be an amount like "500.00" or null`, limit.name);
         patch.dailySpendLimitCents = cents;
       }
+    }
+    const softphoneUrl = optionalString(body, ['softphone_routing_url', 'softphoneRoutingUrl'], { nullable: true, maxLength: 2048 });
+    if (softphoneUrl !== undefined) {
+      // Checked against the policy as it will be after this PATCH (the same request may open a host for it).
+      if (softphoneUrl) checkCallbackUrl(softphoneUrl, { ...(await ctx.store.settings.get(workspaceId)), ...patch }, 'softphone_routing_url');
+      patch.softphoneRoutingUrl = softphoneUrl || null;
     }
     return settingsView(await ctx.store.settings.update(workspaceId, patch, ctx.clock.now()));
   });

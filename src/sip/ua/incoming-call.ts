@@ -37,7 +37,7 @@ export type IncomingCallEvents = {
 
 type Headers = Iterable<readonly [string, string]>;
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER';
 
 export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   readonly request: SipRequest;

@@ -116,7 +116,7 @@ export type SipUserAgentEvents = {
   error: [error: Error];
 };
 
-const ALLOW_INVITE = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
+const ALLOW_INVITE = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER';
 
 export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   readonly transports: SipTransport[];

@@ -8,7 +8,7 @@ import { parseMediaType, parseOptionTags } from '../message/header-values.js';
 import { createResponse } from './message-factory.js';
 
 /** Methods this stack implements; anything else is 501 (§8.2.1). */
-export const IMPLEMENTED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REGISTER'] as const;
+export const IMPLEMENTED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER', 'REGISTER'] as const;
 
 /** Option tags we support (none yet: no 100rel, no timer). */
 export const SUPPORTED_EXTENSIONS: readonly string[] = [];
