@@ -1,3 +1,4 @@
+import { isSipUri } from '../sip/message/uri.js';
 import type { ReferRequest } from '../sip/ua/refer-request.js';
 import type { Store } from '../store/store.js';
 import { sipStatusOfCause } from '../legs/sip-status-of-cause.js';
@@ -32,6 +33,12 @@ export class BlindTransfer {
    */
   async connect(refer: ReferRequest, other: LiveCall, callerId: string, signal: AbortSignal): Promise<LiveCall | undefined> {
     const workspaceId = other.cdr.workspaceId;
+    const uri = refer.referTo;
+    if (isSipUri(uri) && uri.headers.some(([name]) => name.toLowerCase() === 'replaces')) {
+      // An attended transfer (RFC 3891 Replaces) would need the consultation call's dialog: not offered.
+      refer.reject(603, 'Decline (attended transfer is not supported)');
+      return undefined;
+    }
     const target = await dialledTarget(this.store, this.sipDomain, refer.referTo);
     if (!target) {
       refer.reject(400, 'Bad Request (Refer-To names no number or SIP user)');

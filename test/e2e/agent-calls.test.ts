@@ -6,7 +6,6 @@
  * routing_url callback, and a blind transfer by REFER.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallLeg } from '../../src/legs/call-leg.js';
 import { MediaEngine } from '../../src/media/engine.js';
 import { silentLogger } from '../../src/shared/log.js';
 import type { SipSession } from '../../src/sip/ua/sip-session.js';

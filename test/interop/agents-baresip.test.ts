@@ -146,6 +146,8 @@ describe('agents on baresip place calls, ring every device and transfer by REFER
     expect(toAgent2).toMatchObject({ status: 'completed', parent_call_id: parent, from: number });
     expect(await final(parent)).toMatchObject({ direction: 'inbound', status: 'completed' });
     // The transfer's progress reached baresip as NOTIFY message/sipfrag.
-    expect(agent1.output).toMatch(/NOTIFY sip:[\s\S]*SIP\/2\.0 200 OK/);
+    const notifies = agent1.output.split('#\n').filter((m) => /^UDP [^\n]+\nNOTIFY sip:/.test(m));
+    expect(notifies.map((m) => /^Subscription-State: (\w+)/m.exec(m)?.[1])).toEqual(['active', 'terminated']);
+    expect(notifies.map((m) => /^SIP\/2\.0 \d+ [^\r\n]*/m.exec(m)?.[0])).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
   }, 60_000);
 });
