@@ -170,7 +170,8 @@ export class Dialer {
       if (digit === '*' && action.hangupOnStar) stop();
     };
     parent.leg.on('dtmf', onStar);
-    if (signal.aborted) stop();
+    // Either side may have left while the bridge was being made (a softphone's CANCEL races the answer).
+    if (signal.aborted || parent.leg.endInfo || winner.leg.endInfo) stop();
     await bridge.whenDone();
     if (limit) clearTimeout(limit);
     parent.leg.off('dtmf', onStar);
