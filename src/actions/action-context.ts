@@ -15,6 +15,8 @@ export interface DialResult {
   /** The winning leg, when one answered. */
   callId: string | undefined;
   durationSeconds: number;
+  /** Why no leg could be placed at all (`destination_not_allowed`, `no_route`, …), when that was the failure. */
+  cause?: string;
 }
 
 /**

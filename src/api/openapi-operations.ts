@@ -7,7 +7,7 @@ import { participantBody } from './body-schemas/conferences.js';
 import { claimNumberBody, updateNumberBody } from './body-schemas/numbers.js';
 import { sandboxCallBody, sandboxPhoneBody } from './body-schemas/sandbox.js';
 import { settingsBody } from './body-schemas/settings.js';
-import { createSipCredentialBody } from './body-schemas/sip-credentials.js';
+import { createSipCredentialBody, patchSipCredentialBody } from './body-schemas/sip-credentials.js';
 import { createTrunkBody, updateTrunkBody } from './body-schemas/trunks.js';
 import { createWebhookBody, rotateSecretBody } from './body-schemas/webhooks.js';
 
@@ -183,8 +183,14 @@ export const operations: Operation[] = [
   // SIP
   { method: 'post', path: '/v1/sip/credentials', summary: 'A softphone user: registers as sip:USERNAME@<workspace domain>', tag: 'SIP', auth: 'workspace',
     body: createSipCredentialBody,
-    bodyExample: { username: 'agent1', password: 'correct-horse-battery' }, response: refTo('SipCredential'), errors: ['already_exists'] },
+    bodyExample: { username: 'agent1', password: 'correct-horse-battery', caller_id: '+254700000001' }, response: refTo('SipCredential'),
+    errors: ['already_exists', 'caller_id_not_allowed', 'callback_url_not_allowed'] },
   { method: 'get', path: '/v1/sip/credentials', summary: 'Softphone users, with whether each is registered now', tag: 'SIP', auth: 'workspace', response: listOf('SipCredential') },
+  { method: 'patch', path: '/v1/sip/credentials/{id}', summary: 'Change a softphone user\'s password, routing_url or caller_id (only the fields sent; null clears)', tag: 'SIP', auth: 'workspace',
+    params: params.sipCredential,
+    body: patchSipCredentialBody,
+    bodyExample: { routing_url: 'https://yourapp.example.com/agent-calls' }, status: '200', response: refTo('SipCredential'),
+    errors: ['not_found', 'caller_id_not_allowed', 'callback_url_not_allowed'] },
   { method: 'delete', path: '/v1/sip/credentials/{id}', summary: 'Remove a softphone user', tag: 'SIP', auth: 'workspace', params: params.sipCredential, errors: ['not_found'] },
 
   // Sandbox

@@ -179,6 +179,8 @@ export const schemas: Record<string, Schema> = {
       aor: field('string', 'Address to dial: `sip:USERNAME@DOMAIN`'),
       registered: field('boolean', 'A softphone is registered now'),
       registrar: field('string', 'Where softphones register'),
+      routing_url: field(['string', 'null'], 'Voice callback for this user\'s calls; null = the workspace\'s `softphone_routing_url`, else direct routing'),
+      caller_id: field(['string', 'null'], 'Number presented on this user\'s direct calls; null = the workspace\'s first number'),
       created_at: timestamp('Created'),
     },
   },
@@ -234,6 +236,7 @@ export const schemas: Record<string, Schema> = {
       allowed_callback_hosts: strings('Host names webhooks may be sent to (`*.example.com` allowed); empty = any public host'),
       allow_private_callbacks: field('boolean', 'Loopback/private callback addresses allowed (on in the embedded default)'),
       daily_spend_limit: maybeMoney('Most the workspace may spend per day; null = no limit'),
+      softphone_routing_url: field(['string', 'null'], 'Voice callback for calls placed by softphone users without their own `routing_url`; null = direct routing like a PBX'),
     },
   },
   WebhookEndpoint: {

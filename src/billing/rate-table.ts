@@ -19,12 +19,17 @@ export async function lookupRate(rates: Pick<RateRepo, 'candidates'>, category: 
   return best ? { category, prefix: best.prefix, description: best.description, ratePerMinuteCents: best.ratePerMinuteCents } : undefined;
 }
 
-/** What kind of leg a call is: inbound legs are rated as `inbound` by the number called, others by destination. */
-export function categoryOfLeg(leg: { direction: 'inbound' | 'outbound'; to: string }): RateCategory {
-  return leg.direction === 'inbound' ? 'inbound' : categoryOfDestination(leg.to);
+/**
+ * What kind of leg a call is: inbound legs are rated as `inbound` by the
+ * number called, except a call placed by a softphone (`from` a `sip:`
+ * address, SPEC §13), which is a SIP leg; others by destination.
+ */
+export function categoryOfLeg(leg: { direction: 'inbound' | 'outbound'; to: string; from?: string }): RateCategory {
+  if (leg.direction === 'inbound') return leg.from !== undefined && /^sips?:/i.test(leg.from) ? 'sip' : 'inbound';
+  return categoryOfDestination(leg.to);
 }
 
 /** The rate a call leg is billed at (SPEC §10): the one rule for the funds check, the spend guard and the charge. */
-export function rateOfLeg(rates: Pick<RateRepo, 'candidates'>, leg: { direction: 'inbound' | 'outbound'; to: string }): Promise<RateQuote | undefined> {
+export function rateOfLeg(rates: Pick<RateRepo, 'candidates'>, leg: { direction: 'inbound' | 'outbound'; to: string; from?: string }): Promise<RateQuote | undefined> {
   return lookupRate(rates, categoryOfLeg(leg), leg.to);
 }

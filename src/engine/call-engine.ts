@@ -27,6 +27,7 @@ import { CallSession as Session } from './call-session.js';
 import { DestinationRouter } from './destination-router.js';
 import { Dialer } from './dialer.js';
 import type { EngineServices } from './engine-services.js';
+import { SoftphoneCalls } from './softphone-calls.js';
 import { SpendGuard } from './spend-guard.js';
 import { StreamRunner } from './stream-runner.js';
 import { VoicemailRecorder } from './voicemail-recorder.js';
@@ -62,7 +63,8 @@ export interface Origination {
 }
 
 /**
- * The call engine: takes INVITEs from trunks and the sandbox, places
+ * The call engine: takes INVITEs from trunks, the sandbox and agents'
+ * softphones (`SoftphoneCalls`), places
  * outbound calls, keeps the registry of live calls for live control, and
  * stops them on shutdown.
  */
@@ -71,6 +73,7 @@ export class CallEngine {
   readonly #live = new Map<string, CallSession>();
   readonly #services: EngineServices;
   readonly #dialer: Dialer;
+  readonly #softphones: SoftphoneCalls;
   readonly #log: Logger;
   readonly conferences: ConferenceService;
   #accepting = true;
@@ -85,7 +88,7 @@ export class CallEngine {
       const session = new Session(record, leg, this.#services);
       this.#track(session);
       return session;
-    });
+    }, options.sipDomain);
     this.#services = {
       clock: options.clock, log: this.#log, records, fetcher: options.fetcher,
       billing: new CallBilling(options.store, records, options.clock, options.events),
@@ -100,6 +103,14 @@ export class CallEngine {
       },
       workspacePolicy: (workspaceId) => options.store.settings.get(workspaceId),
     };
+    this.#softphones = new SoftphoneCalls({
+      store: options.store, media: options.media, clock: options.clock, log: this.#log, records, dialer: this.#dialer, sipDomain: options.sipDomain,
+      startSession: (record, leg, callerId) => {
+        const session = new Session(record, leg, this.#services, { callerId });
+        this.#track(session);
+        return session;
+      },
+    });
     options.ua.on('invite', (incoming) => void this.#onInvite(incoming).catch((error: unknown) => {
       this.#log.error({ err: error }, 'inbound call failed');
       incoming.reject(500, 'Server Internal Error');
@@ -178,6 +189,8 @@ export class CallEngine {
   async #onInvite(incoming: IncomingCall): Promise<void> {
     // SPEC §18: from SIGTERM on, new calls are refused (RFC 3261 §21.5.4: 503, with Retry-After for a later try).
     if (!this.#accepting) return incoming.reject(503, 'Service Unavailable (shutting down)', [['Retry-After', '30']]);
+    // An INVITE to a workspace's SIP domain is an agent's softphone placing a call, from wherever it is (SPEC §13).
+    if (this.#softphones.claims(incoming)) return this.#softphones.handle(incoming);
     if (!(await this.#trustedSource(incoming.remote.address, incoming.remote.port))) {
       this.#log.info({ source: incoming.remote }, 'INVITE from an unknown source refused');
       return incoming.reject(403, 'Forbidden');

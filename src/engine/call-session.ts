@@ -38,6 +38,8 @@ export class CallSession implements ActionContext, LiveCall {
   readonly callId: string;
   readonly log: Logger;
   readonly leg: CallLeg;
+  /** The caller ID the legs it dials present by default (a softphone's call, SPEC §13). */
+  readonly callerId: string | undefined;
   #record: CallRecord;
   readonly #state: CallState;
   readonly #services: EngineServices;
@@ -50,8 +52,9 @@ export class CallSession implements ActionContext, LiveCall {
   #resolveEnded!: () => void;
   readonly #cleanups: Array<() => void | Promise<void>> = [];
 
-  constructor(record: CallRecord, leg: CallLeg, services: EngineServices) {
+  constructor(record: CallRecord, leg: CallLeg, services: EngineServices, options: { callerId?: string } = {}) {
     this.callId = record.id;
+    this.callerId = options.callerId;
     this.#record = record;
     this.leg = leg;
     this.#services = services;

@@ -15,6 +15,8 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecords } from './call-records.js';
 import type { VoicemailRecorder } from './voicemail-recorder.js';
+import { BlindTransfer } from './blind-transfer.js';
+import { TransferableBridge } from './transferable-bridge.js';
 
 /** What the dialer uses of the engine's services. */
 export interface DialerServices {
@@ -55,6 +57,9 @@ type Placed = { session: LiveCall } | { failed: CallRecord; cause: string };
  * wallet before its INVITE goes out.
  */
 export class Dialer {
+  /** REFER from either party of a dial's bridge (SPEC §13). */
+  readonly transfer: BlindTransfer;
+
   constructor(
     private readonly ua: SipUserAgent,
     private readonly media: MediaBackend,
@@ -63,7 +68,10 @@ export class Dialer {
     private readonly services: () => DialerServices,
     /** Makes the session of a new leg (the engine's: `LiveCall`) and tracks it as live. */
     private readonly startSession: (record: CallRecord, leg: CallLeg) => LiveCall,
-  ) {}
+    sipDomain: string,
+  ) {
+    this.transfer = new BlindTransfer(this, store, sipDomain);
+  }
 
   /** Creates the leg's record and sends its INVITE; a refused leg ends failed with the cause. */
   async place(request: OutboundLegRequest, existing?: CallRecord): Promise<Placed> {
@@ -118,10 +126,14 @@ export class Dialer {
     return { failed, cause };
   }
 
-  /** The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end. */
+  /**
+   * The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end.
+   * The caller may be unanswered yet (a softphone's direct call, SPEC §13): it then hears the
+   * targets' 180 instead of our ringback, and is answered when a target answers.
+   */
   async dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
     const call = parent.cdr;
-    const callerId = action.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
+    const callerId = action.callerId ?? parent.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
     // A caller ID the app chose must be the workspace's own (SPEC §13): no number spoofing through dial.
     if (action.callerId !== undefined && !(await this.router.callerIdAllowed(call.workspaceId, action.callerId))) {
       await this.services().records.error(call.id, 'caller_id_not_allowed', `callerId ${action.callerId} is not a number of this workspace (see GET /v1/numbers) nor a sip: URI of its domain`);
@@ -131,47 +143,53 @@ export class Dialer {
       workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {}, near: parent.leg.media,
     })));
     const ringing = placed.flatMap((p) => ('session' in p ? [p.session] : []));
-    if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0 };
+    if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0, cause: placed.find((p) => 'cause' in p)?.cause };
 
-    // Our ringback, or a target's early media (183 with SDP) when its carrier sends some.
-    const progress = new DialProgress(parent.leg.media, this.media, signal);
-    progress.start(ringing);
-    const winner = await this.#firstAnswer(ringing, action.timeoutSeconds * 1000, signal);
-    await progress.stop();
+    const early = !parent.leg.answered;
+    // An unanswered caller (an agent's softphone dialling out) hears its own phone ring from our 180; an answered
+    // one hears our ringback, or a target's early media (183 with SDP) when its carrier sends some.
+    if (early) for (const leg of ringing) leg.leg.once('ringing', () => parent.leg.ring());
+    const progress = early ? undefined : new DialProgress(parent.leg.media, this.media, signal);
+    progress?.start(ringing);
+    const winner = await this.firstAnswer(ringing, action.timeoutSeconds * 1000, signal);
+    await progress?.stop();
     for (const other of ringing) if (other !== winner) await other.hangupFrom('system', winner ? 'answered_elsewhere' : signal.aborted ? 'canceled' : 'no_answer');
     if (!winner) {
       const statuses = ringing.map((s) => s.status);
       const status = signal.aborted ? 'canceled' : statuses.every((s) => s === 'busy') ? 'busy' : statuses.some((s) => s === 'no-answer') ? 'no-answer' : 'failed';
       return { status, callId: undefined, durationSeconds: 0 };
     }
+    if (early) {
+      parent.leg.answer();
+      await parent.answered();
+    }
     await winner.answered();
-    const bridge = await this.media.bridge(parent.leg.media, winner.leg.media);
+    const bridge = await TransferableBridge.start(this.media, this.transfer, callerId, parent, winner);
     const recording = action.record ? this.services().recorder.recordBridge(parent, winner) : undefined;
-    const ended = new AbortController();
-    const stop = () => ended.abort();
+    const stop = () => bridge.stop();
     signal.addEventListener('abort', stop, { once: true });
-    winner.leg.once('ended', stop);
     const limit = action.timeLimitSeconds ? setTimeout(stop, action.timeLimitSeconds * 1000) : undefined;
     const onStar = (digit: string) => {
       if (digit === '*' && action.hangupOnStar) stop();
     };
     parent.leg.on('dtmf', onStar);
-    await new Promise<void>((resolve) => {
-      if (ended.signal.aborted) resolve();
-      ended.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    // Either side may have left while the bridge was being made (a softphone's CANCEL races the answer).
+    if (signal.aborted || parent.leg.endInfo || winner.leg.endInfo) stop();
+    await bridge.whenDone();
     if (limit) clearTimeout(limit);
     parent.leg.off('dtmf', onStar);
     signal.removeEventListener('abort', stop);
     bridge.close();
     await recording?.stop();
-    // The dialled leg is hung up by the platform when the caller left, the time limit passed or * was pressed.
-    await winner.hangupFrom('system', action.timeLimitSeconds && !winner.leg.endInfo && !signal.aborted ? 'time_limit' : 'normal_clearing');
-    return { status: 'completed', callId: winner.callId, durationSeconds: winner.cdr.durationSeconds ?? 0 };
+    const far = bridge.far;
+    // The dialled leg is hung up by the platform when the caller left, the time limit passed or * was pressed
+    // (unless the caller transferred it elsewhere with a REFER: it lives on without this dial).
+    if (!bridge.handedOff) await far.hangupFrom('system', action.timeLimitSeconds && !far.leg.endInfo && !signal.aborted ? 'time_limit' : 'normal_clearing');
+    return { status: 'completed', callId: far.callId, durationSeconds: far.cdr.durationSeconds ?? 0 };
   }
 
   /** The first leg to answer, or undefined when none did within the timeout (or the caller left). */
-  #firstAnswer(sessions: LiveCall[], timeoutMs: number, signal: AbortSignal): Promise<LiveCall | undefined> {
+  firstAnswer(sessions: LiveCall[], timeoutMs: number, signal: AbortSignal): Promise<LiveCall | undefined> {
     return new Promise((resolve) => {
       let pending = sessions.length;
       let done = false;

@@ -22,6 +22,8 @@ export interface LiveCall {
   readonly cdr: CallRecord;
   readonly status: CallStatus;
   readonly answeredAt: Date | undefined;
+  /** The caller ID legs this call dials present by default (a softphone's `caller_id`, SPEC §13); else the number of the call. */
+  readonly callerId?: string;
   /** Records the progress of a leg before its answer. */
   moveTo(status: 'initiated' | 'ringing'): Promise<void>;
   /** The answer: `in-progress` recorded and the wallet watched (SPEC §10), once however often it is called. */

@@ -5,9 +5,11 @@ import type { CallMedia } from '../media/call-media.js';
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { CallFailure, OutgoingCall } from '../sip/ua/outgoing-call.js';
 import type { SessionEnd, SipSession } from '../sip/ua/sip-session.js';
+import type { ReferRequest } from '../sip/ua/refer-request.js';
 import type { DigestCredentials } from '../sip/ua/digest.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { codecList, describeSdp, negotiateOffer, readAnswer } from './sdp-glue.js';
+import { sipStatusOfCause } from './sip-status-of-cause.js';
 
 /** How a leg ended, in the words of the call record. */
 export interface LegEnd {
@@ -27,6 +29,8 @@ export type CallLegEvents = {
   answered: [];
   ended: [end: LegEnd];
   dtmf: [digit: string];
+  /** The far end asks for a blind transfer (SIP REFER); whoever bridges the leg decides. */
+  refer: [refer: ReferRequest];
 };
 
 /** What a failed outbound INVITE means for the call's status. */
@@ -243,7 +247,9 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     } else if (this.#outgoing.length > 0) {
       for (const outgoing of this.#outgoing) outgoing.cancel();
     } else if (this.#incoming) {
-      this.#incoming.reject(480, 'Temporarily Unavailable');
+      // The caller's phone is told why (a softphone's direct call: 402, 403, 404, 486…); 480 for the rest.
+      const { status, reason } = sipStatusOfCause(cause);
+      this.#incoming.reject(status, reason);
     }
     await this.#finish({ by: 'local', cause });
   }
@@ -258,6 +264,11 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     });
     session.on('info', (info) => {
       if (info.dtmf) this.emit('dtmf', info.dtmf.signal);
+    });
+    session.on('refer', (refer) => {
+      // Only a bridged leg has another party to transfer (the dialer listens then).
+      if (this.listenerCount('refer') === 0) refer.reject(603, 'Decline (the call is not bridged to anyone)');
+      else this.emit('refer', refer);
     });
     session.on('reinvite', (re) => {
       // Hold/unhold and re-offers keep our RTP port; answer with the same codec.

@@ -26,6 +26,7 @@ export const hangupCauses = {
   api_hangup: { summary: 'Hung up through the API (`PATCH /v1/calls/{id}` with `status: "completed"`).' },
   kicked: { summary: 'Removed from a conference through the API, which ends the participant\'s call.' },
   answered_elsewhere: { summary: 'A leg of a `dial` to several targets that rang while another target answered first.' },
+  transferred: { summary: 'The party hung up by the platform after its blind transfer (SIP REFER) connected the other party to the Refer-To target.' },
   time_limit: { summary: 'The call reached its `time_limit` (or the dial\'s `timeLimit`).' },
   insufficient_funds: { summary: 'The wallet could not cover the call: refused at the start, or cut one second before the balance would go below zero.' },
   destination_not_allowed: { summary: 'A `dial` target did not match the workspace\'s `allowed_destinations`.' },

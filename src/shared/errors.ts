@@ -29,6 +29,7 @@ export const errorCatalogue = {
   idempotency_conflict: { status: 409, summary: 'The idempotency key (`clientRequestId`) was used before with a different request body.' },
   call_not_active: { status: 409, summary: 'The call is not in progress, so it cannot be controlled live.' },
   sandbox_not_running: { status: 409, summary: 'The sandbox carrier is off on this server (trunks are configured, or `--sandbox false`).' },
+  caller_id_not_allowed: { status: 422, summary: 'The caller ID is not a number your workspace has claimed.' },
   no_rate: { status: 422, summary: 'No rate in the rate table matches the destination.' },
   rate_limited: { status: 429, summary: 'Too many requests; retry after the time in the `Retry-After` header.' },
   internal_error: { status: 500, summary: 'An unexpected error on the server; it has been logged.' },

@@ -170,6 +170,8 @@ export interface SettingsTable {
   allow_private_callbacks: number;
   daily_spend_limit_cents: number | null;
   updated_at: string;
+  /** Voice callback for softphone calls of users without their own routing_url (migration 008). */
+  softphone_routing_url: string | null;
 }
 
 export interface WebhookEndpointsTable {
@@ -246,6 +248,10 @@ export interface SipCredentialsTable {
   username: string;
   password: string;
   created_at: string;
+  /** Voice callback for this user's outgoing calls (migration 008); null = the workspace's, else direct routing. */
+  routing_url: string | null;
+  /** The number presented on this user's direct calls (migration 008); null = the workspace's first number. */
+  caller_id: string | null;
 }
 
 /** A softphone's binding (SPEC §13), the registrar's durable copy; one row per (aor, contact). */

@@ -102,10 +102,10 @@ describeOnEachDialect('store repositories', (testStore) => {
   it('settings.get() has defaults and update() merges', async () => {
     const store = testStore();
     const ws = await workspace();
-    expect(await store.settings.get(ws.id)).toEqual({ allowedDestinations: ['+254'], allowedCallbackHosts: [], allowPrivateCallbacks: true, dailySpendLimitCents: null });
+    expect(await store.settings.get(ws.id)).toEqual({ allowedDestinations: ['+254'], allowedCallbackHosts: [], allowPrivateCallbacks: true, dailySpendLimitCents: null, softphoneRoutingUrl: null });
     await store.settings.update(ws.id, { dailySpendLimitCents: 50_000 }, now);
     expect(await store.settings.update(ws.id, { allowedCallbackHosts: ['hooks.example.com'] }, now))
-      .toEqual({ allowedDestinations: ['+254'], allowedCallbackHosts: ['hooks.example.com'], allowPrivateCallbacks: true, dailySpendLimitCents: 50_000 });
+      .toEqual({ allowedDestinations: ['+254'], allowedCallbackHosts: ['hooks.example.com'], allowPrivateCallbacks: true, dailySpendLimitCents: 50_000, softphoneRoutingUrl: null });
   });
 
   it('rates.candidates() sorts matches longest prefix first', async () => {

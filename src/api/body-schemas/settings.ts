@@ -1,5 +1,5 @@
 import { errorMessageKeyword } from '../route-schemas.js';
-import { aliased, body, boolean, schema, texts, type Infer } from './body-schema.js';
+import { aliased, body, boolean, nullableText, schema, texts, type Infer } from './body-schema.js';
 
 /**
  * Body of `PATCH /v1/settings` (only the fields sent change). Patterns, host
@@ -13,5 +13,6 @@ export const settingsBody = body({
     type: ['string', 'number', 'null'], description: 'KES amount such as `"500.00"`; null removes the limit',
     [errorMessageKeyword]: '{name} must be an amount like "500.00" or null',
   })),
+  ...aliased('softphone_routing_url', ['softphoneRoutingUrl'], nullableText('Voice callback for calls placed by the workspace\'s softphones whose credential has no `routing_url`; null: direct routing', { maxLength: 2048 })),
 }, [], { description: 'snake_case or camelCase' });
 export type SettingsBody = Infer<typeof settingsBody>;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import { isValidDestinationPattern } from '../../shared/destination-policy.js';
+import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { parseAmountToCents } from '../../billing/rating.js';
 import type { WorkspaceSettings } from '../../store/repos/settings-repo.js';
 import type { ApiContext } from '../api-context.js';
@@ -38,6 +39,12 @@ export function registerSettingsRoutes(app: FastifyInstance, ctx: ApiContext): v
         if (cents === undefined || cents < 0) throw new AppError('validation_failed', `${limit.name} must be an amount like "500.00" or null`, limit.name);
         patch.dailySpendLimitCents = cents;
       }
+    }
+    const softphoneUrl = pick(body, ['softphone_routing_url', 'softphoneRoutingUrl']);
+    if (softphoneUrl) {
+      // Checked against the policy as it will be after this PATCH (the same request may open a host for it).
+      if (softphoneUrl.value) checkCallbackUrl(softphoneUrl.value, { ...(await ctx.store.settings.get(workspaceId)), ...patch }, softphoneUrl.name);
+      patch.softphoneRoutingUrl = softphoneUrl.value || null;
     }
     return settingsView(await ctx.store.settings.update(workspaceId, patch, ctx.clock.now()));
   });

@@ -25,6 +25,7 @@ import type { Channel } from '../transaction/transaction.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { createResponse, isPrivateHost } from './message-factory.js';
+import { parseReferTo, ReferRequest } from './refer-request.js';
 import { isSipUri } from '../message/uri.js';
 import type { DigestCredentials } from './digest.js';
 import { agreementHeaders, negotiateAsUac, negotiateAsUas, parseMinSE, refreshHeaders, SessionTimer, type SessionTimerAgreement } from './session-timer.js';
@@ -79,6 +80,8 @@ export type SipSessionEvents = {
    * a BYE is being sent. Emitted before the BYE, so owners end the call when it is sent.
    */
   expired: [];
+  /** A REFER (RFC 3515) in the dialog: the owner accepts or rejects it; unheard, it is refused 603. */
+  refer: [refer: ReferRequest];
 };
 
 export class SipRequestError extends Error {
@@ -274,6 +277,8 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     const via = this.#core.via(this.#protocol);
     const headers: Array<readonly [string, string]> = [...(options.headers ?? [])];
     if (method === 'INVITE') headers.push(['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW]);
+    // RFC 6665 §8.2.1: a NOTIFY carries a Contact (it refreshes the target of the subscription's dialog).
+    if (method === 'NOTIFY') headers.push(['Contact', this.#core.contact(this.#protocol)]);
     headers.push(['User-Agent', this.#core.userAgent]);
     return this.dialog.createRequest(method, newBranch(), via, { ...options, headers });
   }
@@ -502,9 +507,28 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
       case 'OPTIONS':
         this.#core.respond(tx, createResponse(request, 200, { headers: [['Allow', ALLOW], ['Accept', 'application/sdp']] }));
         return;
+      case 'REFER':
+        this.#receiveRefer(request, tx);
+        return;
       default:
         this.#core.respond(tx, createResponse(request, 405, { headers: [['Allow', ALLOW]] }));
     }
+  }
+
+  /** RFC 3515: a REFER goes to the owner (`refer` event); 400 without exactly one Refer-To (§2.4.1), 603 when nobody listens. */
+  #receiveRefer(request: SipRequest, tx: ServerTransaction): void {
+    const target = parseReferTo(request);
+    if ('problem' in target) {
+      this.#core.respond(tx, createResponse(request, 400, { reason: `Bad Request (${target.problem})` }));
+      return;
+    }
+    const refer = new ReferRequest(request, target.uri, (response) => this.#core.respond(tx, response),
+      (notify) => this.request('NOTIFY', notify));
+    if (this.#state !== 'established' || this.listenerCount('refer') === 0) {
+      refer.reject(603, 'Decline (no transfer possible now)');
+      return;
+    }
+    this.emit('refer', refer);
   }
 
   /**

@@ -8,7 +8,7 @@ import { parseMediaType, parseOptionTags } from '../message/header-values.js';
 import { createResponse } from './message-factory.js';
 
 /** Methods this stack implements; anything else is 501 (§8.2.1). */
-export const IMPLEMENTED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'REGISTER'] as const;
+export const IMPLEMENTED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'REGISTER'] as const;
 
 /** Option tags we support: reliable provisionals (RFC 3262) and session timers (RFC 4028). */
 export const SUPPORTED_EXTENSIONS: readonly string[] = ['100rel', 'timer'];

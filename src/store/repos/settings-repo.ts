@@ -7,6 +7,8 @@ export interface WorkspaceSettings {
   allowPrivateCallbacks: boolean;
   /** null means no daily limit. */
   dailySpendLimitCents: number | null;
+  /** Voice callback for calls placed by softphone users without their own `routing_url`; null = direct routing (SPEC §13). */
+  softphoneRoutingUrl: string | null;
 }
 
 export const defaultAllowedDestinations = ['+254'];
@@ -33,13 +35,14 @@ export class SettingsRepo {
   async #read(workspaceId: string): Promise<WorkspaceSettings> {
     const row = await this.db.selectFrom('settings').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirst();
     if (!row) {
-      return { allowedDestinations: [...defaultAllowedDestinations], allowedCallbackHosts: [], allowPrivateCallbacks: false, dailySpendLimitCents: null };
+      return { allowedDestinations: [...defaultAllowedDestinations], allowedCallbackHosts: [], allowPrivateCallbacks: false, dailySpendLimitCents: null, softphoneRoutingUrl: null };
     }
     return {
       allowedDestinations: JSON.parse(row.allowed_destinations) as string[],
       allowedCallbackHosts: JSON.parse(row.allowed_callback_hosts) as string[],
       allowPrivateCallbacks: Number(row.allow_private_callbacks) === 1,
       dailySpendLimitCents: row.daily_spend_limit_cents === null ? null : Number(row.daily_spend_limit_cents),
+      softphoneRoutingUrl: row.softphone_routing_url ?? null,
     };
   }
 
@@ -50,10 +53,11 @@ export class SettingsRepo {
     await this.db.insertInto('settings').values({
       workspace_id: workspaceId, allowed_destinations: JSON.stringify(next.allowedDestinations),
       allowed_callback_hosts: JSON.stringify(next.allowedCallbackHosts), allow_private_callbacks: next.allowPrivateCallbacks ? 1 : 0,
-      daily_spend_limit_cents: next.dailySpendLimitCents, updated_at: now.toISOString(),
+      daily_spend_limit_cents: next.dailySpendLimitCents, softphone_routing_url: next.softphoneRoutingUrl, updated_at: now.toISOString(),
     }).onConflict((oc) => oc.column('workspace_id').doUpdateSet({
       allowed_destinations: JSON.stringify(next.allowedDestinations), allowed_callback_hosts: JSON.stringify(next.allowedCallbackHosts),
-      allow_private_callbacks: next.allowPrivateCallbacks ? 1 : 0, daily_spend_limit_cents: next.dailySpendLimitCents, updated_at: now.toISOString(),
+      allow_private_callbacks: next.allowPrivateCallbacks ? 1 : 0, daily_spend_limit_cents: next.dailySpendLimitCents,
+      softphone_routing_url: next.softphoneRoutingUrl, updated_at: now.toISOString(),
     })).execute();
     this.cache.drop(`settings:${workspaceId}`);
     return next;
