@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer, type ApiServerOptions } from './api/server.js';
 import type { ApiContext } from './api/api-context.js';
@@ -112,7 +113,10 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
 
     // Which address each peer is given in Via, Contact and SDP (SPEC §13): the external one, or the local one for
     // peers on loopback and --local-networks (the sandbox's phones among them: a NAT rarely hairpins).
-    const advertised = new AdvertisedHost({ bind: config.host, external: config.externalAddress, localNetworks: config.localNetworks });
+    const advertised = new AdvertisedHost({
+      bind: config.host, external: config.externalAddress, localNetworks: config.localNetworks,
+      externalMedia: await mediaAddressOf(config.externalAddress),
+    });
     // The sandbox carrier lives on this machine and reaches SIP over loopback (or the bound address).
     const sandboxHost = isWildcard(config.host) ? '127.0.0.1' : config.host;
     const sandboxOn = config.sandbox === 'auto' ? (await store.trunks.list()).length === 0 : config.sandbox;
@@ -213,6 +217,20 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
   } catch (error) {
     await closer.closeAll();
     throw error;
+  }
+}
+
+/**
+ * `--external-address` as an IP for SDP: a host name is resolved once, at
+ * start (many carriers refuse a name in `c=`); one that does not resolve
+ * stops the start with an error naming the option.
+ */
+async function mediaAddressOf(external: string | undefined): Promise<string | undefined> {
+  if (external === undefined || isIP(external) !== 0) return external;
+  try {
+    return (await lookup(external)).address;
+  } catch (error) {
+    throw new Error(`--external-address '${external}' does not resolve: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
 }
 

@@ -112,7 +112,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     }
     const media = await mediaEngine.createEndpoint({ logger: log });
     const leg = new CallLeg<M>(media, log);
-    leg.#sdpAddress = sdpAddress(incoming.advertisedHost);
+    leg.#sdpAddress = incoming.advertisedMediaAddress;
     const direction = localDirectionFor(offer) ?? 'sendrecv';
     if (!isHoldAddress(negotiated.remote.address)) media.setRemote(negotiated.remote);
     leg.#setDirection(direction);
@@ -137,7 +137,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     // Each branch gets the address its next hop must see (a device on a local network, a carrier outside the NAT).
     const hosts = new Map<OutgoingCall, string>();
     const branches = [target.uri, ...(target.forks ?? [])].map((uri) => {
-      const host = sdpAddress(ua.advertisedHostForTarget(uri, target.proxy));
+      const host = ua.advertisedMediaAddressForTarget(uri, target.proxy);
       leg.#sdpAddress = host;
       const branch = ua.invite(uri, branchOptions(target, leg.#describe(offer, 'sendrecv')));
       hosts.set(branch, host);
@@ -264,11 +264,6 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     await this.media.close();
     this.emit('ended', end);
   }
-}
-
-/** A SIP host as an SDP address (no IPv6 brackets). */
-function sdpAddress(host: string): string {
-  return host.replace(/^\[(.*)\]$/, '$1');
 }
 
 function branchOptions(target: DialTarget, sdp: string): InviteOptions {

@@ -24,6 +24,11 @@ export interface AdvertisedHostOptions {
   bind: string;
   /** `--external-address`: an IP or a host name. Default: see the module comment. */
   external?: string | undefined;
+  /**
+   * The external address as an IP, for SDP `c=`/`o=` (many carriers refuse a
+   * host name there): `external` resolved once at start. Default `external`.
+   */
+  externalMedia?: string | undefined;
   /** CIDR ranges (already validated) whose peers get the local address. Default loopback only. */
   localNetworks?: readonly string[] | undefined;
   /** The machine's interfaces (tests). Default `os.networkInterfaces()`. */
@@ -40,6 +45,8 @@ export function isWildcard(address: string): boolean {
 export class AdvertisedHost {
   /** What peers outside the local networks get (bare, no IPv6 brackets). */
   readonly external: string;
+  /** The same for SDP: an IP address. */
+  readonly externalMedia: string;
   readonly #bind: string;
   readonly #local;
   /** Non-loopback interfaces with their networks, to find the one facing a local peer. */
@@ -55,13 +62,23 @@ export class AdvertisedHost {
     const own = this.#interfaces.map((entry) => entry.info.address.replace(/%.*$/, ''));
     this.#local = addressList([...loopbackNetworks, ...own, ...(options.localNetworks ?? [])]);
     this.external = options.external ?? (isWildcard(options.bind) ? this.#firstInterface() : options.bind);
+    this.externalMedia = options.externalMedia ?? this.external;
   }
 
-  /** The address to advertise to `peer` (an IP address or a host name, as the next hop is known). */
+  /** The address to advertise to `peer` (an IP address or a host name, as the next hop is known) in SIP: Via, Contact. */
   forPeer(peer: string): string {
-    const bare = peer.replace(/^\[(.*)\]$/, '$1').replace(/^::ffff:(?=\d+\.)/i, '');
-    const local = bare.toLowerCase() === 'localhost' || listHas(this.#local, bare);
-    return local ? this.localFor(bare) : this.external;
+    const bare = bareAddress(peer);
+    return this.#isLocal(bare) ? this.localFor(bare) : this.external;
+  }
+
+  /** The same choice for the SDP `c=`/`o=` lines that peer gets: always an IP address. */
+  mediaForPeer(peer: string): string {
+    const bare = bareAddress(peer);
+    return this.#isLocal(bare) ? this.localFor(bare) : this.externalMedia;
+  }
+
+  #isLocal(bare: string): boolean {
+    return bare.toLowerCase() === 'localhost' || listHas(this.#local, bare);
   }
 
   /** The local address a peer on a local network reaches us at: the bind address, or for a wildcard bind the interface facing it. */
@@ -76,6 +93,10 @@ export class AdvertisedHost {
   #firstInterface(): string {
     return this.#interfaces.find((entry) => entry.info.family === 'IPv4')?.info.address ?? '127.0.0.1';
   }
+}
+
+function bareAddress(peer: string): string {
+  return peer.replace(/^\[(.*)\]$/, '$1').replace(/^::ffff:(?=\d+\.)/i, '');
 }
 
 /** The interface's network as CIDR (`cidr` is null only on odd netmasks; then the address alone). */

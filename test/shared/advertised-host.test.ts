@@ -30,6 +30,10 @@ describe('advertisedHost', () => {
     // In a local network but on no interface's subnet (routed): the first interface address.
     expect(host.forPeer('172.16.3.4')).toBe('10.20.0.5');
     expect(host.forPeer('8.8.8.8')).toBe('pbx.example.com');
+    // SDP wants an IP: the name resolved at start, when given; the local choice is the same.
+    const named = new AdvertisedHost({ bind: '0.0.0.0', external: 'pbx.example.com', externalMedia: '203.0.113.10', interfaces });
+    expect(named.mediaForPeer('8.8.8.8')).toBe('203.0.113.10');
+    expect(named.mediaForPeer('127.0.0.1')).toBe('127.0.0.1');
   });
 
   it('defaults to the bind address, or to the first non-loopback interface for a wildcard bind — never 127.0.0.1 unless bound there', () => {

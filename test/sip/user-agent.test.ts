@@ -463,13 +463,16 @@ describe('behind NAT (SPEC §13)', () => {
     for (const request of requests) expect(request.topVia.params.has('rport'), request.startLine).toBe(true);
   });
 
-  it('writes the external address in Via and Contact, and the local one for a peer on this machine', async () => {
+  it('writes the external address (a name) in Via and Contact, its IP in SDP, and the local address for a peer on this machine', async () => {
     const { AdvertisedHost } = await import('../../src/shared/advertised-host.js');
-    const bob = await agent('udp', { listen: [{ protocol: 'udp', host: '0.0.0.0', port: 0 }], advertisedHost: new AdvertisedHost({ bind: '0.0.0.0', external: '203.0.113.10' }) });
-    expect(bob.localAddress().host).toBe('203.0.113.10');
-    expect(bob.advertisedHostFor('198.51.100.7')).toBe('203.0.113.10');
-    expect(bob.advertisedHostForTarget('sip:x@198.51.100.7:5080')).toBe('203.0.113.10');
-    expect(bob.advertisedHostForTarget('sip:x@198.51.100.7', 'sip:127.0.0.1:5070')).toBe('127.0.0.1');
+    const advertised = new AdvertisedHost({ bind: '0.0.0.0', external: 'voice.example.com', externalMedia: '203.0.113.10' });
+    const bob = await agent('udp', { listen: [{ protocol: 'udp', host: '0.0.0.0', port: 0 }], advertisedHost: advertised });
+    expect(bob.localAddress().host).toBe('voice.example.com');
+    expect(bob.advertisedHostFor('198.51.100.7')).toBe('voice.example.com');
+    expect(bob.advertisedHostFor('127.0.0.1')).toBe('127.0.0.1');
+    // SDP gets an IP: the external name resolved at start.
+    expect(bob.advertisedMediaAddressForTarget('sip:x@198.51.100.7:5080')).toBe('203.0.113.10');
+    expect(bob.advertisedMediaAddressForTarget('sip:x@198.51.100.7', 'sip:127.0.0.1:5070')).toBe('127.0.0.1');
     const peer = new UdpPeer();
     await peer.bind();
     cleanups.push(() => peer.close());

@@ -87,8 +87,8 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   }
 
   /** Our address as this caller must see it (SPEC §13): for the SDP answer's `o=`/`c=`. */
-  get advertisedHost(): string {
-    return this.#core.hostFor(this.remote.address);
+  get advertisedMediaAddress(): string {
+    return this.#core.mediaAddressFor(this.remote.address);
   }
 
   get #protocol(): TransportProtocol {

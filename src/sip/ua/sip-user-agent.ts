@@ -180,14 +180,20 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     return sipHost(this.#advertised.forPeer(peer));
   }
 
+  /** The media address (an IP, no brackets) for the SDP `peer` gets: the same choice as `advertisedHostFor`. */
+  advertisedMediaAddressFor(peer: string): string {
+    if (this.#options.publicHost !== undefined || !this.#advertised) return this.#host.replace(/^\[(.*)\]$/, '$1');
+    return this.#advertised.mediaForPeer(peer);
+  }
+
   /**
-   * The host we give the next hop of a request to `target` (a SIP URI, or the
-   * outbound proxy it is routed through): for the SDP of an outgoing INVITE,
-   * which is written before the request exists.
+   * The media address for the next hop of a request to `target` (a SIP URI,
+   * or the outbound proxy it is routed through): for the SDP of an outgoing
+   * INVITE, which is written before the request exists.
    */
-  advertisedHostForTarget(target: string, proxy?: string): string {
+  advertisedMediaAddressForTarget(target: string, proxy?: string): string {
     const hop = parseUri(stripBrackets(proxy ?? target));
-    return isSipUri(hop) ? this.advertisedHostFor(hop.params.get('maddr') ?? hop.host) : this.#host;
+    return this.advertisedMediaAddressFor(isSipUri(hop) ? (hop.params.get('maddr') ?? hop.host) : '');
   }
 
   /** Our Via/Contact host in `message`, swapped for the one `remote` must be given. */
@@ -333,7 +339,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       },
       log: this.#log,
       userAgent: this.#options.userAgent ?? 'Sautikit',
-      hostFor: (peer) => ua.advertisedHostFor(peer),
+      mediaAddressFor: (peer) => ua.advertisedMediaAddressFor(peer),
       via: (protocol) => ({ protocol: protocol.toUpperCase(), host: ua.#host, port: ua.#transport(protocol).local.port }),
       contact: (protocol, user) => {
         const transport = ua.#transport(protocol);
