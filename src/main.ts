@@ -93,6 +93,8 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
   // From close() on (SIGTERM): /healthz answers 503 draining, and the engine refuses new calls.
   let draining = false;
   try {
+    // Before anything is written (the first start's credentials): a bad --external-address stops the start here.
+    const externalMedia = await mediaAddressOf(config.externalAddress);
     const store = options.store ?? await Store.open({ url: config.databaseUrl });
     closer.add('store', () => store.close());
     components['store'] = true;
@@ -115,7 +117,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     // peers on loopback and --local-networks (the sandbox's phones among them: a NAT rarely hairpins).
     const advertised = new AdvertisedHost({
       bind: config.host, external: config.externalAddress, localNetworks: config.localNetworks,
-      externalMedia: await mediaAddressOf(config.externalAddress),
+      externalMedia,
     });
     // The sandbox carrier lives on this machine and reaches SIP over loopback (or the bound address).
     const sandboxHost = isWildcard(config.host) ? '127.0.0.1' : config.host;
