@@ -137,7 +137,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   readonly #outgoing = new Set<OutgoingCall>();
   readonly #registrations = new Map<string, { callId: string; tag: string; seq: number }>();
   readonly #core: UaCore;
-  /** The host our messages are built with (the external one); `#hostFor` may swap it per peer when they leave. */
+  /** The host our messages are built with (the external one); `#advertiseTo` swaps it per peer as they leave. */
   #host = '127.0.0.1';
   #advertised: AdvertisedHost | undefined;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
