@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer, type ApiServerOptions } from './api/server.js';
 import type { ApiContext } from './api/api-context.js';
@@ -14,6 +15,7 @@ import { MediaEngine } from './media/engine.js';
 import { LocalMediaBackend } from './media/local-media-backend.js';
 import { ShardedMediaBackend } from './media/shard/sharded-media-backend.js';
 import { SandboxCarrier } from './sandbox/sandbox-carrier.js';
+import { AdvertisedHost, isWildcard } from './shared/advertised-host.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { fetchPolicyOf } from './shared/fetch-policy.js';
 import { createLogger, type Logger } from './shared/log.js';
@@ -91,6 +93,8 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
   // From close() on (SIGTERM): /healthz answers 503 draining, and the engine refuses new calls.
   let draining = false;
   try {
+    // Before anything is written (the first start's credentials): a bad --external-address stops the start here.
+    const externalMedia = await mediaAddressOf(config.externalAddress);
     const store = options.store ?? await Store.open({ url: config.databaseUrl });
     closer.add('store', () => store.close());
     components['store'] = true;
@@ -109,10 +113,17 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now, with the recovered calls' call.hangup.
     deliverer.start();
 
-    const advertised = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    // Which address each peer is given in Via, Contact and SDP (SPEC §13): the external one, or the local one for
+    // peers on loopback and --local-networks (the sandbox's phones among them: a NAT rarely hairpins).
+    const advertised = new AdvertisedHost({
+      bind: config.host, external: config.externalAddress, localNetworks: config.localNetworks,
+      externalMedia,
+    });
+    // The sandbox carrier lives on this machine and reaches SIP over loopback (or the bound address).
+    const sandboxHost = isWildcard(config.host) ? '127.0.0.1' : config.host;
     const sandboxOn = config.sandbox === 'auto' ? (await store.trunks.list()).length === 0 : config.sandbox;
     const mediaLogger = logger.child({ component: 'media' });
-    const engineOptions = { advertisedAddress: advertised, bindAddress: config.host, rtpTimeoutMs: config.rtpTimeoutSeconds * 1000 };
+    const engineOptions = { advertisedAddress: advertised.external, bindAddress: config.host, rtpTimeoutMs: config.rtpTimeoutSeconds * 1000 };
     let media: MediaBackend;
     // The sandbox's phones always run in process (they need per-frame taps); with media workers they get their own engine.
     let phonesMedia: MediaEngine | undefined;
@@ -140,7 +151,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     await registrar.load();
     const ua = new SipUserAgent({
       listen: [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }],
-      publicHost: advertised, logger: logger.child({ component: 'sip' }), registrar,
+      advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar,
     });
     await ua.start();
     closer.add('sip', () => ua.close());
@@ -150,7 +161,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     let sandbox: SandboxCarrier | undefined;
     if (sandboxOn) {
       sandbox = new SandboxCarrier({
-        media: phonesMedia!, platform: { host: advertised, port: sipAddress.port }, host: advertised, logger: logger.child({ component: 'sandbox' }),
+        media: phonesMedia!, platform: { host: sandboxHost, port: sipAddress.port }, host: sandboxHost, logger: logger.child({ component: 'sandbox' }),
         // The engine is built below (it routes to the sandbox); phones only ask it once calls flow.
         ownerOfCall: (callId) => engine.workspaceOfLiveCall(callId),
         policyOf: async (workspaceId) => fetchPolicyOf(await store.settings.get(workspaceId)),
@@ -188,7 +199,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     // With port 0 the default public URL names the port actually bound.
     if (config.httpPort === 0 && config.publicUrl.endsWith(':0')) publicUrl = httpUrl;
     components['api'] = true;
-    logger.info({ httpUrl, publicUrl, sip: sipAddress, database: store.dialect, sandbox: sandboxOn }, 'sautikit started');
+    logger.info({ httpUrl, publicUrl, sip: sipAddress, externalAddress: advertised.external, database: store.dialect, sandbox: sandboxOn }, 'sautikit started');
 
     let closed: Promise<void> | undefined;
     return {
@@ -208,6 +219,20 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
   } catch (error) {
     await closer.closeAll();
     throw error;
+  }
+}
+
+/**
+ * `--external-address` as an IP for SDP: a host name is resolved once, at
+ * start (many carriers refuse a name in `c=`); one that does not resolve
+ * stops the start with an error naming the option.
+ */
+async function mediaAddressOf(external: string | undefined): Promise<string | undefined> {
+  if (external === undefined || isIP(external) !== 0) return external;
+  try {
+    return (await lookup(external)).address;
+  } catch (error) {
+    throw new Error(`--external-address '${external}' does not resolve: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
 }
 

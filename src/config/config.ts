@@ -10,6 +10,15 @@ export interface Config {
   rtpPorts: { min: number; max: number };
   /** Bind address for HTTP, SIP and RTP. Default 127.0.0.1. */
   host: string;
+  /**
+   * The address (IP or host name) written in Via, Contact and SDP `o=`/`c=`
+   * for peers outside `localNetworks`: the public address of a NAT in front
+   * of the server. Default (undefined): the bind address, or for a wildcard
+   * bind the first non-loopback interface address (SPEC §13).
+   */
+  externalAddress: string | undefined;
+  /** CIDR ranges whose peers get the local address instead of `externalAddress`; loopback always does. Default []. */
+  localNetworks: string[];
   /** How webhooks and recordings refer back to this server. Default http://<host>:<httpPort>. */
   publicUrl: string;
   /** Data folder for SQLite, recordings and credentials. Default ./.sautikit. */

@@ -41,6 +41,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     sipPort: (chosen.sipPort as number | undefined) ?? 5060,
     rtpPorts: (chosen.rtpPorts as Config['rtpPorts'] | undefined) ?? { min: 20000, max: 29999 },
     host,
+    externalAddress: chosen.externalAddress as string | undefined,
+    localNetworks: (chosen.localNetworks as string[] | undefined) ?? [],
     publicUrl: (chosen.publicUrl as string | undefined) ?? `http://${urlHost}:${httpPort}`,
     dataDir,
     databaseUrl: (chosen.databaseUrl as string | undefined) ?? path.join(dataDir, 'sautikit.db'),

@@ -3,8 +3,10 @@
  * default and its parser. `sautikit --help` is generated from this table so
  * the help text can never drift from what is accepted.
  */
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { isAddressOrCidr } from '../shared/address-list.js';
 import type { Config } from './config.js';
 import { defaultRetrySchedule } from './config.js';
 
@@ -75,6 +77,30 @@ export const optionTable: OptionSpec[] = [
     parse: (raw, option) => {
       if (!/^[A-Za-z0-9.:-]+$/.test(raw.trim())) throw new ConfigError(option, `'${raw}' is not a host name or IP address`);
       return raw.trim();
+    },
+  },
+  {
+    key: 'externalAddress', flag: 'external-address', env: 'SAUTIKIT_EXTERNAL_ADDRESS',
+    help: 'address (IP or host name) put in Via, Contact and SDP for peers outside --local-networks, e.g. the public IP of the NAT in front of this server',
+    defaultText: 'the bind address; for 0.0.0.0/:: the first non-loopback interface address',
+    parse: (raw, option) => {
+      const v = raw.trim().replace(/^\[(.*)\]$/, '$1');
+      if (isIP(v) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(v)) {
+        throw new ConfigError(option, `'${raw}' is not an IP address or host name`);
+      }
+      if (v === '0.0.0.0' || v === '::') throw new ConfigError(option, `'${raw}' is a wildcard; give the address peers can reach`);
+      return v;
+    },
+  },
+  {
+    key: 'localNetworks', flag: 'local-networks', env: 'SAUTIKIT_LOCAL_NETWORKS',
+    help: 'comma-separated CIDR ranges whose peers are given the local (bind) address instead of --external-address; loopback always is',
+    defaultText: 'loopback only',
+    parse: (raw, option) => {
+      const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const bad = entries.find((entry) => !isAddressOrCidr(entry));
+      if (bad !== undefined) throw new ConfigError(option, `'${bad}' is not an IP address or CIDR range`);
+      return entries;
     },
   },
   { key: 'publicUrl', flag: 'public-url', env: 'SAUTIKIT_PUBLIC_URL', help: 'how webhooks and recordings refer back to this server', defaultText: 'http://<host>:<http-port>', parse: url },

@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import type { BlockList } from 'node:net';
 import { Wallet } from '../billing/wallet.js';
 import { CallLeg } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
@@ -7,6 +7,7 @@ import { sandboxCallHeader, type SandboxCarrier } from '../sandbox/sandbox-carri
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { Registrar } from '../sip/ua/registrar.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
+import { addressList, listHas } from '../shared/address-list.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -168,20 +169,11 @@ export class CallEngine {
     if (sandbox && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return true;
     const trunks = await this.#o.store.trunks.listCached();
     const list = this.#inbound?.trunks === trunks ? this.#inbound.list : this.#inboundList(trunks);
-    const bare = address.replace(/^::ffff:/, '');
-    return list.check(bare, isIP(bare) === 6 ? 'ipv6' : 'ipv4');
+    return listHas(list, address);
   }
 
   #inboundList(trunks: readonly { inboundAddresses: string[] }[]): BlockList {
-    const list = new BlockList();
-    for (const trunk of trunks) {
-      for (const entry of trunk.inboundAddresses) {
-        const [net, bits] = entry.split('/');
-        const type = isIP(net!) === 6 ? 'ipv6' : 'ipv4';
-        if (bits === undefined) list.addAddress(net!, type);
-        else list.addSubnet(net!, Number(bits), type);
-      }
-    }
+    const list = addressList(trunks.flatMap((trunk) => trunk.inboundAddresses));
     this.#inbound = { trunks, list };
     return list;
   }

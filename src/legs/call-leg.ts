@@ -7,8 +7,10 @@ import type { CallFailure, OutgoingCall } from '../sip/ua/outgoing-call.js';
 import type { SessionEnd, SipSession } from '../sip/ua/sip-session.js';
 import type { ReferRequest } from '../sip/ua/refer-request.js';
 import type { DigestCredentials } from '../sip/ua/digest.js';
-import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
-import { codecList, describeSdp, negotiateOffer, readAnswer } from './sdp-glue.js';
+import type { InviteOptions, SipUserAgent } from '../sip/ua/sip-user-agent.js';
+import type { AudioMediaDescription } from '../media/codecs/negotiate.js';
+import type { MediaDirection } from '../sip/message/sdp.js';
+import { codecList, describeSdp, isHoldAddress, localDirectionFor, negotiateOffer, readAnswer } from './sdp-glue.js';
 import { sipStatusOfCause } from './sip-status-of-cause.js';
 
 /** How a leg ended, in the words of the call record. */
@@ -78,6 +80,12 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   #outgoing: OutgoingCall[] = [];
   #session: SipSession | undefined;
   #ended: LegEnd | undefined;
+  /** Our address as this leg's peer must see it (SPEC §13): the `o=`/`c=` of every SDP we send it. */
+  #sdpAddress = '';
+  /** `o=` of our SDP: one session id, a version bumped with every new description (RFC 3264 §8). */
+  readonly #sdpOrigin = { id: Date.now(), version: 0 };
+  /** Our side's media direction; anything but sendrecv is a hold (RFC 3264 §8.4). */
+  #direction: MediaDirection = 'sendrecv';
 
   private constructor(media: M, log: Logger) {
     super();
@@ -110,10 +118,10 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     if (!offer) {
       const media = await mediaEngine.createEndpoint({ logger: log });
       const leg = new CallLeg<M>(media, log);
-      const local = media.localDescription();
+      leg.#sdpAddress = incoming.advertisedMediaAddress;
       leg.#incoming = incoming;
       leg.#lateOffer = true;
-      leg.#answerSdp = describeSdp(local, local.audio, Date.now());
+      leg.#answerSdp = leg.#describe(media.localDescription().audio, 'sendrecv');
       incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
       return leg;
     }
@@ -123,10 +131,13 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
       return { problem: `SDP offer: ${negotiated.problem}` };
     }
     const media = await mediaEngine.createEndpoint({ logger: log });
-    media.setRemote(negotiated.remote);
     const leg = new CallLeg<M>(media, log);
+    leg.#sdpAddress = incoming.advertisedMediaAddress;
+    const direction = localDirectionFor(offer) ?? 'sendrecv';
+    if (!isHoldAddress(negotiated.remote.address)) media.setRemote(negotiated.remote);
+    leg.#setDirection(direction);
     leg.#incoming = incoming;
-    leg.#answerSdp = describeSdp(media.localDescription(), negotiated.answer, Date.now());
+    leg.#answerSdp = leg.#describe(negotiated.answer, direction);
     incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
     return leg;
   }
@@ -142,12 +153,16 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     // `near`: the leg this one will be bridged to, so a sharded backend keeps both on one worker.
     const media = await mediaEngine.createEndpoint({ logger: log, ...(near ? { near } : {}) });
     const leg = new CallLeg<M>(media, log);
-    const local = media.localDescription();
-    const sdp = describeSdp(local, local.audio, Date.now());
-    const branches = [target.uri, ...(target.forks ?? [])].map((uri) => ua.invite(uri, {
-      sdp, from: target.from, ...(target.to ? { to: target.to } : {}),
-      ...(target.proxy ? { proxy: target.proxy } : {}), ...(target.auth ? { auth: target.auth } : {}), ...(target.headers ? { headers: target.headers } : {}),
-    }));
+    const offer = media.localDescription().audio;
+    // Each branch gets the address its next hop must see (a device on a local network, a carrier outside the NAT).
+    const hosts = new Map<OutgoingCall, string>();
+    const branches = [target.uri, ...(target.forks ?? [])].map((uri) => {
+      const host = ua.advertisedMediaAddressForTarget(uri, target.proxy);
+      leg.#sdpAddress = host;
+      const branch = ua.invite(uri, branchOptions(target, leg.#describe(offer, 'sendrecv')));
+      hosts.set(branch, host);
+      return branch;
+    });
     leg.#outgoing = branches;
     const failures: CallFailure[] = [];
     for (const outgoing of branches) {
@@ -170,13 +185,15 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
         }
         for (const other of branches) if (other !== outgoing) other.cancel(ANSWERED_ELSEWHERE);
         const remote = session.remoteSdp ? readAnswer(session.remoteSdp, codecList()) : { problem: 'unparsable' as const };
+        leg.#sdpAddress = hosts.get(outgoing) ?? leg.#sdpAddress;
         leg.#attach(session);
         if ('problem' in remote) {
           log.warn({ problem: remote.problem }, 'unusable SDP answer; hanging up');
           void leg.hangup('failed');
           return;
         }
-        media.setRemote(remote);
+        if (!isHoldAddress(remote.address)) media.setRemote(remote);
+        leg.#setDirection(localDirectionFor(session.remoteSdp!) ?? 'sendrecv');
         leg.emit('answered');
       });
     }
@@ -271,13 +288,35 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
       else this.emit('refer', refer);
     });
     session.on('reinvite', (re) => {
-      // Hold/unhold and re-offers keep our RTP port; answer with the same codec.
+      // Hold/unhold and re-offers keep our RTP port; answer with the same codec. A hold (the offer
+      // sendonly, inactive or c=0.0.0.0) is answered recvonly/inactive and stops our RTP to the peer
+      // (RFC 3264 §8.4); sendrecv again resumes it. A late-offer re-INVITE gets our sendrecv offer.
       const negotiated = re.sdp ? negotiateOffer(re.sdp, codecList()) : undefined;
       if (negotiated && 'problem' in negotiated) return re.reject(488);
-      if (negotiated) this.media.setRemote(negotiated.remote);
-      const local = this.media.localDescription();
-      re.accept(describeSdp(local, negotiated?.answer ?? local.audio, Date.now(), re.direction === 'sendonly' ? 'recvonly' : re.direction === 'inactive' ? 'inactive' : 'sendrecv'));
+      const direction = re.sdp ? (localDirectionFor(re.sdp) ?? 'sendrecv') : 'sendrecv';
+      if (negotiated && !isHoldAddress(negotiated.remote.address)) this.media.setRemote(negotiated.remote);
+      this.#setDirection(direction);
+      re.accept(this.#describe(negotiated?.answer ?? this.media.localDescription().audio, direction));
     });
+    // The SDP the dialog settled on (an ACK's answer to a late offer, too) decides the direction.
+    session.on('updated', ({ remote }) => {
+      const direction = remote === undefined ? undefined : localDirectionFor(remote);
+      if (direction) this.#setDirection(direction);
+    });
+  }
+
+  /** Our SDP for this leg's peer: its address, a new `o=` version. */
+  #describe(audio: AudioMediaDescription, direction: MediaDirection): string {
+    const local = this.media.localDescription();
+    this.#sdpOrigin.version += 1;
+    return describeSdp({ ...local, address: this.#sdpAddress || local.address }, audio, this.#sdpOrigin.id, direction, this.#sdpOrigin.version);
+  }
+
+  #setDirection(direction: MediaDirection): void {
+    if (direction === this.#direction) return;
+    this.#direction = direction;
+    this.#log.info({ direction }, direction === 'sendrecv' ? 'leg off hold' : 'leg on hold');
+    this.media.setDirection(direction);
   }
 
   async #finish(end: LegEnd): Promise<void> {
@@ -290,4 +329,11 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     await this.media.close();
     this.emit('ended', end);
   }
+}
+
+function branchOptions(target: DialTarget, sdp: string): InviteOptions {
+  return {
+    sdp, from: target.from, ...(target.to ? { to: target.to } : {}),
+    ...(target.proxy ? { proxy: target.proxy } : {}), ...(target.auth ? { auth: target.auth } : {}), ...(target.headers ? { headers: target.headers } : {}),
+  };
 }

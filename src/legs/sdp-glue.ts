@@ -1,17 +1,17 @@
 import type { SessionDescription } from 'sdp-transform';
 import { answerFor, fromSdpMedia, negotiateAudio, toSdpMediaFields, type AudioMediaDescription } from '../media/codecs/negotiate.js';
 import type { LocalMedia, RemoteMedia } from '../media/endpoint.js';
-import { parseSdp, serializeSdp } from '../sip/message/sdp.js';
+import { answerDirection, mediaDirection, parseSdp, serializeSdp, type MediaDirection } from '../sip/message/sdp.js';
 
 /**
  * Between SIP bodies and the media endpoint: the SDP we send for a leg's
  * RTP port, and what a peer's SDP means for where we send media.
  */
-export function describeSdp(local: LocalMedia, audio: AudioMediaDescription, sessionId: number, direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' = 'sendrecv'): string {
+export function describeSdp(local: LocalMedia, audio: AudioMediaDescription, sessionId: number, direction: MediaDirection = 'sendrecv', sessionVersion = 1): string {
   const ipVer = local.address.includes(':') ? 6 : 4;
   const sdp: SessionDescription = {
     version: 0,
-    origin: { username: 'sautikit', sessionId, sessionVersion: 1, netType: 'IN', ipVer, address: local.address },
+    origin: { username: 'sautikit', sessionId, sessionVersion, netType: 'IN', ipVer, address: local.address },
     name: 'Sautikit',
     connection: { version: ipVer, ip: local.address },
     timing: { start: 0, stop: 0 },
@@ -60,4 +60,31 @@ function readAudio(text: string): { address: string; port: number; audio: AudioM
 /** The codecs the platform speaks, in preference order. */
 export function codecList(): Array<'PCMU' | 'PCMA'> {
   return ['PCMU', 'PCMA'];
+}
+
+/** RFC 2543 hold: a connection address of 0.0.0.0 (RFC 3264 §8.4 still asks answerers to understand it). */
+export function isHoldAddress(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+/**
+ * Our side's direction given the peer's SDP (its offer, or its answer to
+ * ours): the mirror of what it says (RFC 3264 §6.1: sendonly → recvonly,
+ * inactive → inactive), where a peer that gives 0.0.0.0 as its address wants
+ * nothing sent to it (RFC 3264 §8.4). Undefined when the SDP is unusable.
+ */
+export function localDirectionFor(peerSdp: string): MediaDirection | undefined {
+  let sdp: SessionDescription;
+  try {
+    sdp = parseSdp(peerSdp);
+  } catch {
+    return undefined;
+  }
+  const audio = sdp.media.find((m) => m.type === 'audio' && m.port > 0);
+  if (!audio) return undefined;
+  let theirs = mediaDirection({ ...sdp, media: [audio] });
+  if (isHoldAddress(audio.connection?.ip ?? sdp.connection?.ip ?? '')) {
+    theirs = theirs === 'sendrecv' ? 'sendonly' : theirs === 'recvonly' ? 'inactive' : theirs;
+  }
+  return answerDirection(theirs);
 }

@@ -78,7 +78,8 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #rfc4733Seen = false;
   #rtpTimeoutMs: number;
   #sending = true;
-  #receiving = true;
+  /** The RTP timeout runs only while both sides send (`sendrecv`): any hold pauses it. */
+  #watchingRtp = true;
   #timedOut = false;
   #playback: Playback | undefined;
   #toneOverlay: Playback | undefined;
@@ -170,14 +171,16 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   }
 
   /**
-   * Apply the SDP direction of OUR side (RFC 3264 §6): 'sendonly' or
-   * 'inactive' means the far end will not send (it holds us, or we hold it),
-   * so the RTP timeout pauses; 'recvonly' or 'inactive' means we must not
-   * send, so packets stop while the tick and timestamps keep running.
+   * Apply the SDP direction of OUR side (RFC 3264 §6): 'recvonly' or
+   * 'inactive' means we must not send, so packets stop while the tick and
+   * timestamps keep running. Anything but 'sendrecv' is a hold (ours or the
+   * far end's, RFC 3264 §8.4), and a held far end may well send nothing —
+   * music on hold is its choice — so the RTP timeout pauses until 'sendrecv'
+   * again (SPEC §13: a leg on hold is not hung up for media_timeout).
    */
   setDirection(direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'): void {
     this.#sending = direction === 'sendrecv' || direction === 'sendonly';
-    this.#receiving = direction === 'sendrecv' || direction === 'recvonly';
+    this.#watchingRtp = direction === 'sendrecv';
     this.session.lastReceivedAt = performance.now();
     this.#timedOut = false;
   }
@@ -412,7 +415,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     if (this.inboundActive && !this.#rfc4733Seen) this.#inband.process(frame);
     const now = performance.now();
     this.#receiver.flush(now);
-    if (this.#rtpTimeoutMs > 0 && this.#receiving && this.session.remote) {
+    if (this.#rtpTimeoutMs > 0 && this.#watchingRtp && this.session.remote) {
       const silentFor = now - this.session.lastReceivedAt;
       if (silentFor >= this.#rtpTimeoutMs) {
         if (!this.#timedOut) {

@@ -24,6 +24,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { SAUTIKIT_RTP_TIMEOUT: '2.5' } })).toThrow(ConfigError);
   });
 
+  it('takes --external-address (IP or host name) and --local-networks (CIDRs), refusing wildcards and bad ranges', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ externalAddress: undefined, localNetworks: [] });
+    expect(loadConfig({ env: { SAUTIKIT_EXTERNAL_ADDRESS: '203.0.113.10' } }).externalAddress).toBe('203.0.113.10');
+    expect(loadConfig({ env: {}, flags: { 'external-address': 'voice.example.com' } }).externalAddress).toBe('voice.example.com');
+    expect(loadConfig({ env: {}, flags: { 'external-address': '[2001:db8::1]' } }).externalAddress).toBe('2001:db8::1');
+    expect(() => loadConfig({ env: { SAUTIKIT_EXTERNAL_ADDRESS: '0.0.0.0' } })).toThrow(/wildcard/);
+    expect(() => loadConfig({ env: { SAUTIKIT_EXTERNAL_ADDRESS: 'http://x' } })).toThrow(ConfigError);
+    expect(loadConfig({ env: { SAUTIKIT_LOCAL_NETWORKS: '10.0.0.0/8, 192.168.1.0/24,fd00::/8' } }).localNetworks).toEqual(['10.0.0.0/8', '192.168.1.0/24', 'fd00::/8']);
+    expect(() => loadConfig({ env: { SAUTIKIT_LOCAL_NETWORKS: '10.0.0.0/33' } })).toThrow(/'10\.0\.0\.0\/33' is not an IP address or CIDR range/);
+  });
+
   it('docs/configuration.md has one row per option, with its variable', () => {
     const doc = readFileSync(path.join(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
     const rows = doc.split('\n').filter((line) => line.startsWith('| `--'));

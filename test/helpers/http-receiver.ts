@@ -23,8 +23,8 @@ export class HttpReceiver {
     this.#server = server;
   }
 
-  /** Listens on `port` (a restarted receiver keeps its address), or a free one. */
-  static async start(port = 0): Promise<HttpReceiver> {
+  /** Listens on `port` (a restarted receiver keeps its address), or a free one, at `host` (default 127.0.0.1). */
+  static async start(port = 0, host = '127.0.0.1'): Promise<HttpReceiver> {
     const receiver: HttpReceiver = new HttpReceiver(createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -43,12 +43,13 @@ export class HttpReceiver {
         if (answer.delayMs) setTimeout(send, answer.delayMs); else send();
       });
     }));
-    await new Promise<void>((resolve) => receiver.#server.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => receiver.#server.listen(port, host, resolve));
     return receiver;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    const { address, port } = this.#server.address() as AddressInfo;
+    return `http://${address}:${port}`;
   }
 
   /** Resolves once `predicate` holds for the requests received, or rejects after `timeoutMs`. */

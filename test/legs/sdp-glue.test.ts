@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codecList, describeSdp, negotiateOffer, readAnswer } from '../../src/legs/sdp-glue.js';
+import { codecList, describeSdp, localDirectionFor, negotiateOffer, readAnswer } from '../../src/legs/sdp-glue.js';
 
 const sdp = (m: string, extra: string[] = []) => ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', m, ...extra, ''].join('\r\n');
 
@@ -21,5 +21,16 @@ describe('sdpGlue', () => {
     expect(negotiateOffer('garbage', codecList())).toEqual({ problem: 'unparsable' });
     expect(negotiateOffer(sdp('m=audio 7000 RTP/AVP 9', ['a=rtpmap:9 G722/8000']), codecList())).toEqual({ problem: 'no_common_codec' });
     expect(negotiateOffer(sdp('m=video 7000 RTP/AVP 96'), codecList())).toEqual({ problem: 'no_audio' });
+  });
+
+  it('mirrors the peer\'s direction for our side, counting c=0.0.0.0 as a hold (RFC 3264 §6.1, §8.4)', () => {
+    expect(localDirectionFor(sdp('m=audio 7000 RTP/AVP 0'))).toBe('sendrecv');
+    expect(localDirectionFor(sdp('m=audio 7000 RTP/AVP 0', ['a=sendonly']))).toBe('recvonly');
+    expect(localDirectionFor(sdp('m=audio 7000 RTP/AVP 0', ['a=inactive']))).toBe('inactive');
+    expect(localDirectionFor(sdp('m=audio 7000 RTP/AVP 0', ['a=recvonly']))).toBe('sendonly');
+    const oldHold = sdp('m=audio 7000 RTP/AVP 0').replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0');
+    expect(localDirectionFor(oldHold)).toBe('recvonly');
+    expect(localDirectionFor(`${oldHold}a=recvonly\r\n`)).toBe('inactive');
+    expect(localDirectionFor('garbage')).toBeUndefined();
   });
 });

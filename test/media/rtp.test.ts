@@ -9,7 +9,11 @@ import { parseReport, writeReport } from '../../src/media/rtp/rtcp.js';
 import { createRtpHeader, parseRtp, seqDiff, writeRtpHeader } from '../../src/media/rtp/rtp-packet.js';
 import { RtpSession } from '../../src/media/rtp/rtp-session.js';
 import { MediaClock } from '../../src/media/media-clock.js';
+import { until } from '../helpers/until.js';
 import { delay } from './helpers.js';
+
+/** Waits (polling every 10 ms) for a condition on a session. */
+const when = (check: () => boolean): Promise<true> => until(async () => check(), 5000, 10);
 
 function packet(seq: number, ts: number, ssrc: number, payload: number[], pt = 0): Buffer {
   const buf = Buffer.alloc(12 + payload.length);
@@ -256,7 +260,7 @@ describe('rtpSession', () => {
     return s;
   }
 
-  it('latches to the first source and drops packets from others', async () => {
+  it('latches to the first source and drops packets of another stream from others', async () => {
     const lease = await pool.allocate();
     const session = new RtpSession(lease, { jitter: { prefetch: 1 } });
     const first = await socket();
@@ -265,7 +269,7 @@ describe('rtpSession', () => {
       session.setRemote({ address: '127.0.0.1', port: 9 }); // SDP says port 9; NAT means packets come from elsewhere
       first.send(packet(1, 160, 1, [0xff]), lease.port, '127.0.0.1');
       await delay(30);
-      other.send(packet(2, 320, 1, [0xff]), lease.port, '127.0.0.1');
+      other.send(packet(2, 320, 2, [0xff]), lease.port, '127.0.0.1');
       await delay(30);
       expect(session.latched).toBe(true);
       expect(session.remote).toEqual({ address: '127.0.0.1', port: first.address().port });
@@ -310,6 +314,69 @@ describe('rtpSession', () => {
       pool.release(lease);
       stray.close();
       real.close();
+    }
+  });
+
+  it('follows its stream (same SSRC) to a new source at once: a NAT that rebinds the port mid-call', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease);
+    const before = await socket();
+    const after = await socket();
+    const stranger = await socket();
+    try {
+      session.setRemote({ address: '192.0.2.50', port: 40000 }); // the private address the phone put in its SDP
+      before.send(packet(1, 160, 0x1234, [0xff]), lease.port, '127.0.0.1');
+      await when(() => session.stats.packetsReceived === 1);
+      after.send(packet(2, 320, 0x1234, [0xff]), lease.port, '127.0.0.1');
+      await when(() => session.remote?.port === after.address().port);
+      // The old mapping is gone: its packets, and another stream's, are foreign now.
+      before.send(packet(3, 480, 0x9999, [0xff]), lease.port, '127.0.0.1');
+      stranger.send(packet(1, 160, 0x7777, [0xff]), lease.port, '127.0.0.1');
+      await when(() => session.stats.droppedForeign === 2);
+      expect(session.remote?.port).toBe(after.address().port);
+      const received = new Promise<dgram.RemoteInfo>((r) => after.once('message', (_m, rinfo) => r(rinfo)));
+      session.send(session.nextBuffer(), 1, 0, false, 1);
+      expect((await received).port).toBe(lease.port);
+    } finally {
+      session.close();
+      pool.release(lease);
+      before.close();
+      after.close();
+      stranger.close();
+    }
+  });
+
+  it('lets another source take over only once the latched one has been silent for 1 s', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease);
+    const phone = await socket();
+    const moved = await socket();
+    try {
+      session.setRemote({ address: '192.0.2.50', port: 40000 });
+      phone.send(packet(1, 160, 1, [0xff]), lease.port, '127.0.0.1');
+      await when(() => session.latched);
+      // The phone keeps talking; a new source with a new SSRC is refused.
+      const talking = setInterval(() => phone.send(packet(2, 320, 1, [0xff]), lease.port, '127.0.0.1'), 20);
+      await delay(300);
+      moved.send(packet(1, 160, 2, [0xff]), lease.port, '127.0.0.1');
+      await when(() => session.stats.droppedForeign === 1);
+      clearInterval(talking);
+      expect(session.remote?.port).toBe(phone.address().port);
+      // Silent for under a second: still refused.
+      await delay(500);
+      moved.send(packet(2, 320, 2, [0xff]), lease.port, '127.0.0.1');
+      await when(() => session.stats.droppedForeign === 2);
+      expect(session.remote?.port).toBe(phone.address().port);
+      // Silent for a second: the new source is the peer now (it moved, or re-INVITEd without telling us).
+      await delay(700);
+      moved.send(packet(3, 480, 2, [0xff]), lease.port, '127.0.0.1');
+      await when(() => session.remote?.port === moved.address().port);
+      expect(session.stats.droppedForeign).toBe(2);
+    } finally {
+      session.close();
+      pool.release(lease);
+      phone.close();
+      moved.close();
     }
   });
 

@@ -410,3 +410,97 @@ describe('dialog edge cases', () => {
     expect(acks[1]!.topVia.params.get('branch')).toBe(acks[0]!.topVia.params.get('branch'));
   });
 });
+
+describe('behind NAT (SPEC §13)', () => {
+  it('answers a request to its source ip:port, not to its Via, filling received and rport (RFC 3581 §4)', async () => {
+    const bob = await agent();
+    const peer = new UdpPeer();
+    await peer.bind();
+    cleanups.push(() => peer.close());
+    // The Via names a port the peer does not send from (a NAT rewrote the source port).
+    peer.send(
+      [
+        `OPTIONS sip:bob@127.0.0.1:${bob.localAddress().port} SIP/2.0`,
+        'Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bKrport1;rport',
+        'Max-Forwards: 70',
+        `To: <sip:bob@127.0.0.1>`,
+        'From: <sip:phone@192.168.1.20>;tag=r1',
+        'Call-ID: rport-1',
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      bob.localAddress().port,
+    );
+    await peer.waitFor((r) => r.some((m) => m.startLine.startsWith('SIP/2.0 200')));
+    const ok = peer.received.find((m) => m.startLine.startsWith('SIP/2.0 200'))!;
+    expect(ok.topVia.host).toBe('192.168.1.20');
+    expect(ok.topVia.params.get('received')).toBe('127.0.0.1');
+    expect(ok.topVia.params.get('rport')).toBe(String(peer.port));
+  });
+
+  it('puts ;rport in the Via of every request it sends: INVITE, ACK, BYE, OPTIONS, REGISTER', async () => {
+    const alice = await agent();
+    const peer = new UdpPeer();
+    await peer.bind();
+    cleanups.push(() => peer.close());
+    const peerUri = `sip:peer@127.0.0.1:${peer.port}`;
+    void alice.request('OPTIONS', peerUri);
+    void alice.register({ registrar: peerUri, aor: 'sip:alice@example.com' }).catch(() => undefined);
+    const call = alice.invite(peerUri, { sdp: SDP_OFFER });
+    await peer.waitFor((r) => ['OPTIONS', 'REGISTER', 'INVITE'].every((method) => r.some((m) => m.startLine.startsWith(method))));
+    const invite = peer.received.find((m) => m.startLine.startsWith('INVITE'))!;
+    if (invite.kind !== 'request') throw new Error('unreachable');
+    const { createResponse } = await import('../../src/sip/index.js');
+    const ok = createResponse(invite, 200, { toTag: 'p1', body: SDP_ANSWER, headers: [['Contact', `<${peerUri}>`]] });
+    peer.send(serializeMessage(ok), alice.localAddress().port);
+    const session = await call.wait();
+    void session.bye();
+    await peer.waitFor((r) => ['ACK', 'BYE'].every((method) => r.some((m) => m.startLine.startsWith(method))));
+    const requests = peer.received.filter((m) => !m.startLine.startsWith('SIP/2.0'));
+    expect(requests.length).toBeGreaterThanOrEqual(5);
+    for (const request of requests) expect(request.topVia.params.has('rport'), request.startLine).toBe(true);
+  });
+
+  it('writes the external address (a name) in Via and Contact, its IP in SDP, and the local address for a peer on this machine', async () => {
+    const { AdvertisedHost } = await import('../../src/shared/advertised-host.js');
+    const advertised = new AdvertisedHost({ bind: '0.0.0.0', external: 'voice.example.com', externalMedia: '203.0.113.10' });
+    const bob = await agent('udp', { listen: [{ protocol: 'udp', host: '0.0.0.0', port: 0 }], advertisedHost: advertised });
+    expect(bob.localAddress().host).toBe('voice.example.com');
+    expect(bob.advertisedHostFor('198.51.100.7')).toBe('voice.example.com');
+    expect(bob.advertisedHostFor('127.0.0.1')).toBe('127.0.0.1');
+    // SDP gets an IP: the external name resolved at start.
+    expect(bob.advertisedMediaAddressForTarget('sip:x@198.51.100.7:5080')).toBe('203.0.113.10');
+    expect(bob.advertisedMediaAddressForTarget('sip:x@198.51.100.7', 'sip:127.0.0.1:5070')).toBe('127.0.0.1');
+    const peer = new UdpPeer();
+    await peer.bind();
+    cleanups.push(() => peer.close());
+    const answered = new Promise<SipSession>((resolve) => bob.on('invite', (c) => resolve(c.answer(SDP_ANSWER))));
+    peer.send(
+      [
+        `INVITE sip:bob@127.0.0.1:${bob.localAddress().port} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKadv1;rport`,
+        'Max-Forwards: 70',
+        'To: <sip:bob@127.0.0.1>',
+        `From: <sip:phone@127.0.0.1:${peer.port}>;tag=a1`,
+        'Call-ID: adv-1',
+        'CSeq: 1 INVITE',
+        `Contact: <sip:phone@127.0.0.1:${peer.port}>`,
+        'Content-Type: application/sdp',
+        `Content-Length: ${Buffer.byteLength(SDP_OFFER)}`,
+        '',
+        SDP_OFFER,
+      ].join('\r\n'),
+      bob.localAddress().port,
+    );
+    const session = await answered;
+    await peer.waitFor((r) => r.some((m) => m.startLine.startsWith('SIP/2.0 200')));
+    const ok = peer.received.find((m) => m.startLine.startsWith('SIP/2.0 200'))!;
+    expect(ok.headers.get('Contact')).toContain(`@127.0.0.1:${bob.localAddress().port}`);
+    void session.bye();
+    await peer.waitFor((r) => r.some((m) => m.startLine.startsWith('BYE')));
+    const bye = peer.received.find((m) => m.startLine.startsWith('BYE'))!;
+    expect(bye.topVia.host).toBe('127.0.0.1');
+  });
+});

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { isAddressOrCidr } from '../../shared/address-list.js';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import type { Trunk, TrunkInput } from '../../store/repos/trunk-repo.js';
 import type { ApiContext } from '../api-context.js';
@@ -15,16 +16,6 @@ function trunkView(t: Trunk): Record<string, unknown> {
     id: t.id, name: t.name, host: t.host, port: t.port, transport: t.transport, username: t.username, password_set: t.password !== null,
     prefixes: t.prefixes, inbound_addresses: t.inboundAddresses, created_at: t.createdAt, updated_at: t.updatedAt,
   };
-}
-
-function isAddressOrCidr(value: string): boolean {
-  const [address, bits, extra] = value.split('/');
-  if (extra !== undefined || !address) return false;
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (bits === undefined) return true;
-  if (!/^\d{1,3}$/.test(bits)) return false;
-  return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /** What a new trunk has unless its body says otherwise. */

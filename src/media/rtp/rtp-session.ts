@@ -2,8 +2,13 @@
  * One RTP/RTCP session (RFC 3550) on a leased port pair. Inbound audio goes
  * into the jitter buffer; telephone-event packets go straight to a callback.
  * Symmetric RTP (RFC 4961 practice, needed behind NAT): the session latches
- * to the source of the first valid packet, sends there from then on, and
- * drops packets from any other source. Outbound packets are built in a small
+ * to the source of the first valid packet and sends there from then on.
+ * It follows the peer to a new source (rtpengine-style, SPEC §13) when the
+ * packet carries the SSRC of the latched stream (a NAT rebinding the port
+ * mid-call), when the latched source has been silent for `relatchAfterMs`
+ * (the phone moved, or re-INVITEd to a new address), or when it comes from
+ * the address the SDP names; RTP from any other source is dropped and
+ * counted (`droppedForeign`). Outbound packets are built in a small
  * ring of preallocated buffers (a buffer handed to `socket.send` is not
  * touched again until the ring comes round).
  */
@@ -33,6 +38,8 @@ export interface RtpSessionOptions {
   rtcpIntervalSec?: number;
   /** RTP clock rate of the audio codec (for jitter computation). Default 8000. */
   clockRate?: number;
+  /** Silence of the latched source after which another source may take over. Default 1000 ms. */
+  relatchAfterMs?: number;
 }
 
 const TX_RING = 8;
@@ -78,6 +85,9 @@ export class RtpSession {
   #sequence = randomInt(0, 0x10000);
   #remote: RtpRemote | undefined;
   #latched: { address: string; port: number } | undefined;
+  /** SSRC of the last packet taken from the latched source; a new source with it is the same stream. */
+  #latchedSsrc = -1;
+  readonly #relatchAfterMs: number;
   #remoteSsrc = -1;
   #lastRtpTimestamp = 0;
   #lastRtcpAt = performance.now();
@@ -99,6 +109,7 @@ export class RtpSession {
     this.#symmetric = options.symmetric ?? true;
     this.#rtcpIntervalMs = (options.rtcpIntervalSec ?? 5) * 1000;
     this.#clockRate = options.clockRate ?? 8000;
+    this.#relatchAfterMs = options.relatchAfterMs ?? 1000;
     this.jitter = new JitterBuffer(options.jitter);
     lease.rtp.on('message', this.#onRtp);
     lease.rtcp.on('message', this.#onRtcp);
@@ -120,6 +131,7 @@ export class RtpSession {
   setRemote(remote: RtpRemote): void {
     this.#remote = remote;
     this.#latched = undefined;
+    this.#latchedSsrc = -1;
   }
 
   /**
@@ -221,24 +233,21 @@ export class RtpSession {
       this.stats.droppedInvalid++;
       return;
     }
+    const now = performance.now();
     if (this.#symmetric) {
       const latched = this.#latched;
-      if (!latched) {
-        this.#latched = { address: rinfo.address, port: rinfo.port };
-        this.onLatch?.(rinfo.address, rinfo.port);
-      } else if (latched.address !== rinfo.address || latched.port !== rinfo.port) {
-        // The address from SDP wins over a source we latched to first: a stray or
-        // spoofed packet that arrived before the real far end cannot keep the call.
-        const signalled = this.#remote;
-        if (!signalled || signalled.address !== rinfo.address || signalled.port !== rinfo.port) {
+      if (!latched || latched.address !== rinfo.address || latched.port !== rinfo.port) {
+        if (latched && !this.#mayRelatch(h.ssrc, rinfo, now)) {
           this.stats.droppedForeign++;
           return;
         }
+        // Allocates, but only when the source changes (once per call, or per NAT rebinding).
         this.#latched = { address: rinfo.address, port: rinfo.port };
         this.onLatch?.(rinfo.address, rinfo.port);
       }
+      this.#latchedSsrc = h.ssrc;
     }
-    this.lastReceivedAt = performance.now();
+    this.lastReceivedAt = now;
     this.stats.packetsReceived++;
     if (isEvent) {
       this.onTelephoneEvent?.(msg, h.payloadOffset, h.payloadLength, h.timestamp, h.marker);
@@ -249,6 +258,19 @@ export class RtpSession {
     this.#updateReception(h.sequence, h.timestamp, h.ssrc);
     this.jitter.push(h.sequence, msg, h.payloadOffset, h.payloadLength);
   };
+
+  /**
+   * Whether a packet from a source other than the latched one moves the latch:
+   * the same stream (SSRC) from a new address, the latched source silent for
+   * `relatchAfterMs`, or the address from SDP (a stray or spoofed packet that
+   * arrived before the real far end cannot keep the call).
+   */
+  #mayRelatch(ssrc: number, rinfo: dgram.RemoteInfo, now: number): boolean {
+    if (ssrc === this.#latchedSsrc) return true;
+    if (now - this.lastReceivedAt >= this.#relatchAfterMs) return true;
+    const signalled = this.#remote;
+    return signalled !== undefined && signalled.address === rinfo.address && signalled.port === rinfo.port;
+  }
 
   #updateReception(seq: number, timestamp: number, ssrc: number): void {
     if (ssrc !== this.#remoteSsrc) {

@@ -92,6 +92,11 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     return this.#abort.signal;
   }
 
+  /** Our address as this caller must see it (SPEC §13): for the SDP answer's `o=`/`c=`. */
+  get advertisedMediaAddress(): string {
+    return this.#core.mediaAddressFor(this.remote.address);
+  }
+
   get #protocol(): TransportProtocol {
     return this.#tx.channel.transport.protocol;
   }

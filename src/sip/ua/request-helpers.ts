@@ -1,8 +1,7 @@
 /**
  * Small pieces of request building for the user agent: outbound-proxy
- * routes, the advertised host, and the digest retry of RFC 3261 §22.2.
+ * routes and the digest retry of RFC 3261 §22.2.
  */
-import { networkInterfaces } from 'node:os';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { serializeUri } from '../message/uri.js';
 import { parseVia, serializeVia } from '../message/via.js';
@@ -12,15 +11,6 @@ import { answerChallenge, parseChallenge, type DigestChallenge, type DigestCrede
 export function ensureLr(uri: string): string {
   const bare = uri.startsWith('<') ? uri.slice(1, -1) : uri;
   return /;lr(\b|=|;|$)/.test(bare) ? bare : `${bare};lr`;
-}
-
-/** First non-internal IPv4 address when bound to the wildcard. */
-export function pickHost(bound: string): string {
-  if (bound !== '0.0.0.0' && bound !== '::') return bound.includes(':') ? `[${bound}]` : bound;
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) if (info.family === 'IPv4' && !info.internal) return info.address;
-  }
-  return '127.0.0.1';
 }
 
 /** RFC 3261 §22.2: the same request with credentials, a new branch and CSeq + 1. */

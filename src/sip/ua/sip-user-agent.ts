@@ -7,6 +7,7 @@
  * transport it came on (symmetric response routing, RFC 3581 style), which
  * is what phones behind NAT need.
  */
+import { AdvertisedHost } from '../../shared/advertised-host.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { dialogKey } from '../dialog/dialog.js';
@@ -22,10 +23,11 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import { newBranch, TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer.js';
 import type { Channel, TransactionTimers } from '../transaction/transaction.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import type { InboundContext, SipTransport, TransportProtocol } from '../transport/transport.js';
+import type { InboundContext, NetAddress, SipTransport, TransportProtocol } from '../transport/transport.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 import type { CredentialLookup, DigestCredentials, DigestServer } from './digest.js';
-import { ensureLr, isStaleChallenge, pickHost, withCredentials } from './request-helpers.js';
+import { ensureLr, isStaleChallenge, withCredentials } from './request-helpers.js';
+import { advertiseHost } from './advertise-host.js';
 import { IncomingCall } from './incoming-call.js';
 import { createErrorResponse, createResponse, newCallId, newTag, stampVia } from './message-factory.js';
 import { OutgoingCall } from './outgoing-call.js';
@@ -48,8 +50,15 @@ export interface SipUserAgentOptions {
   listen?: ListenOptions[];
   /** Transports built by the caller (e.g. a future WebSocket one); used in addition to `listen`. */
   transports?: SipTransport[];
-  /** Host put in Via and Contact. Default: the bound address, or the first external IPv4 when bound to 0.0.0.0. */
+  /** Host put in Via and Contact for every peer (the sandbox's phones, tests). Wins over `advertisedHost`. */
   publicHost?: string;
+  /**
+   * The address put in Via and Contact, chosen per peer (SPEC §13): the
+   * external one, or the local one for peers on loopback and local networks.
+   * Default: the bound address, or the first non-loopback interface address
+   * when bound to a wildcard.
+   */
+  advertisedHost?: AdvertisedHost;
   /** User part of our Contact. Default `'sautikit'`. */
   contactUser?: string;
   /** User-Agent header. Default `'Sautikit'`. */
@@ -135,7 +144,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   /** Early dialogs (`callId|localTag`) whose reliable provisionals await a PRACK (RFC 3262). */
   readonly #prackHandlers = new Map<string, (request: SipRequest, tx: ServerTransaction) => void>();
   readonly #core: UaCore;
+  /** The host our messages are built with (the external one); `#advertiseTo` swaps it per peer as they leave. */
   #host = '127.0.0.1';
+  #advertised: AdvertisedHost | undefined;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
 
@@ -166,7 +177,35 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       transport.on('error', (error) => this.emit('error', error));
       await transport.listen();
     }
-    this.#host = this.#options.publicHost ?? pickHost(this.transports[0]?.local.address ?? '127.0.0.1');
+    this.#advertised = this.#options.advertisedHost ?? new AdvertisedHost({ bind: this.transports[0]?.local.address ?? '127.0.0.1' });
+    this.#host = this.#options.publicHost ?? sipHost(this.#advertised.external);
+  }
+
+  /** The host (IPv6 in brackets) we give `peer`, an IP address or host name: see `AdvertisedHost`. */
+  advertisedHostFor(peer: string): string {
+    if (this.#options.publicHost !== undefined || !this.#advertised) return this.#host;
+    return sipHost(this.#advertised.forPeer(peer));
+  }
+
+  /** The media address (an IP, no brackets) for the SDP `peer` gets: the same choice as `advertisedHostFor`. */
+  advertisedMediaAddressFor(peer: string): string {
+    if (this.#options.publicHost !== undefined || !this.#advertised) return this.#host.replace(/^\[(.*)\]$/, '$1');
+    return this.#advertised.mediaForPeer(peer);
+  }
+
+  /**
+   * The media address for the next hop of a request to `target` (a SIP URI,
+   * or the outbound proxy it is routed through): for the SDP of an outgoing
+   * INVITE, which is written before the request exists.
+   */
+  advertisedMediaAddressForTarget(target: string, proxy?: string): string {
+    const hop = parseUri(stripBrackets(proxy ?? target));
+    return this.advertisedMediaAddressFor(isSipUri(hop) ? (hop.params.get('maddr') ?? hop.host) : '');
+  }
+
+  /** Our Via/Contact host in `message`, swapped for the one `remote` must be given. */
+  #advertiseTo(message: SipMessage, remote: NetAddress): void {
+    advertiseHost(message, this.#host, this.advertisedHostFor(remote.address));
   }
 
   /** The host:port in our Via/Contact for a protocol. */
@@ -279,7 +318,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   }
 
   #newRequest(method: string, target: string, options: RequestOptions): SipRequest {
-    const uri = parseUri(target.startsWith('<') ? target.slice(1, -1) : target);
+    const uri = parseUri(stripBrackets(target));
     const headers = new SipHeaders();
     headers.append('Via', 'SIP/2.0/UDP placeholder;branch=z9hG4bKplaceholder');
     if (options.proxy) headers.append('Route', `<${ensureLr(options.proxy)}>`);
@@ -309,6 +348,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       },
       log: this.#log,
       userAgent: this.#options.userAgent ?? 'Sautikit',
+      mediaAddressFor: (peer) => ua.advertisedMediaAddressFor(peer),
       via: (protocol) => ({ protocol: protocol.toUpperCase(), host: ua.#host, port: ua.#transport(protocol).local.port }),
       contact: (protocol, user) => {
         const transport = ua.#transport(protocol);
@@ -326,10 +366,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       },
       send: (request, options) => ua.#send(request, options),
       sendStateless: (request, channel) => {
+        ua.#advertiseTo(request, channel.remote);
         channel.transport.send(serializeMessage(request), channel.remote).catch((error: unknown) => ua.#log.debug({ err: error }, 'stateless send failed'));
       },
       respond: (tx, response) => {
         if (tx.state === 'terminated') return;
+        ua.#advertiseTo(response, tx.channel.remote);
         tx.respond(response);
       },
       minSessionExpires: this.#options.minSessionExpires ?? RFC_MIN_SE,
@@ -345,6 +387,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   #send(request: SipRequest, options: SendOptions, attempts = 0): SentRequest {
     const channel = options.channel ?? this.#core.channelFor(request, options.preferredProtocol);
+    this.#advertiseTo(request, channel.remote);
     const transaction = this.#layer.sendRequest(request, channel);
     const sent: SentRequest = { request, transaction, channel };
     transaction.on('response', (response) => {
@@ -551,4 +594,13 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     if (response.toTag === undefined) response.headers.set('To', `${response.headers.get('To')};tag=${newTag()}`);
     if (tx.state !== 'terminated') tx.respond(response);
   }
+}
+
+/** An address as a SIP host: IPv6 in brackets (RFC 3261 §25.1 IPv6reference). */
+function sipHost(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+function stripBrackets(target: string): string {
+  return target.startsWith('<') ? target.slice(1, -1) : target;
 }

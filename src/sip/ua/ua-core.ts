@@ -41,6 +41,8 @@ export interface UaCore {
   readonly userAgent: string;
   /** Via parts for a request leaving over `protocol`. */
   via(protocol: TransportProtocol): { protocol: string; host: string; port: number };
+  /** Our media address (for SDP) as given to `peer`: see `AdvertisedHost`. */
+  mediaAddressFor(peer: string): string;
   /** Contact URI (with brackets) for `protocol`. */
   contact(protocol: TransportProtocol, user?: string): string;
   channelFor(request: SipRequest, preferred?: TransportProtocol): Channel;
