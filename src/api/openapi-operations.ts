@@ -90,8 +90,24 @@ const trunkBody = (required: string[]): Schema => object({
   username: nullableStr('Digest user name (needs password)'), password: nullableStr('Digest password; never shown again'),
   prefixes: { type: 'array', items: { type: 'string' }, default: [], description: 'E.164 prefixes routed to this trunk (longest match wins)' },
   inbound_addresses: { type: 'array', items: { type: 'string' }, default: [], description: 'IP addresses or CIDR ranges whose INVITEs are inbound calls; also `inboundAddresses`' },
+  priority: int('Order among trunks of one prefix: lower first, ties by name; the next is tried on 5xx, 408 or no answer within `answer_timeout`', { default: 0, minimum: 0, maximum: 1000 }),
+  answer_timeout: int('Seconds the trunk has to answer an INVITE (any provisional, 100 Trying included) before the next trunk is tried, and an OPTIONS ping before it is `down`', { default: 5, minimum: 1, maximum: 30 }),
+  register: bool('Send REGISTER to `host` with digest (`username`, `password`), refreshed before expiry, retried with back-off (30 s doubling to 10 min); needs `username`', { default: false }),
+  auth_username: nullableStr('Digest user name when it differs from `username` (the user registered); also `authUsername`'),
+  realm: nullableStr('Only answer digest challenges of this realm; any realm when null'),
+  register_expires: int('Lifetime asked for in REGISTER, in seconds (the registrar may grant less); also `registerExpires`', { default: 3600, minimum: 60, maximum: 86400 }),
+  options_ping: int('Seconds between OPTIONS pings; 0 = off. A trunk whose ping goes unanswered is `down` and skipped while another trunk matches; also `optionsPing`', { default: 30, minimum: 0, maximum: 3600 }),
+  country_code: str('Country calling code for numbers this trunk sends without it (`0712…`, `712…` → `+254712…`); also `countryCode`', { default: '254' }),
+  number_format: { enum: ['e164', 'international', 'national'], default: 'e164', description: 'Dialled number in the Request-URI and To: `e164` (`+254712…`), `international` (`254712…`), `national` (`0712…` for numbers of `country_code`); also `numberFormat`' },
+  tech_prefix: nullableStr('Digits put before the dialled number (digits, letters, `*`, `#`); also `techPrefix`'),
+  from_domain: nullableStr('Host of the From URI towards this trunk; default our SIP address; also `fromDomain`'),
+  send_pai: bool('Add P-Asserted-Identity with the caller ID (RFC 3325); also `sendPai`', { default: false }),
 }, required);
-const trunkExample = { name: 'safaricom', host: 'sip.carrier.example.com', port: 5060, transport: 'udp', username: 'acme', password: 's3cret-pass', prefixes: ['+254'], inbound_addresses: ['198.51.100.7', '10.0.0.0/24'] };
+const trunkExample = {
+  name: 'safaricom', host: 'sip.carrier.example.com', port: 5060, transport: 'udp', username: 'acme', password: 's3cret-pass', prefixes: ['+254'],
+  inbound_addresses: ['198.51.100.7', '10.0.0.0/24'], priority: 10, register: true, register_expires: 600, options_ping: 30,
+  number_format: 'national', tech_prefix: '1234#', from_domain: 'acme.carrier.example.com', send_pai: true,
+};
 
 export const operations: Operation[] = [
   // System

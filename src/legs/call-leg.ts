@@ -8,6 +8,7 @@ import type { SessionEnd, SipSession } from '../sip/ua/sip-session.js';
 import type { DigestCredentials } from '../sip/ua/digest.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { codecList, describeSdp, negotiateOffer, readAnswer } from './sdp-glue.js';
+import { FailoverInvite } from './failover-invite.js';
 
 /** How a leg ended, in the words of the call record. */
 export interface LegEnd {
@@ -43,6 +44,12 @@ export interface DialTarget {
   proxy?: string;
   auth?: DigestCredentials;
   headers?: Array<[string, string]>;
+  /** Targets tried in turn when this one fails over (another trunk of the prefix, SPEC §13); no forks then. */
+  alternates?: readonly DialTarget[];
+  /** With `alternates`: the time this target has to answer anything before the next is tried. */
+  answerTimeoutMs?: number;
+  /** Names the target in logs (a trunk's name). Default the URI. */
+  label?: string;
 }
 
 /** RFC 3326 Reason of the CANCEL sent to the devices that lost the race. */
@@ -63,8 +70,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   readonly #log: Logger;
   #incoming: IncomingCall | undefined;
   #answerSdp: string | undefined;
-  /** The INVITE branches of an outbound leg (several when a user's devices all ring). */
-  #outgoing: OutgoingCall[] = [];
+  /** The INVITE branches of an outbound leg (several when a user's devices all ring; one trunk after another on failover). */
+  #outgoing: Array<OutgoingCall | FailoverInvite> = [];
   #session: SipSession | undefined;
   #ended: LegEnd | undefined;
 
@@ -124,10 +131,15 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     const leg = new CallLeg<M>(media, log);
     const local = media.localDescription();
     const sdp = describeSdp(local, local.audio, Date.now());
-    const branches = [target.uri, ...(target.forks ?? [])].map((uri) => ua.invite(uri, {
-      sdp, from: target.from, ...(target.to ? { to: target.to } : {}),
-      ...(target.proxy ? { proxy: target.proxy } : {}), ...(target.auth ? { auth: target.auth } : {}), ...(target.headers ? { headers: target.headers } : {}),
-    }));
+    const invite = (t: DialTarget, uri: string): OutgoingCall => ua.invite(uri, {
+      sdp, from: t.from, ...(t.to ? { to: t.to } : {}),
+      ...(t.proxy ? { proxy: t.proxy } : {}), ...(t.auth ? { auth: t.auth } : {}), ...(t.headers ? { headers: t.headers } : {}),
+    });
+    const branches: Array<OutgoingCall | FailoverInvite> = target.alternates?.length
+      ? [new FailoverInvite([target, ...target.alternates].map((t) => ({
+        label: t.label ?? t.uri, start: () => invite(t, t.uri), ...(t.answerTimeoutMs !== undefined ? { answerTimeoutMs: t.answerTimeoutMs } : {}),
+      })), (from, to, why) => log.info({ from, to, why }, 'outbound leg fails over to the next trunk')).start()]
+      : [target.uri, ...(target.forks ?? [])].map((uri) => invite(target, uri));
     leg.#outgoing = branches;
     const failures: CallFailure[] = [];
     for (const outgoing of branches) {
