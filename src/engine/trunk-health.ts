@@ -2,7 +2,7 @@ import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Trunk } from '../store/repos/trunk-repo.js';
-import { hostPart } from './trunk-registration.js';
+import { trunkUri } from './trunk-uri.js';
 
 /** What `GET /v1/admin/trunks/{id}` shows of a trunk's OPTIONS health (SPEC §13). */
 export interface HealthView {
@@ -53,7 +53,7 @@ export class TrunkHealth {
     if (this.#stopped) return;
     const t = this.trunk;
     const started = Date.now();
-    const target = `sip:${hostPart(t.host)}:${t.port}${t.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    const target = trunkUri(t);
     let answered: boolean;
     let why = '';
     try {

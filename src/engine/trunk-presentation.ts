@@ -1,6 +1,6 @@
 import type { DialTarget } from '../legs/call-leg.js';
 import type { NumberFormat, Trunk } from '../store/repos/trunk-repo.js';
-import { hostPart } from './trunk-registration.js';
+import { hostPart, trunkUri } from './trunk-uri.js';
 
 /**
  * An E.164 number as a trunk wants it (SPEC §13): `e164` keeps `+254712…`,
@@ -19,7 +19,7 @@ export function formatNumber(e164: string, format: NumberFormat, countryCode: st
 export function trunkRequestUri(destination: string, trunk: Trunk): string {
   // `#` (some carriers' tech prefixes) is not allowed bare in a SIP URI user part (RFC 3261 §25.1).
   const user = `${trunk.techPrefix ?? ''}${formatNumber(destination, trunk.numberFormat, trunk.countryCode)}`.replace(/#/g, '%23');
-  return `sip:${user}@${hostPart(trunk.host)}:${trunk.port}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`;
+  return trunkUri(trunk, user);
 }
 
 /** Where an outbound leg goes, as the router answers it (see `Route` in destination-router.ts). */

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { hostPart, trunkUri } from './trunk-uri.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { SipRequestError } from '../sip/ua/sip-session.js';
 import type { Clock } from '../shared/clock.js';
@@ -124,9 +125,8 @@ export class TrunkRegistration {
   #request(): Parameters<SipUserAgent['register']>[0] {
     const t = this.trunk;
     const user = t.username ?? '';
-    const transport = t.transport === 'tcp' ? ';transport=tcp' : '';
     return {
-      registrar: `sip:${hostPart(t.host)}:${t.port}${transport}`,
+      registrar: trunkUri(t),
       aor: `sip:${user}@${hostPart(t.fromDomain ?? t.host)}`,
       contactUser: user,
       ...(t.password ? { auth: { username: t.authUsername ?? user, password: t.password, ...(t.realm ? { realm: t.realm } : {}) } } : {}),
@@ -183,11 +183,6 @@ export class TrunkRegistration {
     this.#timer = setTimeout(() => this.#attempt(), Math.max(1000, ms));
     this.#timer.unref();
   }
-}
-
-/** A host for a SIP URI: IPv6 literals in brackets. */
-export function hostPart(host: string): string {
-  return isIP(host) === 6 ? `[${host}]` : host;
 }
 
 /** The addresses of a trunk's host (itself when it is one); none when it does not resolve. */

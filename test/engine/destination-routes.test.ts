@@ -16,7 +16,7 @@ describe('DestinationRouter.routes(): every trunk of the prefix, in the order to
 
   beforeAll(async () => {
     ({ store, cleanup } = await openTestStore('sqlite'));
-    const base = { host: '192.0.2.1', port: 5060, transport: 'udp', username: null, password: null, inboundAddresses: [], optionsPing: 0 } as const;
+    const base = { host: '192.0.2.1', port: 5060, transport: 'udp' as const, username: null, password: null, inboundAddresses: [], optionsPing: 0 };
     const trunks: Array<Partial<NewTrunk> & { name: string; prefixes: string[] }> = [
       { name: 'b-second', prefixes: ['+2547'], priority: 5 },
       { name: 'a-tied', prefixes: ['+2547'], priority: 5 },
