@@ -103,18 +103,22 @@ export class TrunkRegistration {
     this.#transition('stopped');
     clearTimeout(this.#timer);
     const unregister = (async () => {
-      // A REGISTER still under way may yet create a binding: wait for it, then remove what it made.
+      // A REGISTER still under way that succeeds un-registers by itself (see #register).
       await this.#inFlight;
       if (this.#expiresAt === null) return;
       this.#expiresAt = null;
-      try {
-        await this.ua.register({ ...this.#request(), expires: 0 });
-        this.log.info({ trunk: this.trunk.name }, 'trunk unregistered');
-      } catch (error) {
-        this.log.info({ trunk: this.trunk.name, err: error }, 'trunk un-REGISTER failed');
-      }
+      await this.#unregister();
     })();
     await Promise.race([unregister, new Promise((r) => setTimeout(r, UNREGISTER_WAIT_MS).unref())]);
+  }
+
+  async #unregister(): Promise<void> {
+    try {
+      await this.ua.register({ ...this.#request(), expires: 0 });
+      this.log.info({ trunk: this.trunk.name }, 'trunk unregistered');
+    } catch (error) {
+      this.log.info({ trunk: this.trunk.name, err: error }, 'trunk un-REGISTER failed');
+    }
   }
 
   #transition(to: State): void {
@@ -136,9 +140,11 @@ export class TrunkRegistration {
   #attempt(): void {
     if (this.#state === 'stopped') return;
     this.#transition(this.#state === 'registered' ? 'refreshing' : 'registering');
-    this.#inFlight = this.#register().finally(() => {
-      this.#inFlight = undefined;
+    const attempt: Promise<void> = this.#register().finally(() => {
+      // A 423 starts the next attempt from inside this one: that one is in flight now.
+      if (this.#inFlight === attempt) this.#inFlight = undefined;
     });
+    this.#inFlight = attempt;
   }
 
   async #register(): Promise<void> {
@@ -147,7 +153,8 @@ export class TrunkRegistration {
       this.#addresses = await resolve(t.host);
       const { expires } = await this.ua.register({ ...this.#request(), expires: this.#requested });
       if (this.#state === 'stopped') {
-        this.#expiresAt = this.clock.now();
+        // Stopped while this REGISTER was under way: the binding it made goes at once.
+        await this.#unregister();
         return;
       }
       // A registrar that names no lifetime keeps what we asked for (§10.2.4).
