@@ -8,6 +8,8 @@ import type { Config } from './config/config.js';
 import { CallEngine } from './engine/call-engine.js';
 import { CallLiveness } from './engine/call-liveness.js';
 import { recoverCalls } from './engine/call-recovery.js';
+import { TrunkSupervisor } from './engine/trunk-supervisor.js';
+import type { RegistrationTiming } from './engine/trunk-registration.js';
 import { WorkspaceRegistrar } from './engine/workspace-registrar.js';
 import { runFirstStart, type FirstStartCredentials } from './first-start.js';
 import type { MediaBackend } from './media/call-media.js';
@@ -60,6 +62,8 @@ export interface StartOptions {
   mediaWorkerUrl?: URL;
   /** How often live calls are marked alive in the store (what a restart after a crash bills up to). Default 15 000 ms. */
   livenessIntervalMs?: number;
+  /** Back-off of failed trunk registrations. Default 30 s doubling to 10 min. */
+  trunkRegistrationTiming?: Partial<RegistrationTiming>;
 }
 
 /** Closes what was opened, last first; one failure does not stop the rest. */
@@ -170,10 +174,15 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       closer.add('sandbox', () => sandbox!.close());
     }
 
+    // Trunks register with their carriers and are pinged from now on; they un-register before SIP closes.
+    const trunks = new TrunkSupervisor({ store, ua, clock, logger, ...(options.trunkRegistrationTiming ? { registrationTiming: options.trunkRegistrationTiming } : {}) });
+    await trunks.reload();
+    closer.add('trunks', () => trunks.close());
+
     let publicUrl = config.publicUrl;
     const engine = new CallEngine({
       store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
-      registrar, sipDomain: config.sipDomain,
+      registrar, sipDomain: config.sipDomain, trunks,
     });
     const liveness = new CallLiveness(store, () => engine.liveCallIds(), {
       clock, logger: logger.child({ component: 'engine' }), ...(options.livenessIntervalMs ? { intervalMs: options.livenessIntervalMs } : {}),
@@ -181,7 +190,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     liveness.start();
     closer.add('liveness', () => liveness.close());
     const ctx: ApiContext = {
-      store, wallet, clock, logger, engine, sandbox, sipDomain: config.sipDomain, sipAddress,
+      store, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress,
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,

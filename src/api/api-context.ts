@@ -3,6 +3,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
 import type { Wallet } from '../billing/wallet.js';
 import type { CallEngine } from '../engine/call-engine.js';
+import type { TrunkSupervisor } from '../engine/trunk-supervisor.js';
 import type { SandboxCarrier } from '../sandbox/sandbox-carrier.js';
 
 /** What the HTTP routes are given; they never touch sockets or the media path. */
@@ -11,6 +12,8 @@ export interface ApiContext {
   wallet: Wallet;
   /** Places calls and controls live ones. */
   engine: CallEngine;
+  /** Trunks' registrations and OPTIONS health; `reload()` after a trunk changes. */
+  trunks: Pick<TrunkSupervisor, 'statusOf' | 'reload'>;
   /** Parent domain of the workspaces' SIP domains. */
   sipDomain: string;
   /** Where softphones send REGISTER and calls. */

@@ -74,7 +74,11 @@ const numberExample = {
   id: 'num_0mhx2k1bq0000c7w2x9pe', number: '+254700000001', friendly_name: null, routing_url: 'https://yourapp.example.com/ivr/welcome',
   status_url: null, fallback_url: null, claimed_at: '2026-03-02T09:12:40.551Z',
 };
-const trunkExample = { name: 'safaricom', host: 'sip.carrier.example.com', port: 5060, transport: 'udp', username: 'acme', password: 's3cret-pass', prefixes: ['+254'], inbound_addresses: ['198.51.100.7', '10.0.0.0/24'] };
+const trunkExample = {
+  name: 'safaricom', host: 'sip.carrier.example.com', port: 5060, transport: 'udp', username: 'acme', password: 's3cret-pass', prefixes: ['+254'],
+  inbound_addresses: ['198.51.100.7', '10.0.0.0/24'], priority: 10, register: true, register_expires: 600, options_ping: 30,
+  number_format: 'national', tech_prefix: '1234#', from_domain: 'acme.carrier.example.com', send_pai: true,
+};
 
 export const operations: Operation[] = [
   // System

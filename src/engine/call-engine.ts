@@ -1,4 +1,3 @@
-import type { BlockList } from 'node:net';
 import { Wallet } from '../billing/wallet.js';
 import { CallLeg } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
@@ -7,7 +6,6 @@ import { sandboxCallHeader, type SandboxCarrier } from '../sandbox/sandbox-carri
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { Registrar } from '../sip/ua/registrar.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
-import { addressList, listHas } from '../shared/address-list.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -26,6 +24,9 @@ import { ConferenceService } from './conference-service.js';
 import type { CallSession } from './call-session.js';
 import { CallSession as Session } from './call-session.js';
 import { DestinationRouter } from './destination-router.js';
+import { InboundTrunks } from './inbound-trunks.js';
+import type { TrunkSupervisor } from './trunk-supervisor.js';
+import type { Trunk } from '../store/repos/trunk-repo.js';
 import { Dialer } from './dialer.js';
 import type { EngineServices } from './engine-services.js';
 import { SoftphoneCalls } from './softphone-calls.js';
@@ -48,6 +49,19 @@ export interface CallEngineOptions {
   /** Registered softphones, for dialling sip:user@<workspace domain>. */
   registrar: Registrar;
   sipDomain: string;
+  /** Trunk registrations and OPTIONS health: down trunks are skipped, registered trunks' calls accepted. */
+  trunks?: Pick<TrunkSupervisor, 'isDown' | 'registeredTrunkAt'>;
+}
+
+/**
+ * The number an INVITE from a trunk calls: the Request-URI's user, except
+ * when the carrier sends the call to the Contact we registered (its user is
+ * the trunk's username): then the To header's user names the number.
+ */
+function dialledUser(incoming: IncomingCall, trunk: Trunk | undefined): string {
+  const requestUser = userOf(incoming.request.uri) ?? '';
+  if (trunk?.register && trunk.username !== null && requestUser === trunk.username) return userOf(incoming.request.to.uri) ?? '';
+  return requestUser;
 }
 
 /** An outbound call accepted by the API, to be placed now. */
@@ -76,6 +90,7 @@ export class CallEngine {
   readonly #dialer: Dialer;
   readonly #softphones: SoftphoneCalls;
   readonly #log: Logger;
+  readonly #inboundTrunks: InboundTrunks;
   readonly conferences: ConferenceService;
   #accepting = true;
 
@@ -83,7 +98,9 @@ export class CallEngine {
     this.#o = options;
     this.#log = options.logger.child({ component: 'engine' });
     const records = new CallRecords(options.store, options.events, options.clock);
-    const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain);
+    const trunks = options.trunks;
+    const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain, (id) => trunks?.isDown(id) ?? false);
+    this.#inboundTrunks = new InboundTrunks(options.store, (address) => trunks?.registeredTrunkAt(address));
     this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
       const session = new Session(record, leg, this.#services);
@@ -160,22 +177,11 @@ export class CallEngine {
     void session.whenEnded().then(() => this.#live.delete(session.callId));
   }
 
-  /** The BlockList of the trunks' inbound addresses, rebuilt when the (cached) trunk list changes. */
-  #inbound: { trunks: readonly unknown[]; list: BlockList } | undefined;
-
-  /** Sources whose INVITEs are calls from the telephone network: trunks' inbound addresses and the sandbox. */
-  async #trustedSource(address: string, port: number): Promise<boolean> {
+  /** Sources whose INVITEs are calls from the telephone network: the sandbox, or a trunk (SPEC §11, §13). */
+  async #sourceOf(address: string, port: number): Promise<'sandbox' | Trunk | undefined> {
     const sandbox = this.#o.sandbox?.address;
-    if (sandbox && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return true;
-    const trunks = await this.#o.store.trunks.listCached();
-    const list = this.#inbound?.trunks === trunks ? this.#inbound.list : this.#inboundList(trunks);
-    return listHas(list, address);
-  }
-
-  #inboundList(trunks: readonly { inboundAddresses: string[] }[]): BlockList {
-    const list = addressList(trunks.flatMap((trunk) => trunk.inboundAddresses));
-    this.#inbound = { trunks, list };
-    return list;
+    if (sandbox && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return 'sandbox';
+    return this.#inboundTrunks.match(address);
   }
 
   async #onInvite(incoming: IncomingCall): Promise<void> {
@@ -183,18 +189,20 @@ export class CallEngine {
     if (!this.#accepting) return incoming.reject(503, 'Service Unavailable (shutting down)', [['Retry-After', '30']]);
     // An INVITE to a workspace's SIP domain is an agent's softphone placing a call, from wherever it is (SPEC §13).
     if (this.#softphones.claims(incoming)) return this.#softphones.handle(incoming);
-    if (!(await this.#trustedSource(incoming.remote.address, incoming.remote.port))) {
+    const source = await this.#sourceOf(incoming.remote.address, incoming.remote.port);
+    if (!source) {
       this.#log.info({ source: incoming.remote }, 'INVITE from an unknown source refused');
       return incoming.reject(403, 'Forbidden');
     }
-    // Carriers send numbers in every format (0712…, 712…, 254712…, +254712…): one E.164 form for the lookup and the record.
-    const to = normaliseDialledNumber(userOf(incoming.request.uri) ?? '');
+    // Carriers send numbers in every format (0712…, 712…, 254712…, +254712…): one E.164 form, in the trunk's country, for the lookup and the record.
+    const countryCode = source === 'sandbox' ? undefined : source.countryCode;
+    const to = normaliseDialledNumber(dialledUser(incoming, source === 'sandbox' ? undefined : source), countryCode);
     const claim = to ? await this.#o.store.numbers.findClaimByNumber(to) : undefined;
     if (!to || !claim) return incoming.reject(404, 'Not Found');
     const fromUser = userOf(incoming.from.uri) ?? 'anonymous';
     // The CDR is written with its first two states (below), in one transaction; its id is known now.
     const draft = this.#services.records.draft({
-      workspaceId: claim.workspaceId, direction: 'inbound', from: normaliseDialledNumber(fromUser) ?? fromUser, to, numberId: claim.id,
+      workspaceId: claim.workspaceId, direction: 'inbound', from: normaliseDialledNumber(fromUser, countryCode) ?? fromUser, to, numberId: claim.id,
       statusUrl: claim.statusUrl, metadata: {},
     });
     const record = draft.record;

@@ -11,6 +11,7 @@ import type { CallRecord } from '../store/repos/call-repo.js';
 import type { LiveCall } from './live-call.js';
 import type { DestinationRouter } from './destination-router.js';
 import { DialProgress } from './dial-progress.js';
+import { dialTargetOf } from './trunk-presentation.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecords } from './call-records.js';
@@ -98,14 +99,12 @@ export class Dialer {
         throw error;
       }
     }
-    const route = await this.router.route(request.workspaceId, request.to);
-    if (!route) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
+    // Every trunk of the prefix, in order: the leg fails over from one to the next (SPEC §13).
+    const routes = await this.router.routes(request.workspaceId, request.to);
+    if (routes.length === 0) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
     const log = services.log.child({ callId: record.id });
-    const fromUser = /^sips?:/i.test(request.from) ? request.from : `sip:${request.from}@${this.ua.localAddress('udp').host}`;
-    const leg = await CallLeg.dial(this.ua, this.media, {
-      uri: route.uri, ...(route.forks ? { forks: route.forks } : {}), from: fromUser, ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
-      headers: [['X-Sautikit-Call-Id', record.id]],
-    }, log, request.near);
+    const target = dialTargetOf(routes, request.from, this.ua.localAddress('udp').host, [['X-Sautikit-Call-Id', record.id]]);
+    const leg = await CallLeg.dial(this.ua, this.media, target, log, request.near);
     const session = this.startSession(record, leg);
     // The phone may ring before the 'initiated' record is written (a slower store): listen now, record in order.
     const initiated = session.moveTo('initiated');

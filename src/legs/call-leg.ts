@@ -12,6 +12,7 @@ import type { AudioMediaDescription } from '../media/codecs/negotiate.js';
 import type { MediaDirection } from '../sip/message/sdp.js';
 import { codecList, describeSdp, isHoldAddress, localDirectionFor, negotiateOffer, readAnswer } from './sdp-glue.js';
 import { sipStatusOfCause } from './sip-status-of-cause.js';
+import { FailoverInvite } from './failover-invite.js';
 
 /** How a leg ended, in the words of the call record. */
 export interface LegEnd {
@@ -53,6 +54,12 @@ export interface DialTarget {
   proxy?: string;
   auth?: DigestCredentials;
   headers?: Array<[string, string]>;
+  /** Targets tried in turn when this one fails over (another trunk of the prefix, SPEC §13); no forks then. */
+  alternates?: readonly DialTarget[];
+  /** With `alternates`: the time this target has to answer anything before the next is tried. */
+  answerTimeoutMs?: number;
+  /** Names the target in logs (a trunk's name). Default the URI. */
+  label?: string;
 }
 
 /** RFC 3326 Reason of the CANCEL sent to the devices that lost the race. */
@@ -76,8 +83,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   /** The INVITE had no offer (RFC 3261 §13.2.1 late offer): our 200 carries the offer and the ACK the answer. */
   #lateOffer = false;
   #earlyMedia = false;
-  /** The INVITE branches of an outbound leg (several when a user's devices all ring). */
-  #outgoing: OutgoingCall[] = [];
+  /** The INVITE branches of an outbound leg (several when a user's devices all ring; one trunk after another on failover). */
+  #outgoing: Array<OutgoingCall | FailoverInvite> = [];
   #session: SipSession | undefined;
   #ended: LegEnd | undefined;
   /** Our address as this leg's peer must see it (SPEC §13): the `o=`/`c=` of every SDP we send it. */
@@ -154,15 +161,25 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     const media = await mediaEngine.createEndpoint({ logger: log, ...(near ? { near } : {}) });
     const leg = new CallLeg<M>(media, log);
     const offer = media.localDescription().audio;
-    // Each branch gets the address its next hop must see (a device on a local network, a carrier outside the NAT).
-    const hosts = new Map<OutgoingCall, string>();
-    const branches = [target.uri, ...(target.forks ?? [])].map((uri) => {
-      const host = ua.advertisedMediaAddressForTarget(uri, target.proxy);
+    // Each INVITE gets the address its next hop must see (a device on a local network, a carrier outside the NAT).
+    const hosts = new Map<OutgoingCall | FailoverInvite, string>();
+    let failover: FailoverInvite | undefined;
+    const invite = (t: DialTarget, uri: string): OutgoingCall => {
+      const host = ua.advertisedMediaAddressForTarget(uri, t.proxy);
       leg.#sdpAddress = host;
-      const branch = ua.invite(uri, branchOptions(target, leg.#describe(offer, 'sendrecv')));
-      hosts.set(branch, host);
-      return branch;
-    });
+      const call = ua.invite(uri, branchOptions(t, leg.#describe(offer, 'sendrecv')));
+      // Failover tries one trunk at a time: the attempt started last is the one that can answer.
+      hosts.set(failover ?? call, host);
+      return call;
+    };
+    if (target.alternates?.length) {
+      failover = new FailoverInvite([target, ...target.alternates].map((t) => ({
+        label: t.label ?? t.uri, start: () => invite(t, t.uri), ...(t.answerTimeoutMs !== undefined ? { answerTimeoutMs: t.answerTimeoutMs } : {}),
+      })), (from, to, why) => log.info({ from, to, why }, 'outbound leg fails over to the next trunk'));
+    }
+    const branches: Array<OutgoingCall | FailoverInvite> = failover
+      ? [failover.start()]
+      : [target.uri, ...(target.forks ?? [])].map((uri) => invite(target, uri));
     leg.#outgoing = branches;
     const failures: CallFailure[] = [];
     for (const outgoing of branches) {

@@ -238,6 +238,27 @@ export interface TrunksTable {
   prefixes: string;
   /** JSON array of IP addresses and CIDR ranges whose INVITEs are inbound calls. */
   inbound_addresses: string;
+  /** 0/1: REGISTER at `host` (SPEC §13). */
+  register: number;
+  /** Digest user name when it differs from `username` (the From user). */
+  auth_username: string | null;
+  /** Digest realm to answer; any when null. */
+  realm: string | null;
+  /** Seconds asked for in REGISTER. */
+  register_expires: number;
+  /** Lower first among trunks of one prefix. */
+  priority: number;
+  /** Seconds the trunk has to answer an INVITE (any provisional) or an OPTIONS ping. */
+  answer_timeout: number;
+  /** Seconds between OPTIONS pings; 0 = off. */
+  options_ping: number;
+  /** Country calling code for numbers written without it (`254`). */
+  country_code: string;
+  number_format: 'e164' | 'international' | 'national';
+  tech_prefix: string | null;
+  from_domain: string | null;
+  /** 0/1: P-Asserted-Identity with the caller ID (RFC 3325). */
+  send_pai: number;
   created_at: string;
   updated_at: string;
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { ApiServerOptions } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { FirstStartCredentials } from '../../src/first-start.js';
-import { startPlatform, type Platform } from '../../src/main.js';
+import { startPlatform, type Platform, type StartOptions } from '../../src/main.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/log.js';
 import type { Store } from '../../src/store/store.js';
@@ -28,6 +28,8 @@ export interface TestPlatformOptions extends ApiServerOptions {
   clock?: Clock;
   /** The compiled media worker, for `media-workers` > 0 (see `compileShardWorker`). */
   mediaWorkerUrl?: URL;
+  /** Back-off of failed trunk registrations (shortened in tests). */
+  trunkRegistrationTiming?: StartOptions['trunkRegistrationTiming'];
 }
 
 /**
@@ -42,8 +44,10 @@ export async function startTestApi(dialect: TestDialect, options: TestPlatformOp
     env: {},
     flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '20000-29999', 'log-level': 'silent', ...options.flags },
   });
-  const { flags: _flags, clock, mediaWorkerUrl, ...api } = options;
-  const platform = await startPlatform(config, { store, logger: silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}) });
+  const { flags: _flags, clock, mediaWorkerUrl, trunkRegistrationTiming, ...api } = options;
+  const platform = await startPlatform(config, {
+    store, logger: silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}), ...(trunkRegistrationTiming ? { trunkRegistrationTiming } : {}),
+  });
   const credentials = platform.credentials!;
   return {
     app: platform.api, store, platform, credentials,

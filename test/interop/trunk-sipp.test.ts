@@ -33,7 +33,8 @@ describe('a carrier trunk (SIPp) calling in, pressing 2 with RFC 4733, and a dia
     const admin = api.credentials.admin_key;
     const uasPort = await freePort();
     const trunk = await api.call('POST', '/v1/admin/trunks', { key: admin, body: {
-      name: 'sipp-carrier', host: '127.0.0.1', port: uasPort, transport: 'udp', prefixes: ['+2547200'], inbound_addresses: ['127.0.0.1'],
+      // No OPTIONS pings: SIPp's built-in uas scenario would take one for a call it does not expect.
+      name: 'sipp-carrier', host: '127.0.0.1', port: uasPort, transport: 'udp', prefixes: ['+2547200'], inbound_addresses: ['127.0.0.1'], options_ping: 0,
     } });
     expect(trunk.statusCode).toBe(201);
     const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/ivr` } })).json();

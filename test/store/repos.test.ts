@@ -174,4 +174,26 @@ describeOnEachDialect('store repositories', (testStore) => {
     expect(await store.webhookEndpoints.subscribedTo(ws.id, 'call.answered')).toEqual([]);
     expect(await store.webhookEndpoints.delete(other.id, endpoint.id, now)).toBe(false);
   });
+
+  it('trunks keep the carrier fields (SPEC §13), with their defaults for a trunk made without them', async () => {
+    const store = testStore();
+    const base = { host: '192.0.2.10', port: 5060, transport: 'udp' as const, username: null, password: null, prefixes: ['+254'], inboundAddresses: [] };
+    const plain = await store.trunks.create({ name: 'repo-plain', ...base }, now);
+    expect(await store.trunks.get(plain!.id)).toMatchObject({
+      register: false, authUsername: null, realm: null, registerExpires: 3600, priority: 0, answerTimeout: 5, optionsPing: 30,
+      countryCode: '254', numberFormat: 'e164', techPrefix: null, fromDomain: null, sendPai: false,
+    });
+    const carrier = {
+      register: true, username: 'acme', password: 'pw', authUsername: 'acme-auth', realm: 'carrier.example', registerExpires: 120, priority: 3,
+      answerTimeout: 2, optionsPing: 0, countryCode: '255', numberFormat: 'national' as const, techPrefix: '99#', fromDomain: 'acme.example', sendPai: true,
+    };
+    const full = await store.trunks.create({ name: 'repo-full', ...base, ...carrier }, now);
+    expect(await store.trunks.get(full!.id)).toMatchObject(carrier);
+    const later = new Date(now.getTime() + 1000);
+    expect(await store.trunks.update(full!.id, { register: false, sendPai: false, numberFormat: 'international', priority: 1 }, later))
+      .toMatchObject({ ...carrier, register: false, sendPai: false, numberFormat: 'international', priority: 1, updatedAt: later.toISOString() });
+    await store.trunks.delete(plain!.id);
+    await store.trunks.delete(full!.id);
+  });
 });
+

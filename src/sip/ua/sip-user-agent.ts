@@ -124,7 +124,12 @@ export interface RegisterOptions {
   auth?: DigestCredentials;
   /** Requested lifetime in seconds; 0 un-registers. Default 3600. */
   expires?: number;
+  /** User part of the Contact registered (where the registrar sends calls). Default `contactUser`. */
+  contactUser?: string;
 }
+
+/** What an OPTIONS probe heard: any final response (even 404/405), or nothing. */
+export type ProbeResult = { answered: true; status: number } | { answered: false; why: 'timeout' | 'transport-error' };
 
 export type SipUserAgentEvents = {
   invite: [call: IncomingCall];
@@ -254,10 +259,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
    */
   async register(options: RegisterOptions): Promise<{ expires: number; response: SipResponse }> {
     this.#assertStarted();
-    let state = this.#registrations.get(options.aor);
+    // §10.2.4: refreshes keep the Call-ID and raise the CSeq, per registrar and AOR.
+    const key = `${options.registrar} ${options.aor}`;
+    let state = this.#registrations.get(key);
     if (!state) {
       state = { callId: newCallId(this.#host), tag: newTag(), seq: 0 };
-      this.#registrations.set(options.aor, state);
+      this.#registrations.set(key, state);
     }
     const expires = options.expires ?? 3600;
     const request = this.#newRequest('REGISTER', options.registrar, { from: options.aor, to: options.aor });
@@ -266,7 +273,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     request.headers.set('From', `<${options.aor}>;tag=${state.tag}`);
     request.headers.set('CSeq', `${state.seq} REGISTER`);
     const protocol = this.#core.channelFor(request).transport.protocol;
-    request.headers.append('Contact', this.#core.contact(protocol));
+    const contact = this.#core.contact(protocol, options.contactUser);
+    request.headers.append('Contact', contact);
     request.headers.append('Expires', String(expires));
     const response = await new Promise<SipResponse>((resolve) => {
       this.#core.send(request, {
@@ -278,9 +286,35 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       });
     });
     if (response.status >= 300) throw new SipRequestError(response.status, response.reason, response);
+    if (expires === 0) this.#registrations.delete(key);
+    // §10.2.4: the 200 lists every binding of the AOR; ours is the one with our Contact URI.
     const granted = response.contacts === '*' ? [] : response.contacts;
-    const mine = granted.find((c) => c.params.has('expires'))?.params.get('expires');
+    const ours = serializeUri(parseNameAddr(contact, 'Contact').uri);
+    const binding = granted.find((c) => serializeUri(c.uri) === ours) ?? granted.find((c) => c.params.has('expires'));
+    const mine = binding?.params.get('expires');
     return { expires: mine != null ? Number(mine) : (response.expires ?? expires), response };
+  }
+
+  /**
+   * Sends OPTIONS to `target` (RFC 3261 §11) and tells whether the peer
+   * answered within `timeoutMs`: any final response, even 404 or 405, shows
+   * it is there; silence or a transport error shows it is not.
+   */
+  probe(target: string, options: { timeoutMs: number; from?: string }): Promise<ProbeResult> {
+    this.#assertStarted();
+    const request = this.#newRequest('OPTIONS', target, { ...(options.from ? { from: options.from } : {}), headers: [['Accept', 'application/sdp']] });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ answered: false, why: 'timeout' }), options.timeoutMs);
+      timer.unref();
+      const settle = (result: ProbeResult): void => {
+        clearTimeout(timer);
+        resolve(result);
+      };
+      this.#core.send(request, {
+        onResponse: (response) => response.status >= 200 && settle({ answered: true, status: response.status }),
+        onNoResponse: (why) => settle({ answered: false, why }),
+      });
+    });
   }
 
   /** Ends every call and closes the transports. Idempotent. */
@@ -402,6 +436,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       }
       options.onResponse(response, sent);
     });
+    const onNoResponse = options.onNoResponse;
+    if (onNoResponse) {
+      transaction.on('timeout', () => onNoResponse('timeout'));
+      transaction.on('transportError', () => onNoResponse('transport-error'));
+      return sent;
+    }
     transaction.on('timeout', () => options.onResponse(createResponse(request, 408), sent));
     transaction.on('transportError', () => options.onResponse(createResponse(request, 503, { reason: 'Service Unavailable (transport error)' }), sent));
     return sent;

@@ -31,6 +31,12 @@ export interface SendOptions {
    * synthesized 408 and 503 responses (RFC 3261 §8.1.3.1).
    */
   onResponse: (response: SipResponse, sent: SentRequest) => void;
+  /**
+   * When set, a timeout or transport error is told here instead of as a
+   * synthesized 408/503, for callers that must tell a peer's answer from
+   * silence (OPTIONS health pings).
+   */
+  onNoResponse?: (why: 'timeout' | 'transport-error') => void;
   /** A digest retry was sent. */
   onRetry?: (sent: SentRequest) => void;
 }

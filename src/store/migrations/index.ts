@@ -7,6 +7,7 @@ import * as accountBalances from './005-account-balances.js';
 import * as callLiveness from './006-call-liveness.js';
 import * as sipRegistrations from './007-sip-registrations.js';
 import * as softphoneCalls from './008-softphone-calls.js';
+import * as trunkCarrierFields from './010-trunk-carrier-fields.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '006-call-liveness': callLiveness,
   '007-sip-registrations': sipRegistrations,
   '008-softphone-calls': softphoneCalls,
+  '010-trunk-carrier-fields': trunkCarrierFields,
 };
 
 export const migrationProvider: MigrationProvider = {
