@@ -86,7 +86,7 @@ const numberExample = {
 };
 const trunkBody = (required: string[]): Schema => object({
   name: str('Unique name'), host: str('Carrier SIP host name or IP address'),
-  port: int('SIP port', { default: 5060, minimum: 1, maximum: 65535 }), transport: { enum: ['udp', 'tcp'], default: 'udp', description: 'SIP transport' },
+  port: int('SIP port', { default: 5060, minimum: 1, maximum: 65535 }), transport: { enum: ['udp', 'tcp', 'tls'], default: 'udp', description: 'SIP transport; `tls` verifies the carrier\'s certificate against the system CAs and `--tls-ca`' },
   username: nullableStr('Digest user name (needs password)'), password: nullableStr('Digest password; never shown again'),
   prefixes: { type: 'array', items: { type: 'string' }, default: [], description: 'E.164 prefixes routed to this trunk (longest match wins)' },
   inbound_addresses: { type: 'array', items: { type: 'string' }, default: [], description: 'IP addresses or CIDR ranges whose INVITEs are inbound calls; also `inboundAddresses`' },
@@ -278,6 +278,9 @@ export const operations: Operation[] = [
   { method: 'patch', path: '/v1/admin/trunks/{id}', summary: 'Change a SIP trunk (only the fields sent)', tag: 'Admin', auth: 'admin', params: params.trunk, body: trunkBody([]), bodyExample: { prefixes: ['+254', '+255'] },
     response: refTo('Trunk'), errors: ['not_found', 'already_exists'] },
   { method: 'delete', path: '/v1/admin/trunks/{id}', summary: 'Remove a SIP trunk', tag: 'Admin', auth: 'admin', params: params.trunk, errors: ['not_found'] },
+  { method: 'get', path: '/v1/admin/sip/bans', summary: 'Source addresses banned from SIP for failed authentication (this node)', tag: 'Admin', auth: 'admin',
+    description: 'A source with 10 failed digest attempts within 60 s gets 403 on every SIP request for 10 minutes. Bans are kept in memory, per node.', response: listOf('SipBan') },
+  { method: 'delete', path: '/v1/admin/sip/bans/{address}', summary: 'Lift a SIP ban at once', tag: 'Admin', auth: 'admin', params: params.sipBan, errors: ['validation_failed', 'not_found'] },
   { method: 'get', path: '/v1/admin/rates', summary: 'The rate table', tag: 'Admin', auth: 'admin', response: listOf('Rate') },
   { method: 'put', path: '/v1/admin/rates', summary: 'Replace the rate table', tag: 'Admin', auth: 'admin',
     description: 'Send the whole table, as an array or as `{"rates":[…]}`; answers the new table.',

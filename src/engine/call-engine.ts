@@ -151,10 +151,14 @@ export class CallEngine {
   /** The BlockList of the trunks' inbound addresses, rebuilt when the (cached) trunk list changes. */
   #inbound: { trunks: readonly unknown[]; list: BlockList } | undefined;
 
-  /** Sources whose INVITEs are calls from the telephone network: trunks' inbound addresses and the sandbox. */
-  async #trustedSource(address: string, port: number): Promise<boolean> {
+  /**
+   * Sources whose INVITEs are calls from the telephone network: trunks' inbound addresses and the sandbox.
+   * The sandbox is known by transport, address and port together: it speaks UDP only, so a TCP/TLS
+   * connection from the same host and port number is someone else (SPEC §13).
+   */
+  async #trustedSource(address: string, port: number, protocol: string): Promise<boolean> {
     const sandbox = this.#o.sandbox?.address;
-    if (sandbox && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return true;
+    if (sandbox && protocol === 'udp' && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return true;
     const trunks = await this.#o.store.trunks.listCached();
     const list = this.#inbound?.trunks === trunks ? this.#inbound.list : this.#inboundList(trunks);
     const bare = address.replace(/^::ffff:/, '');
@@ -178,7 +182,7 @@ export class CallEngine {
   async #onInvite(incoming: IncomingCall): Promise<void> {
     // SPEC §18: from SIGTERM on, new calls are refused (RFC 3261 §21.5.4: 503, with Retry-After for a later try).
     if (!this.#accepting) return incoming.reject(503, 'Service Unavailable (shutting down)', [['Retry-After', '30']]);
-    if (!(await this.#trustedSource(incoming.remote.address, incoming.remote.port))) {
+    if (!(await this.#trustedSource(incoming.remote.address, incoming.remote.port, incoming.protocol))) {
       this.#log.info({ source: incoming.remote }, 'INVITE from an unknown source refused');
       return incoming.reject(403, 'Forbidden');
     }

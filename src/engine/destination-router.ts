@@ -73,7 +73,7 @@ export class DestinationRouter {
     if (best) {
       const t = best.trunk;
       return {
-        uri: `sip:${destination}@${t.host}:${t.port}${t.transport === 'tcp' ? ';transport=tcp' : ''}`,
+        uri: `sip:${destination}@${t.host}:${t.port}${t.transport === 'udp' ? '' : `;transport=${t.transport}`}`,
         ...(t.username && t.password ? { auth: { username: t.username, password: t.password } } : {}),
         via: 'trunk',
       };

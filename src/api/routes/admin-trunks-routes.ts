@@ -38,12 +38,13 @@ function readTrunk(body: Body, partial: boolean): Partial<TrunkInput> {
   }
   const port = optionalInteger(body, ['port'], { min: 1, max: 65535 });
   if (port !== undefined) out.port = port;
-  else if (!partial) out.port = 5060;
   const transport = optionalString(body, ['transport']);
   if (transport !== undefined && transport !== null) {
-    if (transport !== 'udp' && transport !== 'tcp') throw new AppError('validation_failed', 'transport must be udp or tcp', 'transport');
+    if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') throw new AppError('validation_failed', 'transport must be udp, tcp or tls', 'transport');
     out.transport = transport;
   } else if (!partial) out.transport = 'udp';
+  // RFC 3261 §26.2: SIP over TLS defaults to 5061.
+  if (out.port === undefined && !partial) out.port = out.transport === 'tls' ? 5061 : 5060;
   const username = optionalString(body, ['username'], { nullable: true, maxLength: 100 });
   if (username !== undefined) out.username = username;
   else if (!partial) out.username = null;

@@ -86,8 +86,18 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     return this.#abort.signal;
   }
 
-  get #protocol(): TransportProtocol {
+  /** The transport the INVITE came over. */
+  get protocol(): TransportProtocol {
     return this.#tx.channel.transport.protocol;
+  }
+
+  get #protocol(): TransportProtocol {
+    return this.protocol;
+  }
+
+  /** RFC 3261 §12.1.1: an INVITE to a SIPS URI is answered with a SIPS Contact. */
+  get #secure(): boolean {
+    return this.request.uri.scheme === 'sips';
   }
 
   #transition(to: IncomingCallState): void {
@@ -108,7 +118,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
 
   #provisional(status: number, sdp: string | undefined, headers: Headers | undefined): void {
     if (this.#state !== 'ringing') return;
-    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol)], ...(headers ?? [])];
+    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol, undefined, this.#secure)], ...(headers ?? [])];
     this.#core.respond(this.#tx, createResponse(this.request, status, { toTag: this.#tag, body: sdp, headers: extra }));
   }
 
@@ -129,7 +139,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
       protocol: this.#protocol,
       peer: this.#tx.channel,
     });
-    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW], ...(headers ?? [])];
+    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol, undefined, this.#secure)], ['Allow', ALLOW], ...(headers ?? [])];
     session.send2xx(this.#tx, createResponse(this.request, 200, { toTag: this.#tag, body: sdp, headers: extra }));
     return session;
   }
