@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SipUserAgent } from '../../src/sip/index.js';
-import { TcpTransport } from '../../src/sip/transport/tcp-transport.js';
+import type { TcpTransport } from '../../src/sip/transport/tcp-transport.js';
 import { TlsTransport } from '../../src/sip/transport/tls-transport.js';
 import { makeTestCert, type TestCert } from '../helpers/test-cert.js';
 import { until } from '../helpers/until.js';
