@@ -37,7 +37,7 @@ describe('svcrack against a softphone account', () => {
     const res = await fetch(`${server.baseUrl}${path}`, {
       method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
     });
-    return { status: res.status, json: res.status === 204 ? undefined : await res.json() };
+    return { status: res.status, json: (res.status === 204 ? undefined : await res.json()) as any };
   };
 
   async function agent(host: string): Promise<SipUserAgent> {
