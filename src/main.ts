@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer, type ApiServerOptions } from './api/server.js';
@@ -21,7 +22,8 @@ import { AdvertisedHost, isWildcard } from './shared/advertised-host.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { fetchPolicyOf } from './shared/fetch-policy.js';
 import { createLogger, type Logger } from './shared/log.js';
-import { SipUserAgent } from './sip/ua/sip-user-agent.js';
+import { SipUserAgent, type ListenOptions } from './sip/ua/sip-user-agent.js';
+import { SourceBans } from './sip/ua/source-bans.js';
 import { Store } from './store/store.js';
 import { WebhookDeliverer } from './webhooks/deliverer.js';
 import { EventPublisher } from './webhooks/event-publisher.js';
@@ -45,6 +47,8 @@ export interface Platform {
   publicUrl: string;
   /** The SIP address actually bound (UDP and TCP). */
   sipAddress: { host: string; port: number };
+  /** The SIP over TLS address actually bound, when TLS is on (`--tls-cert`, `--tls-key`). */
+  sipTlsAddress: { host: string; port: number } | undefined;
   /** Set on the first start only. */
   credentials: FirstStartCredentials | undefined;
   /** Stops everything; idempotent. `graceMs` lets running calls finish first. */
@@ -151,16 +155,23 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     logger.info({ mediaWorkers: config.mediaWorkers }, config.mediaWorkers > 0 ? 'call media on worker threads' : 'call media on the main thread');
     // Softphones register as user@<workspace>.<sip-domain> with the workspace's SIP credentials.
     // Their bindings are kept in the store: those still live come back before SIP listens (SPEC §13).
-    const registrar = new WorkspaceRegistrar(store, config.sipDomain, { now: () => clock.now().getTime(), logger: logger.child({ component: 'registrar' }) });
-    await registrar.load();
-    const ua = new SipUserAgent({
-      listen: [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }],
-      advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar,
+    // Sources that guess passwords are banned (SPEC §13): the registrar reports failures, the user agent refuses them.
+    const bans = new SourceBans({ now: () => clock.now().getTime(), logger: logger.child({ component: 'sip' }) });
+    const registrar = new WorkspaceRegistrar(store, config.sipDomain, {
+      now: () => clock.now().getTime(), logger: logger.child({ component: 'registrar' }), authFailed: (source) => bans.failed(source.address),
     });
+    await registrar.load();
+    const tls = config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), ...(config.tlsCa ? { ca: readFileSync(config.tlsCa) } : {}) }
+      : undefined;
+    const listen: ListenOptions[] = [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }];
+    if (tls) listen.push({ protocol: 'tls', host: config.host, port: config.sipTlsPort });
+    const ua = new SipUserAgent({ listen, tls, bans, advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar });
     await ua.start();
     closer.add('sip', () => ua.close());
     components['sip'] = true;
     const sipAddress = ua.localAddress('udp');
+    const sipTlsAddress = tls ? ua.localAddress('tls') : undefined;
 
     let sandbox: SandboxCarrier | undefined;
     if (sandboxOn) {
@@ -190,7 +201,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     liveness.start();
     closer.add('liveness', () => liveness.close());
     const ctx: ApiContext = {
-      store, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress,
+      store, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,
@@ -208,11 +219,11 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     // With port 0 the default public URL names the port actually bound.
     if (config.httpPort === 0 && config.publicUrl.endsWith(':0')) publicUrl = httpUrl;
     components['api'] = true;
-    logger.info({ httpUrl, publicUrl, sip: sipAddress, externalAddress: advertised.external, database: store.dialect, sandbox: sandboxOn }, 'sautikit started');
+    logger.info({ httpUrl, publicUrl, sip: sipAddress, sipTls: sipTlsAddress, externalAddress: advertised.external, database: store.dialect, sandbox: sandboxOn }, 'sautikit started');
 
     let closed: Promise<void> | undefined;
     return {
-      config, store, events, engine, media, api, sandbox, httpUrl, credentials, sipAddress,
+      config, store, events, engine, media, api, sandbox, httpUrl, credentials, sipAddress, sipTlsAddress,
       get publicUrl() { return publicUrl; },
       close: (graceMs = 0) => {
         closed ??= (async () => {

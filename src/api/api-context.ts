@@ -6,6 +6,21 @@ import type { CallEngine } from '../engine/call-engine.js';
 import type { TrunkSupervisor } from '../engine/trunk-supervisor.js';
 import type { SandboxCarrier } from '../sandbox/sandbox-carrier.js';
 
+/** A source address banned from SIP for failed authentication (SPEC §13); times in ms since epoch. */
+export interface SipBanView {
+  address: string;
+  bannedAt: number;
+  expiresAt: number;
+  failures: number;
+}
+
+/** The SIP ban list as the admin API sees it (the node's in-memory `SourceBans`). */
+export interface SipBanList {
+  list(): SipBanView[];
+  /** False when the address was not banned. */
+  lift(address: string): boolean;
+}
+
 /** What the HTTP routes are given; they never touch sockets or the media path. */
 export interface ApiContext {
   store: Store;
@@ -18,6 +33,8 @@ export interface ApiContext {
   sipDomain: string;
   /** Where softphones send REGISTER and calls. */
   sipAddress: { host: string; port: number };
+  /** Sources banned from SIP on this node. */
+  sipBans: SipBanList;
   /** The sandbox carrier, when it runs. */
   sandbox: SandboxCarrier | undefined;
   clock: Clock;

@@ -275,6 +275,16 @@ export const schemas: Record<string, Schema> = {
       currency: kes,
     },
   },
+  SipBan: {
+    type: 'object',
+    description: 'A source address refused on SIP after failed authentication (SPEC §13); per node, in memory.',
+    properties: {
+      address: field('string', 'Source IP address'),
+      banned_at: timestamp('When the ban began'),
+      expires_at: timestamp('When it ends by itself'),
+      failures: field('integer', 'Failed digest attempts counted when it began'),
+    },
+  },
   Trunk: {
     type: 'object',
     properties: {
@@ -282,7 +292,7 @@ export const schemas: Record<string, Schema> = {
       name: field('string', 'Unique name'),
       host: field('string', 'Carrier SIP host or IP'),
       port: field('integer', 'SIP port'),
-      transport: oneOfValues(['udp', 'tcp'], 'SIP transport'),
+      transport: oneOfValues(['udp', 'tcp', 'tls'], 'SIP transport'),
       username: field(['string', 'null'], 'Digest user name'),
       password_set: field('boolean', 'A digest password is stored (never shown)'),
       prefixes: strings('E.164 prefixes routed to this trunk (longest match wins)'),

@@ -58,6 +58,7 @@ export interface IdParams { id: string }
 export interface RoomParams { name: string }
 export interface ParticipantParams { name: string; callId: string }
 export interface PhoneParams { number: string }
+export interface AddressParams { address: string }
 
 const room = pathParam('The room name', 'support-queue-001');
 export const params = {
@@ -74,6 +75,7 @@ export const params = {
   room: pathParams({ name: room }),
   participant: pathParams({ name: room, callId: pathParam('The participant\'s call id', 'call_0mhx2k9a70000q3v8r1ty') }),
   phone: pathParams({ number: pathParam('A sandbox phone number, E.164 (`+` written `%2B`)', '+254720000002') }),
+  sipBan: pathParams({ address: pathParam('The banned source address (IPv4, or IPv6 with `:` written `%3A`)', '203.0.113.9') }),
 };
 
 // Query strings: each value arrives as a string, or as an array when the parameter is repeated.

@@ -6,6 +6,18 @@ export interface Config {
   httpPort: number;
   /** SIP port (UDP and TCP). Default 5060. */
   sipPort: number;
+  /** SIP over TLS port; listened on only when `tlsCert` and `tlsKey` are set. Default 5061. */
+  sipTlsPort: number;
+  /** Path of the PEM certificate (chain) for SIP over TLS; without it (and `tlsKey`) there is no TLS listener. */
+  tlsCert: string | undefined;
+  /** Path of the PEM private key of `tlsCert`. */
+  tlsKey: string | undefined;
+  /**
+   * Path of PEM CA certificates trusted, besides the system CAs, for TLS
+   * connections we open to trunks (a lab carrier's self-signed certificate).
+   * The certificate is always verified; there is no switch to skip that.
+   */
+  tlsCa: string | undefined;
   /** RTP port range, inclusive. Default 20000-29999. */
   rtpPorts: { min: number; max: number };
   /** Bind address for HTTP, SIP and RTP. Default 127.0.0.1. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { Config } from './config.js';
 import { defaultRetrySchedule } from './config.js';
 import { ConfigError, optionTable } from './option-table.js';
@@ -32,6 +33,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     else if (fromFile !== undefined) chosen[spec.key] = spec.parse(String(fromFile), `${spec.flag} (config file)`);
   }
 
+  checkTlsPair(chosen.tlsCert as string | undefined, chosen.tlsKey as string | undefined);
   const host = (chosen.host as string | undefined) ?? '127.0.0.1';
   const httpPort = (chosen.httpPort as number | undefined) ?? 8080;
   const dataDir = (chosen.dataDir as string | undefined) ?? path.resolve('.sautikit');
@@ -39,6 +41,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return {
     httpPort,
     sipPort: (chosen.sipPort as number | undefined) ?? 5060,
+    sipTlsPort: (chosen.sipTlsPort as number | undefined) ?? 5061,
+    tlsCert: chosen.tlsCert as string | undefined,
+    tlsKey: chosen.tlsKey as string | undefined,
+    tlsCa: chosen.tlsCa as string | undefined,
     rtpPorts: (chosen.rtpPorts as Config['rtpPorts'] | undefined) ?? { min: 20000, max: 29999 },
     host,
     externalAddress: chosen.externalAddress as string | undefined,
@@ -58,6 +64,18 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     rtpTimeoutSeconds: (chosen.rtpTimeoutSeconds as number | undefined) ?? 30,
     mediaWorkers: (chosen.mediaWorkers as number | undefined) ?? 0,
   };
+}
+
+/** Certificate and key come together, and the key must be the certificate's. */
+function checkTlsPair(cert: string | undefined, key: string | undefined): void {
+  if (cert === undefined && key === undefined) return;
+  if (key === undefined) throw new ConfigError('--tls-key', 'is required with --tls-cert');
+  if (cert === undefined) throw new ConfigError('--tls-cert', 'is required with --tls-key');
+  try {
+    createSecureContext({ cert: readFileSync(cert), key: readFileSync(key) });
+  } catch (error) {
+    throw new ConfigError('--tls-key', `does not fit the certificate in --tls-cert: ${(error as Error).message}`);
+  }
 }
 
 function readConfigFile(file: string | undefined): Record<string, unknown> {

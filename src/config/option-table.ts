@@ -4,6 +4,7 @@
  * the help text can never drift from what is accepted.
  */
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isAddressOrCidr } from '../shared/address-list.js';
@@ -66,11 +67,36 @@ function url(raw: string, option: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** A PEM file holding a block of `label` (`CERTIFICATE`, `PRIVATE KEY`); answers its absolute path. */
+function pemFile(label: string): (raw: string, option: string) => string {
+  return (raw, option) => {
+    const file = path.resolve(raw.trim());
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(option, `cannot read '${raw}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    // Matches `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY` for keys.
+    if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) throw new ConfigError(option, `'${raw}' holds no PEM ${label}`);
+    return file;
+  };
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const optionTable: OptionSpec[] = [
   { key: 'httpPort', flag: 'http-port', env: 'SAUTIKIT_HTTP_PORT', help: 'HTTP port of the REST API and console', defaultText: '8080', parse: port },
   { key: 'sipPort', flag: 'sip-port', env: 'SAUTIKIT_SIP_PORT', help: 'SIP port, UDP and TCP', defaultText: '5060', parse: port },
+  {
+    key: 'sipTlsPort', flag: 'sip-tls-port', env: 'SAUTIKIT_SIP_TLS_PORT', help: 'SIP over TLS port (listens only with --tls-cert and --tls-key)', defaultText: '5061', parse: port,
+  },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'SAUTIKIT_TLS_CERT', help: 'PEM certificate (chain) for SIP over TLS', defaultText: 'none (no TLS)', parse: pemFile('CERTIFICATE') },
+  { key: 'tlsKey', flag: 'tls-key', env: 'SAUTIKIT_TLS_KEY', help: 'PEM private key of --tls-cert', defaultText: 'none (no TLS)', parse: pemFile('PRIVATE KEY') },
+  {
+    key: 'tlsCa', flag: 'tls-ca', env: 'SAUTIKIT_TLS_CA', help: 'PEM CA certificates trusted besides the system ones when connecting to TLS trunks',
+    defaultText: 'system CAs only', parse: pemFile('CERTIFICATE'),
+  },
   { key: 'rtpPorts', flag: 'rtp-ports', env: 'SAUTIKIT_RTP_PORTS', help: 'RTP port range', defaultText: '20000-29999', parse: portRange },
   {
     key: 'host', flag: 'host', env: 'SAUTIKIT_HOST', help: 'bind address for HTTP, SIP and RTP', defaultText: '127.0.0.1',

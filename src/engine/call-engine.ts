@@ -123,6 +123,7 @@ export class CallEngine {
     };
     this.#softphones = new SoftphoneCalls({
       store: options.store, media: options.media, clock: options.clock, log: this.#log, records, dialer: this.#dialer, sipDomain: options.sipDomain,
+      authFailed: (address) => options.ua.bans.failed(address),
       startSession: (record, leg, callerId) => {
         const session = new Session(record, leg, this.#services, { callerId });
         this.#track(session);
@@ -177,10 +178,14 @@ export class CallEngine {
     void session.whenEnded().then(() => this.#live.delete(session.callId));
   }
 
-  /** Sources whose INVITEs are calls from the telephone network: the sandbox, or a trunk (SPEC §11, §13). */
-  async #sourceOf(address: string, port: number): Promise<'sandbox' | Trunk | undefined> {
+  /**
+   * Sources whose INVITEs are calls from the telephone network: the sandbox, or a trunk (SPEC §11, §13).
+   * The sandbox is known by transport, address and port together: it speaks UDP only, so a TCP/TLS
+   * connection from the same host and port number is someone else.
+   */
+  async #sourceOf(address: string, port: number, protocol: string): Promise<'sandbox' | Trunk | undefined> {
     const sandbox = this.#o.sandbox?.address;
-    if (sandbox && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return 'sandbox';
+    if (sandbox && protocol === 'udp' && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return 'sandbox';
     return this.#inboundTrunks.match(address);
   }
 
@@ -189,7 +194,7 @@ export class CallEngine {
     if (!this.#accepting) return incoming.reject(503, 'Service Unavailable (shutting down)', [['Retry-After', '30']]);
     // An INVITE to a workspace's SIP domain is an agent's softphone placing a call, from wherever it is (SPEC §13).
     if (this.#softphones.claims(incoming)) return this.#softphones.handle(incoming);
-    const source = await this.#sourceOf(incoming.remote.address, incoming.remote.port);
+    const source = await this.#sourceOf(incoming.remote.address, incoming.remote.port, incoming.protocol);
     if (!source) {
       this.#log.info({ source: incoming.remote }, 'INVITE from an unknown source refused');
       return incoming.reject(403, 'Forbidden');

@@ -33,7 +33,7 @@ export class SoftphoneAuthenticator {
   readonly #digests = new Map<string, DigestServer>();
   readonly #secret = randomBytes(32);
 
-  constructor(private readonly store: Store, private readonly sipDomain: string) {}
+  constructor(private readonly store: Store, private readonly sipDomain: string, private readonly authFailed: (address: string) => void = () => undefined) {}
 
   /** Whether the INVITE is addressed to a workspace domain (`…@<workspace>.<sip-domain>`), whatever its source. */
   isForWorkspaceDomain(incoming: IncomingCall): boolean {
@@ -55,7 +55,10 @@ export class SoftphoneAuthenticator {
     }, 'Proxy-Authorization');
     if (verdict.ok && credential) return { ok: true, caller: { workspaceId, domain, credential, aor: `sip:${credential.username}@${domain}` } };
     // RFC 3261 §22.3: no (usable) credentials for this realm → 407 with a challenge; a wrong answer → 403, not another round.
-    if (verdict.ok || verdict.reason === 'unknown-user' || verdict.reason === 'bad-response' || verdict.reason === 'replay') return refuse(403, 'Forbidden');
+    if (verdict.ok || verdict.reason === 'unknown-user' || verdict.reason === 'bad-response' || verdict.reason === 'replay') {
+      this.authFailed(incoming.remote.address);
+      return refuse(403, 'Forbidden');
+    }
     return refuse(407, 'Proxy Authentication Required', digest.challenge(verdict.stale).map((value) => ['Proxy-Authenticate', value] as const));
   }
 

@@ -24,6 +24,8 @@ export interface SoftphoneCallsOptions {
   records: CallRecords;
   dialer: Dialer;
   sipDomain: string;
+  /** A wrong digest answer from `address` (SPEC §13: sources that keep guessing are banned). */
+  authFailed(address: string): void;
   /** Makes the engine's session of the agent's leg and tracks it as live. */
   startSession(record: CallRecord, leg: CallLeg, callerId: string): CallSession;
 }
@@ -60,7 +62,7 @@ export class SoftphoneCalls {
   readonly #auth: SoftphoneAuthenticator;
 
   constructor(private readonly o: SoftphoneCallsOptions) {
-    this.#auth = new SoftphoneAuthenticator(o.store, o.sipDomain);
+    this.#auth = new SoftphoneAuthenticator(o.store, o.sipDomain, o.authFailed);
   }
 
   /** Whether the INVITE is a softphone's (addressed to a workspace domain): then `handle` takes it. */

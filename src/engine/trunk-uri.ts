@@ -6,7 +6,7 @@ export function hostPart(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 
-/** `sip:[user@]host:port[;transport=tcp]` of a trunk: where its REGISTERs, pings and calls go. */
+/** `sip:[user@]host:port[;transport=tcp|tls]` of a trunk: where its REGISTERs, pings and calls go. */
 export function trunkUri(trunk: Pick<Trunk, 'host' | 'port' | 'transport'>, user?: string): string {
-  return `sip:${user !== undefined ? `${user}@` : ''}${hostPart(trunk.host)}:${trunk.port}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`;
+  return `sip:${user !== undefined ? `${user}@` : ''}${hostPart(trunk.host)}:${trunk.port}${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}`;
 }

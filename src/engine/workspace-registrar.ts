@@ -16,6 +16,8 @@ export interface WorkspaceRegistrarOptions {
   logger?: Logger;
   /** How often expired rows are swept from the store, at most (on a write). Default 600 000 ms. */
   sweepIntervalMs?: number;
+  /** Told of each failed digest attempt, with its source (SPEC §13: `SourceBans.failed`). */
+  authFailed?: (source: NetAddress) => void;
 }
 
 function toRegistration(workspaceId: string, b: Binding): SipRegistration {
@@ -48,6 +50,7 @@ export class WorkspaceRegistrar extends Registrar {
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #sweepIntervalMs: number;
+  readonly #authFailed: ((source: NetAddress) => void) | undefined;
   /** Writes go one after the other, so a refresh never lands before the insert it refreshes. */
   #writes: Promise<unknown> = Promise.resolve();
   #sweptAt = 0;
@@ -57,6 +60,7 @@ export class WorkspaceRegistrar extends Registrar {
     this.#now = options.now ?? Date.now;
     this.#log = options.logger ?? silentLogger;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 600_000;
+    this.#authFailed = options.authFailed;
   }
 
   /** Reads the live bindings from the store into memory and sweeps the expired ones; answers how many were restored. */
@@ -70,7 +74,10 @@ export class WorkspaceRegistrar extends Registrar {
       const aor = parseUri(row.aor);
       if (isSipUri(aor)) byDomain.set(aor.host, [...(byDomain.get(aor.host) ?? []), toBinding(row)]);
     }
-    for (const [domain, bindings] of byDomain) this.#registrarFor(domain)?.restore(bindings);
+    for (const [domain, bindings] of byDomain) {
+      const workspaceId = workspaceOfSipDomain(domain, this.parentDomain);
+      if (workspaceId) (this.#byDomain.get(domain) ?? this.#create(domain, workspaceId)).restore(bindings);
+    }
     this.#log.info({ restored: rows.length, swept }, 'softphone registrations loaded');
     return rows.length;
   }
@@ -93,31 +100,41 @@ export class WorkspaceRegistrar extends Registrar {
     return write;
   }
 
-  #registrarFor(domain: string): Registrar | undefined {
+  /**
+   * The registrar of a workspace's domain. SPEC §13: a domain that names no
+   * workspace allocates nothing — no registrar, no digest state, no map
+   * entry — so REGISTERs to made-up domains cannot grow the heap; it is
+   * answered 404 and forgotten. One registrar per existing workspace is kept.
+   */
+  async #registrarFor(domain: string): Promise<Registrar | undefined> {
+    const known = this.#byDomain.get(domain);
+    if (known) return known;
     const workspaceId = workspaceOfSipDomain(domain, this.parentDomain);
-    if (!workspaceId) return undefined;
-    let registrar = this.#byDomain.get(domain);
-    if (!registrar) {
-      registrar = new Registrar({
-        realm: domain, domains: [domain],
-        // MD5 only: common softphones (baresip/libre) fail on any challenge they cannot answer,
-        // even next to an MD5 one, and SIPp answers only the first. Every RFC 8760 client speaks MD5 too.
-        digest: new DigestServer({ realm: domain, secret: this.#secret, algorithms: ['MD5'] }),
-        credentials: async (username) => (await this.store.sipCredentials.find(workspaceId, username))?.password,
-        persist: (changes) => this.#persist(workspaceId, changes),
-        now: this.#now,
-      });
-      registrar.on('registered', (b) => this.emit('registered', b));
-      registrar.on('unregistered', (b) => this.emit('unregistered', b));
-      this.#byDomain.set(domain, registrar);
-    }
+    if (!workspaceId || !(await this.store.workspaces.get(workspaceId))) return undefined;
+    return this.#byDomain.get(domain) ?? this.#create(domain, workspaceId);
+  }
+
+  #create(domain: string, workspaceId: string): Registrar {
+    const registrar = new Registrar({
+      realm: domain, domains: [domain],
+      // MD5 only: common softphones (baresip/libre) fail on any challenge they cannot answer,
+      // even next to an MD5 one, and SIPp answers only the first. Every RFC 8760 client speaks MD5 too.
+      digest: new DigestServer({ realm: domain, secret: this.#secret, algorithms: ['MD5'] }),
+      credentials: async (username) => (await this.store.sipCredentials.find(workspaceId, username))?.password,
+      persist: (changes) => this.#persist(workspaceId, changes),
+      now: this.#now,
+      ...(this.#authFailed ? { authFailed: this.#authFailed } : {}),
+    });
+    registrar.on('registered', (b) => this.emit('registered', b));
+    registrar.on('unregistered', (b) => this.emit('unregistered', b));
+    this.#byDomain.set(domain, registrar);
     return registrar;
   }
 
   override async handle(request: SipRequest, source: NetAddress, transport: TransportProtocol): Promise<SipResponse> {
     const to = request.to.uri;
     if (!isSipUri(to)) return createResponse(request, 400, { reason: 'Bad Request (To is not a SIP AOR)' });
-    const registrar = this.#registrarFor(to.host.toLowerCase());
+    const registrar = await this.#registrarFor(to.host.toLowerCase());
     if (!registrar) return createResponse(request, 404, { reason: 'Not Found (domain not served)' });
     return registrar.handle(request, source, transport);
   }

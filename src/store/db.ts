@@ -231,7 +231,7 @@ export interface TrunksTable {
   name: string;
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   username: string | null;
   password: string | null;
   /** JSON array of E.164 prefixes routed to this trunk. */

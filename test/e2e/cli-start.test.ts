@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, testPostgresUrl } from '../helpers/dialects.js';
 import { binPath, runCli, startCli } from '../helpers/cli-process.js';
+import { makeTestCert } from '../helpers/test-cert.js';
 
 const adminKey = 'sk_admin_e2e_0123456789abcdef';
 const apiKey = 'sk_live_e2e_0123456789abcdef';
@@ -128,6 +129,29 @@ describe('sautikit start (the real command, over HTTP)', () => {
     expect(env.stderr).toMatch(/^sautikit: invalid SAUTIKIT_RTP_PORTS: /);
     const unknown = await runCli(['start', '--no-such-flag']);
     expect(unknown.code).toBe(2);
+  });
+
+  it('bad TLS files stop start-up with one line naming the option and exit code 2', async () => {
+    const cert = makeTestCert();
+    const other = makeTestCert('another');
+    try {
+      const cases: Array<[string[], RegExp]> = [
+        [['--tls-cert', '/nonexistent/cert.pem', '--tls-key', cert.keyFile], /^sautikit: invalid --tls-cert: cannot read '\/nonexistent\/cert\.pem': ENOENT$/],
+        [['--tls-cert', cert.keyFile, '--tls-key', cert.keyFile], /^sautikit: invalid --tls-cert: '.*' holds no PEM CERTIFICATE$/],
+        [['--tls-cert', cert.certFile], /^sautikit: invalid --tls-key: is required with --tls-cert$/],
+        [['--tls-cert', cert.certFile, '--tls-key', other.keyFile], /^sautikit: invalid --tls-key: does not fit the certificate in --tls-cert/],
+        [['--tls-ca', cert.keyFile], /^sautikit: invalid --tls-ca: /],
+      ];
+      for (const [args, message] of cases) {
+        const result = await runCli(['start', ...args]);
+        expect(result.code, args.join(' ')).toBe(2);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr.trim()).toMatch(message);
+      }
+    } finally {
+      cert.remove();
+      other.remove();
+    }
   });
 
   it('--help lists every option with its environment variable', async () => {

@@ -25,8 +25,8 @@ const carrierFields = {
 const trunkFields = (create: boolean) => ({
   name: create ? requiredText('Unique name', { maxLength: 100 }) : text('Unique name', { maxLength: 100 }),
   host: create ? requiredText('Carrier SIP host name or IP address', { maxLength: 253 }) : text('Carrier SIP host name or IP address', { maxLength: 253 }),
-  port: integer('SIP port', { min: 1, max: 65_535 }, create ? 5060 : undefined),
-  transport: oneOfValues(['udp', 'tcp'], 'SIP transport', { ...(create ? { default: 'udp' } : {}), message: 'transport must be udp or tcp' }),
+  port: integer('SIP port (default 5060, 5061 with `tls`)', { min: 1, max: 65_535 }),
+  transport: oneOfValues(['udp', 'tcp', 'tls'], 'SIP transport; `tls` verifies the carrier\'s certificate against the system CAs and `--tls-ca`', { ...(create ? { default: 'udp' } : {}), message: 'transport must be udp, tcp or tls' }),
   username: nullableText('Digest user name (needs password)', { maxLength: 100 }),
   password: nullableText('Digest password; never shown again', { maxLength: 200 }),
   prefixes: texts('E.164 prefixes routed to this trunk (longest match wins)', { maxItems: 1000, ...(create ? { default: [] } : {}) }),

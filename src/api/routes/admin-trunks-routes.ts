@@ -68,7 +68,9 @@ function readTrunk(body: UpdateTrunkBody, partial: boolean): Partial<TrunkInput>
     prefixes: body.prefixes, inboundAddresses: inbound?.value, ...readCarrierFields(body),
   };
   const sent = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<TrunkInput>;
-  return partial ? sent : { ...trunkDefaults, ...sent };
+  if (partial) return sent;
+  // RFC 3261 §26.2: SIP over TLS defaults to 5061.
+  return { ...trunkDefaults, ...(sent.transport === 'tls' ? { port: 5061 } : {}), ...sent };
 }
 
 /** Admin trunks (SPEC §4): carriers that outbound E.164 calls go to and inbound calls come from. */

@@ -1,6 +1,6 @@
 /**
- * The seam between the SIP stack and the network. UDP and TCP implement it
- * today; WebSocket (RFC 7118) can be added later without touching the
+ * The seam between the SIP stack and the network. UDP, TCP and TLS implement
+ * it today; WebSocket (RFC 7118) can be added later without touching the
  * transaction layer. Transports parse at the boundary: listeners receive
  * either a typed message or a typed parse error, never raw bytes.
  */
@@ -10,7 +10,12 @@ import type { SipParseError } from '../message/parse-error.js';
 import type { SipParserLimits } from '../message/parser.js';
 import type { Logger } from '../../shared/log.js';
 
-export type TransportProtocol = 'udp' | 'tcp';
+export type TransportProtocol = 'udp' | 'tcp' | 'tls';
+
+/** Connection-oriented transports (RFC 3261 §18: framed by Content-Length, no retransmissions, responses on the request's connection). */
+export function isStreamProtocol(protocol: TransportProtocol): protocol is 'tcp' | 'tls' {
+  return protocol !== 'udp';
+}
 
 export interface NetAddress {
   address: string;

@@ -97,8 +97,14 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     return this.#core.mediaAddressFor(this.remote.address);
   }
 
-  get #protocol(): TransportProtocol {
+  /** The transport the INVITE came over. */
+  get protocol(): TransportProtocol {
     return this.#tx.channel.transport.protocol;
+  }
+
+  /** RFC 3261 §12.1.1: an INVITE to a SIPS URI is answered with a SIPS Contact. */
+  get #secure(): boolean {
+    return this.request.uri.scheme === 'sips';
   }
 
   #transition(to: IncomingCallState): void {
@@ -119,7 +125,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
 
   #provisional(status: number, sdp: string | undefined, headers: Headers | undefined): void {
     if (this.#state !== 'ringing') return;
-    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.#protocol)], ...(headers ?? [])];
+    const extra: Array<readonly [string, string]> = [['Contact', this.#core.contact(this.protocol, undefined, this.#secure)], ...(headers ?? [])];
     const response = createResponse(this.request, status, { toTag: this.#tag, body: sdp, headers: extra });
     if (this.#reliable) this.#reliable.send(response);
     else this.#core.respond(this.#tx, response);
@@ -142,13 +148,13 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
       invite: this.request,
       localSdp: sdp,
       remoteSdp: this.sdp,
-      protocol: this.#protocol,
+      protocol: this.protocol,
       peer: this.#tx.channel,
       peerAllow: this.request.headers.getAll('Allow'),
       ...(timer ? { sessionTimer: timer } : {}),
     });
     const extra: Array<readonly [string, string]> = [
-      ['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW], ...(timer ? agreementHeaders(timer) : []), ...(headers ?? []),
+      ['Contact', this.#core.contact(this.protocol, undefined, this.#secure)], ['Allow', ALLOW], ...(timer ? agreementHeaders(timer) : []), ...(headers ?? []),
     ];
     const response = createResponse(this.request, 200, { toTag: this.#tag, body: sdp, headers: extra });
     const reliable = this.#reliable;

@@ -61,6 +61,12 @@ export interface RegistrarOptions {
    * 500 (the phone tries again). Default: bindings live in memory only.
    */
   persist?: (changes: readonly BindingChange[]) => Promise<void>;
+  /**
+   * Told of every failed digest attempt (wrong password, unknown user, forged
+   * nonce) — not of a first REGISTER that is merely challenged — so that a
+   * source guessing passwords can be banned (SPEC §13, `SourceBans.failed`).
+   */
+  authFailed?: (source: NetAddress) => void;
 }
 
 export type RegistrarEvents = {
@@ -125,6 +131,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     if (requireAuth) {
       const verdict = await this.#digest.verify(request, this.#options.credentials!);
       if (!verdict.ok) {
+        if (verdict.reason !== 'missing' && !verdict.stale) this.#options.authFailed?.(source);
         return createResponse(request, 401, { headers: this.#digest.challenge(verdict.stale).map((v) => ['WWW-Authenticate', v] as const) });
       }
       const allowed = this.#options.mayRegister?.(verdict.username, aor) ?? (to.user !== undefined && unescapeUriPart(to.user) === verdict.username);
@@ -195,18 +202,22 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
   /**
    * When the contact is a private address, or differs from where the
    * REGISTER came from, requests go to the source address (the NAT binding)
-   * with the contact's user part kept.
+   * with the contact's user part kept. Over TLS they always go back over the
+   * phone's own connection (its flow, RFC 5626 §5 / RFC 5923 style): a phone
+   * has no certificate to accept a new TLS connection with, and the target
+   * names the source address and port that the TLS transport keys its
+   * connection by.
    */
   #natTarget(contact: Uri, source: NetAddress, transport: TransportProtocol): Uri {
     if (!isSipUri(contact)) return contact;
     const port = contact.port ?? (contact.scheme === 'sips' ? 5061 : 5060);
     if (!isPrivate(contact.host) && contact.host === source.address && port === source.port) return contact;
-    if (isPrivate(source.address) && contact.host === source.address) return contact;
+    if (transport !== 'tls' && isPrivate(source.address) && contact.host === source.address) return contact;
     const target = cloneUri(contact);
     target.host = source.address.includes(':') ? `[${source.address}]` : source.address;
     target.port = source.port;
-    if (transport === 'tcp') target.params.set('transport', 'tcp');
-    else target.params.delete('transport');
+    if (transport === 'udp' || target.scheme === 'sips') target.params.delete('transport');
+    else target.params.set('transport', transport);
     return target;
   }
 

@@ -22,8 +22,10 @@ import { isSipUri, parseUri, serializeUri } from '../message/uri.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import { newBranch, TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer.js';
 import type { Channel, TransactionTimers } from '../transaction/transaction.js';
+import type { StreamTransportOptions } from '../transport/stream-transport.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { InboundContext, NetAddress, SipTransport, TransportProtocol } from '../transport/transport.js';
+import { TlsTransport } from '../transport/tls-transport.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 import type { CredentialLookup, DigestCredentials, DigestServer } from './digest.js';
 import { ensureLr, isStaleChallenge, withCredentials } from './request-helpers.js';
@@ -35,6 +37,7 @@ import type { Registrar } from './registrar.js';
 import { ALLOW, SipRequestError, type SipSession } from './sip-session.js';
 import { negotiateAsUas, RFC_MIN_SE } from './session-timer.js';
 import { allowHeader, checkRequest, isImplemented, SUPPORTED_EXTENSIONS } from './uas-checks.js';
+import { SourceBans } from './source-bans.js';
 import type { SendOptions, SentRequest, UaCore } from './ua-core.js';
 
 export interface ListenOptions {
@@ -81,6 +84,15 @@ export interface SipUserAgentOptions {
   closeTimeoutMs?: number;
   /** TCP idle timeout. Default 300000 ms. */
   tcpIdleTimeoutMs?: number;
+  /** Limits on inbound TCP/TLS connections (SPEC §13): per source (default 100) and the header deadline (default 10000 ms). */
+  streamLimits?: Pick<StreamTransportOptions, 'maxConnectionsPerSource' | 'headerTimeoutMs'>;
+  /** Certificate and key (PEM) for `tls` listeners, and extra CAs trusted when we connect to a TLS peer. */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /**
+   * Sources banned for failed authentication get 403 on every request (SPEC §13). Default: a
+   * fresh `SourceBans`; pass one to share it with the registrar that reports failures to it.
+   */
+  bans?: SourceBans;
   /** Default `silentLogger`. */
   logger?: Logger;
   /**
@@ -139,6 +151,8 @@ export type SipUserAgentEvents = {
 
 export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   readonly transports: SipTransport[];
+  /** Report a failed digest attempt with `bans.failed(address)`; banned sources get 403 on every request. */
+  readonly bans: SourceBans;
   readonly #options: SipUserAgentOptions;
   readonly #log: Logger;
   readonly #layer: TransactionLayer;
@@ -160,16 +174,19 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     this.#layer = new TransactionLayer({ timers: options.timers, logger: this.#log });
+    this.bans = options.bans ?? new SourceBans({ logger: this.#log });
     const listen = options.listen ?? (options.transports ? [] : [{ protocol: 'udp' as const }]);
-    this.transports = [
-      ...listen.map((l) =>
-        l.protocol === 'tcp'
-          ? new TcpTransport({ host: l.host, port: l.port, limits: options.limits, logger: this.#log, idleTimeoutMs: options.tcpIdleTimeoutMs })
-          : new UdpTransport({ host: l.host, port: l.port, limits: options.limits, logger: this.#log }),
-      ),
-      ...(options.transports ?? []),
-    ];
+    this.transports = [...listen.map((l) => this.#makeTransport(l)), ...(options.transports ?? [])];
     this.#core = this.#makeCore();
+  }
+
+  #makeTransport(listen: ListenOptions): SipTransport {
+    const base = { host: listen.host, port: listen.port, limits: this.#options.limits, logger: this.#log };
+    if (listen.protocol === 'udp') return new UdpTransport(base);
+    const stream = { ...base, idleTimeoutMs: this.#options.tcpIdleTimeoutMs, ...this.#options.streamLimits };
+    if (listen.protocol === 'tcp') return new TcpTransport(stream);
+    if (!this.#options.tls) throw new Error('a TLS listener needs a certificate and key (options.tls)');
+    return new TlsTransport({ ...stream, ...this.#options.tls });
   }
 
   /** Binds every transport. */
@@ -346,8 +363,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   }
 
   #transport(protocol: TransportProtocol): SipTransport {
-    const transport = this.transports.find((t) => t.protocol === protocol) ?? this.transports[0];
-    if (!transport) throw new Error('no transport');
+    // A request that must be secure (sips:, transport=tls) never falls back to a plain transport (RFC 3261 §26.2.2).
+    const transport = this.transports.find((t) => t.protocol === protocol) ?? (protocol === 'tls' ? undefined : this.transports[0]);
+    if (!transport) throw new Error(protocol === 'tls' ? 'no TLS transport (SIP over TLS needs a certificate and key)' : 'no transport');
     return transport;
   }
 
@@ -384,9 +402,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       userAgent: this.#options.userAgent ?? 'Sautikit',
       mediaAddressFor: (peer) => ua.advertisedMediaAddressFor(peer),
       via: (protocol) => ({ protocol: protocol.toUpperCase(), host: ua.#host, port: ua.#transport(protocol).local.port }),
-      contact: (protocol, user) => {
+      contact: (protocol, user, secure) => {
         const transport = ua.#transport(protocol);
-        return `<sip:${user ?? ua.#options.contactUser ?? 'sautikit'}@${ua.#host}:${transport.local.port}${transport.protocol === 'tcp' ? ';transport=tcp' : ''}>`;
+        const name = user ?? ua.#options.contactUser ?? 'sautikit';
+        // RFC 3261 §8.1.1.8, §12.1.1: a dialog begun with a SIPS URI has a SIPS Contact (which implies TLS, no transport parameter).
+        if (secure && transport.protocol === 'tls') return `<sips:${name}@${ua.#host}:${transport.local.port}>`;
+        return `<sip:${name}@${ua.#host}:${transport.local.port}${transport.protocol === 'udp' ? '' : `;transport=${transport.protocol}`}>`;
       },
       channelFor: (request, preferred) => {
         const first = request.routes[0];
@@ -395,7 +416,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         const host = (next.params.get('maddr') ?? next.host).replace(/^\[(.*)\]$/, '$1');
         const port = next.port ?? (next.scheme === 'sips' ? 5061 : 5060);
         const param = next.params.get('transport')?.toLowerCase();
-        const protocol: TransportProtocol = param === 'tcp' || param === 'tls' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
+        // RFC 3261 §26.2.2: a SIPS URI is reached over TLS, whatever else it says.
+        const protocol: TransportProtocol = next.scheme === 'sips' || param === 'tls' ? 'tls' : param === 'tcp' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
         return { transport: ua.#transport(protocol), remote: { address: host, port } };
       },
       send: (request, options) => ua.#send(request, options),
@@ -466,11 +488,22 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     // While closing, answers to our BYEs and CANCELs still have to get through.
     if (this.#state !== 'started' && this.#state !== 'closing') return;
     try {
-      if (message.kind === 'request') this.#onRequest(message, context);
+      if (message.kind === 'request' && this.bans.isBanned(context.remote.address)) this.#refuseBanned(message, context);
+      else if (message.kind === 'request') this.#onRequest(message, context);
       else this.#onResponse(message);
     } catch (error) {
       this.#log.error({ err: error }, 'SIP message handling failed');
     }
+  }
+
+  /**
+   * SPEC §13: a banned source gets 403 on every request, statelessly, so that nothing is kept for it
+   * (no transaction, no registrar lookup). Its ACKs need no answer.
+   */
+  #refuseBanned(request: SipRequest, context: InboundContext): void {
+    if (request.method === 'ACK') return;
+    const response = createResponse(request, 403, { toTag: request.toTag ?? newTag(), reason: 'Forbidden (source banned)' });
+    context.transport.send(serializeMessage(response), context.remote).catch(() => undefined);
   }
 
   #onResponse(response: SipResponse): void {
@@ -579,6 +612,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       try {
         const verdict = await auth.digest.verify(request, auth.credentials, auth.proxy ? 'Proxy-Authorization' : 'Authorization');
         if (!verdict.ok) {
+          // A request that merely had no credentials yet is no failure; a wrong answer is (SPEC §13).
+          if (verdict.reason !== 'missing' && !verdict.stale) this.bans.failed(context.remote.address);
           const header = auth.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
           tx.respond(createResponse(request, auth.proxy ? 407 : 401, { toTag: newTag(), headers: auth.digest.challenge(verdict.stale).map((v) => [header, v] as const) }));
           return;

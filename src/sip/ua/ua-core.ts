@@ -49,8 +49,8 @@ export interface UaCore {
   via(protocol: TransportProtocol): { protocol: string; host: string; port: number };
   /** Our media address (for SDP) as given to `peer`: see `AdvertisedHost`. */
   mediaAddressFor(peer: string): string;
-  /** Contact URI (with brackets) for `protocol`. */
-  contact(protocol: TransportProtocol, user?: string): string;
+  /** Contact URI (with brackets) for `protocol`; `secure` for a dialog begun with a SIPS URI (a `sips:` Contact over TLS). */
+  contact(protocol: TransportProtocol, user?: string, secure?: boolean): string;
   channelFor(request: SipRequest, preferred?: TransportProtocol): Channel;
   send(request: SipRequest, options: SendOptions): SentRequest;
   /** Sends outside any transaction (the ACK for a 2xx, RFC 3261 §13.2.2.4). */

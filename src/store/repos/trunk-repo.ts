@@ -10,7 +10,7 @@ export interface Trunk {
   name: string;
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   username: string | null;
   password: string | null;
   prefixes: string[];
