@@ -6,6 +6,7 @@ import * as sipCredentials from './004-sip-credentials.js';
 import * as accountBalances from './005-account-balances.js';
 import * as callLiveness from './006-call-liveness.js';
 import * as sipRegistrations from './007-sip-registrations.js';
+import * as callTimeline from './011-call-timeline.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '005-account-balances': accountBalances,
   '006-call-liveness': callLiveness,
   '007-sip-registrations': sipRegistrations,
+  '011-call-timeline': callTimeline,
 };
 
 export const migrationProvider: MigrationProvider = {
