@@ -10,6 +10,7 @@ import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import type { TimelineSink } from '../shared/timeline.js';
 import { normaliseDialledNumber } from '../shared/phone-number.js';
 import { workspaceSipDomain } from '../shared/sip-domain.js';
 import { serializeUri } from '../sip/message/uri.js';
@@ -46,6 +47,8 @@ export interface CallEngineOptions {
   /** Registered softphones, for dialling sip:user@<workspace domain>. */
   registrar: Registrar;
   sipDomain: string;
+  /** Where calls' timeline entries go (SPEC §14). Default: nowhere. */
+  timeline?: TimelineSink;
 }
 
 /** An outbound call accepted by the API, to be placed now. */
@@ -78,7 +81,7 @@ export class CallEngine {
   constructor(options: CallEngineOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'engine' });
-    const records = new CallRecords(options.store, options.events, options.clock);
+    const records = new CallRecords(options.store, options.events, options.clock, options.timeline, this.#log);
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain);
     this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {

@@ -136,6 +136,7 @@ export class ConferenceService {
   }
 
   async #postDigits(session: LiveCall, action: ConferenceAction, digits: string): Promise<void> {
+    session.note('digits', { digits, room: action.name });
     await session.fetchActions(action.digitsCallbackUrl!, { Digits: digits, ConferenceName: action.name }, 'POST');
   }
 

@@ -118,8 +118,18 @@ export class Dialer {
     return { failed, cause };
   }
 
-  /** The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end. */
+  /**
+   * The `dial` action: ring every target, bridge the first to answer, wait
+   * for the bridge to end. The parent's timeline names the legs placed (each
+   * its own call, with its own timeline) and the outcome.
+   */
   async dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
+    const result = await this.#dial(parent, action, signal);
+    parent.note('dial', { event: 'ended', status: result.status, call_id: result.callId ?? null, duration_seconds: result.durationSeconds });
+    return result;
+  }
+
+  async #dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
     const call = parent.cdr;
     const callerId = action.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
     // A caller ID the app chose must be the workspace's own (SPEC §13): no number spoofing through dial.
@@ -130,6 +140,12 @@ export class Dialer {
     const placed = await Promise.all(action.targets.map((target) => this.place({
       workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {}, near: parent.leg.media,
     })));
+    parent.note('dial', {
+      event: 'placed',
+      legs: placed.map((p, i) => ('session' in p
+        ? { call_id: p.session.callId, to: action.targets[i]!.value, status: p.session.status }
+        : { call_id: p.failed.id, to: action.targets[i]!.value, status: p.failed.status, cause: p.cause })),
+    });
     const ringing = placed.flatMap((p) => ('session' in p ? [p.session] : []));
     if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0 };
 
@@ -145,6 +161,7 @@ export class Dialer {
       return { status, callId: undefined, durationSeconds: 0 };
     }
     await winner.answered();
+    parent.note('dial', { event: 'answered', call_id: winner.callId, to: winner.cdr.to });
     const bridge = await this.media.bridge(parent.leg.media, winner.leg.media);
     const recording = action.record ? this.services().recorder.recordBridge(parent, winner) : undefined;
     const ended = new AbortController();

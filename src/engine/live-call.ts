@@ -3,6 +3,7 @@ import type { CallLeg } from '../legs/call-leg.js';
 import type { HangupCause } from '../shared/call-codes.js';
 import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
+import type { TimelineType } from '../shared/timeline.js';
 import type { CallRecord, CallStatus } from '../store/repos/call-repo.js';
 
 export type HangupBy = 'caller' | 'callee' | 'api' | 'system';
@@ -22,6 +23,8 @@ export interface LiveCall {
   readonly cdr: CallRecord;
   readonly status: CallStatus;
   readonly answeredAt: Date | undefined;
+  /** Notes an entry on the call's timeline (SPEC §14); returns at once. */
+  note(type: TimelineType, data: Record<string, unknown>): void;
   /** Records the progress of a leg before its answer. */
   moveTo(status: 'initiated' | 'ringing'): Promise<void>;
   /** The answer: `in-progress` recorded and the wallet watched (SPEC §10), once however often it is called. */
