@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { FirstStartCredentials } from '../../src/first-start.js';
 import { startPlatform, type Platform } from '../../src/main.js';
 import type { Clock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/log.js';
+import { silentLogger, type Logger } from '../../src/shared/log.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, type TestDialect } from './dialects.js';
 
@@ -28,6 +28,8 @@ export interface TestPlatformOptions extends ApiServerOptions {
   clock?: Clock;
   /** The compiled media worker, for `media-workers` > 0 (see `compileShardWorker`). */
   mediaWorkerUrl?: URL;
+  /** The platform's logger (default: silent); tests that check log lines pass one writing to memory. */
+  logger?: Logger;
 }
 
 /**
@@ -42,8 +44,8 @@ export async function startTestApi(dialect: TestDialect, options: TestPlatformOp
     env: {},
     flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '20000-29999', 'log-level': 'silent', ...options.flags },
   });
-  const { flags: _flags, clock, mediaWorkerUrl, ...api } = options;
-  const platform = await startPlatform(config, { store, logger: silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}) });
+  const { flags: _flags, clock, mediaWorkerUrl, logger, ...api } = options;
+  const platform = await startPlatform(config, { store, logger: logger ?? silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}) });
   const credentials = platform.credentials!;
   return {
     app: platform.api, store, platform, credentials,
