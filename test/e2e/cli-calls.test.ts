@@ -83,14 +83,14 @@ describe('sautikit calls, call and the command line itself (the real binary)', (
     expect(text).toMatch(new RegExp(`^call\\s+${callId}$`, 'm'));
     expect(text).toMatch(/^status\s+completed \(normal_clearing, hung up by system\)$/m);
     expect(text).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  webhook\\.request\\s+POST ${app.url}/ivr$`, 'm'));
-    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3}  webhook\.response\s+HTTP 200 application\/json in \d+ ms$/m);
+    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}webhook\.response\s+HTTP 200 application\/json in \d+ ms$/m);
     // Bodies are pretty-printed and indented under their entry: what we sent, what the app answered.
     expect(text).toMatch(new RegExp(`^ {16}  "CallId": "${callId}",$`, 'm'));
-    expect(text).toMatch(/^ {16}  "Digits": "1"$/m);
+    expect(text).toMatch(/^ {16} {2}"Digits": "1"$/m);
     expect(text).toMatch(/^ {16}\s+"text": "You pressed 1"$/m);
-    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3}  digits\s+"1" \(numDigits\)$/m);
-    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3}  action\.end\s+#0 getDigits → replace$/m);
-    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3}  status\s+completed \(normal_clearing, by system\)$/m);
+    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}digits\s+"1" \(numDigits\)$/m);
+    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}action\.end\s+#0 getDigits → replace$/m);
+    expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}status\s+completed \(normal_clearing, by system\)$/m);
 
     const json = await cli(['calls', 'show', callId, '--json']);
     const parsed = JSON.parse(json.stdout);
