@@ -83,7 +83,7 @@ export class CallEngine {
     this.#log = options.logger.child({ component: 'engine' });
     const records = new CallRecords(options.store, options.events, options.clock, options.timeline, this.#log);
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain);
-    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
+    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl, options.timeline);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
       const session = new Session(record, leg, this.#services);
       this.#track(session);
