@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './shared/log.js';
 import { SipUserAgent, type ListenOptions } from './sip/ua/sip-user-agent.js';
 import { SourceBans } from './sip/ua/source-bans.js';
 import { Store } from './store/store.js';
+import { TimelineWriter } from './store/timeline-writer.js';
 import { WebhookDeliverer } from './webhooks/deliverer.js';
 import { EventPublisher } from './webhooks/event-publisher.js';
 import { SafeHttpClient } from './webhooks/safe-http-client.js';
@@ -36,6 +37,8 @@ export interface Platform {
   /** Puts events in the outbox (with the repos of the transaction that causes them). */
   events: EventPublisher;
   engine: CallEngine;
+  /** Calls' timelines (SPEC §14), written in batches. */
+  timeline: TimelineWriter;
   /** Call media: in process, or on `config.mediaWorkers` worker threads. */
   media: MediaBackend;
   /** The REST API server (listening). */
@@ -106,6 +109,10 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const store = options.store ?? await Store.open({ url: config.databaseUrl });
     closer.add('store', () => store.close());
     components['store'] = true;
+    // Call timelines are written in batches off the call path; closed (flushed) just before the store.
+    const timeline = new TimelineWriter(store.timeline, { clock, logger: logger.child({ component: 'timeline' }), retentionDays: config.timelineRetentionDays });
+    closer.add('timeline', () => timeline.close());
+    timeline.startPurging();
     const credentials = await runFirstStart(store, config, clock);
     const wallet = new Wallet(store);
 
@@ -117,7 +124,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const voiceCallbacks = new VoiceCallbackFetcher(http, { now: () => clock.now() });
     // Calls an earlier run left live (SIGKILL, power loss) end now, before SIP and the API take new ones (SPEC §18).
     // Sautikit is one node (several nodes are SPEC §16, later): each such call belongs to a run that is gone.
-    await recoverCalls({ store, events, clock, logger });
+    await recoverCalls({ store, events, clock, logger, timeline });
     // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now, with the recovered calls' call.hangup.
     deliverer.start();
 
@@ -193,7 +200,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     let publicUrl = config.publicUrl;
     const engine = new CallEngine({
       store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
-      registrar, sipDomain: config.sipDomain, trunks,
+      registrar, sipDomain: config.sipDomain, trunks, timeline,
     });
     const liveness = new CallLiveness(store, () => engine.liveCallIds(), {
       clock, logger: logger.child({ component: 'engine' }), ...(options.livenessIntervalMs ? { intervalMs: options.livenessIntervalMs } : {}),
@@ -201,7 +208,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     liveness.start();
     closer.add('liveness', () => liveness.close());
     const ctx: ApiContext = {
-      store, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
+      store, timeline, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,
@@ -223,7 +230,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
 
     let closed: Promise<void> | undefined;
     return {
-      config, store, events, engine, media, api, sandbox, httpUrl, credentials, sipAddress, sipTlsAddress,
+      config, store, events, engine, timeline, media, api, sandbox, httpUrl, credentials, sipAddress, sipTlsAddress,
       get publicUrl() { return publicUrl; },
       close: (graceMs = 0) => {
         closed ??= (async () => {

@@ -2,6 +2,7 @@ import type { Logger } from '../shared/log.js';
 import type { CallMedia, Listenable } from '../media/call-media.js';
 import type { CallErrorCode } from '../shared/call-codes.js';
 import type { FetchPolicy } from '../shared/fetch-policy.js';
+import type { TimelineType } from '../shared/timeline.js';
 import type { ConferenceAction, DialAction, RecordAction, StreamAction, VoiceAction } from './schema.js';
 
 /** What an action leaves behind: go on with the list, replace its rest, or end the call. */
@@ -31,6 +32,8 @@ export interface ActionContext {
   readonly media: Pick<CallMedia, 'say' | 'playUrl'>;
   /** The keys the caller presses (RFC 4733 events and in-band tones alike). */
   readonly keys: Listenable<{ dtmf: [digit: string] }>;
+  /** Notes what happened on the call's timeline (SPEC §14); returns at once, never fails the action. */
+  note(type: TimelineType, data: Record<string, unknown>): void;
   /** The workspace's fetch policy as its settings say now (SPEC §18), for `play` URLs. */
   fetchPolicy(): Promise<FetchPolicy>;
   /** Records an error on the call (`errors`, and a `call.error` event); the call goes on. */

@@ -110,6 +110,20 @@ export const operations: Operation[] = [
     response: listOf('Call'), errors: [] },
   { method: 'get', path: '/v1/calls/{id}', summary: 'A call with its lifecycle events and errors', tag: 'Calls', auth: 'workspace', params: params.call,
     response: refTo('Call'), errors: ['not_found'] },
+  { method: 'get', path: '/v1/calls/{id}/timeline', summary: 'Everything that happened on the call, in order', tag: 'Calls', auth: 'workspace', params: params.call,
+    description: 'Answers `{"data":[…]}`: state changes, each voice callback request and response (bodies: the first 64 KiB), actions started and ended, '
+      + 'digits, dial legs, conference joins and leaves, streams, recordings, warnings and errors, oldest first. A `dial` entry names its legs; '
+      + 'each leg\'s own entries are on its call id. Kept `--timeline-retention-days` (30 by default).',
+    response: object({ data: { type: 'array', items: refTo('TimelineEntry'), description: 'The entries, oldest first' } }),
+    responseExample: { data: [
+      { at: '2026-03-02T09:15:04.120Z', type: 'status', status: 'ringing' },
+      { at: '2026-03-02T09:15:04.131Z', type: 'webhook.request', url: 'https://yourapp.example.com/ivr/welcome', method: 'POST', body: { CallId: 'call_0mhx2k9a70000q3v8r1ty', From: '+254711000001', To: '+254700000001', Direction: 'inbound', CallStatus: 'ringing', AccountId: 'ws_0mhx1z8kq0000d2f7g3hb' } },
+      { at: '2026-03-02T09:15:04.170Z', type: 'webhook.response', url: 'https://yourapp.example.com/ivr/welcome', status: 200, duration_ms: 39, content_type: 'application/json', body: '{"actions":[{"getDigits":{"numDigit":1,"action":"https://yourapp.example.com/ivr/route"}}]}' },
+      { at: '2026-03-02T09:15:04.171Z', type: 'warning', code: 'unknown_action_field', message: 'actions[0].getDigits has an unknown field \'numDigit\' (did you mean \'numDigits\'?); it was ignored', action_index: 0, action: 'getDigits', field: 'numDigit' },
+      { at: '2026-03-02T09:15:04.190Z', type: 'action.start', index: 0, name: 'getDigits' },
+      { at: '2026-03-02T09:15:09.402Z', type: 'digits', digits: '2', reason: 'finishOnKey' },
+    ] },
+    errors: ['not_found'] },
   { method: 'get', path: '/v1/calls/{id}/recording', summary: 'The call\'s recording (WAV)', tag: 'Calls', auth: 'workspace', params: params.call,
     description: 'Answers the WAV itself; `curl -L`, as the product pages write it, works too.', produces: 'audio/wav', errors: ['not_found'] },
   { method: 'post', path: '/v1/calls', summary: 'Place outbound calls (to: a number, a sip: URI, or an array → one call each)', tag: 'Calls', auth: 'workspace',

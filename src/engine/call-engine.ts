@@ -9,6 +9,7 @@ import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import type { TimelineSink } from '../shared/timeline.js';
 import { normaliseDialledNumber } from '../shared/phone-number.js';
 import { workspaceSipDomain } from '../shared/sip-domain.js';
 import { serializeUri } from '../sip/message/uri.js';
@@ -49,6 +50,8 @@ export interface CallEngineOptions {
   /** Registered softphones, for dialling sip:user@<workspace domain>. */
   registrar: Registrar;
   sipDomain: string;
+  /** Where calls' timeline entries go (SPEC §14). Default: nowhere. */
+  timeline?: TimelineSink;
   /** Trunk registrations and OPTIONS health: down trunks are skipped, registered trunks' calls accepted. */
   trunks?: Pick<TrunkSupervisor, 'isDown' | 'registeredTrunkAt'>;
 }
@@ -97,11 +100,11 @@ export class CallEngine {
   constructor(options: CallEngineOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'engine' });
-    const records = new CallRecords(options.store, options.events, options.clock);
+    const records = new CallRecords(options.store, options.events, options.clock, options.timeline, this.#log);
     const trunks = options.trunks;
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain, (id) => trunks?.isDown(id) ?? false);
     this.#inboundTrunks = new InboundTrunks(options.store, (address) => trunks?.registeredTrunkAt(address));
-    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
+    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl, options.timeline);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
       const session = new Session(record, leg, this.#services);
       this.#track(session);

@@ -129,8 +129,15 @@ export class Dialer {
    * The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end.
    * The caller may be unanswered yet (a softphone's direct call, SPEC §13): it then hears the
    * targets' 180 instead of our ringback, and is answered when a target answers.
+   * The parent's timeline names the legs placed (each its own call, with its own timeline) and the outcome.
    */
   async dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
+    const result = await this.#dial(parent, action, signal);
+    parent.note('dial', { event: 'ended', status: result.status, call_id: result.callId ?? null, duration_seconds: result.durationSeconds });
+    return result;
+  }
+
+  async #dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
     const call = parent.cdr;
     const callerId = action.callerId ?? parent.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
     // A caller ID the app chose must be the workspace's own (SPEC §13): no number spoofing through dial.
@@ -141,6 +148,12 @@ export class Dialer {
     const placed = await Promise.all(action.targets.map((target) => this.place({
       workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {}, near: parent.leg.media,
     })));
+    parent.note('dial', {
+      event: 'placed',
+      legs: placed.map((p, i) => ('session' in p
+        ? { call_id: p.session.callId, to: action.targets[i]!.value, status: p.session.status }
+        : { call_id: p.failed.id, to: action.targets[i]!.value, status: p.failed.status, cause: p.cause })),
+    });
     const ringing = placed.flatMap((p) => ('session' in p ? [p.session] : []));
     if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0, cause: placed.find((p) => 'cause' in p)?.cause };
 
@@ -163,6 +176,7 @@ export class Dialer {
       await parent.answered();
     }
     await winner.answered();
+    parent.note('dial', { event: 'answered', call_id: winner.callId, to: winner.cdr.to });
     const bridge = await TransferableBridge.start(this.media, this.transfer, callerId, parent, winner);
     const recording = action.record ? this.services().recorder.recordBridge(parent, winner) : undefined;
     const stop = () => bridge.stop();

@@ -93,6 +93,7 @@ export class VoicemailRecorder {
         data: { call_id: callId, recording_id: id, recording_url: url, duration_seconds: durationSeconds, conference: null },
       });
     });
+    session.note('recording', { recording_id: id, url, duration_seconds: durationSeconds, ...(callId !== call.id ? { call_id: callId } : {}) });
     return { id, url, durationSeconds };
   }
 }
