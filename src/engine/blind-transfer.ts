@@ -3,7 +3,7 @@ import type { ReferRequest } from '../sip/ua/refer-request.js';
 import type { Store } from '../store/store.js';
 import { sipStatusOfCause } from '../legs/sip-status-of-cause.js';
 import { dialledTarget } from './dialled-target.js';
-import type { Dialer } from './dialer.js';
+import type { LegPlacer } from './leg-placer.js';
 import type { LiveCall } from './live-call.js';
 
 /** How long the Refer-To target may ring before the transfer fails (480). */
@@ -20,7 +20,7 @@ const transferRingMs = 30_000;
  */
 export class BlindTransfer {
   constructor(
-    private readonly dialer: Pick<Dialer, 'place' | 'router' | 'firstAnswer'>,
+    private readonly dialer: LegPlacer,
     private readonly store: Store,
     private readonly sipDomain: string,
   ) {}

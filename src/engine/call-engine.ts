@@ -33,7 +33,7 @@ import type { EngineServices } from './engine-services.js';
 import { SoftphoneCalls } from './softphone-calls.js';
 import { SpendGuard } from './spend-guard.js';
 import { StreamRunner } from './stream-runner.js';
-import { VoicemailRecorder } from './voicemail-recorder.js';
+import { CallRecorder } from './call-recorder.js';
 
 export interface CallEngineOptions {
   store: Store;
@@ -117,7 +117,7 @@ export class CallEngine {
       dialer: this.#dialer,
       conferences: this.conferences,
       streams: new StreamRunner(options.store, options.events, options.clock, options.media),
-      recorder: new VoicemailRecorder(options.store, options.events, options.clock, options.dataDir, options.publicUrl),
+      recorder: new CallRecorder(options.store, options.events, options.clock, options.dataDir, options.publicUrl),
       workspaceCredentials: async (workspaceId) => {
         const now = options.clock.now();
         return { secrets: (await workspaceSecrets(options.store, workspaceId, now)) ?? [], policy: await options.store.settings.get(workspaceId) };

@@ -2,7 +2,8 @@ import { ActionValidationError } from '../actions/action-node.js';
 import type { ActionContext, DialResult } from '../actions/action-context.js';
 import { parseActionsReporting, type UnknownActionField } from '../actions/parse-actions.js';
 import { executeAction } from '../actions/registry.js';
-import type { ConferenceAction, DialAction, RecordAction, StreamAction, VoiceAction } from '../actions/schema.js';
+import type { ConferenceAction, DialAction, StreamAction, VoiceAction } from '../actions/schema.js';
+import type { RecordOptions } from '../media/endpoint.js';
 import type { CallLeg, LegEnd } from '../legs/call-leg.js';
 import type { CallErrorCode, HangupCause } from '../shared/call-codes.js';
 import { FETCH_NOT_ALLOWED, fetchPolicyOf, type FetchPolicy } from '../shared/fetch-policy.js';
@@ -357,8 +358,8 @@ export class CallSession implements ActionContext, LiveCall {
     return this.#services.dialer.dial(this, action, signal);
   }
 
-  record(action: RecordAction, signal: AbortSignal): Promise<{ url: string; durationSeconds: number } | undefined> {
-    return this.#services.recorder.recordVoicemail(this, action, signal);
+  recordAudio(options: Pick<RecordOptions, 'maxDurationMs' | 'silenceTimeoutMs' | 'signal'>): Promise<{ url: string; durationSeconds: number } | undefined> {
+    return this.#services.recorder.recordCaller(this, options);
   }
 
   async conference(action: ConferenceAction, signal: AbortSignal): Promise<'continue' | 'end'> {

@@ -1,7 +1,7 @@
 import type { DialAction } from '../actions/schema.js';
 import type { DialResult } from '../actions/action-context.js';
 import { CallLeg } from '../legs/call-leg.js';
-import type { CallMedia, MediaBackend } from '../media/call-media.js';
+import type { MediaBackend } from '../media/call-media.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { isCallErrorCode, isHangupCause, type CallErrorCode, type HangupCause } from '../shared/call-codes.js';
 import { isAppError } from '../shared/errors.js';
@@ -15,31 +15,19 @@ import { dialTargetOf } from './trunk-presentation.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecords } from './call-records.js';
-import type { VoicemailRecorder } from './voicemail-recorder.js';
+import type { CallRecorder } from './call-recorder.js';
 import { BlindTransfer } from './blind-transfer.js';
 import { TransferableBridge } from './transferable-bridge.js';
+import type { LegPlacer, OutboundLegRequest, Placed } from './leg-placer.js';
 
 /** What the dialer uses of the engine's services. */
 export interface DialerServices {
   clock: Clock;
   log: Logger;
   records: CallRecords;
-  recorder: Pick<VoicemailRecorder, 'recordBridge'>;
+  recorder: Pick<CallRecorder, 'recordBridge'>;
 }
 
-export interface OutboundLegRequest {
-  workspaceId: string;
-  from: string;
-  to: string;
-  parentCallId: string | null;
-  numberId?: string | null;
-  statusUrl?: string | null;
-  actionUrl?: string | null;
-  clientRequestId?: string | null;
-  metadata?: Record<string, string>;
-  /** The leg this one will be bridged to (`dial`): with media workers, its media goes on the same one. */
-  near?: CallMedia;
-}
 
 /** Why a leg was not placed: recorded both as its error and as its hang-up cause. */
 type LegRefusal = CallErrorCode & HangupCause;
@@ -48,8 +36,6 @@ function isLegRefusal(code: string): code is LegRefusal {
   return isCallErrorCode(code) && isHangupCause(code);
 }
 
-/** A leg that could not be placed: its record, failed with the reason. */
-type Placed = { session: LiveCall } | { failed: CallRecord; cause: string };
 
 /**
  * Places outbound legs: for `dial` (bridged to the caller, first answer wins)
@@ -57,7 +43,7 @@ type Placed = { session: LiveCall } | { failed: CallRecord; cause: string };
  * is its own call record, checked against the destination allow-list and the
  * wallet before its INVITE goes out.
  */
-export class Dialer {
+export class Dialer implements LegPlacer {
   /** REFER from either party of a dial's bridge (SPEC §13). */
   readonly transfer: BlindTransfer;
 
