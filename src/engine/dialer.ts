@@ -9,7 +9,7 @@ import { Wallet } from '../billing/wallet.js';
 import type { Store } from '../store/store.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
 import type { LiveCall } from './live-call.js';
-import type { DestinationRouter } from './destination-router.js';
+import type { DestinationRouter, Route } from './destination-router.js';
 import { DialProgress } from './dial-progress.js';
 import { dialTargetOf } from './trunk-presentation.js';
 import type { Clock } from '../shared/clock.js';
@@ -17,6 +17,7 @@ import type { Logger } from '../shared/log.js';
 import type { CallRecords } from './call-records.js';
 import type { VoicemailRecorder } from './voicemail-recorder.js';
 import { BlindTransfer } from './blind-transfer.js';
+import type { OwnNumberHop } from './own-number-hop.js';
 import { TransferableBridge } from './transferable-bridge.js';
 
 /** What the dialer uses of the engine's services. */
@@ -39,6 +40,8 @@ export interface OutboundLegRequest {
   metadata?: Record<string, string>;
   /** The leg this one will be bridged to (`dial`): with media workers, its media goes on the same one. */
   near?: CallMedia;
+  /** Where the INVITE goes instead of the router's routes (a hop to the workspace's own number). */
+  routes?: Route[];
 }
 
 /** Why a leg was not placed: recorded both as its error and as its hang-up cause. */
@@ -70,8 +73,9 @@ export class Dialer {
     /** Makes the session of a new leg (the engine's: `LiveCall`) and tracks it as live. */
     private readonly startSession: (record: CallRecord, leg: CallLeg) => LiveCall,
     sipDomain: string,
+    ownNumberHop: OwnNumberHop,
   ) {
-    this.transfer = new BlindTransfer(this, store, sipDomain);
+    this.transfer = new BlindTransfer(this, store, sipDomain, ownNumberHop);
   }
 
   /** Creates the leg's record and sends its INVITE; a refused leg ends failed with the cause. */
@@ -84,7 +88,7 @@ export class Dialer {
     });
     const refuse = (cause: LegRefusal, message: string): Promise<Placed> => this.fail(record, cause, message);
     const settings = await this.store.settings.get(request.workspaceId);
-    if (!this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
+    if (!request.routes && !this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
       return refuse('destination_not_allowed', `${request.to} does not match allowed_destinations`);
     }
     // A call admitted by the API holds its first minute already; a dialled leg is admitted here, atomically.
@@ -100,7 +104,7 @@ export class Dialer {
       }
     }
     // Every trunk of the prefix, in order: the leg fails over from one to the next (SPEC §13).
-    const routes = await this.router.routes(request.workspaceId, request.to);
+    const routes = request.routes ?? await this.router.routes(request.workspaceId, request.to);
     if (routes.length === 0) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
     const log = services.log.child({ callId: record.id });
     const target = dialTargetOf(routes, request.from, this.ua.localAddress('udp').host, [['X-Sautikit-Call-Id', record.id]]);
