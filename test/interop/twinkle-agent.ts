@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/cli-process.js';
 import { until } from '../helpers/until.js';
+import { killPeer } from './peers.js';
 
 export class TwinkleAgent {
   output = '';
@@ -69,11 +70,7 @@ export class TwinkleAgent {
   }
 
   async close(): Promise<void> {
-    if (this.#child && this.#child.exitCode === null) {
-      const exited = new Promise((resolve) => this.#child!.once('exit', resolve));
-      this.#child.kill('SIGKILL');
-      await exited;
-    }
+    await killPeer(this.#child);
     rmSync(this.#home, { recursive: true, force: true });
   }
 }
