@@ -5,7 +5,9 @@
  * INVITE leaves through the SIPp trunk with the agent's caller ID and both
  * legs are billed; (ii) baresip and linphonec call each other by `sip:` user;
  * (iii) one user registered on baresip and on linphonec: a call to that user
- * rings both, linphonec answers, baresip gets CANCEL.
+ * rings both, linphonec answers, baresip gets CANCEL; (iv) a carrier's
+ * caller bridged to linphonec is transferred by linphonec's REFER
+ * (`transfer <id> sip:…`) to baresip.
  * How linphonec is made to register headless: see linphonec-agent.ts.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -132,5 +134,29 @@ describe('an agent on linphonec next to agents on baresip', () => {
     const leg = await legTo(`sip:shared@${domain}`);
     expect(leg).toMatchObject({ from: `sip:bare@${domain}`, status: 'completed' });
     expect(await children(leg.id)).toHaveLength(1);
+  }, 60_000);
+
+  it('(iv) a SIPp carrier\'s caller bridged to linphonec is transferred by its REFER to baresip', async () => {
+    app.respond = () => ({ status: 200, body: JSON.stringify([{ dial: { sip: `sip:lin@${domain}`, timeout: 10 } }]) });
+    app.requests.length = 0;
+    const sip = api.platform.sipAddress;
+    const since = linphone.output.length;
+    const events = bare.events.length;
+    const caller = sipp(['-sn', 'uac', '-s', callerId.slice(1), '-i', '127.0.0.1', '-p', String(await freePort()), '-m', '1', '-d', '8000', `${sip.host}:${sip.port}`], { cwd: dir });
+    const [, id] = await linphone.waitFor(/Receiving new incoming call from \S+, assigned id (\d+)/, since);
+    await linphone.waitFor(new RegExp(`Call ${id} with \\S+ connected\\.`), since);
+    await new Promise((r) => setTimeout(r, 1000));
+    linphone.command(`transfer ${id} sip:bare@${domain}`);
+    await bare.waitFor('CALL_ESTABLISHED', events);
+    await linphone.waitFor(new RegExp(`Call ${id} with \\S+ ended`), since);
+    const done = await caller;
+    expect(done.code, done.output).toBe(0);
+    const parent = app.requests.find((r) => r.url === '/inbound')!.json.CallId as string;
+    const legs = await until(async () => {
+      const list = await children(parent);
+      return list.length === 2 && list.every((c) => c.price !== null) ? list : undefined;
+    }, 30_000);
+    expect(legs.find((c) => c.to === `sip:lin@${domain}`)).toMatchObject({ status: 'completed', hangup_cause: 'transferred' });
+    expect(legs.find((c) => c.to === `sip:bare@${domain}`)).toMatchObject({ status: 'completed', parent_call_id: parent });
   }, 60_000);
 });
