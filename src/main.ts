@@ -200,7 +200,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     let publicUrl = config.publicUrl;
     const engine = new CallEngine({
       store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
-      registrar, sipDomain: config.sipDomain, trunks, timeline,
+      registrar, sipDomain: config.sipDomain, trunks, timeline, selfAddress: { host: sandboxHost, port: sipAddress.port },
     });
     const liveness = new CallLiveness(store, () => engine.liveCallIds(), {
       clock, logger: logger.child({ component: 'engine' }), ...(options.livenessIntervalMs ? { intervalMs: options.livenessIntervalMs } : {}),

@@ -17,6 +17,7 @@ import type { Logger } from '../shared/log.js';
 import type { CallRecords } from './call-records.js';
 import type { CallRecorder } from './call-recorder.js';
 import { BlindTransfer } from './blind-transfer.js';
+import type { OwnNumberHop } from './own-number-hop.js';
 import { TransferableBridge } from './transferable-bridge.js';
 import type { LegPlacer, OutboundLegRequest, Placed } from './leg-placer.js';
 
@@ -56,8 +57,9 @@ export class Dialer implements LegPlacer {
     /** Makes the session of a new leg (the engine's: `LiveCall`) and tracks it as live. */
     private readonly startSession: (record: CallRecord, leg: CallLeg) => LiveCall,
     sipDomain: string,
+    ownNumberHop: OwnNumberHop,
   ) {
-    this.transfer = new BlindTransfer(this, store, sipDomain);
+    this.transfer = new BlindTransfer(this, store, sipDomain, ownNumberHop);
   }
 
   /** Creates the leg's record and sends its INVITE; a refused leg ends failed with the cause. */
@@ -70,7 +72,7 @@ export class Dialer implements LegPlacer {
     });
     const refuse = (cause: LegRefusal, message: string): Promise<Placed> => this.fail(record, cause, message);
     const settings = await this.store.settings.get(request.workspaceId);
-    if (!this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
+    if (!request.routes && !this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
       return refuse('destination_not_allowed', `${request.to} does not match allowed_destinations`);
     }
     // A call admitted by the API holds its first minute already; a dialled leg is admitted here, atomically.
@@ -86,7 +88,7 @@ export class Dialer implements LegPlacer {
       }
     }
     // Every trunk of the prefix, in order: the leg fails over from one to the next (SPEC §13).
-    const routes = await this.router.routes(request.workspaceId, request.to);
+    const routes = request.routes ?? await this.router.routes(request.workspaceId, request.to);
     if (routes.length === 0) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
     const log = services.log.child({ callId: record.id });
     const target = dialTargetOf(routes, request.from, this.ua.localAddress('udp').host, [['X-Sautikit-Call-Id', record.id]]);

@@ -1,6 +1,6 @@
 import type { CallMedia } from '../media/call-media.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
-import type { DestinationRouter } from './destination-router.js';
+import type { DestinationRouter, Route } from './destination-router.js';
 import type { LiveCall } from './live-call.js';
 
 export interface OutboundLegRequest {
@@ -15,6 +15,8 @@ export interface OutboundLegRequest {
   metadata?: Record<string, string>;
   /** The leg this one will be bridged to (`dial`): with media workers, its media goes on the same one. */
   near?: CallMedia;
+  /** Where the INVITE goes instead of the router's routes (a hop to the workspace's own number). */
+  routes?: Route[];
 }
 
 /** A placed leg ringing as a live call, or its record failed with the reason it could not be placed. */
