@@ -59,6 +59,7 @@ export function consolePlugin(options: ConsoleOptions = {}): FastifyPluginAsync 
   return async (scope) => {
     const sessions = options.sessions ?? new ConsoleSessions();
     const routes = new ConsoleRoutes(scope, sessions, scope, options.liveIntervalMs ?? 1000);
+    scope.addHook('preClose', async () => routes.closeStreams());
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) => {
       done(null, parseForm(String(body)));
     });

@@ -62,6 +62,9 @@ export function outcomeOf(answer: ApiAnswer, redirect: string, ok: string): Acti
  * fragment as server-sent events whenever it changes.
  */
 export class ConsoleRoutes {
+  /** Open live streams, ended when the server closes (they would otherwise hold its shutdown). */
+  readonly #streams = new Set<() => void>();
+
   constructor(
     readonly app: FastifyInstance,
     readonly sessions: ConsoleSessions,
@@ -131,9 +134,13 @@ export class ConsoleRoutes {
       out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
       let last = '';
       let closed = false;
-      request.raw.on('close', () => {
+      let wake: () => void = () => undefined;
+      const stop = () => {
         closed = true;
-      });
+        wake();
+      };
+      request.raw.on('close', stop);
+      this.#streams.add(stop);
       while (!closed && this.sessions.find(session.id)) {
         try {
           const fragment = (await render(c)).value;
@@ -146,10 +153,22 @@ export class ConsoleRoutes {
         } catch {
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, this.liveIntervalMs));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.liveIntervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
+      this.#streams.delete(stop);
       out.end();
     });
+  }
+
+  /** Ends every live stream (the server is closing). */
+  closeStreams(): void {
+    for (const stop of this.#streams) stop();
   }
 
   #signedOut(session: ConsoleSession, reply: FastifyReply): FastifyReply {
