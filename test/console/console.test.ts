@@ -107,15 +107,11 @@ describe('web console in Chromium', () => {
     expect(cdr).toMatch(/completed/);
     expect(cdr).toMatch(/\d+\.\d\d KES/);
     await checkAccessible();
-    // The timeline comes from GET /v1/calls/{id}/timeline (another branch); a server without it says so.
-    const hasTimeline = (await api.call('GET', `/v1/calls/${placed.call_id}/timeline`)).statusCode === 200;
-    if (hasTimeline) {
-      const response = page.getByTestId('timeline').locator('li.t-webhook-response').first();
-      expect(await response.locator('pre').textContent()).toContain('Welcome to the console test.');
-    } else {
-      // TODO(lead): once the timeline branch is merged this branch is dead: the assertion above then runs.
-      expect(await page.locator('main').textContent()).toContain('No timeline on this server.');
-    }
+    // The timeline (GET /v1/calls/{id}/timeline): the webhook's request and the response body the app sent.
+    const timeline = page.getByTestId('timeline');
+    expect(await timeline.locator('li.t-webhook-request').first().textContent()).toContain(`${hooks.url}/voice`);
+    expect(await timeline.locator('li.t-webhook-response pre').first().textContent()).toContain('Welcome to the console test.');
+    expect(await timeline.locator('li.t-status').count()).toBeGreaterThanOrEqual(3);
     await shot('call');
   }, 60_000);
 
