@@ -32,6 +32,7 @@ export function page(options: PageOptions, body: HtmlValue): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"historyCacheSize":0}'>
 <title>${options.title} · Sautikit console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/assets/console.css">
 <script src="/console/assets/htmx.min.js" defer></script>
 <script src="/console/assets/console.js" defer></script>
@@ -85,6 +86,7 @@ export function signInPage(error?: string): SafeHtml {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in · Sautikit console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/assets/console.css">
 </head>
 <body>

@@ -13,6 +13,8 @@ export interface TestBrowser {
   page: Page;
   /** Every URL the pages requested (to check that all stay on the platform's origin). */
   requested: string[];
+  /** Errors the pages logged or threw (a CSP violation, a failed load, a script error). */
+  errors: string[];
   /** Saves a screenshot as test-artifacts/console/NAME.png. */
   screenshot(name: string, page?: Page): Promise<void>;
   close(): Promise<void>;
@@ -32,9 +34,16 @@ export async function openBrowser(viewport = { width: 1100, height: 800 }): Prom
   context.on('request', (request) => {
     requested.push(request.url());
   });
+  const errors: string[] = [];
+  context.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`${message.page()?.url() ?? ''}: ${message.text()}`);
+  });
+  context.on('weberror', (error) => {
+    errors.push(error.error().message);
+  });
   const page = context.pages()[0] ?? await context.newPage();
   return {
-    context, page, requested,
+    context, page, requested, errors,
     screenshot: async (name, which = page) => {
       await which.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
     },

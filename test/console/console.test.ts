@@ -285,16 +285,23 @@ describe('web console in Chromium', () => {
     await page.getByLabel('Reference').fill('console test');
     await page.getByRole('button', { name: 'Credit' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Credited.');
+    await api.call('POST', '/v1/admin/trunks', { key: api.credentials.admin_key, body: { name: 'carrier-one', host: '127.0.0.1', port: 5999, prefixes: ['+25599'] } });
     for (const [name, heading] of [['Trunks', 'Trunks'], ['Number inventory', 'Number inventory'], ['Rates', 'Rates']] as const) {
       await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
       await checkAccessible();
       await shot(`admin-${name.toLowerCase().replace(/\W+/g, '-')}`);
+      if (name === 'Trunks') expect(await page.getByRole('row').filter({ hasText: 'carrier-one' }).textContent()).toMatch(/udp:127\.0\.0\.1:5999.*\+25599.*disabled.*(unknown|up|down)/);
     }
     // The admin key cannot open a workspace's page: it is sent to its own.
     await page.goto(`${base}/console/calls`);
     expect(new URL(page.url()).pathname).toBe('/console/admin/workspaces');
   }, 60_000);
+
+  it('no page logged an error (CSP violations, failed loads, script errors)', () => {
+    // The sign-in with a wrong key is answered 401 on purpose, and Chromium logs that answer.
+    expect(browser.errors.filter((e) => !/\/console\/sign-in: Failed to load resource: .* 401 /.test(e))).toEqual([]);
+  });
 
   it('made no request to any other host', () => {
     const origin = new URL(base).origin;

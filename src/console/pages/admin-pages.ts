@@ -7,15 +7,17 @@ interface WorkspaceView { id: string; name: string; created_at: string; balance:
 interface KeyView { id: string; prefix: string; created_at: string; revoked_at: string | null }
 interface TrunkView {
   id: string; name: string; host: string; port: number; transport: string; prefixes: string[]; priority: number;
-  registration?: { state?: string; [k: string]: unknown } | null; health?: { state?: string; [k: string]: unknown } | null;
+  registration?: StatusView | null; health?: StatusView | null;
 }
+interface StatusView { status?: string; [field: string]: unknown }
 interface InventoryView { number: string; type: string; claimed: boolean }
 interface RateView { category: string; prefix: string; description: string; rate_per_minute: string; currency: string }
 
-/** A status object (`{state, …}`) as one line of text. */
-function statusText(value: TrunkView['registration']): string {
+/** A trunk's registration or health (`{status, …}`) as one line: the status, then the fields that have a value. */
+function statusText(value: StatusView | null | undefined): string {
   if (!value) return '—';
-  return Object.entries(value).filter(([, v]) => v !== null && typeof v !== 'object').map(([k, v]) => (k === 'state' ? String(v) : `${k} ${String(v)}`)).join(', ');
+  const rest = Object.entries(value).filter(([k, v]) => k !== 'status' && v !== null && typeof v !== 'object').map(([k, v]) => `${k.replace(/_/g, ' ')} ${String(v)}`);
+  return [value.status ?? 'unknown', ...rest].join(', ');
 }
 
 /** The operator's pages: workspaces and credits and keys, trunks with registration and health, number inventory, rates. */
@@ -66,7 +68,7 @@ ${actionButton(c.session, `/console/admin/workspaces/${seg(id)}/keys`, 'Create a
     const trunks = await c.api.get<TrunkView[]>('/v1/admin/trunks');
     const rows = trunks.map((t) => html`<tr><td>${t.name}</td><td>${t.transport}:${t.host}:${t.port}</td><td>${t.prefixes.join(', ')}</td><td>${t.priority}</td><td>${statusText(t.registration)}</td><td>${statusText(t.health)}</td></tr>`);
     return { title: 'Trunks', body: html`${table('Carriers: registration and OPTIONS health as this node sees them', ['Name', 'Address', 'Prefixes', 'Priority', 'Registration', 'Health'], rows, 'No trunks: outbound calls reach the sandbox.')}
-<p>Trunks are added and changed with <code>POST/PATCH /v1/admin/trunks</code> (docs/sip.md).</p>` };
+<p>Trunks are added and changed with <code>POST/PATCH /v1/admin/trunks</code> (docs/softphones.md).</p>` };
   });
 
   routes.page('/console/admin/numbers', 'admin', async (c) => {

@@ -91,6 +91,7 @@ ${field('User name', 'username', '', html`required autocomplete="off"`)}${field(
 <p class="field"><label for="f-hosts">Allowed callback hosts (one a line; empty: any public host)</label><textarea id="f-hosts" name="allowed_callback_hosts">${s.allowed_callback_hosts.join('\n')}</textarea></p>
 <p><input type="checkbox" id="f-private" name="allow_private_callbacks" value="true"${s.allow_private_callbacks ? html` checked` : ''}> <label for="f-private">Allow private and loopback callback addresses</label></p>
 ${field('Daily spend limit (KES, empty: none)', 'daily_spend_limit', s.daily_spend_limit ?? '', html`inputmode="decimal"`)}
+${field('Softphone routing URL (calls placed by softphones without their own; empty: direct routing)', 'softphone_routing_url', s.softphone_routing_url ?? '', html`type="url"`)}
 <button type="submit">Save</button></form>`,
     };
   });
@@ -99,6 +100,7 @@ ${field('Daily spend limit (KES, empty: none)', 'daily_spend_limit', s.daily_spe
     const answer = await c.api.request('PATCH', '/v1/settings', {
       allowed_destinations: lines(c.form['allowed_destinations']), allowed_callback_hosts: lines(c.form['allowed_callback_hosts']),
       allow_private_callbacks: c.form['allow_private_callbacks'] === 'true', daily_spend_limit: limit ? limit : null,
+      softphone_routing_url: c.form['softphone_routing_url']?.trim() || null,
     });
     return outcomeOf(answer, '/console/settings', 'Saved.');
   });
