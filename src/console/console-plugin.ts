@@ -17,8 +17,6 @@ import { registerWorkspacePages } from './pages/workspace-pages.js';
 import { ConsoleSessions, type ConsoleSession } from './sessions.js';
 
 export interface ConsoleOptions {
-  /** Where sessions live (tests pass their own to look inside). Default: a new in-memory store. */
-  sessions?: ConsoleSessions;
   /** How often live views re-render, in ms. Default 1000. */
   liveIntervalMs?: number;
 }
@@ -57,8 +55,8 @@ function parseForm(body: string): Record<string, string | string[]> {
  */
 export function consolePlugin(options: ConsoleOptions = {}): FastifyPluginAsync {
   return async (scope) => {
-    const sessions = options.sessions ?? new ConsoleSessions();
-    const routes = new ConsoleRoutes(scope, sessions, scope, options.liveIntervalMs ?? 1000);
+    const sessions = new ConsoleSessions();
+    const routes = new ConsoleRoutes(scope, sessions, options.liveIntervalMs ?? 1000);
     scope.addHook('preClose', async () => routes.closeStreams());
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) => {
       done(null, parseForm(String(body)));

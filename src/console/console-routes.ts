@@ -12,9 +12,8 @@ export interface ConsoleRequest {
   api: ConsoleApi;
   params: Record<string, string>;
   query: Record<string, string>;
-  /** A form's fields (repeated names keep their last value; `all()` has every one). */
+  /** A form's fields (a repeated name keeps its last value). */
   form: Record<string, string>;
-  all(name: string): string[];
 }
 
 /** A page's heading and current nav entry, and its content. */
@@ -66,9 +65,9 @@ export class ConsoleRoutes {
   readonly #streams = new Set<() => void>();
 
   constructor(
+    /** The server the console is served by, and whose REST API it calls in-process. */
     readonly app: FastifyInstance,
     readonly sessions: ConsoleSessions,
-    readonly apiApp: FastifyInstance,
     readonly liveIntervalMs: number,
   ) {}
 
@@ -77,9 +76,8 @@ export class ConsoleRoutes {
     const form: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) form[k] = Array.isArray(v) ? v[v.length - 1]! : v;
     return {
-      session, api: new ConsoleApi(this.apiApp, session.key),
-      params: request.params as Record<string, string>, query: request.query as Record<string, string>,
-      form, all: (name) => [raw[name] ?? []].flat(),
+      session, api: new ConsoleApi(this.app, session.key),
+      params: request.params as Record<string, string>, query: request.query as Record<string, string>, form,
     };
   }
 

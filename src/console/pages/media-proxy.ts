@@ -10,7 +10,7 @@ export function registerMediaProxy(routes: ConsoleRoutes, path: string, apiPath:
   routes.app.get(path, async (request, reply) => {
     const session = routes.session(request);
     if (!session) return reply.status(401).send();
-    const api = new ConsoleApi(routes.apiApp, session.key);
+    const api = new ConsoleApi(routes.app, session.key);
     const answer = await api.request('GET', apiPath(request.params as Record<string, string>));
     if (answer.status !== 200) return reply.status(answer.status === 401 ? 401 : 404).type('text/plain').send('no audio');
     return reply.type(answer.contentType || 'audio/wav').header('cache-control', 'private, no-store').send(answer.payload);
