@@ -139,7 +139,7 @@ export class ConsoleRoutes {
       };
       request.raw.on('close', stop);
       this.#streams.add(stop);
-      while (!closed && this.sessions.find(session.id)) {
+      while (!closed && this.sessions.isOpen(session.id)) {
         try {
           const fragment = (await render(c)).value;
           if (fragment !== last) {

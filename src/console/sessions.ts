@@ -60,6 +60,12 @@ export class ConsoleSessions {
     return session;
   }
 
+  /** Whether the session is still open, without counting this as use (a live view's stream polling does not keep a session alive). */
+  isOpen(id: string): boolean {
+    const session = this.#sessions.get(id);
+    return session !== undefined && session.expiresAt > this.#now();
+  }
+
   close(id: string): void {
     this.#sessions.delete(id);
   }

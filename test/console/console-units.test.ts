@@ -37,8 +37,12 @@ describe('console sessions', () => {
     now += 90;
     expect(sessions.find(s.id)).toBe(s); // use slides the expiry
     now += 90;
+    expect(sessions.isOpen(s.id)).toBe(true); // looking does not
     expect(sessions.find(s.id)).toBe(s);
-    now += 101;
+    now += 95;
+    expect(sessions.isOpen(s.id)).toBe(true);
+    now += 10;
+    expect(sessions.isOpen(s.id)).toBe(false);
     expect(sessions.find(s.id)).toBeUndefined();
     const t = sessions.open('sk_other', 'admin');
     sessions.close(t.id);
