@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer, type ApiServerOptions } from './api/server.js';
+import { consolePlugin } from './console/console-plugin.js';
 import type { ApiContext } from './api/api-context.js';
 import { Wallet } from './billing/wallet.js';
 import type { Config } from './config/config.js';
@@ -214,7 +215,8 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       wakeDeliverer: deliverer.wake,
       readiness: () => ({ ready: !draining && Object.values(components).every(Boolean), draining, components: { ...components } }),
     };
-    const api: FastifyInstance = await buildApiServer(ctx, options.api);
+    // The web console is served by the same server; it reaches the platform only through the API (src/console/console-api.ts).
+    const api: FastifyInstance = await buildApiServer(ctx, { ...options.api, extensions: [consolePlugin(), ...(options.api?.extensions ?? [])] });
     closer.add('api', async () => {
       components['api'] = false;
       await api.close();

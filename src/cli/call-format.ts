@@ -4,28 +4,9 @@
  * below their line and cut so one large answer does not fill the screen.
  */
 
-/** A call as `GET /v1/calls/{id}` answers it (the fields the CLI prints). */
-export interface CallView {
-  id: string;
-  direction: string;
-  from: string;
-  to: string;
-  status: string;
-  parent_call_id: string | null;
-  created_at: string;
-  answered_at: string | null;
-  ended_at: string | null;
-  duration_seconds: number | null;
-  hangup_cause: string | null;
-  hangup_by: string | null;
-  price: string | null;
-  rate_per_minute: string | null;
-  conference: string | null;
-  recording: { url: string; duration_seconds: number } | null;
-  errors?: Array<{ code: string; message?: string; timestamp: string; [detail: string]: unknown }>;
-}
+import type { CallView, TimelineEntryView } from '../shared/api-views.js';
 
-export type TimelineEntryView = { at: string; type: string; [field: string]: unknown };
+export type { CallView, TimelineEntryView };
 
 /** Lines of a body shown under its entry, and characters, before it is cut. */
 const bodyLines = 12;
