@@ -1,7 +1,11 @@
 import { createCipheriv } from 'node:crypto';
+import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import { PortPool } from '../../src/media/rtp/port-pool.js';
+import { RtpSession } from '../../src/media/rtp/rtp-session.js';
 import { SrtpContext, SrtpRejection, estimateIndex } from '../../src/media/rtp/srtp-context.js';
-import { deriveSessionKey, deriveSessionKeys, KeyLabel } from '../../src/media/rtp/srtp-keys.js';
+import { decodeMasterKey, deriveSessionKey, deriveSessionKeys, generateMasterKey, KeyLabel } from '../../src/media/rtp/srtp-keys.js';
+import { until } from '../helpers/until.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 /** RFC 3711 B.3 master key and salt; libsrtp's srtp_driver validates its reference packets with them too. */
@@ -133,5 +137,57 @@ describe('SrtpContext', () => {
     const b = new SrtpContext(master);
     const second = rtp(5, 2);
     expect(rx.unprotectRtp(second, b.protectRtp(second, 172))).toBe(172);
+  });
+});
+
+describe('rtpSession with SRTP', () => {
+  const pool = new PortPool({ min: 31060, max: 31069, bindAddress: '127.0.0.1' });
+  const ours = generateMasterKey();
+  const theirs = generateMasterKey();
+
+  async function socket(): Promise<dgram.Socket> {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    return s;
+  }
+
+  it('latches only to authenticated packets, and sends SRTP and SRTCP the peer can read', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease, { jitter: { prefetch: 1 } });
+    const peer = await socket();
+    const attacker = await socket();
+    const peerTx = new SrtpContext(decodeMasterKey(theirs)!);
+    const peerRx = new SrtpContext(decodeMasterKey(ours)!);
+    try {
+      session.setRemote({ address: '127.0.0.1', port: 9 });
+      session.setSrtp({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ours, remote: theirs });
+      expect(session.encrypted).toBe(true);
+      // A plain RTP packet, and one protected with another key, arrive first: neither may take the latch.
+      const plain = rtp(1);
+      attacker.send(plain.subarray(0, 172), lease.port, '127.0.0.1');
+      const forged = rtp(2);
+      attacker.send(forged.subarray(0, new SrtpContext(Buffer.alloc(30, 9)).protectRtp(forged, 172)), lease.port, '127.0.0.1');
+      await until(async () => session.stats.droppedUnauthenticated === 2, 5000);
+      expect(session.latched).toBe(false);
+      const real = rtp(3);
+      peer.send(real.subarray(0, peerTx.protectRtp(real, 172)), lease.port, '127.0.0.1');
+      await until(async () => session.latched, 5000);
+      expect(session.remote).toEqual({ address: '127.0.0.1', port: peer.address().port });
+      expect(session.stats.packetsReceived).toBe(1);
+
+      const received = new Promise<Buffer>((r) => peer.once('message', r));
+      const buf = session.nextBuffer();
+      buf.fill(0x42, 12, 172);
+      session.send(buf, 160, 0, true, 1234);
+      const msg = Buffer.concat([await received, Buffer.alloc(16)]);
+      expect(msg.subarray(12, 172).every((b) => b === 0x42)).toBe(false);
+      expect(peerRx.unprotectRtp(msg, msg.length - 16)).toBe(172);
+      expect(msg.subarray(12, 172).every((b) => b === 0x42)).toBe(true);
+    } finally {
+      session.close();
+      pool.release(lease);
+      peer.close();
+      attacker.close();
+    }
   });
 });
