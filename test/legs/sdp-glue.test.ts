@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codecList, describeSdp, localDirectionFor, negotiateOffer, readAnswer } from '../../src/legs/sdp-glue.js';
+import { codecList, describeSdp, localDirectionFor, negotiateOffer, readAnswer, type SrtpTerms } from '../../src/legs/sdp-glue.js';
 
 const sdp = (m: string, extra: string[] = []) => ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', m, ...extra, ''].join('\r\n');
 
@@ -51,7 +51,7 @@ describe('sdpGlue with SDES (RFC 4568, SPEC §13)', () => {
   });
 
   it('refuses what it cannot meet, never falling back to plain RTP', () => {
-    const refused = (offer: string, terms = tls) => negotiateOffer(offer, codecList(), terms);
+    const refused = (offer: string, terms: SrtpTerms = tls) => negotiateOffer(offer, codecList(), terms);
     expect(refused(savp(`a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:${key}`))).toMatchObject({ problem: 'srtp_not_acceptable', detail: expect.stringMatching(/AES_256_CM_HMAC_SHA1_80/) });
     expect(refused(savp(`a=crypto:1 F8_128_HMAC_SHA1_80 inline:${key}`))).toMatchObject({ problem: 'srtp_not_acceptable' });
     expect(refused(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}|2^20|1:4`))).toMatchObject({ problem: 'srtp_not_acceptable' });
