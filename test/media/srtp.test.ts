@@ -1,6 +1,7 @@
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import { HmacSha1 } from '../../src/media/rtp/hmac-sha1.js';
 import { PortPool } from '../../src/media/rtp/port-pool.js';
 import { RtpSession } from '../../src/media/rtp/rtp-session.js';
 import { SrtpContext, SrtpRejection, estimateIndex } from '../../src/media/rtp/srtp-context.js';
@@ -189,5 +190,23 @@ describe('rtpSession with SRTP', () => {
       peer.close();
       attacker.close();
     }
+  });
+});
+
+describe('HmacSha1', () => {
+  it('matches RFC 2202 test case 2 and node:crypto for every length around the block edges, with and without a ROC', () => {
+    const jefe = new HmacSha1(Buffer.from('Jefe'));
+    expect(Buffer.from(jefe.mac(Buffer.from('what do ya want for nothing?'), 28)).toString('hex')).toBe('effcdf6ae5eb2fa2d27416d5f184df9c259a7c79');
+    const key = randomBytes(20);
+    const ours = new HmacSha1(key);
+    const data = randomBytes(400);
+    for (let length = 0; length <= 400; length++) {
+      const roc = length * 7919;
+      const expected = createHmac('sha1', key).update(data.subarray(0, length)).update(Buffer.from([roc >>> 24, (roc >>> 16) & 0xff, (roc >>> 8) & 0xff, roc & 0xff])).digest('hex');
+      expect(Buffer.from(ours.mac(data, length, roc)).toString('hex')).toBe(expected);
+      expect(Buffer.from(ours.mac(data, length)).toString('hex')).toBe(createHmac('sha1', key).update(data.subarray(0, length)).digest('hex'));
+    }
+    const long = new HmacSha1(Buffer.alloc(80, 0xaa));
+    expect(Buffer.from(long.mac(data, 50)).toString('hex')).toBe(createHmac('sha1', Buffer.alloc(80, 0xaa)).update(data.subarray(0, 50)).digest('hex'));
   });
 });

@@ -7,9 +7,10 @@
  * Per packet it does one `cipher.update` on a reused AES-128-ECB cipher over
  * counter blocks written into a preallocated buffer (RFC 3711 §4.1.1: the
  * keystream is AES of IV, IV+1, …, which is ECB of those blocks) and one
- * HMAC-SHA1. node:crypto offers no way to run either into a caller's
- * buffer, so each packet still costs the keystream Buffer, the Hmac object and
- * its digest: measured in bench/README.md ("SRTP").
+ * HMAC-SHA1 with precomputed pad states (hmac-sha1.ts), which allocates
+ * nothing. node:crypto offers no way to run AES into a caller's buffer, so
+ * the keystream Buffer `update` returns is the one allocation per packet;
+ * a `createHmac` per packet cost more than all the rest (bench/README.md, "SRTP").
  *
  * Inbound: the index is estimated from the sequence number and the rollover
  * counter (RFC 3711 §3.3.1, Appendix A), the tag checked before anything else
@@ -17,7 +18,8 @@
  * decrypted and its index committed. A packet with a new SSRC starts a new
  * stream only once it authenticates.
  */
-import { createCipheriv, createHmac, type Cipher } from 'node:crypto';
+import { createCipheriv, type Cipher } from 'node:crypto';
+import { HmacSha1 } from './hmac-sha1.js';
 import { readU32, writeU32 } from './rtp-packet.js';
 import { AUTH_TAG_LENGTH, deriveSessionKeys, type SessionKeys } from './srtp-keys.js';
 
@@ -62,15 +64,14 @@ class ReplayWindow {
 /** AES-CM (RFC 3711 §4.1.1) and HMAC-SHA1 (§4.2.1) with one set of session keys. */
 class SessionTransform {
   readonly #ecb: Cipher;
-  readonly #authKey: Buffer;
+  readonly #hmac: HmacSha1;
   readonly #salt: Buffer;
   readonly #counters = Buffer.alloc(MAX_PACKET + 16);
-  readonly #digestSuffix = Buffer.alloc(4);
 
   constructor(keys: SessionKeys) {
     this.#ecb = createCipheriv('aes-128-ecb', keys.encryption, null);
     this.#ecb.setAutoPadding(false);
-    this.#authKey = keys.authentication;
+    this.#hmac = new HmacSha1(keys.authentication);
     this.#salt = keys.salt;
   }
 
@@ -118,13 +119,8 @@ class SessionTransform {
     return diff === 0;
   }
 
-  #digest(buf: Uint8Array, length: number, roc: number | undefined): Buffer {
-    const hmac = createHmac('sha1', this.#authKey).update(buf.subarray(0, length));
-    if (roc !== undefined) {
-      writeU32(this.#digestSuffix, 0, roc);
-      hmac.update(this.#digestSuffix);
-    }
-    return hmac.digest();
+  #digest(buf: Uint8Array, length: number, roc: number | undefined): Uint8Array {
+    return this.#hmac.mac(buf, length, roc);
   }
 }
 
