@@ -405,11 +405,6 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     });
   }
 
-  /** Whether this leg's media is SRTP. */
-  get encrypted(): boolean {
-    return this.#srtp?.remote !== undefined;
-  }
-
   #setDirection(direction: MediaDirection): void {
     if (direction === this.#direction) return;
     this.#direction = direction;

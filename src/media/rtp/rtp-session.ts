@@ -8,7 +8,10 @@
  * mid-call), when the latched source has been silent for `relatchAfterMs`
  * (the phone moved, or re-INVITEd to a new address), or when it comes from
  * the address the SDP names; RTP from any other source is dropped and
- * counted (`droppedForeign`). Outbound packets are built in a small
+ * counted (`droppedForeign`). With SRTP keys (`setSrtp`, SDES) every packet
+ * is unprotected before any of this sees it, and one that fails its tag or
+ * the replay window is dropped (`droppedUnauthenticated`): only the key's
+ * holder can move the latch. Outbound packets are built in a small
  * ring of preallocated buffers (a buffer handed to `socket.send` is not
  * touched again until the ring comes round).
  */
