@@ -174,7 +174,9 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       : undefined;
     const listen: ListenOptions[] = [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }];
     if (tls) listen.push({ protocol: 'tls', host: config.host, port: config.sipTlsPort });
-    const ua = new SipUserAgent({ listen, tls, bans, advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar });
+    const ua = new SipUserAgent({
+      listen, tls, bans, advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar, sdesOverInsecureTransport: config.sdesOverInsecureTransport,
+    });
     await ua.start();
     closer.add('sip', () => ua.close());
     components['sip'] = true;

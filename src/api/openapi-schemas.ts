@@ -328,6 +328,7 @@ export const schemas: Record<string, Schema> = {
       tech_prefix: field(['string', 'null'], 'Put before the dialled number'),
       from_domain: field(['string', 'null'], 'Host of our From URI towards the trunk'),
       send_pai: field('boolean', 'P-Asserted-Identity with the caller ID is sent'),
+      srtp: oneOfValues(['off', 'optional', 'mandatory'], 'SRTP (SDES) on calls with this trunk'),
       registration: {
         type: 'object',
         description: 'The registration with the carrier, live',

@@ -18,6 +18,12 @@ export interface Config {
    * The certificate is always verified; there is no switch to skip that.
    */
   tlsCa: string | undefined;
+  /**
+   * Let SRTP keys (SDES `a=crypto`) travel in SDP over SIP on UDP and TCP.
+   * Default false: an RTP/SAVP offer over a plain transport gets 488 and
+   * trunks with `srtp` get keys only over TLS (SPEC §13, docs/security.md).
+   */
+  sdesOverInsecureTransport: boolean;
   /** RTP port range, inclusive. Default 20000-29999. */
   rtpPorts: { min: number; max: number };
   /** Bind address for HTTP, SIP and RTP. Default 127.0.0.1. */

@@ -45,6 +45,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     tlsCert: chosen.tlsCert as string | undefined,
     tlsKey: chosen.tlsKey as string | undefined,
     tlsCa: chosen.tlsCa as string | undefined,
+    sdesOverInsecureTransport: (chosen.sdesOverInsecureTransport as boolean | undefined) ?? false,
     rtpPorts: (chosen.rtpPorts as Config['rtpPorts'] | undefined) ?? { min: 20000, max: 29999 },
     host,
     externalAddress: chosen.externalAddress as string | undefined,

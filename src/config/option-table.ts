@@ -97,6 +97,11 @@ export const optionTable: OptionSpec[] = [
     key: 'tlsCa', flag: 'tls-ca', env: 'SAUTIKIT_TLS_CA', help: 'PEM CA certificates trusted besides the system ones when connecting to TLS trunks',
     defaultText: 'system CAs only', parse: pemFile('CERTIFICATE'),
   },
+  {
+    key: 'sdesOverInsecureTransport', flag: 'sdes-over-insecure-transport', env: 'SAUTIKIT_SDES_OVER_INSECURE_TRANSPORT',
+    help: 'accept and send SRTP keys (SDES a=crypto) in SDP over SIP on UDP/TCP, where anyone on the path can read them (true/false)',
+    defaultText: 'false (SDES over TLS only; RTP/SAVP over UDP/TCP gets 488)', parse: bool,
+  },
   { key: 'rtpPorts', flag: 'rtp-ports', env: 'SAUTIKIT_RTP_PORTS', help: 'RTP port range', defaultText: '20000-29999', parse: portRange },
   {
     key: 'host', flag: 'host', env: 'SAUTIKIT_HOST', help: 'bind address for HTTP, SIP and RTP', defaultText: '127.0.0.1',

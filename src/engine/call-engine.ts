@@ -236,7 +236,8 @@ export class CallEngine {
     const sandboxCallId = incoming.request.headers.get(sandboxCallHeader);
     if (sandboxCallId) this.#o.sandbox?.call(sandboxCallId)?.link(record.id);
     const log = this.#log.child({ callId: record.id });
-    const made = await CallLeg.fromIncoming(incoming, this.#o.media, log);
+    // A trunk with `srtp: mandatory` gets 488 for plain RTP offers (SPEC §13).
+    const made = await CallLeg.fromIncoming(incoming, this.#o.media, log, { srtpRequired: typeof source === 'object' && source.srtp === 'mandatory' });
     const session = 'problem' in made ? undefined : new Session(record, made, this.#services);
     if (!session) {
       await this.#services.records.insert(draft);

@@ -1,6 +1,6 @@
 import type { DialAction } from '../actions/schema.js';
 import type { DialResult } from '../actions/action-context.js';
-import { CallLeg } from '../legs/call-leg.js';
+import { CallLeg, SrtpRefusedError } from '../legs/call-leg.js';
 import type { MediaBackend } from '../media/call-media.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { isCallErrorCode, isHangupCause, type CallErrorCode, type HangupCause } from '../shared/call-codes.js';
@@ -92,7 +92,13 @@ export class Dialer implements LegPlacer {
     if (routes.length === 0) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
     const log = services.log.child({ callId: record.id });
     const target = dialTargetOf(routes, request.from, this.ua.localAddress('udp').host, [['X-Sautikit-Call-Id', record.id]]);
-    const leg = await CallLeg.dial(this.ua, this.media, target, log, request.near);
+    let leg: CallLeg;
+    try {
+      leg = await CallLeg.dial(this.ua, this.media, target, log, request.near);
+    } catch (error) {
+      if (error instanceof SrtpRefusedError) return refuse('sdp_not_acceptable', error.message);
+      throw error;
+    }
     const session = this.startSession(record, leg);
     // The phone may ring before the 'initiated' record is written (a slower store): listen now, record in order.
     const initiated = session.moveTo('initiated');

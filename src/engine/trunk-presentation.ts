@@ -46,6 +46,8 @@ export function dialTargetOf(routes: readonly PresentableRoute[], callerId: stri
       uri: route.uri, from, ...(route.forks ? { forks: route.forks } : {}), ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
       headers: [...headers, ...(route.headers ?? []), ...(trunk?.sendPai ? [['P-Asserted-Identity', `<${from}>`] as [string, string]] : [])],
       ...(trunk ? { label: trunk.name, answerTimeoutMs: trunk.answerTimeout * 1000 } : {}),
+      // SPEC §13: a trunk's `srtp`; a user's registered devices get SRTP when they registered over TLS.
+      srtp: trunk ? trunk.srtp : 'with-tls',
     };
   });
   if (!first) throw new Error('dialTargetOf needs a route');

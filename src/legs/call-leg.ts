@@ -10,7 +10,10 @@ import type { DigestCredentials } from '../sip/ua/digest.js';
 import type { InviteOptions, SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { AudioMediaDescription } from '../media/codecs/negotiate.js';
 import type { MediaDirection } from '../sip/message/sdp.js';
-import { codecList, describeSdp, isHoldAddress, localDirectionFor, negotiateOffer, readAnswer } from './sdp-glue.js';
+import { generateMasterKey, type SrtpKeys } from '../media/rtp/srtp-keys.js';
+import { cryptoAttribute } from '../media/rtp/sdes-crypto.js';
+import type { RemoteMedia } from '../media/endpoint-types.js';
+import { codecList, describeSdp, isHoldAddress, localDirectionFor, negotiateOffer, readAnswer, type SdpRefusal, type SdpSecurity, type SrtpTerms } from './sdp-glue.js';
 import { sipStatusOfCause } from './sip-status-of-cause.js';
 import { FailoverInvite } from './failover-invite.js';
 
@@ -60,6 +63,29 @@ export interface DialTarget {
   answerTimeoutMs?: number;
   /** Names the target in logs (a trunk's name). Default the URI. */
   label?: string;
+  /**
+   * SRTP (SDES) on this leg (SPEC §13): a trunk's `off` (default), `optional` (keys offered in RTP/AVP,
+   * used when answered) or `mandatory` (RTP/SAVP; a plain answer ends the leg); `with-tls`: mandatory on
+   * branches whose signalling is TLS, off on the others (a user's registered devices).
+   * Keys are only ever offered over TLS, unless the operator allowed plain transports.
+   */
+  srtp?: DialSrtp;
+}
+
+/** How a dialled leg uses SRTP; see `DialTarget.srtp`. */
+export type DialSrtp = 'off' | 'optional' | 'mandatory' | 'with-tls';
+
+/** The SDES state of a leg: our key, the tag and m= protocol our SDP carries, and the peer's key once known. */
+interface LegSrtp {
+  local: string;
+  tag: number;
+  protocol: SdpSecurity['protocol'];
+  remote?: string;
+}
+
+/** The 488 of an SDP we cannot meet: RFC 3261 §21.4.26, with a Warning (§20.43, 399 miscellaneous) saying why. */
+function rejectionHeaders(refusal: SdpRefusal): Array<[string, string]> {
+  return [['Warning', `399 sautikit "${(refusal.detail ?? refusal.problem).replace(/["\\]/g, "'")}"`]];
 }
 
 /** RFC 3326 Reason of the CANCEL sent to the devices that lost the race. */
@@ -93,6 +119,10 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   readonly #sdpOrigin = { id: Date.now(), version: 0 };
   /** Our side's media direction; anything but sendrecv is a hold (RFC 3264 §8.4). */
   #direction: MediaDirection = 'sendrecv';
+  /** SDES keys of this leg (SPEC §13); undefined for plain RTP. */
+  #srtp: LegSrtp | undefined;
+  /** What this dialog's signalling allows for SDES keys: re-INVITEs are held to it. */
+  #srtpTerms: SrtpTerms = { keysMayTravel: false };
 
   private constructor(media: M, log: Logger) {
     super();
@@ -120,28 +150,35 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
    * Takes an INVITE; answers `{problem}` (and rejects it 488) when its SDP cannot be used. An INVITE
    * without SDP (late offer) is taken too: our answer will carry the offer, the ACK its answer.
    */
-  static async fromIncoming<M extends CallMedia>(incoming: IncomingCall, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | { problem: string }> {
+  static async fromIncoming<M extends CallMedia>(
+    incoming: IncomingCall, mediaEngine: LegMediaSource<M>, log: Logger, options: { srtpRequired?: boolean } = {},
+  ): Promise<CallLeg<M> | { problem: string }> {
+    const terms: SrtpTerms = { keysMayTravel: incoming.keysMayTravel, ...(options.srtpRequired ? { required: true } : {}) };
     const offer = incoming.sdp;
     if (!offer) {
       const media = await mediaEngine.createEndpoint({ logger: log });
       const leg = new CallLeg<M>(media, log);
       leg.#sdpAddress = incoming.advertisedMediaAddress;
+      leg.#srtpTerms = terms;
       leg.#incoming = incoming;
       leg.#lateOffer = true;
       leg.#answerSdp = leg.#describe(media.localDescription().audio, 'sendrecv');
       incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
       return leg;
     }
-    const negotiated = negotiateOffer(offer, codecList());
+    const negotiated = negotiateOffer(offer, codecList(), terms);
     if ('problem' in negotiated) {
-      incoming.reject(488, 'Not Acceptable Here');
-      return { problem: `SDP offer: ${negotiated.problem}` };
+      // SPEC §13: an offer we cannot meet (SDES we cannot do, keys over plain UDP) gets 488, never plain RTP.
+      incoming.reject(488, 'Not Acceptable Here', rejectionHeaders(negotiated));
+      return { problem: `SDP offer: ${negotiated.problem}${negotiated.detail ? ` (${negotiated.detail})` : ''}` };
     }
     const media = await mediaEngine.createEndpoint({ logger: log });
     const leg = new CallLeg<M>(media, log);
     leg.#sdpAddress = incoming.advertisedMediaAddress;
+    leg.#srtpTerms = terms;
+    if (negotiated.srtp) leg.#srtp = { local: generateMasterKey(), tag: negotiated.srtp.tag, protocol: negotiated.srtp.protocol, remote: negotiated.srtp.key };
     const direction = localDirectionFor(offer) ?? 'sendrecv';
-    if (!isHoldAddress(negotiated.remote.address)) media.setRemote(negotiated.remote);
+    if (!isHoldAddress(negotiated.remote.address)) leg.#setRemote(negotiated.remote);
     leg.#setDirection(direction);
     leg.#incoming = incoming;
     leg.#answerSdp = leg.#describe(negotiated.answer, direction);
@@ -157,19 +194,27 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
    * they answered too), and the leg fails only when every branch failed.
    */
   static async dial<M extends CallMedia>(ua: SipUserAgent, mediaEngine: LegMediaSource<M>, target: DialTarget, log: Logger, near?: CallMedia): Promise<CallLeg<M>> {
+    // A target that requires SRTP where the keys would travel in clear is refused before anything is allocated.
+    for (const t of [target, ...(target.alternates ?? [])]) {
+      for (const uri of [t.uri, ...(t.forks ?? [])]) if (t.srtp === 'mandatory' && !ua.keysMayTravelTo(uri, t.proxy)) throw new SrtpRefusedError(t.label ?? uri);
+    }
     // `near`: the leg this one will be bridged to, so a sharded backend keeps both on one worker.
     const media = await mediaEngine.createEndpoint({ logger: log, ...(near ? { near } : {}) });
     const leg = new CallLeg<M>(media, log);
     const offer = media.localDescription().audio;
-    // Each INVITE gets the address its next hop must see (a device on a local network, a carrier outside the NAT).
-    const hosts = new Map<OutgoingCall | FailoverInvite, string>();
+    // Each INVITE gets the address its next hop must see (a device on a local network, a carrier outside the NAT),
+    // and the SRTP its target asks for: one key of ours for every branch, since they share one media endpoint.
+    const hosts = new Map<OutgoingCall | FailoverInvite, { host: string; srtp: LegSrtp | undefined }>();
+    const localKey = generateMasterKey();
     let failover: FailoverInvite | undefined;
     const invite = (t: DialTarget, uri: string): OutgoingCall => {
       const host = ua.advertisedMediaAddressForTarget(uri, t.proxy);
       leg.#sdpAddress = host;
+      const srtp = offeredSrtp(t.srtp ?? 'off', ua.keysMayTravelTo(uri, t.proxy), localKey);
+      leg.#srtp = srtp;
       const call = ua.invite(uri, branchOptions(t, leg.#describe(offer, 'sendrecv')));
       // Failover tries one trunk at a time: the attempt started last is the one that can answer.
-      hosts.set(failover ?? call, host);
+      hosts.set(failover ?? call, { host, srtp });
       return call;
     };
     if (target.alternates?.length) {
@@ -201,15 +246,18 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
           return;
         }
         for (const other of branches) if (other !== outgoing) other.cancel(ANSWERED_ELSEWHERE);
-        const remote = session.remoteSdp ? readAnswer(session.remoteSdp, codecList()) : { problem: 'unparsable' as const };
-        leg.#sdpAddress = hosts.get(outgoing) ?? leg.#sdpAddress;
+        const branch = hosts.get(outgoing);
+        leg.#sdpAddress = branch?.host ?? leg.#sdpAddress;
+        leg.#srtp = branch?.srtp && { ...branch.srtp };
+        leg.#srtpTerms = { keysMayTravel: branch?.srtp !== undefined };
+        const remote = session.remoteSdp ? leg.#readAnswer(session.remoteSdp) : { problem: 'unparsable' as const };
         leg.#attach(session);
         if ('problem' in remote) {
-          log.warn({ problem: remote.problem }, 'unusable SDP answer; hanging up');
+          log.warn({ problem: remote.problem, detail: remote.detail }, 'unusable SDP answer; hanging up');
           void leg.hangup('failed');
           return;
         }
-        if (!isHoldAddress(remote.address)) media.setRemote(remote);
+        if (!isHoldAddress(remote.address)) leg.#setRemote(remote);
         leg.#setDirection(localDirectionFor(session.remoteSdp!) ?? 'sendrecv');
         leg.emit('answered');
       });
@@ -222,13 +270,13 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
    * Only the first early dialog is heard; the 2xx's SDP replaces it on answer.
    */
   #startEarlyMedia(sdp: string): void {
-    const remote = readAnswer(sdp, codecList());
+    const remote = this.#readAnswer(sdp);
     if ('problem' in remote) {
       this.#log.info({ problem: remote.problem }, 'unusable early media SDP; keeping our ringback');
       return;
     }
     this.#earlyMedia = true;
-    this.media.setRemote(remote);
+    this.#setRemote(remote);
     this.emit('earlyMedia');
   }
 
@@ -308,10 +356,13 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
       // Hold/unhold and re-offers keep our RTP port; answer with the same codec. A hold (the offer
       // sendonly, inactive or c=0.0.0.0) is answered recvonly/inactive and stops our RTP to the peer
       // (RFC 3264 §8.4); sendrecv again resumes it. A late-offer re-INVITE gets our sendrecv offer.
-      const negotiated = re.sdp ? negotiateOffer(re.sdp, codecList()) : undefined;
+      const negotiated = re.sdp ? negotiateOffer(re.sdp, codecList(), this.#srtpTerms) : undefined;
       if (negotiated && 'problem' in negotiated) return re.reject(488);
+      // A re-offer may not switch between RTP and SRTP mid-call; it may bring a new key (RFC 4568 §7.1.4), we keep ours.
+      if (negotiated && (negotiated.srtp === undefined) !== (this.#srtp === undefined)) return re.reject(488);
+      if (negotiated?.srtp && this.#srtp) this.#srtp = { ...this.#srtp, tag: negotiated.srtp.tag, protocol: negotiated.srtp.protocol, remote: negotiated.srtp.key };
       const direction = re.sdp ? (localDirectionFor(re.sdp) ?? 'sendrecv') : 'sendrecv';
-      if (negotiated && !isHoldAddress(negotiated.remote.address)) this.media.setRemote(negotiated.remote);
+      if (negotiated && !isHoldAddress(negotiated.remote.address)) this.#setRemote(negotiated.remote);
       this.#setDirection(direction);
       re.accept(this.#describe(negotiated?.answer ?? this.media.localDescription().audio, direction));
     });
@@ -322,11 +373,36 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     });
   }
 
-  /** Our SDP for this leg's peer: its address, a new `o=` version. */
+  /** Our SDP for this leg's peer: its address, a new `o=` version, our SDES key when the leg is SRTP. */
   #describe(audio: AudioMediaDescription, direction: MediaDirection): string {
     const local = this.media.localDescription();
     this.#sdpOrigin.version += 1;
-    return describeSdp({ ...local, address: this.#sdpAddress || local.address }, audio, this.#sdpOrigin.id, direction, this.#sdpOrigin.version);
+    const srtp = this.#srtp;
+    const security: SdpSecurity = srtp ? { protocol: srtp.protocol, crypto: cryptoAttribute(srtp.tag, srtp.local) } : { protocol: 'RTP/AVP' };
+    return describeSdp({ ...local, address: this.#sdpAddress || local.address }, audio, this.#sdpOrigin.id, direction, this.#sdpOrigin.version, security);
+  }
+
+  /** The peer's answer to our offer; with our SDES offer, its key (required when we offered RTP/SAVP). */
+  #readAnswer(sdp: string): (RemoteMedia & { srtpKey?: string }) | SdpRefusal {
+    const srtp = this.#srtp;
+    const remote = readAnswer(sdp, codecList(), srtp ? { offeredTag: srtp.tag, required: srtp.protocol === 'RTP/SAVP' } : undefined);
+    if (srtp && !('problem' in remote)) {
+      // An optional offer answered without keys is plain RTP from now on (and in our later SDP).
+      if (remote.srtpKey === undefined) this.#srtp = undefined;
+      else srtp.remote = remote.srtpKey;
+    }
+    return remote;
+  }
+
+  /** The far end's media with this leg's SRTP keys (none for plain RTP). */
+  #setRemote(remote: RemoteMedia): void {
+    const srtp = this.#srtp;
+    const keys: SrtpKeys | undefined = srtp?.remote !== undefined ? { suite: 'AES_CM_128_HMAC_SHA1_80', local: srtp.local, remote: srtp.remote } : undefined;
+    const { address, port, payloadType, telephoneEvent, codec, rtcpPort } = remote;
+    this.media.setRemote({
+      address, port, payloadType, ...(telephoneEvent !== undefined ? { telephoneEvent } : {}), ...(codec ? { codec } : {}), ...(rtcpPort !== undefined ? { rtcpPort } : {}),
+      ...(keys ? { srtp: keys } : {}),
+    });
   }
 
   #setDirection(direction: MediaDirection): void {
@@ -353,4 +429,21 @@ function branchOptions(target: DialTarget, sdp: string): InviteOptions {
     sdp, from: target.from, ...(target.to ? { to: target.to } : {}),
     ...(target.proxy ? { proxy: target.proxy } : {}), ...(target.auth ? { auth: target.auth } : {}), ...(target.headers ? { headers: target.headers } : {}),
   };
+}
+
+/** A dial whose target requires SRTP when its signalling cannot carry the keys (not TLS, and not allowed). */
+export class SrtpRefusedError extends Error {
+  constructor(target: string) {
+    super(`${target} requires SRTP, but SDES keys may only be sent over SIP over TLS (see --sdes-over-insecure-transport)`);
+    this.name = 'SrtpRefusedError';
+  }
+}
+
+/**
+ * The SDES offer of one branch: RTP/SAVP for `mandatory` (and `with-tls` over TLS), keys in RTP/AVP for
+ * `optional`, nothing for `off` or when keys may not travel (`dial` refused `mandatory` targets then).
+ */
+function offeredSrtp(mode: DialSrtp, keysMayTravel: boolean, local: string): LegSrtp | undefined {
+  if (mode === 'off' || !keysMayTravel) return undefined;
+  return { local, tag: 1, protocol: mode === 'optional' ? 'RTP/AVP' : 'RTP/SAVP' };
 }

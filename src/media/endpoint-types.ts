@@ -11,6 +11,7 @@ import type { MediaEndpoint } from './endpoint.js';
 import type { MediaClock } from './media-clock.js';
 import type { PortLease, PortPool } from './rtp/port-pool.js';
 import type { RtpSessionOptions } from './rtp/rtp-session.js';
+import type { SrtpKeys } from './rtp/srtp-keys.js';
 import type { TtsService } from './sources/tts.js';
 import type { UrlAudioLoader } from './sources/url-audio.js';
 
@@ -26,6 +27,8 @@ export interface RemoteMedia {
   codec?: CodecName;
   /** Negotiated telephone-event payload type; omit or null if none. */
   telephoneEvent?: number | null;
+  /** SRTP keys (SDES) when the leg is encrypted; absent = plain RTP. Plain data, so it crosses to media workers. */
+  srtp?: SrtpKeys;
 }
 
 /** What to put in our SDP. */

@@ -159,6 +159,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.session.audioPayloadType = remote.payloadType;
     this.session.telephoneEventPayloadType = this.#telephoneEvent;
     this.session.setRemote({ address: remote.address, port: remote.port, ...(remote.rtcpPort !== undefined ? { rtcpPort: remote.rtcpPort } : {}) });
+    this.session.setSrtp(remote.srtp);
     this.session.lastReceivedAt = performance.now();
     this.#timedOut = false;
   }

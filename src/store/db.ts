@@ -259,6 +259,8 @@ export interface TrunksTable {
   from_domain: string | null;
   /** 0/1: P-Asserted-Identity with the caller ID (RFC 3325). */
   send_pai: number;
+  /** SRTP towards the trunk: off, optional or mandatory (SPEC §13). */
+  srtp: 'off' | 'optional' | 'mandatory';
   created_at: string;
   updated_at: string;
 }

@@ -27,18 +27,26 @@ export class BaresipAgent {
   #buffer = '';
   #dir = mkdtempSync(join(tmpdir(), 'baresip-'));
 
-  /** Starts baresip with one account (`aor`, password, the platform as outbound proxy); `answer: 'auto'` picks up every call. */
-  static async start(o: { aor: string; password: string; proxy: { host: string; port: number }; answer: 'auto' | 'manual' }): Promise<BaresipAgent> {
+  /**
+   * Starts baresip with one account (`aor`, password, the platform as outbound proxy); `answer: 'auto'` picks up every call.
+   * `tls`: SIP over TLS to the proxy, trusting `cafile`; `mediaenc`: baresip's media encryption (`srtp-mand`: RTP/SAVP with SDES).
+   */
+  static async start(o: {
+    aor: string; password: string; proxy: { host: string; port: number }; answer: 'auto' | 'manual'; tls?: { cafile: string }; mediaenc?: 'srtp' | 'srtp-mand';
+  }): Promise<BaresipAgent> {
     const agent = new BaresipAgent();
     const [sipPort, ctrlPort] = [await freePort(), await freePort()];
     writeFileSync(join(agent.#dir, 'config'), [
       'module_path /usr/lib/baresip/modules', `sip_listen 127.0.0.1:${sipPort}`, 'audio_source ausine,440', 'ausrc_srate 48000', 'auplay_srate 48000', 'ausrc_channels 2',
       `audio_player aufile,${join(agent.#dir, 'out.wav')}`, `audio_alert aufile,${join(agent.#dir, 'alert.wav')}`,
       'module g711.so', 'module ausine.so', 'module aufile.so', 'module_app account.so', 'module_app menu.so', 'module_app ctrl_tcp.so',
+      ...(o.tls ? [`sip_cafile ${o.tls.cafile}`] : []), ...(o.mediaenc ? ['module srtp.so'] : []),
       `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`, '',
     ].join('\n'));
+    const transport = o.tls ? ';transport=tls' : '';
     writeFileSync(join(agent.#dir, 'accounts'),
-      `<${o.aor}>;auth_pass=${o.password};outbound="sip:${o.proxy.host}:${o.proxy.port}";regint=300;answermode=${o.answer}\n`);
+      `<${o.aor}${transport}>;auth_pass=${o.password};outbound="sip:${o.proxy.host}:${o.proxy.port}${transport}";regint=300;answermode=${o.answer}`
+      + `${o.mediaenc ? `;mediaenc=${o.mediaenc}` : ''}\n`);
     const child = spawn('baresip', ['-s', '-f', agent.#dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     agent.#child = child;
     child.stdout?.on('data', (d: Buffer) => (agent.output += d.toString()));

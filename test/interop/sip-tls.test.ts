@@ -118,10 +118,11 @@ describe('SIP over TLS with SIPp (through socat) and baresip', () => {
       'module_path /usr/lib/baresip/modules', `sip_listen 127.0.0.1:${port}`, `sip_cafile ${cert.certFile}`,
       'audio_source ausine,440', 'ausrc_srate 48000', 'auplay_srate 48000', 'ausrc_channels 2',
       `audio_player aufile,${join(home, 'out.wav')}`, `audio_alert aufile,${join(home, 'alert.wav')}`,
-      'module g711.so', 'module ausine.so', 'module aufile.so', 'module_app account.so', 'module_app menu.so', '',
+      'module g711.so', 'module ausine.so', 'module aufile.so', 'module srtp.so', 'module_app account.so', 'module_app menu.so', '',
     ].join('\n'));
+    // A phone registered over TLS is called with RTP/SAVP (SPEC §13, docs/security.md): it has SRTP on.
     writeFileSync(join(home, 'accounts'),
-      `<${credential.aor};transport=tls>;auth_pass=tls-agent-pass-1;outbound="sip:127.0.0.1:${tlsPort};transport=tls";regint=300;answermode=auto\n`);
+      `<${credential.aor};transport=tls>;auth_pass=tls-agent-pass-1;outbound="sip:127.0.0.1:${tlsPort};transport=tls";regint=300;answermode=auto;mediaenc=srtp-mand\n`);
     const baresip = run('baresip', ['-v', '-f', home, '-t', '40']);
     children.push(baresip.child);
     let output = '';

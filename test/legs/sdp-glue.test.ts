@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codecList, describeSdp, localDirectionFor, negotiateOffer, readAnswer } from '../../src/legs/sdp-glue.js';
+import { codecList, describeSdp, localDirectionFor, negotiateOffer, readAnswer, type SrtpTerms } from '../../src/legs/sdp-glue.js';
 
 const sdp = (m: string, extra: string[] = []) => ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', m, ...extra, ''].join('\r\n');
 
@@ -32,5 +32,49 @@ describe('sdpGlue', () => {
     expect(localDirectionFor(oldHold)).toBe('recvonly');
     expect(localDirectionFor(`${oldHold}a=recvonly\r\n`)).toBe('inactive');
     expect(localDirectionFor('garbage')).toBeUndefined();
+  });
+});
+
+describe('sdpGlue with SDES (RFC 4568, SPEC §13)', () => {
+  const key = Buffer.alloc(30, 3).toString('base64');
+  const savp = (...crypto: string[]) => sdp('m=audio 7000 RTP/SAVP 0', crypto);
+  const tls = { keysMayTravel: true };
+
+  it('answers an RTP/SAVP offer with the tag of the first line it can use', () => {
+    const result = negotiateOffer(savp(`a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:${Buffer.alloc(46).toString('base64')}`, `a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:${key}|2^31`), codecList(), tls);
+    expect(result).toMatchObject({ srtp: { tag: 2, suite: 'AES_CM_128_HMAC_SHA1_80', key, protocol: 'RTP/SAVP' } });
+    if ('problem' in result) throw new Error('unreachable');
+    const answer = describeSdp({ address: '127.0.0.1', port: 30000, rtcpPort: 30001, audio: result.answer }, result.answer, 1, 'sendrecv', 1,
+      { protocol: 'RTP/SAVP', crypto: { id: 2, suite: 'AES_CM_128_HMAC_SHA1_80', config: 'inline:OURKEY' } });
+    expect(answer).toMatch(/m=audio 30000 RTP\/SAVP 0/);
+    expect(answer).toMatch(/a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:OURKEY/);
+  });
+
+  it('refuses what it cannot meet, never falling back to plain RTP', () => {
+    const refused = (offer: string, terms: SrtpTerms = tls) => negotiateOffer(offer, codecList(), terms);
+    expect(refused(savp(`a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:${key}`))).toMatchObject({ problem: 'srtp_not_acceptable', detail: expect.stringMatching(/AES_256_CM_HMAC_SHA1_80/) });
+    expect(refused(savp(`a=crypto:1 F8_128_HMAC_SHA1_80 inline:${key}`))).toMatchObject({ problem: 'srtp_not_acceptable' });
+    expect(refused(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}|2^20|1:4`))).toMatchObject({ problem: 'srtp_not_acceptable' });
+    expect(refused(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}|1:4`))).toMatchObject({ detail: 'MKI is not supported' });
+    expect(refused(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}|2^10`))).toMatchObject({ detail: expect.stringMatching(/lifetime/) });
+    expect(refused(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key} UNENCRYPTED_SRTP`))).toMatchObject({ detail: expect.stringMatching(/UNENCRYPTED_SRTP/) });
+    expect(refused(savp('a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQ='))).toMatchObject({ problem: 'srtp_not_acceptable' });
+    expect(refused(savp())).toMatchObject({ problem: 'srtp_not_acceptable' });
+    expect(refused(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`), { keysMayTravel: false })).toMatchObject({ problem: 'srtp_keys_over_insecure_transport' });
+    expect(refused(sdp('m=audio 7000 UDP/TLS/RTP/SAVPF 0', ['a=fingerprint:sha-256 AB:CD']))).toMatchObject({ problem: 'unsupported_profile' });
+    expect(refused(sdp('m=audio 7000 RTP/SAVPF 0', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`]))).toMatchObject({ problem: 'unsupported_profile' });
+    expect(refused(sdp('m=audio 7000 RTP/AVP 0'), { keysMayTravel: true, required: true })).toMatchObject({ problem: 'srtp_required' });
+  });
+
+  it('takes keys offered in RTP/AVP (best effort) over TLS, ignores them otherwise', () => {
+    const offer = sdp('m=audio 7000 RTP/AVP 0', [`a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:${key}`]);
+    expect(negotiateOffer(offer, codecList(), tls)).toMatchObject({ srtp: { tag: 5, protocol: 'RTP/AVP' } });
+    expect(negotiateOffer(offer, codecList(), { keysMayTravel: false })).not.toHaveProperty('srtp');
+  });
+
+  it('reads the key of the offered tag from an answer, and refuses a plain answer to a mandatory offer', () => {
+    expect(readAnswer(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`), codecList(), { offeredTag: 1, required: true })).toMatchObject({ srtpKey: key, port: 7000 });
+    expect(readAnswer(sdp('m=audio 7000 RTP/AVP 0'), codecList(), { offeredTag: 1, required: true })).toMatchObject({ problem: 'srtp_required' });
+    expect(readAnswer(sdp('m=audio 7000 RTP/AVP 0'), codecList(), { offeredTag: 1, required: false })).not.toHaveProperty('srtpKey');
   });
 });

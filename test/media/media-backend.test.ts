@@ -7,6 +7,7 @@ import type { DtmfEvent } from '../../src/media/dtmf/digits.js';
 import type { MediaEndpoint } from '../../src/media/endpoint.js';
 import { MediaEngine } from '../../src/media/engine.js';
 import { MediaEndpointClosedError } from '../../src/media/media-errors.js';
+import { generateMasterKey } from '../../src/media/rtp/srtp-keys.js';
 import { ToneSource } from '../../src/media/sources/tones.js';
 import { UrlAudioError } from '../../src/media/sources/url-audio.js';
 import { decodeWav } from '../../src/media/sources/wav.js';
@@ -155,6 +156,27 @@ describeOnEachMediaBackend('callMedia', (backend, kind) => {
     await captureInbound(phone, 100);
     stop.abort();
     expect(await speaking).toBe('aborted');
+    await closeAll();
+  }, 60_000);
+
+  it(`setRemote() carries SRTP keys to the leg: tones and RFC 4733 digits cross both ways encrypted (${kind})`, async () => {
+    const leg = await backend().createEndpoint();
+    const phone = await phones.createEndpoint();
+    opened.push(leg, phone);
+    const legKey = generateMasterKey();
+    const phoneKey = generateMasterKey();
+    const suite = 'AES_CM_128_HMAC_SHA1_80' as const;
+    leg.setRemote({ address: '127.0.0.1', port: phone.localDescription().port, payloadType: 0, telephoneEvent: 101, srtp: { suite, local: legKey, remote: phoneKey } });
+    phone.setRemote({ address: '127.0.0.1', port: leg.localDescription().port, payloadType: 0, telephoneEvent: 101, srtp: { suite, local: phoneKey, remote: legKey } });
+    void phone.play(longTone(700));
+    void leg.playTone('ringback', { loop: true });
+    // The phone hears the leg's ringback (440+480 Hz) decrypted; the leg gets the phone's digits decrypted.
+    expect(await hears(phone, 440)).toBe(true);
+    const collecting = leg.collectDigits({ timeoutMs: 10_000 });
+    await phone.sendDtmf('7#');
+    expect(await collecting).toEqual({ digits: '7', reason: 'finishOnKey' });
+    expect(phone.session.stats.droppedUnauthenticated).toBe(0);
+    expect((await leg.stats()).packetsReceived).toBeGreaterThan(10);
     await closeAll();
   }, 60_000);
 

@@ -15,6 +15,7 @@ const carrierFields = {
   ...aliased('tech_prefix', ['techPrefix'], nullableText('Digits put before the dialled number (digits, letters, `*`, `#`)', { maxLength: 32 })),
   ...aliased('from_domain', ['fromDomain'], nullableText('Host of the From URI towards this trunk; default our SIP address', { maxLength: 253 })),
   ...aliased('send_pai', ['sendPai'], boolean('Add P-Asserted-Identity with the caller ID (RFC 3325)')),
+  srtp: oneOfValues(['off', 'optional', 'mandatory'], 'SRTP (SDES, AES_CM_128_HMAC_SHA1_80) on calls with this trunk: `off` (default), `optional` (keys offered in RTP/AVP, used when answered), `mandatory` (RTP/SAVP only). Keys travel only over `tls`', { message: 'srtp must be off, optional or mandatory' }),
 };
 
 /**

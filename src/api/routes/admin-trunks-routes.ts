@@ -16,7 +16,7 @@ function trunkView(t: Trunk, live: ApiContext['trunks']): Record<string, unknown
     id: t.id, name: t.name, host: t.host, port: t.port, transport: t.transport, username: t.username, password_set: t.password !== null,
     prefixes: t.prefixes, inbound_addresses: t.inboundAddresses, priority: t.priority, answer_timeout: t.answerTimeout,
     register: t.register, auth_username: t.authUsername, realm: t.realm, register_expires: t.registerExpires, options_ping: t.optionsPing,
-    country_code: t.countryCode, number_format: t.numberFormat, tech_prefix: t.techPrefix, from_domain: t.fromDomain, send_pai: t.sendPai,
+    country_code: t.countryCode, number_format: t.numberFormat, tech_prefix: t.techPrefix, from_domain: t.fromDomain, send_pai: t.sendPai, srtp: t.srtp,
     ...live.statusOf(t), created_at: t.createdAt, updated_at: t.updatedAt,
   };
 }
@@ -38,7 +38,7 @@ function readCarrierFields(body: UpdateTrunkBody): Partial<TrunkInput> {
     authUsername: emptyAsNull(pick(body, ['auth_username', 'authUsername'])?.value), realm: emptyAsNull(body.realm),
     registerExpires: pick(body, ['register_expires', 'registerExpires'])?.value, optionsPing: pick(body, ['options_ping', 'optionsPing'])?.value,
     countryCode, numberFormat: pick(body, ['number_format', 'numberFormat'])?.value, techPrefix: emptyAsNull(tech?.value),
-    fromDomain: emptyAsNull(from?.value)?.toLowerCase() ?? (from ? null : undefined), sendPai: pick(body, ['send_pai', 'sendPai'])?.value,
+    fromDomain: emptyAsNull(from?.value)?.toLowerCase() ?? (from ? null : undefined), sendPai: pick(body, ['send_pai', 'sendPai'])?.value, srtp: body.srtp,
   };
 }
 

@@ -8,7 +8,10 @@
  * mid-call), when the latched source has been silent for `relatchAfterMs`
  * (the phone moved, or re-INVITEd to a new address), or when it comes from
  * the address the SDP names; RTP from any other source is dropped and
- * counted (`droppedForeign`). Outbound packets are built in a small
+ * counted (`droppedForeign`). With SRTP keys (`setSrtp`, SDES) every packet
+ * is unprotected before any of this sees it, and one that fails its tag or
+ * the replay window is dropped (`droppedUnauthenticated`): only the key's
+ * holder can move the latch. Outbound packets are built in a small
  * ring of preallocated buffers (a buffer handed to `socket.send` is not
  * touched again until the ring comes round).
  */
@@ -20,6 +23,8 @@ import { slotBlock } from './slot-block.js';
 import type { PortLease } from './port-pool.js';
 import { parseReport, writeReport, type ReceptionState, type RemoteReport } from './rtcp.js';
 import { createRtpHeader, parseRtp, RTP_HEADER_SIZE, seqDiff, writeRtpHeader } from './rtp-packet.js';
+import { SrtpContext } from './srtp-context.js';
+import { decodeMasterKey, type SrtpKeys } from './srtp-keys.js';
 
 /** Where to send, from SDP. */
 export interface RtpRemote {
@@ -62,7 +67,8 @@ export class RtpSession {
   /** Called when the session latches (for logs). */
   onLatch: ((address: string, port: number) => void) | undefined;
 
-  readonly stats = { packetsSent: 0, octetsSent: 0, packetsReceived: 0, droppedForeign: 0, droppedInvalid: 0 };
+  /** `droppedUnauthenticated`: SRTP/SRTCP packets that failed the tag or replay check. */
+  readonly stats = { packetsSent: 0, octetsSent: 0, packetsReceived: 0, droppedForeign: 0, droppedInvalid: 0, droppedUnauthenticated: 0 };
   /** The last SR/RR the remote sent. */
   remoteReport: RemoteReport | undefined;
   /** performance.now() of the last valid RTP packet, or of session start. */
@@ -92,6 +98,10 @@ export class RtpSession {
   #lastRtpTimestamp = 0;
   #lastRtcpAt = performance.now();
   #closed = false;
+  /** SRTP (RFC 3711): our key protects what we send, the peer's unprotects what we receive. */
+  #srtpKeys: SrtpKeys | undefined;
+  #srtpOut: SrtpContext | undefined;
+  #srtpIn: SrtpContext | undefined;
   // Reception statistics (RFC 3550 A.1, A.3, A.8).
   #baseSeq = 0;
   #maxSeq = 0;
@@ -135,6 +145,31 @@ export class RtpSession {
   }
 
   /**
+   * Protect with SRTP from now on (or stop, with undefined). A context whose
+   * key did not change is kept, so a re-INVITE with the same keys keeps the
+   * rollover counter and replay window (RFC 4568 §7.1.4).
+   */
+  setSrtp(keys: SrtpKeys | undefined): void {
+    const previous = this.#srtpKeys;
+    this.#srtpKeys = keys;
+    if (!keys) {
+      this.#srtpOut = undefined;
+      this.#srtpIn = undefined;
+      return;
+    }
+    const local = decodeMasterKey(keys.local);
+    const remote = decodeMasterKey(keys.remote);
+    if (!local || !remote) throw new Error('SRTP keys must be 30 bytes of base64 each');
+    if (!this.#srtpOut || previous?.local !== keys.local) this.#srtpOut = new SrtpContext(local);
+    if (!this.#srtpIn || previous?.remote !== keys.remote) this.#srtpIn = new SrtpContext(remote);
+  }
+
+  /** Whether packets are SRTP. */
+  get encrypted(): boolean {
+    return this.#srtpOut !== undefined;
+  }
+
+  /**
    * A packet buffer for the next send with the payload area starting at
    * `RTP_HEADER_SIZE` (room for `TX_SIZE - RTP_HEADER_SIZE` bytes of
    * payload). Fill the payload, then call `send`.
@@ -151,7 +186,11 @@ export class RtpSession {
     if (this.#closed || !target) return;
     writeRtpHeader(buf, payloadType, marker, this.#sequence, timestamp, this.ssrc);
     if (advanceSequence) this.#sequence = (this.#sequence + 1) & 0xffff;
-    this.#lease.rtp.send(this.#packetView(buf, RTP_HEADER_SIZE + payloadLength), target.port, target.address);
+    let length = RTP_HEADER_SIZE + payloadLength;
+    // In place: the payload is encrypted and the tag written after it (TX_SIZE leaves room).
+    if (this.#srtpOut) length = this.#srtpOut.protectRtp(buf, length);
+    if (length < 0) return;
+    this.#lease.rtp.send(this.#packetView(buf, length), target.port, target.address);
     this.stats.packetsSent++;
     this.stats.octetsSent += payloadLength;
     this.#lastRtpTimestamp = timestamp;
@@ -181,7 +220,9 @@ export class RtpSession {
     const sender = this.stats.packetsSent > 0
       ? { unixMs: Date.now(), rtpTimestamp: this.#lastRtpTimestamp, packets: this.stats.packetsSent, octets: this.stats.octetsSent }
       : undefined;
-    const length = writeReport(this.#rtcpBuf, this.ssrc, sender, this.#reception());
+    let length = writeReport(this.#rtcpBuf, this.ssrc, sender, this.#reception());
+    if (this.#srtpOut) length = this.#srtpOut.protectRtcp(this.#rtcpBuf, length);
+    if (length < 0) return;
     const rtcpPort = this.#latched ? this.#latched.port + 1 : (this.#remote?.rtcpPort ?? target.port + 1);
     this.#lease.rtcp.send(this.#rtcpBuf, 0, length, rtcpPort, target.address);
   }
@@ -223,7 +264,16 @@ export class RtpSession {
 
   readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     const h = this.#header;
-    if (!parseRtp(msg, msg.length, h)) {
+    let length = msg.length;
+    // SRTP first (RFC 3711 §3.3): nothing in a packet is believed, the latch least of all, before its tag is.
+    if (this.#srtpIn) {
+      length = this.#srtpIn.unprotectRtp(msg, length);
+      if (length < 0) {
+        this.stats.droppedUnauthenticated++;
+        return;
+      }
+    }
+    if (!parseRtp(msg, length, h)) {
       this.stats.droppedInvalid++;
       return;
     }
@@ -304,7 +354,15 @@ export class RtpSession {
   readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     const latched = this.#latched;
     if (this.#symmetric && latched && latched.address !== rinfo.address) return;
-    const report = parseReport(msg, msg.length);
+    let length = msg.length;
+    if (this.#srtpIn) {
+      length = this.#srtpIn.unprotectRtcp(msg, length);
+      if (length < 0) {
+        this.stats.droppedUnauthenticated++;
+        return;
+      }
+    }
+    const report = parseReport(msg, length);
     if (!report) return;
     this.remoteReport = report;
     if (report.kind === 'SR' && report.ntpMiddle !== undefined) {

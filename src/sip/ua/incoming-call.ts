@@ -97,6 +97,11 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     return this.#core.mediaAddressFor(this.remote.address);
   }
 
+  /** Whether SDES keys may be read from this INVITE's SDP and put in our answer (SPEC §13: TLS only, unless allowed). */
+  get keysMayTravel(): boolean {
+    return this.#core.keysMayTravelOver(this.protocol);
+  }
+
   /** The transport the INVITE came over. */
   get protocol(): TransportProtocol {
     return this.#tx.channel.transport.protocol;

@@ -18,7 +18,7 @@ import type { SipParseError } from '../message/parse-error.js';
 import type { SipParserLimits } from '../message/parser.js';
 import { parseSdp } from '../message/sdp.js';
 import { serializeMessage } from '../message/serializer.js';
-import { isSipUri, parseUri, serializeUri } from '../message/uri.js';
+import { isSipUri, parseUri, serializeUri, type SipUri } from '../message/uri.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import { newBranch, TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer.js';
 import type { Channel, TransactionTimers } from '../transaction/transaction.js';
@@ -100,6 +100,11 @@ export interface SipUserAgentOptions {
    * §4) 90 s; only tests of the timer machinery go lower, so they need not wait minutes.
    */
   minSessionExpires?: number;
+  /**
+   * Let SDES keys (`a=crypto`, RFC 4568 §8.3) travel in SDP over UDP and TCP,
+   * where anyone on the path reads them. Default false: only over TLS (SPEC §13).
+   */
+  sdesOverInsecureTransport?: boolean;
 }
 
 export interface InviteOptions {
@@ -223,6 +228,17 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   advertisedMediaAddressForTarget(target: string, proxy?: string): string {
     const hop = parseUri(stripBrackets(proxy ?? target));
     return this.advertisedMediaAddressFor(isSipUri(hop) ? (hop.params.get('maddr') ?? hop.host) : '');
+  }
+
+  /**
+   * Whether SDES keys may go in the SDP of an INVITE to `target` (through
+   * `proxy`): its first hop is TLS, or the operator allowed plain transports
+   * (`sdesOverInsecureTransport`). RFC 4568 §8.3: the keys are only as secret
+   * as the signalling that carries them.
+   */
+  keysMayTravelTo(target: string, proxy?: string): boolean {
+    const hop = parseUri(stripBrackets(proxy ? ensureLr(proxy) : target));
+    return this.#core.keysMayTravelOver(isSipUri(hop) ? hopProtocol(hop) : 'udp');
   }
 
   /** Our Via/Contact host in `message`, swapped for the one `remote` must be given. */
@@ -401,6 +417,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       log: this.#log,
       userAgent: this.#options.userAgent ?? 'Sautikit',
       mediaAddressFor: (peer) => ua.advertisedMediaAddressFor(peer),
+      keysMayTravelOver: (protocol) => protocol === 'tls' || ua.#options.sdesOverInsecureTransport === true,
       via: (protocol) => ({ protocol: protocol.toUpperCase(), host: ua.#host, port: ua.#transport(protocol).local.port }),
       contact: (protocol, user, secure) => {
         const transport = ua.#transport(protocol);
@@ -415,10 +432,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         if (!isSipUri(next)) throw new Error(`cannot route to ${serializeUri(next)}`);
         const host = (next.params.get('maddr') ?? next.host).replace(/^\[(.*)\]$/, '$1');
         const port = next.port ?? (next.scheme === 'sips' ? 5061 : 5060);
-        const param = next.params.get('transport')?.toLowerCase();
-        // RFC 3261 §26.2.2: a SIPS URI is reached over TLS, whatever else it says.
-        const protocol: TransportProtocol = next.scheme === 'sips' || param === 'tls' ? 'tls' : param === 'tcp' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
-        return { transport: ua.#transport(protocol), remote: { address: host, port } };
+        return { transport: ua.#transport(hopProtocol(next, preferred)), remote: { address: host, port } };
       },
       send: (request, options) => ua.#send(request, options),
       sendStateless: (request, channel) => {
@@ -678,4 +692,10 @@ function sipHost(address: string): string {
 
 function stripBrackets(target: string): string {
   return target.startsWith('<') ? target.slice(1, -1) : target;
+}
+
+/** The transport of a hop's URI: RFC 3261 §26.2.2, a SIPS URI is reached over TLS whatever else it says; then `transport=`. */
+function hopProtocol(uri: SipUri, preferred?: TransportProtocol): TransportProtocol {
+  const param = uri.params.get('transport')?.toLowerCase();
+  return uri.scheme === 'sips' || param === 'tls' ? 'tls' : param === 'tcp' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
 }

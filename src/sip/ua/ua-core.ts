@@ -49,6 +49,8 @@ export interface UaCore {
   via(protocol: TransportProtocol): { protocol: string; host: string; port: number };
   /** Our media address (for SDP) as given to `peer`: see `AdvertisedHost`. */
   mediaAddressFor(peer: string): string;
+  /** Whether SDES keys may travel in SDP over `protocol` (TLS, or any when the operator allowed it). */
+  keysMayTravelOver(protocol: TransportProtocol): boolean;
   /** Contact URI (with brackets) for `protocol`; `secure` for a dialog begun with a SIPS URI (a `sips:` Contact over TLS). */
   contact(protocol: TransportProtocol, user?: string, secure?: boolean): string;
   channelFor(request: SipRequest, preferred?: TransportProtocol): Channel;

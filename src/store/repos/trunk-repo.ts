@@ -4,6 +4,8 @@ import type { ReadCache } from '../read-cache.js';
 
 /** How a trunk wants the dialled number in the Request-URI and To (SPEC §13). */
 export type NumberFormat = 'e164' | 'international' | 'national';
+/** SRTP policy of a trunk (SPEC §13). */
+export type TrunkSrtp = 'off' | 'optional' | 'mandatory';
 
 export interface Trunk {
   id: string;
@@ -39,6 +41,11 @@ export interface Trunk {
   fromDomain: string | null;
   /** Add P-Asserted-Identity with the caller ID (RFC 3325). Default false. */
   sendPai: boolean;
+  /**
+   * SRTP (SDES) on calls with this trunk: `off` plain RTP; `optional` our offers carry keys in RTP/AVP
+   * and media is encrypted when the carrier answers with keys; `mandatory` RTP/SAVP only. Default `'off'`.
+   */
+  srtp: TrunkSrtp;
   createdAt: string;
   updatedAt: string;
 }
@@ -48,7 +55,7 @@ export type TrunkInput = Omit<Trunk, 'id' | 'createdAt' | 'updatedAt'>;
 /** The defaults of the carrier fields, for a trunk created without them. */
 export const trunkDefaults = {
   register: false, authUsername: null, realm: null, registerExpires: 3600, priority: 0, answerTimeout: 5, optionsPing: 30,
-  countryCode: '254', numberFormat: 'e164', techPrefix: null, fromDomain: null, sendPai: false,
+  countryCode: '254', numberFormat: 'e164', techPrefix: null, fromDomain: null, sendPai: false, srtp: 'off',
 } as const satisfies Partial<TrunkInput>;
 
 /** A new trunk: the carrier fields it leaves out take `trunkDefaults`. */
@@ -60,7 +67,7 @@ function toTrunk(row: TrunksTable): Trunk {
     password: row.password, prefixes: JSON.parse(row.prefixes) as string[], inboundAddresses: JSON.parse(row.inbound_addresses) as string[],
     register: Number(row.register) === 1, authUsername: row.auth_username, realm: row.realm, registerExpires: Number(row.register_expires),
     priority: Number(row.priority), answerTimeout: Number(row.answer_timeout), optionsPing: Number(row.options_ping), countryCode: row.country_code,
-    numberFormat: row.number_format, techPrefix: row.tech_prefix, fromDomain: row.from_domain, sendPai: Number(row.send_pai) === 1,
+    numberFormat: row.number_format, techPrefix: row.tech_prefix, fromDomain: row.from_domain, sendPai: Number(row.send_pai) === 1, srtp: row.srtp,
     createdAt: row.created_at, updatedAt: row.updated_at,
   };
 }
@@ -72,7 +79,7 @@ function columnsOf(t: TrunkInput): Omit<TrunksTable, 'id' | 'created_at' | 'upda
     prefixes: JSON.stringify(t.prefixes), inbound_addresses: JSON.stringify(t.inboundAddresses),
     register: t.register ? 1 : 0, auth_username: t.authUsername, realm: t.realm, register_expires: t.registerExpires, priority: t.priority,
     answer_timeout: t.answerTimeout, options_ping: t.optionsPing, country_code: t.countryCode, number_format: t.numberFormat,
-    tech_prefix: t.techPrefix, from_domain: t.fromDomain, send_pai: t.sendPai ? 1 : 0,
+    tech_prefix: t.techPrefix, from_domain: t.fromDomain, send_pai: t.sendPai ? 1 : 0, srtp: t.srtp,
   };
 }
 
