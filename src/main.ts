@@ -23,6 +23,8 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { fetchPolicyOf } from './shared/fetch-policy.js';
 import { createLogger, type Logger } from './shared/log.js';
 import { SipUserAgent, type ListenOptions } from './sip/ua/sip-user-agent.js';
+import { WsTransport } from './sip/transport/ws-transport.js';
+import { softphonePage } from './webrtc/softphone-page.js';
 import { SourceBans } from './sip/ua/source-bans.js';
 import { Store } from './store/store.js';
 import { WebhookDeliverer } from './webhooks/deliverer.js';
@@ -166,7 +168,9 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       : undefined;
     const listen: ListenOptions[] = [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }];
     if (tls) listen.push({ protocol: 'tls', host: config.host, port: config.sipTlsPort });
-    const ua = new SipUserAgent({ listen, tls, bans, advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar });
+    // SIP over WebSocket (RFC 7118) for browsers, on the HTTP port once it listens (SPEC §15).
+    const sipWebSocket = new WsTransport({ logger: logger.child({ component: 'sip' }) });
+    const ua = new SipUserAgent({ listen, transports: [sipWebSocket], tls, bans, advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar });
     await ua.start();
     closer.add('sip', () => ua.close());
     components['sip'] = true;
@@ -207,12 +211,15 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       wakeDeliverer: deliverer.wake,
       readiness: () => ({ ready: !draining && Object.values(components).every(Boolean), draining, components: { ...components } }),
     };
-    const api: FastifyInstance = await buildApiServer(ctx, options.api);
+    const api: FastifyInstance = await buildApiServer(ctx, { ...options.api, pages: [...(options.api?.pages ?? []), softphonePage] });
     closer.add('api', async () => {
       components['api'] = false;
+      // Upgraded WebSocket connections would keep the HTTP server from closing.
+      await sipWebSocket.close();
       await api.close();
     });
     await api.listen({ port: config.httpPort, host: config.host });
+    sipWebSocket.attach(api.server);
     const address = api.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifySchema } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import { keyAuthentication, registerUnroutedAuth } from './plugins/auth.js';
 import { answerClientError, registerClientErrorAnswers } from './plugins/client-errors.js';
@@ -13,6 +13,8 @@ export interface ApiServerOptions {
   /** Called for every route registered, with its schema (tests compare them with the OpenAPI document). */
   onRoute?: (method: string, url: string, schema: FastifySchema | undefined) => void;
   rateLimit?: RateLimitOptions;
+  /** More pages served by the same server, outside the API's key scopes (the browser softphone). Default none. */
+  pages?: FastifyPluginAsync[];
 }
 
 /** Builds the REST API (not yet listening). */
@@ -45,6 +47,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   await app.register(publicRoutes, { ctx });
   await app.register(workspaceRoutes, { ctx, authenticate });
   await app.register(adminRoutes, { ctx, authenticate });
+  for (const page of options.pages ?? []) await app.register(page);
   await app.ready();
   return app;
 }

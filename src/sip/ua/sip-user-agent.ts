@@ -24,7 +24,7 @@ import { newBranch, TransactionLayer, type ServerTransaction } from '../transact
 import type { Channel, TransactionTimers } from '../transaction/transaction.js';
 import type { StreamTransportOptions } from '../transport/stream-transport.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import type { InboundContext, NetAddress, SipTransport, TransportProtocol } from '../transport/transport.js';
+import { isWebSocketProtocol, type InboundContext, type NetAddress, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { TlsTransport } from '../transport/tls-transport.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 import type { CredentialLookup, DigestCredentials, DigestServer } from './digest.js';
@@ -364,9 +364,15 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   #transport(protocol: TransportProtocol): SipTransport {
     // A request that must be secure (sips:, transport=tls) never falls back to a plain transport (RFC 3261 §26.2.2).
-    const transport = this.transports.find((t) => t.protocol === protocol) ?? (protocol === 'tls' ? undefined : this.transports[0]);
-    if (!transport) throw new Error(protocol === 'tls' ? 'no TLS transport (SIP over TLS needs a certificate and key)' : 'no transport');
+    // A WebSocket peer is reached only over its own connection (RFC 7118 §5), never over UDP instead.
+    const transport = this.transports.find((t) => t.protocol === protocol) ?? (protocol === 'tls' || isWebSocketProtocol(protocol) ? undefined : this.transports[0]);
+    if (!transport) throw new Error(protocol === 'tls' ? 'no TLS transport (SIP over TLS needs a certificate and key)' : isWebSocketProtocol(protocol) ? 'no WebSocket transport' : 'no transport');
     return transport;
+  }
+
+  /** The WebSocket transport there is for `ws`/`wss` (one listener serves both when a TLS proxy is in front). */
+  #webSocketProtocol(wanted: 'ws' | 'wss'): TransportProtocol {
+    return this.transports.some((t) => t.protocol === wanted) ? wanted : wanted === 'ws' ? 'wss' : 'ws';
   }
 
   #newRequest(method: string, target: string, options: RequestOptions): SipRequest {
@@ -417,7 +423,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         const port = next.port ?? (next.scheme === 'sips' ? 5061 : 5060);
         const param = next.params.get('transport')?.toLowerCase();
         // RFC 3261 §26.2.2: a SIPS URI is reached over TLS, whatever else it says.
-        const protocol: TransportProtocol = next.scheme === 'sips' || param === 'tls' ? 'tls' : param === 'tcp' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
+        // RFC 7118 §5: `transport=ws`/`wss` (a browser's binding) goes over its WebSocket; with TLS behind a proxy, either may serve.
+        const protocol: TransportProtocol = param === 'ws' || param === 'wss' ? ua.#webSocketProtocol(param)
+          : next.scheme === 'sips' || param === 'tls' ? 'tls' : param === 'tcp' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
         return { transport: ua.#transport(protocol), remote: { address: host, port } };
       },
       send: (request, options) => ua.#send(request, options),

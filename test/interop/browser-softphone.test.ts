@@ -1,0 +1,147 @@
+/**
+ * Browser agents (SPEC §15) in real Chromium: the softphone page at
+ * /console/softphone registers over SIP-over-WebSocket with a workspace SIP
+ * credential, and its calls carry WebRTC media (ICE lite, DTLS-SRTP, Opus)
+ * to and from phones on a carrier trunk. The trunk's side is a SIP user
+ * agent with an RTP endpoint of our own SIP and media stacks on real
+ * loopback sockets, so what it hears can be measured sample by sample.
+ * Chromium's fake microphone plays a 1000 Hz tone; the carrier plays 440 Hz.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallLeg } from '../../src/legs/call-leg.js';
+import { MediaEngine } from '../../src/media/engine.js';
+import type { MediaEndpoint } from '../../src/media/endpoint.js';
+import { PcmSource } from '../../src/media/sources/audio-source.js';
+import { SipUserAgent } from '../../src/sip/ua/sip-user-agent.js';
+import { silentLogger } from '../../src/shared/log.js';
+import { freePort } from '../helpers/cli-process.js';
+import { HttpReceiver } from '../helpers/http-receiver.js';
+import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { until } from '../helpers/until.js';
+import { launchChromium, writeToneWav, type TestBrowser } from './chromium.js';
+
+const BROWSER_HZ = 1000;
+const CARRIER_HZ = 440;
+
+/** Share of a frame's energy at `hz` (Goertzel, 8 kHz): near 1 for that pure tone. */
+function toneShare(pcm: Int16Array, hz: number): number {
+  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / 8000);
+  let s1 = 0;
+  let s2 = 0;
+  let total = 0;
+  for (const sample of pcm) {
+    const s0 = sample + coefficient * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+    total += sample * sample;
+  }
+  const power = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+  return total === 0 ? 0 : (2 * power) / (pcm.length * total);
+}
+
+function sine(hz: number, seconds: number): Int16Array {
+  const pcm = new Int16Array(8000 * seconds);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000));
+  return pcm;
+}
+
+/** Counts the 20 ms frames a leg receives that are mostly `hz`. */
+function listen(media: MediaEndpoint, hz: number): { frames: () => number } {
+  let frames = 0;
+  media.fork('inbound', (frame) => {
+    let peak = 0;
+    for (const v of frame) peak = Math.max(peak, Math.abs(v));
+    if (peak > 500 && toneShare(frame, hz) > 0.6) frames += 1;
+  });
+  return { frames: () => frames };
+}
+
+/** The carrier: a SIP user agent on the trunk's address with RTP media, playing 440 Hz on every call. */
+class Carrier {
+  readonly media = new MediaEngine({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', portMin: 32_100, portMax: 32_199 });
+  readonly ua: SipUserAgent;
+  readonly legs: CallLeg<MediaEndpoint>[] = [];
+  readonly heard = new Map<CallLeg<MediaEndpoint>, { frames: () => number }>();
+
+  constructor(port: number) {
+    this.ua = new SipUserAgent({ listen: [{ protocol: 'udp', host: '127.0.0.1', port }], publicHost: '127.0.0.1', logger: silentLogger });
+    this.ua.on('invite', (incoming) => void this.#answer(incoming));
+  }
+
+  async #answer(incoming: Parameters<typeof CallLeg.fromIncoming>[0]): Promise<void> {
+    const leg = await CallLeg.fromIncoming(incoming, this.media, silentLogger);
+    if ('problem' in leg) return;
+    this.#track(leg);
+    leg.answer();
+  }
+
+  #track(leg: CallLeg<MediaEndpoint>): void {
+    this.legs.push(leg);
+    this.heard.set(leg, listen(leg.media, BROWSER_HZ));
+    void leg.media.play(new PcmSource(sine(CARRIER_HZ, 1), { loop: true }));
+  }
+
+  async call(uri: string, from: string): Promise<CallLeg<MediaEndpoint>> {
+    const leg = await CallLeg.dial(this.ua, this.media, { uri, from }, silentLogger);
+    this.#track(leg);
+    return leg;
+  }
+
+  async close(): Promise<void> {
+    for (const leg of this.legs) await leg.hangup();
+    await this.ua.close();
+    await this.media.close();
+  }
+}
+
+describe('browser agents: the softphone page in Chromium with WebRTC media', () => {
+  let api: TestApi;
+  let app: HttpReceiver;
+  let browser: TestBrowser;
+  let carrier: Carrier;
+  let aor = '';
+  let credentialId = '';
+  let number = '';
+  const dir = mkdtempSync(join(tmpdir(), 'browser-agent-'));
+
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+    app = await HttpReceiver.start();
+    const carrierPort = await freePort();
+    carrier = new Carrier(carrierPort);
+    await carrier.ua.start();
+    const admin = api.credentials.admin_key;
+    const trunk = await api.call('POST', '/v1/admin/trunks', { key: admin, body: {
+      name: 'carrier', host: '127.0.0.1', port: carrierPort, transport: 'udp', prefixes: ['+2547'], inbound_addresses: ['127.0.0.1'], options_ping: 0,
+    } });
+    expect(trunk.statusCode, trunk.body).toBe(201);
+    number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/inbound` } })).json().number;
+    const credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'agent7', password: 'browser-pass-7' } })).json();
+    aor = credential.aor;
+    credentialId = credential.id;
+    const mic = join(dir, 'mic.wav');
+    writeToneWav(mic, BROWSER_HZ);
+    browser = await launchChromium(mic);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await carrier?.close();
+    await app?.close();
+    await api?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the softphone page registers with the workspace SIP credential over /v1/sip/ws', async () => {
+    const domain = aor.split('@')[1]!;
+    const url = `${api.platform.httpUrl}/console/softphone?user=agent7&password=browser-pass-7&domain=${encodeURIComponent(domain)}`;
+    await browser.page.goto(url);
+    await until(() => browser.page.evaluate(() => (window as unknown as { softphone?: { state: { registered: boolean } } }).softphone?.state.registered === true), 15_000)
+      .catch((error: unknown) => { throw new Error(`${String(error)}\n${browser.log()}`); });
+    const [listed] = (await api.call('GET', '/v1/sip/credentials')).json();
+    expect(listed).toMatchObject({ id: credentialId, registered: true });
+  }, 30_000);
+});
