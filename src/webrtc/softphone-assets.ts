@@ -147,10 +147,11 @@ function answer() {
 
 function hangup() {
   if (!session) return;
+  // Before the request: SIP.js may report the session terminated at once.
+  setCall('ending');
   if (session.state === SessionState.Established) session.bye();
   else if (session instanceof Inviter) session.cancel();
   else session.reject();
-  setCall('ending');
 }
 
 function mute(on) {
@@ -190,7 +191,13 @@ async function stats() {
   return out;
 }
 
-window.softphone = { state, call, answer, hangup, mute, dtmf, inboundLevel, stats };
+/** The WebRTC session's states and SDPs, for diagnostics. */
+function connection() {
+  const pc = peer(session);
+  return pc ? { ice: pc.iceConnectionState, connection: pc.connectionState, local: pc.localDescription && pc.localDescription.sdp, remote: pc.remoteDescription && pc.remoteDescription.sdp } : null;
+}
+
+window.softphone = { state, call, answer, hangup, mute, dtmf, inboundLevel, stats, connection };
 
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();

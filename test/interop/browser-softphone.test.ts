@@ -139,9 +139,53 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     const domain = aor.split('@')[1]!;
     const url = `${api.platform.httpUrl}/console/softphone?user=agent7&password=browser-pass-7&domain=${encodeURIComponent(domain)}`;
     await browser.page.goto(url);
-    await until(() => browser.page.evaluate(() => (window as unknown as { softphone?: { state: { registered: boolean } } }).softphone?.state.registered === true), 15_000)
+    await until(() => browser.page.evaluate('window.softphone?.state.registered === true') as Promise<boolean>, 15_000)
       .catch((error: unknown) => { throw new Error(`${String(error)}\n${browser.log()}`); });
     const [listed] = (await api.call('GET', '/v1/sip/credentials')).json();
     expect(listed).toMatchObject({ id: credentialId, registered: true });
   }, 30_000);
+
+  type Softphone = {
+    state: { registered: boolean; call: string };
+    call(target: string): Promise<void>;
+    answer(): void;
+    hangup(): void;
+    dtmf(digit: string): void;
+    inboundLevel(): number;
+    stats(): Promise<{ inbound: { packetsReceived: number; totalAudioEnergy: number } | null; outbound: { packetsSent: number } | null }>;
+  };
+  const phone = <T>(fn: (softphone: Softphone) => T | Promise<T>): Promise<T> =>
+    browser.page.evaluate(`(${fn.toString()})(window.softphone)`) as Promise<T>;
+  const callState = (): Promise<string> => phone((s) => s.state.call);
+  const fail = (error: unknown): never => {
+    throw new Error(`${String(error)}\n${browser.log()}`);
+  };
+
+  /** The page hears the carrier: its analyser level and WebRTC audio energy rise. */
+  async function pageHearsCarrier(): Promise<void> {
+    await until(async () => (await phone((s) => s.inboundLevel())) > 0.02, 15_000)
+      .catch(async (error: unknown) => fail(`${String(error)} ${JSON.stringify(await phone((s) => s.stats()))} level ${await phone((s) => s.inboundLevel())} ${JSON.stringify(await phone((s) => (s as unknown as { connection(): unknown }).connection()), null, 1)}`));
+    // A second of the carrier's audio, with energy, in WebRTC's own figures.
+    const stats = await until(async () => {
+      const now = await phone((s) => s.stats());
+      return now.inbound && now.inbound.packetsReceived > 50 && now.inbound.totalAudioEnergy > 0 ? now : undefined;
+    }, 15_000).catch(fail);
+    expect(stats.outbound!.packetsSent).toBeGreaterThan(0);
+  }
+
+  it('a trunk caller dialled to the agent\'s sip: user is answered in the browser, and each hears the other\'s tone', async () => {
+    app.respond = (req) => (req.url === '/inbound' ? { status: 200, body: JSON.stringify([{ dial: { sip: aor, timeout: 20 } }]) } : { status: 200, body: '[]' });
+    const sip = api.platform.sipAddress;
+    const leg = await carrier.call(`sip:${number.slice(1)}@${sip.host}:${sip.port}`, 'sip:+254711000042@127.0.0.1');
+    await until(async () => (await callState()) === 'incoming', 15_000).catch(fail);
+    await phone((s) => s.answer());
+    await until(async () => (await callState()) === 'established', 15_000).catch(fail);
+    await until(async () => leg.answered, 10_000);
+    await pageHearsCarrier();
+    await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    await phone((s) => s.hangup());
+    await until(async () => (await callState()) === 'idle', 10_000).catch(async (e: unknown) => fail(`${String(e)} state ${await callState()} leg ${JSON.stringify(leg.endInfo)}`));
+    await until(async () => leg.endInfo !== undefined, 10_000);
+    expect(leg.endInfo).toMatchObject({ by: 'remote' });
+  }, 60_000);
 });

@@ -42,6 +42,11 @@ export async function launchChromium(micWav: string): Promise<TestBrowser> {
   let log = '';
   page.on('console', (m) => (log += `[${m.type()}] ${m.text()}\n`));
   page.on('pageerror', (e) => (log += `[pageerror] ${e.message}\n`));
+  // SIP over the WebSocket, first line of each message: what the page and the platform said to each other.
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => (log += process.env['SIP_FULL'] ? `[sip >] ${String(f.payload)}\n` : `[sip >] ${String(f.payload).split('\r\n')[0]}\n`));
+    ws.on('framereceived', (f) => (log += process.env['SIP_FULL'] ? `[sip <] ${String(f.payload)}\n` : `[sip <] ${String(f.payload).split('\r\n')[0]}\n`));
+  });
   return {
     context, page, log: () => log.slice(-4000),
     close: async () => {

@@ -50,6 +50,10 @@ export interface WebRtcGatewayOptions {
 
 type BrowserCodec = 'opus' | 'PCMU' | 'PCMA';
 
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
+
 export class WebRtcGateway {
   readonly #log: Logger;
   readonly #pc: RTCPeerConnection;
@@ -93,6 +97,10 @@ export class WebRtcGateway {
       iceUseIpv6: options.advertisedAddress.includes(':'),
       iceUseIpv4: !options.advertisedAddress.includes(':'),
       iceAdditionalHostAddresses: [options.advertisedAddress],
+      // werift (lite) keeps the first pair the browser nominates. A browser on this host also checks our
+      // loopback candidate from its LAN address: answer only checks from the candidate's own scope, so
+      // the pair it nominates is one its packets really take.
+      iceFilterStunResponse: (_message, addr, protocol) => isLoopback(addr[0]) === isLoopback(protocol.localCandidate?.host ?? ''),
       ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
       codecs: {
         audio: [
