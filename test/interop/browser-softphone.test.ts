@@ -188,4 +188,60 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     await until(async () => leg.endInfo !== undefined, 10_000);
     expect(leg.endInfo).toMatchObject({ by: 'remote' });
   }, 60_000);
+
+  it('the browser agent dials an E.164 number out through the trunk, and each side hears the other', async () => {
+    const before = carrier.legs.length;
+    await phone((s) => s.call('+254722000123'));
+    await until(async () => (await callState()) === 'established', 20_000).catch(fail);
+    const leg = await until(async () => carrier.legs[before], 10_000);
+    await pageHearsCarrier();
+    await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    await phone((s) => s.hangup());
+    await until(async () => leg.endInfo !== undefined, 10_000);
+    await until(async () => (await callState()) === 'idle', 10_000).catch(fail);
+    const call = await until(async () => {
+      const [latest] = (await api.call('GET', '/v1/calls?to=%2B254722000123')).json();
+      return latest && latest.price !== null ? latest : undefined;
+    }, 15_000);
+    // Direct routing (SPEC §13): caller ID is the workspace's number, billed at the destination rate.
+    expect(call).toMatchObject({ to: '+254722000123', from: number, status: 'completed' });
+  }, 60_000);
+
+  it('a browser leg joins a conference with a phone on the trunk, and each hears the other', async () => {
+    app.respond = () => ({ status: 200, body: JSON.stringify([{ conference: { name: 'support-room', startOnEnter: true, beep: false } }]) });
+    const patched = await api.call('PATCH', `/v1/sip/credentials/${credentialId}`, { body: { routing_url: `${app.url}/agent` } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    await phone((s) => s.call('room'));
+    await until(async () => (await callState()) === 'established', 20_000).catch(fail);
+    const sip = api.platform.sipAddress;
+    const leg = await carrier.call(`sip:${number.slice(1)}@${sip.host}:${sip.port}`, 'sip:+254711000043@127.0.0.1');
+    await until(async () => leg.answered, 15_000);
+    const room = await until(async () => {
+      const rooms = (await api.call('GET', '/v1/conferences')).json();
+      const list = Array.isArray(rooms) ? rooms : rooms.data ?? rooms.conferences ?? [];
+      const found = list.find((r: { name: string }) => r.name === 'support-room');
+      return found && (found.participants?.length ?? found.participant_count ?? 0) >= 2 ? found : undefined;
+    }, 15_000).catch(fail);
+    expect(room).toBeTruthy();
+    await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    await pageHearsCarrier();
+    await leg.hangup();
+    await phone((s) => s.hangup());
+    await until(async () => (await callState()) === 'idle', 10_000).catch(fail);
+  }, 60_000);
+
+  it('DTMF pressed in the page reaches a getDigits', async () => {
+    app.requests.length = 0;
+    app.respond = (req) => req.url === '/agent'
+      ? { status: 200, body: JSON.stringify([{ getDigits: { numDigits: 2, timeout: 10, action: `${app.url}/digits`, nested: [{ say: { text: 'Enter two digits.' } }] } }]) }
+      : { status: 200, body: JSON.stringify([{ hangup: {} }]) };
+    await phone((s) => s.call('menu'));
+    await until(async () => (await callState()) === 'established', 20_000).catch(fail);
+    await new Promise((r) => setTimeout(r, 500));
+    await phone((s) => s.dtmf('4'));
+    await phone((s) => s.dtmf('2'));
+    const digits = await until(async () => app.requests.find((r) => r.url === '/digits'), 15_000).catch(fail);
+    expect(digits.json).toMatchObject({ Digits: '42', From: aor });
+    await until(async () => (await callState()) === 'idle', 15_000).catch(fail);
+  }, 60_000);
 });

@@ -112,6 +112,10 @@ export class WebRtcGateway {
       },
     });
     this.#pc.connectionStateChange.subscribe((state) => this.#log.debug({ state }, 'WebRTC connection state'));
+    // Before any description is set: answering, the browser's track is announced inside setRemoteDescription.
+    this.#pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp.header.payloadType, rtp.payload));
+    });
     relay.on('message', (packet) => this.#fromEngine(packet));
   }
 
@@ -180,9 +184,6 @@ export class WebRtcGateway {
 
   #listen(transceiver: RTCRtpTransceiver): void {
     this.#transceiver = transceiver;
-    transceiver.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp.header.payloadType, rtp.payload));
-    });
   }
 
   /** Our SDP once ICE gathering is done, with one candidate: the advertised address (SPEC §13's choice per peer). */
