@@ -49,6 +49,10 @@ export interface WebRtcGatewayOptions {
 }
 
 type BrowserCodec = 'opus' | 'PCMU' | 'PCMA';
+const PAYLOAD_NONE = 0;
+const PAYLOAD_OPUS = 1;
+const PAYLOAD_PCMU = 2;
+const PAYLOAD_PCMA = 3;
 
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
@@ -84,6 +88,8 @@ export class WebRtcGateway {
   readonly counters = { fromBrowser: 0, toBrowser: 0 };
   #closed = false;
   #localDescription: string | undefined;
+  /** Payload type → what it carries, from the negotiated codecs (Chrome's Opus is 111, Firefox's 109, werift's 96…). */
+  readonly #payloads = new Uint8Array(128);
 
   private constructor(options: WebRtcGatewayOptions, relay: Socket) {
     this.#log = options.logger;
@@ -152,6 +158,7 @@ export class WebRtcGateway {
     transceiver.sender.replaceTrack(this.#track);
     this.#listen(transceiver);
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+    this.#learnPayloads();
     return this.#localSdp();
   }
 
@@ -165,6 +172,16 @@ export class WebRtcGateway {
   /** The browser's SDP answer to our offer. */
   async accept(answer: string): Promise<void> {
     await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.#learnPayloads();
+  }
+
+  #learnPayloads(): void {
+    this.#payloads.fill(PAYLOAD_NONE);
+    for (const codec of this.#transceiver?.codecs ?? []) {
+      const mime = codec.mimeType.toLowerCase();
+      const kind = mime === 'audio/opus' ? PAYLOAD_OPUS : mime === 'audio/pcmu' ? PAYLOAD_PCMU : mime === 'audio/pcma' ? PAYLOAD_PCMA : PAYLOAD_NONE;
+      if (codec.payloadType >= 0 && codec.payloadType < 128) this.#payloads[codec.payloadType] = kind;
+    }
   }
 
   /** The SDP we gave the browser last (a re-INVITE that changes nothing is answered with it again). */
@@ -225,7 +242,8 @@ export class WebRtcGateway {
   #fromBrowser(payloadType: number, payload: Buffer): void {
     if (this.#closed || !this.#endpoint || payload.length === 0) return;
     let count: number;
-    if (payloadType === OPUS_PT) {
+    const kind = this.#payloads[payloadType & 0x7f];
+    if (kind === PAYLOAD_OPUS) {
       let decoded: Buffer;
       try {
         decoded = this.#encoder().decode(payload);
@@ -236,9 +254,9 @@ export class WebRtcGateway {
       const samples = Math.min(decoded.length >> 1, MAX_OPUS_FRAME);
       for (let i = 0; i < samples; i++) this.#pcm48[i] = decoded.readInt16LE(i * 2);
       count = this.#down.process(this.#pcm48.subarray(0, samples - (samples % 6)), this.#pcm8);
-    } else if (payloadType === 0) {
+    } else if (kind === PAYLOAD_PCMU) {
       count = decodePcmu(payload, this.#pcm8, 0, Math.min(payload.length, this.#pcm8.length));
-    } else if (payloadType === 8) {
+    } else if (kind === PAYLOAD_PCMA) {
       count = decodePcma(payload, this.#pcm8, 0, Math.min(payload.length, this.#pcm8.length));
     } else {
       return; // telephone-event and anything else: DTMF comes by SIP INFO from the browser

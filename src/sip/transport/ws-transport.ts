@@ -37,6 +37,10 @@ export interface WsTransportOptions {
   logger?: Logger;
 }
 
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
 export class WsTransport extends TypedEmitter<TransportEvents> implements SipTransport {
   readonly protocol: 'ws' | 'wss';
   readonly reliable = true;
@@ -109,7 +113,8 @@ export class WsTransport extends TypedEmitter<TransportEvents> implements SipTra
     if (path !== this.path) return; // another path's upgrade is someone else's (or refused by Node)
     const source = normalizeAddress(request.socket.remoteAddress ?? '');
     const count = this.#perSource.get(source) ?? 0;
-    if (this.#closed || count >= this.#maxPerSource) {
+    // A TLS reverse proxy on this host brings every browser from loopback: the per-source limit is for remote sources.
+    if (this.#closed || (count >= this.#maxPerSource && !isLoopback(source))) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       if (!this.#closed) this.#log.warn({ source, limit: this.#maxPerSource, transport: this.protocol }, 'SIP WebSocket refused: too many from one source');
       return;
