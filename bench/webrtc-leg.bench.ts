@@ -26,7 +26,7 @@ import { MediaEngine } from '../src/media/engine.js';
 import type { MediaEndpoint } from '../src/media/endpoint.js';
 import { PcmSource } from '../src/media/sources/audio-source.js';
 import { WebRtcGateway } from '../src/media/webrtc/webrtc-gateway.js';
-import { Downsampler48To8, Upsampler8To48 } from '../src/media/webrtc/sixfold-resampler.js';
+import { FrameUpsampler, StreamDownsampler } from '../src/media/fork/fir-resampler.js';
 import { silentLogger } from '../src/shared/log.js';
 import { markdownTable, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
@@ -126,10 +126,10 @@ async function browserCalls(engine: MediaEngine): Promise<{ us: number; received
 /** The gateway's per-frame kernel: Opus decode, 48→8, 8→48, Opus encode. */
 function transcodeKernelUs(): number {
   const opus = new OpusScript(48000, 1, OpusScript.Application.VOIP);
-  const down = new Downsampler48To8();
-  const up = new Upsampler8To48();
+  const down = new StreamDownsampler(6);
+  const up = new FrameUpsampler(6, 160);
   const pcm48 = new Int16Array(960);
-  const pcm8 = new Int16Array(160);
+  const pcm8 = new Int16Array(162);
   const back = new Int16Array(960);
   for (let i = 0; i < 960; i++) pcm48[i] = Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 48000));
   const packet = opus.encode(Buffer.from(pcm48.buffer), 960);
@@ -138,7 +138,7 @@ function transcodeKernelUs(): number {
       const decoded = opus.decode(packet);
       const view = new Int16Array(decoded.buffer, decoded.byteOffset, decoded.length >> 1);
       down.process(view, pcm8);
-      up.process(pcm8, back);
+      up.process(pcm8.subarray(0, 160), back);
       opus.encode(Buffer.from(back.buffer), 960);
     }
   };

@@ -22,25 +22,10 @@ import { HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 import { launchChromium, writeToneWav, type TestBrowser } from './chromium.js';
+import { pcmToneShare } from './tone-pcap.js';
 
 const BROWSER_HZ = 1000;
 const CARRIER_HZ = 440;
-
-/** Share of a frame's energy at `hz` (Goertzel, 8 kHz): near 1 for that pure tone. */
-function toneShare(pcm: Int16Array, hz: number): number {
-  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / 8000);
-  let s1 = 0;
-  let s2 = 0;
-  let total = 0;
-  for (const sample of pcm) {
-    const s0 = sample + coefficient * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    total += sample * sample;
-  }
-  const power = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
-  return total === 0 ? 0 : (2 * power) / (pcm.length * total);
-}
 
 function sine(hz: number, seconds: number): Int16Array {
   const pcm = new Int16Array(8000 * seconds);
@@ -54,7 +39,7 @@ function listen(media: MediaEndpoint, hz: number): { frames: () => number } {
   media.fork('inbound', (frame) => {
     let peak = 0;
     for (const v of frame) peak = Math.max(peak, Math.abs(v));
-    if (peak > 500 && toneShare(frame, hz) > 0.6) frames += 1;
+    if (peak > 500 && pcmToneShare(frame, hz) > 0.6) frames += 1;
   });
   return { frames: () => frames };
 }

@@ -30,7 +30,7 @@ import { L16 } from '../codecs/codec.js';
 import type { RemoteMedia } from '../endpoint-types.js';
 import { RTP_HEADER_SIZE, writeRtpHeader } from '../rtp/rtp-packet.js';
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
-import { Downsampler48To8, Upsampler8To48 } from './sixfold-resampler.js';
+import { FrameUpsampler, StreamDownsampler } from '../fork/fir-resampler.js';
 
 /** Payload types we give the browser (Chrome's own numbers for Opus). */
 const OPUS_PT = 111;
@@ -72,13 +72,15 @@ export class WebRtcGateway {
   #sendCodec: BrowserCodec = 'opus';
   // Per-frame buffers, allocated once.
   readonly #pcm48 = new Int16Array(MAX_OPUS_FRAME);
-  readonly #pcm8 = new Int16Array(MAX_OPUS_FRAME / 6);
-  readonly #relayPacket = new Uint8Array(RTP_HEADER_SIZE + (MAX_OPUS_FRAME / 6) * 2);
+  /** Room for the downsampler's carry (one sample more than a sixth of the input, and a spare). */
+  readonly #pcm8 = new Int16Array(MAX_OPUS_FRAME / 6 + 2);
+  readonly #relayPacket = new Uint8Array(RTP_HEADER_SIZE + (MAX_OPUS_FRAME / 6 + 2) * 2);
   readonly #toBrowser48 = new Int16Array(OPUS_FRAME);
+  readonly #toBrowser48Bytes = Buffer.from(this.#toBrowser48.buffer);
   readonly #fromEngine8 = new Int16Array(FRAME_SAMPLES);
   readonly #g711Out = Buffer.alloc(FRAME_SAMPLES);
-  readonly #down = new Downsampler48To8();
-  readonly #up = new Upsampler8To48();
+  readonly #down = new StreamDownsampler(6);
+  readonly #up = new FrameUpsampler(6, FRAME_SAMPLES);
   readonly #relaySsrc = randomInt(0xffffffff);
   #relaySeq = randomInt(0xffff);
   #relayTs = randomInt(0xffffffff);
@@ -253,7 +255,7 @@ export class WebRtcGateway {
       }
       const samples = Math.min(decoded.length >> 1, MAX_OPUS_FRAME);
       for (let i = 0; i < samples; i++) this.#pcm48[i] = decoded.readInt16LE(i * 2);
-      count = this.#down.process(this.#pcm48.subarray(0, samples - (samples % 6)), this.#pcm8);
+      count = this.#down.process(this.#pcm48.subarray(0, samples), this.#pcm8);
     } else if (kind === PAYLOAD_PCMU) {
       count = decodePcmu(payload, this.#pcm8, 0, Math.min(payload.length, this.#pcm8.length));
     } else if (kind === PAYLOAD_PCMA) {
@@ -278,14 +280,14 @@ export class WebRtcGateway {
     const cc = packet[0]! & 0x0f;
     const offset = RTP_HEADER_SIZE + cc * 4;
     const samples = Math.min(decodeL16(packet, this.#fromEngine8, offset, packet.length - offset), FRAME_SAMPLES);
+    if (samples < FRAME_SAMPLES) this.#fromEngine8.fill(0, samples); // the endpoint always sends whole 20 ms frames
     this.#sendCodec = this.#negotiatedCodec();
     let payload: Buffer;
     let step: number;
     if (this.#sendCodec === 'opus') {
-      this.#up.process(this.#fromEngine8.subarray(0, samples), this.#toBrowser48);
-      const pcm = Buffer.from(this.#toBrowser48.buffer, this.#toBrowser48.byteOffset, samples * 12);
-      payload = this.#encoder().encode(pcm, samples * 6);
-      step = samples * 6;
+      this.#up.process(this.#fromEngine8, this.#toBrowser48);
+      payload = this.#encoder().encode(this.#toBrowser48Bytes, OPUS_FRAME);
+      step = OPUS_FRAME;
     } else {
       const encode = this.#sendCodec === 'PCMU' ? encodePcmu : encodePcma;
       encode(this.#fromEngine8.subarray(0, samples), this.#g711Out, 0);
