@@ -85,7 +85,11 @@ export class WsTransport extends TypedEmitter<TransportEvents> implements SipTra
   attach(http: HttpServer): void {
     const address = http.address();
     if (address && typeof address === 'object') this.local = { address: address.address, port: address.port };
-    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => this.#upgrade(request, socket, head);
+    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      if ((request.url ?? '').split('?')[0] === this.path) this.#upgrade(request, socket, head);
+      // With a listener, Node leaves unanswered upgrades open: one for a path nobody serves is refused.
+      else if (http.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    };
     http.on('upgrade', onUpgrade);
     this.#detach = () => http.off('upgrade', onUpgrade);
   }
@@ -109,8 +113,6 @@ export class WsTransport extends TypedEmitter<TransportEvents> implements SipTra
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== this.path) return; // another path's upgrade is someone else's (or refused by Node)
     const source = normalizeAddress(request.socket.remoteAddress ?? '');
     const count = this.#perSource.get(source) ?? 0;
     // A TLS reverse proxy on this host brings every browser from loopback: the per-source limit is for remote sources.
