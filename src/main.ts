@@ -24,6 +24,8 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { fetchPolicyOf } from './shared/fetch-policy.js';
 import { createLogger, type Logger } from './shared/log.js';
 import { SipUserAgent, type ListenOptions } from './sip/ua/sip-user-agent.js';
+import { WsTransport } from './sip/transport/ws-transport.js';
+import { softphonePage } from './webrtc/softphone-page.js';
 import { SourceBans } from './sip/ua/source-bans.js';
 import { Store } from './store/store.js';
 import { TimelineWriter } from './store/timeline-writer.js';
@@ -174,8 +176,11 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       : undefined;
     const listen: ListenOptions[] = [{ protocol: 'udp', host: config.host, port: config.sipPort }, { protocol: 'tcp', host: config.host, port: config.sipPort }];
     if (tls) listen.push({ protocol: 'tls', host: config.host, port: config.sipTlsPort });
+    // SIP over WebSocket (RFC 7118) for browsers, on the HTTP port once it listens (SPEC §15).
+    const sipWebSocket = new WsTransport({ logger: logger.child({ component: 'sip' }) });
     const ua = new SipUserAgent({
-      listen, tls, bans, advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar, sdesOverInsecureTransport: config.sdesOverInsecureTransport,
+      listen, transports: [sipWebSocket], tls, bans, advertisedHost: advertised, logger: logger.child({ component: 'sip' }), registrar,
+      sdesOverInsecureTransport: config.sdesOverInsecureTransport,
     });
     await ua.start();
     closer.add('sip', () => ua.close());
@@ -217,13 +222,16 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       wakeDeliverer: deliverer.wake,
       readiness: () => ({ ready: !draining && Object.values(components).every(Boolean), draining, components: { ...components } }),
     };
-    // The web console is served by the same server; it reaches the platform only through the API (src/console/console-api.ts).
-    const api: FastifyInstance = await buildApiServer(ctx, { ...options.api, extensions: [consolePlugin(), ...(options.api?.extensions ?? [])] });
+    // The web console and the browser softphone are served by the same server; the console reaches the platform only through the API (src/console/console-api.ts).
+    const api: FastifyInstance = await buildApiServer(ctx, { ...options.api, extensions: [consolePlugin(), softphonePage, ...(options.api?.extensions ?? [])] });
     closer.add('api', async () => {
       components['api'] = false;
+      // Upgraded WebSocket connections would keep the HTTP server from closing.
+      await sipWebSocket.close();
       await api.close();
     });
     await api.listen({ port: config.httpPort, host: config.host });
+    sipWebSocket.attach(api.server);
     const address = api.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;

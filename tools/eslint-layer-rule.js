@@ -21,6 +21,8 @@ export const allowedImports = {
   api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions', 'sandbox', 'conference'],
   // The web console: beside api/, and reaches the platform only through the REST API (in-process requests).
   console: ['shared'],
+  // The browser softphone page (SPEC §15): static assets, no platform internals.
+  webrtc: ['shared'],
   cli: ['*'],
   '': ['*'], // src/main.ts and src/index.ts: the composition root
 };

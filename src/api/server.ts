@@ -13,7 +13,7 @@ export interface ApiServerOptions {
   /** Called for every route registered, with its schema (tests compare them with the OpenAPI document). */
   onRoute?: (method: string, url: string, schema: FastifySchema | undefined) => void;
   rateLimit?: RateLimitOptions;
-  /** Plugins served beside the API by the same server (the web console), each in its own scope. */
+  /** Plugins served beside the API by the same server, outside its key scopes (the web console, the browser softphone), each in its own scope. */
   extensions?: FastifyPluginAsync[];
 }
 

@@ -13,7 +13,8 @@ import type { MediaDirection } from '../sip/message/sdp.js';
 import { generateMasterKey, type SrtpKeys } from '../media/rtp/srtp-keys.js';
 import { cryptoAttribute } from '../media/rtp/sdes-crypto.js';
 import type { RemoteMedia } from '../media/endpoint-types.js';
-import { codecList, describeSdp, isHoldAddress, localDirectionFor, negotiateOffer, readAnswer, type SdpRefusal, type SdpSecurity, type SrtpTerms } from './sdp-glue.js';
+import { codecList, describeSdp, isHoldAddress, isWebRtcSdp, isWebSocketTarget, localDirectionFor, negotiateOffer, readAnswer, type SdpRefusal, type SdpSecurity, type SrtpTerms } from './sdp-glue.js';
+import { WebRtcGateway } from '../media/webrtc/webrtc-gateway.js';
 import { sipStatusOfCause } from './sip-status-of-cause.js';
 import { FailoverInvite } from './failover-invite.js';
 
@@ -123,6 +124,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   #srtp: LegSrtp | undefined;
   /** What this dialog's signalling allows for SDES keys: re-INVITEs are held to it. */
   #srtpTerms: SrtpTerms = { keysMayTravel: false };
+  /** A browser's leg: WebRTC (ICE, DTLS-SRTP, Opus) terminated here, plain RTP to `media` (SPEC §15). */
+  #webrtc: WebRtcGateway | undefined;
 
   private constructor(media: M, log: Logger) {
     super();
@@ -166,6 +169,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
       incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
       return leg;
     }
+    if (isWebRtcSdp(offer)) return CallLeg.#fromBrowser(incoming, offer, mediaEngine, log);
     const negotiated = negotiateOffer(offer, codecList(), terms);
     if ('problem' in negotiated) {
       // SPEC §13: an offer we cannot meet (SDES we cannot do, keys over plain UDP) gets 488, never plain RTP.
@@ -184,6 +188,36 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     leg.#answerSdp = leg.#describe(negotiated.answer, direction);
     incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
     return leg;
+  }
+
+  /** A browser's INVITE (WebRTC offer): the gateway answers it, the endpoint gets its audio as plain RTP. */
+  static async #fromBrowser<M extends CallMedia>(incoming: IncomingCall, offer: string, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | { problem: string }> {
+    const media = await mediaEngine.createEndpoint({ logger: log });
+    const gateway = await WebRtcGateway.open({ advertisedAddress: incoming.advertisedMediaAddress, logger: log });
+    let answer: string;
+    try {
+      answer = await gateway.answer(offer);
+    } catch (error) {
+      log.info({ err: error }, 'unusable WebRTC offer');
+      await gateway.close();
+      await media.close();
+      incoming.reject(488, 'Not Acceptable Here');
+      return { problem: `SDP offer: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const leg = new CallLeg<M>(media, log);
+    leg.#webrtc = gateway;
+    leg.#sdpAddress = incoming.advertisedMediaAddress;
+    leg.#bindGateway(gateway);
+    leg.#incoming = incoming;
+    leg.#answerSdp = answer;
+    incoming.on('cancelled', () => void leg.#finish({ by: 'remote', cause: 'canceled', sipStatus: 487 }));
+    return leg;
+  }
+
+  /** The endpoint and the gateway send each other plain RTP over loopback. */
+  #bindGateway(gateway: WebRtcGateway): void {
+    this.media.setRemote(gateway.relayRemote);
+    gateway.connect(this.media.localDescription().port);
   }
 
   /**
@@ -207,12 +241,19 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     const hosts = new Map<OutgoingCall | FailoverInvite, { host: string; srtp: LegSrtp | undefined }>();
     const localKey = generateMasterKey();
     let failover: FailoverInvite | undefined;
+    // A browser's binding (RFC 7118) gets a WebRTC offer from one gateway; the first browser to answer keeps it.
+    const allUris = [target.uri, ...(target.forks ?? [])];
+    const webrtcOffer = allUris.some(isWebSocketTarget)
+      ? await leg.#openGateway(ua.advertisedMediaAddressForTarget(allUris.find(isWebSocketTarget)!), log)
+      : undefined;
     const invite = (t: DialTarget, uri: string): OutgoingCall => {
       const host = ua.advertisedMediaAddressForTarget(uri, t.proxy);
       leg.#sdpAddress = host;
-      const srtp = offeredSrtp(t.srtp ?? 'off', ua.keysMayTravelTo(uri, t.proxy), localKey);
+      // A browser gets the gateway's WebRTC offer (DTLS-SRTP, not SDES); a phone or carrier our RTP offer, with SDES as its target asks.
+      const browser = webrtcOffer !== undefined && isWebSocketTarget(uri);
+      const srtp = browser ? undefined : offeredSrtp(t.srtp ?? 'off', ua.keysMayTravelTo(uri, t.proxy), localKey);
       leg.#srtp = srtp;
-      const call = ua.invite(uri, branchOptions(t, leg.#describe(offer, 'sendrecv')));
+      const call = ua.invite(uri, branchOptions(t, browser ? webrtcOffer : leg.#describe(offer, 'sendrecv')));
       // Failover tries one trunk at a time: the attempt started last is the one that can answer.
       hosts.set(failover ?? call, { host, srtp });
       return call;
@@ -248,6 +289,14 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
         for (const other of branches) if (other !== outgoing) other.cancel(ANSWERED_ELSEWHERE);
         const branch = hosts.get(outgoing);
         leg.#sdpAddress = branch?.host ?? leg.#sdpAddress;
+        if (leg.#webrtc && session.remoteSdp && isWebRtcSdp(session.remoteSdp)) {
+          leg.#attach(session);
+          void leg.#acceptBrowserAnswer(leg.#webrtc, session.remoteSdp);
+          return;
+        }
+        // A phone answered: a gateway opened for browsers ringing beside it is not needed.
+        void leg.#webrtc?.close();
+        leg.#webrtc = undefined;
         leg.#srtp = branch?.srtp && { ...branch.srtp };
         leg.#srtpTerms = { keysMayTravel: branch?.srtp !== undefined };
         const remote = session.remoteSdp ? leg.#readAnswer(session.remoteSdp) : { problem: 'unparsable' as const };
@@ -265,11 +314,30 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     return leg;
   }
 
+  async #openGateway(advertisedAddress: string, log: Logger): Promise<string> {
+    const gateway = await WebRtcGateway.open({ advertisedAddress, logger: log });
+    this.#webrtc = gateway;
+    return gateway.offer();
+  }
+
+  async #acceptBrowserAnswer(gateway: WebRtcGateway, answer: string): Promise<void> {
+    try {
+      await gateway.accept(answer);
+    } catch (error) {
+      this.#log.warn({ err: error }, 'unusable WebRTC answer; hanging up');
+      void this.hangup('failed');
+      return;
+    }
+    this.#bindGateway(gateway);
+    this.emit('answered');
+  }
+
   /**
    * RFC 3960 early media (183 with SDP): the far end's media goes to this leg's endpoint before the answer.
    * Only the first early dialog is heard; the 2xx's SDP replaces it on answer.
    */
   #startEarlyMedia(sdp: string): void {
+    if (this.#webrtc) return; // a browser's early media would need ICE before the answer; our ringback plays
     const remote = this.#readAnswer(sdp);
     if ('problem' in remote) {
       this.#log.info({ problem: remote.problem }, 'unusable early media SDP; keeping our ringback');
@@ -353,6 +421,8 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
       else this.emit('refer', refer);
     });
     session.on('reinvite', (re) => {
+      // A browser's re-INVITE (hold, ICE restart) keeps its running WebRTC session: we answer as before.
+      if (this.#webrtc) return re.accept(this.#webrtc.currentAnswer ?? this.#answerSdp ?? '');
       // Hold/unhold and re-offers keep our RTP port; answer with the same codec. A hold (the offer
       // sendonly, inactive or c=0.0.0.0) is answered recvonly/inactive and stops our RTP to the peer
       // (RFC 3264 §8.4); sendrecv again resumes it. A late-offer re-INVITE gets our sendrecv offer.
@@ -415,6 +485,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   async #finish(end: LegEnd): Promise<void> {
     if (this.#ended) return;
     this.#ended = end;
+    void this.#webrtc?.close();
     if (end.by === 'local' && this.#session && end.cause === 'media_timeout') {
       // A far end that went silent rarely answers its BYE either: the leg ends when it is sent.
       void this.#session.bye().catch(() => undefined);

@@ -146,6 +146,27 @@ function readAudio(text: string): { address: string; port: number; audio: AudioM
   return { address, port: media.port, audio: fromSdpMedia(media), profile: mediaProfile(media, sdp), crypto: media.crypto ?? [] };
 }
 
+/**
+ * A browser's WebRTC offer or answer: DTLS-SRTP (`UDP/TLS/RTP/SAVPF`, RFC 5764)
+ * with ICE. Such a leg's media goes through a `WebRtcGateway` (media/webrtc/);
+ * SDES-SRTP (`RTP/SAVP` + `a=crypto`, SIP phones) is another path, not this one.
+ */
+export function isWebRtcSdp(text: string): boolean {
+  let sdp: SessionDescription;
+  try {
+    sdp = parseSdp(text);
+  } catch {
+    return false;
+  }
+  const audio = sdp.media.find((m) => m.type === 'audio');
+  return audio !== undefined && /\bSAVPF\b/.test(audio.protocol) && (audio.fingerprint !== undefined || sdp.fingerprint !== undefined);
+}
+
+/** A Request-URI reached over a browser's WebSocket (`;transport=ws|wss`, RFC 7118 §5): the far end is a WebRTC client. */
+export function isWebSocketTarget(uri: string): boolean {
+  return /;transport=wss?(?=[;>?]|$)/i.test(uri);
+}
+
 /** The codecs the platform speaks, in preference order. */
 export function codecList(): Array<'PCMU' | 'PCMA'> {
   return ['PCMU', 'PCMA'];

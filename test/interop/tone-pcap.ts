@@ -60,6 +60,11 @@ export function toneShare(rtpPacket: Buffer, hz: number): number {
   const payload = rtpPacket.subarray(12);
   const pcm = new Int16Array(payload.length);
   decodePcmu(payload, pcm);
+  return pcmToneShare(pcm, hz);
+}
+
+/** The same for 8 kHz PCM (a 20 ms frame a leg heard). */
+export function pcmToneShare(pcm: Int16Array, hz: number): number {
   const coefficient = 2 * Math.cos((2 * Math.PI * hz) / 8000);
   let s1 = 0;
   let s2 = 0;

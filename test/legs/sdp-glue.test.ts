@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codecList, describeSdp, localDirectionFor, negotiateOffer, readAnswer, type SrtpTerms } from '../../src/legs/sdp-glue.js';
+import { codecList, describeSdp, isWebRtcSdp, isWebSocketTarget, localDirectionFor, negotiateOffer, readAnswer, type SrtpTerms } from '../../src/legs/sdp-glue.js';
 
 const sdp = (m: string, extra: string[] = []) => ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', m, ...extra, ''].join('\r\n');
 
@@ -76,5 +76,29 @@ describe('sdpGlue with SDES (RFC 4568, SPEC §13)', () => {
     expect(readAnswer(savp(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`), codecList(), { offeredTag: 1, required: true })).toMatchObject({ srtpKey: key, port: 7000 });
     expect(readAnswer(sdp('m=audio 7000 RTP/AVP 0'), codecList(), { offeredTag: 1, required: true })).toMatchObject({ problem: 'srtp_required' });
     expect(readAnswer(sdp('m=audio 7000 RTP/AVP 0'), codecList(), { offeredTag: 1, required: false })).not.toHaveProperty('srtpKey');
+  });
+});
+
+describe('isWebRtcSdp / isWebSocketTarget: which legs go through the WebRTC gateway (SPEC §15)', () => {
+  const webrtc = [
+    'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111 0', 'c=IN IP4 0.0.0.0', 'a=ice-ufrag:abcd', 'a=ice-pwd:0123456789abcdef012345',
+    'a=fingerprint:sha-256 41:71:FA:69:C1:C4:07:7F:F0:7C:72:D1:23:6B:97:9F:5B:74:9A:15:16:CC:17:9F:E6:1D:25:5E:B1:4B:DF:9F',
+    'a=setup:actpass', 'a=mid:0', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:0 PCMU/8000', '',
+  ].join('\r\n');
+
+  it('a DTLS-SRTP offer (SAVPF with a fingerprint) is WebRTC; plain RTP and SDES-SRTP are not', () => {
+    expect(isWebRtcSdp(webrtc)).toBe(true);
+    expect(isWebRtcSdp(webrtc.replace('UDP/TLS/RTP/SAVPF', 'RTP/AVP').replace(/a=fingerprint.*\r\n/, ''))).toBe(false);
+    const sdes = webrtc.replace('UDP/TLS/RTP/SAVPF', 'RTP/SAVP').replace(/a=fingerprint.*\r\n/, 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n');
+    expect(isWebRtcSdp(sdes)).toBe(false);
+    expect(isWebRtcSdp('not sdp')).toBe(false);
+  });
+
+  it('a binding with ;transport=ws or wss is a browser', () => {
+    expect(isWebSocketTarget('sip:abc@127.0.0.1:8080;transport=ws')).toBe(true);
+    expect(isWebSocketTarget('sip:abc@127.0.0.1:8080;transport=WSS;ob')).toBe(true);
+    expect(isWebSocketTarget('sip:abc@127.0.0.1:5060;transport=tcp')).toBe(false);
+    expect(isWebSocketTarget('sip:abc@127.0.0.1;transport=wsx')).toBe(false);
   });
 });

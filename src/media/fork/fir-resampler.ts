@@ -1,13 +1,16 @@
 /**
  * Streaming integer-ratio resamplers for the audio stream: 8 kHz media frames
  * up to 16/24 kHz for the socket, and the socket's 16/24 kHz PCM down to
- * 8 kHz for the caller. Unlike `codecs/resample.ts` (whole buffers, off the
+ * 8 kHz for the caller (and 48 kHz Opus for browser legs, both ways). Unlike `codecs/resample.ts` (whole buffers, off the
  * tick) these keep filter history across calls, so consecutive 20 ms frames
  * join without clicks, and they allocate nothing after construction.
  *
  * Both are polyphase FIRs over one windowed-sinc low-pass (Blackman window,
  * cutoff a little under 4 kHz: the band a narrowband call carries).
  */
+
+/** 16 and 24 kHz for the audio stream; 48 kHz for Opus (browser legs, media/webrtc/). */
+export type ResampleFactor = 1 | 2 | 3 | 6;
 
 /** Taps per polyphase branch: 24 gives > 60 dB image rejection at a few µs per frame. */
 const TAPS_PER_PHASE = 24;
@@ -48,7 +51,7 @@ export class FrameUpsampler {
   /** History (TAPS_PER_PHASE - 1 samples) followed by the current frame. */
   readonly #work: Float64Array;
 
-  constructor(factor: 1 | 2 | 3, frameSamples: number) {
+  constructor(factor: ResampleFactor, frameSamples: number) {
     this.factor = factor;
     this.#frame = frameSamples;
     // Gain L makes up for zero stuffing. Stored branch by branch (h[p], h[p+L], …) so the inner loop reads sequentially.
@@ -103,7 +106,7 @@ export class StreamDownsampler {
   #write = 0;
   #phase = 0;
 
-  constructor(factor: 1 | 2 | 3) {
+  constructor(factor: ResampleFactor) {
     this.factor = factor;
     this.#h = factor === 1 ? new Float64Array(0) : lowPass(factor, 1);
     this.#n = this.#h.length;

@@ -10,11 +10,16 @@ import type { SipParseError } from '../message/parse-error.js';
 import type { SipParserLimits } from '../message/parser.js';
 import type { Logger } from '../../shared/log.js';
 
-export type TransportProtocol = 'udp' | 'tcp' | 'tls';
+export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
 /** Connection-oriented transports (RFC 3261 §18: framed by Content-Length, no retransmissions, responses on the request's connection). */
-export function isStreamProtocol(protocol: TransportProtocol): protocol is 'tcp' | 'tls' {
+export function isStreamProtocol(protocol: TransportProtocol): protocol is 'tcp' | 'tls' | 'ws' | 'wss' {
   return protocol !== 'udp';
+}
+
+/** Transports a peer opens and we cannot (RFC 7118 §5: a browser is reached only over its own WebSocket). */
+export function isWebSocketProtocol(protocol: string): protocol is 'ws' | 'wss' {
+  return protocol === 'ws' || protocol === 'wss';
 }
 
 export interface NetAddress {

@@ -18,7 +18,7 @@ import { SipHeaders } from '../message/headers.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { newBranch } from '../transaction/transaction-layer.js';
 import type { Channel } from '../transaction/transaction.js';
-import type { TransportProtocol } from '../transport/transport.js';
+import { isWebSocketProtocol, type TransportProtocol } from '../transport/transport.js';
 import type { DigestCredentials } from './digest.js';
 import { PrackSender } from './prack.js';
 import { negotiateAsUac } from './session-timer.js';
@@ -251,7 +251,8 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
     }
     let channel: Channel;
     try {
-      channel = this.#core.channelFor(ack, protocol);
+      // RFC 7118 §5: a WebSocket peer's Contact (`….invalid`) is not reachable; its connection is.
+      channel = isWebSocketProtocol(protocol) ? sent.channel : this.#core.channelFor(ack, protocol);
     } catch {
       channel = sent.channel;
     }

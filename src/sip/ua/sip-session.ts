@@ -23,7 +23,7 @@ import { answerDirection, mediaDirection, parseSdp, serializeSdp, type MediaDire
 import { newBranch } from '../transaction/transaction-layer.js';
 import type { Channel } from '../transaction/transaction.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
-import type { TransportProtocol } from '../transport/transport.js';
+import { isWebSocketProtocol, type TransportProtocol } from '../transport/transport.js';
 import { createResponse, isPrivateHost } from './message-factory.js';
 import { parseReferTo, ReferRequest } from './refer-request.js';
 import { isSipUri } from '../message/uri.js';
@@ -266,6 +266,8 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
    */
   #channel(request: SipRequest): Channel {
     const peer = this.#peer;
+    // RFC 7118 §5: a browser is reached only over its WebSocket connection, whatever its Contact says.
+    if (peer && isWebSocketProtocol(peer.transport.protocol)) return peer;
     const target = this.dialog.remoteTarget;
     if (peer && this.dialog.routeSet.length === 0 && isSipUri(target) && isPrivateHost(target.host) && target.host.replace(/^\[(.*)\]$/, '$1') !== peer.remote.address) {
       return peer;

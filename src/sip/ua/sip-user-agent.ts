@@ -24,7 +24,7 @@ import { newBranch, TransactionLayer, type ServerTransaction } from '../transact
 import type { Channel, TransactionTimers } from '../transaction/transaction.js';
 import type { StreamTransportOptions } from '../transport/stream-transport.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import type { InboundContext, NetAddress, SipTransport, TransportProtocol } from '../transport/transport.js';
+import { isWebSocketProtocol, type InboundContext, type NetAddress, type SipTransport, type TransportProtocol } from '../transport/transport.js';
 import { TlsTransport } from '../transport/tls-transport.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 import type { CredentialLookup, DigestCredentials, DigestServer } from './digest.js';
@@ -380,9 +380,15 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   #transport(protocol: TransportProtocol): SipTransport {
     // A request that must be secure (sips:, transport=tls) never falls back to a plain transport (RFC 3261 §26.2.2).
-    const transport = this.transports.find((t) => t.protocol === protocol) ?? (protocol === 'tls' ? undefined : this.transports[0]);
-    if (!transport) throw new Error(protocol === 'tls' ? 'no TLS transport (SIP over TLS needs a certificate and key)' : 'no transport');
+    // A WebSocket peer is reached only over its own connection (RFC 7118 §5), never over UDP instead.
+    const transport = this.transports.find((t) => t.protocol === protocol) ?? (protocol === 'tls' || isWebSocketProtocol(protocol) ? undefined : this.transports[0]);
+    if (!transport) throw new Error(protocol === 'tls' ? 'no TLS transport (SIP over TLS needs a certificate and key)' : isWebSocketProtocol(protocol) ? 'no WebSocket transport' : 'no transport');
     return transport;
+  }
+
+  /** The WebSocket transport there is for `ws`/`wss` (one listener serves both when a TLS proxy is in front). */
+  #webSocketProtocol(wanted: 'ws' | 'wss'): TransportProtocol {
+    return this.transports.some((t) => t.protocol === wanted) ? wanted : wanted === 'ws' ? 'wss' : 'ws';
   }
 
   #newRequest(method: string, target: string, options: RequestOptions): SipRequest {
@@ -432,7 +438,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         if (!isSipUri(next)) throw new Error(`cannot route to ${serializeUri(next)}`);
         const host = (next.params.get('maddr') ?? next.host).replace(/^\[(.*)\]$/, '$1');
         const port = next.port ?? (next.scheme === 'sips' ? 5061 : 5060);
-        return { transport: ua.#transport(hopProtocol(next, preferred)), remote: { address: host, port } };
+        const protocol = hopProtocol(next, preferred);
+        // RFC 7118 §5: `transport=ws`/`wss` (a browser's binding) goes over its WebSocket; with TLS behind a proxy, either may serve.
+        return { transport: ua.#transport(protocol === 'ws' || protocol === 'wss' ? ua.#webSocketProtocol(protocol) : protocol), remote: { address: host, port } };
       },
       send: (request, options) => ua.#send(request, options),
       sendStateless: (request, channel) => {
@@ -697,5 +705,6 @@ function stripBrackets(target: string): string {
 /** The transport of a hop's URI: RFC 3261 §26.2.2, a SIPS URI is reached over TLS whatever else it says; then `transport=`. */
 function hopProtocol(uri: SipUri, preferred?: TransportProtocol): TransportProtocol {
   const param = uri.params.get('transport')?.toLowerCase();
+  if (param === 'ws' || param === 'wss') return param;
   return uri.scheme === 'sips' || param === 'tls' ? 'tls' : param === 'tcp' ? 'tcp' : param === 'udp' ? 'udp' : (preferred ?? 'udp');
 }

@@ -11,7 +11,7 @@ export interface SipRegistration {
   target: string;
   sourceAddress: string;
   sourcePort: number;
-  transport: 'udp' | 'tcp' | 'tls';
+  transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
   callId: string;
   cseq: number;
   expiresAt: Date;
@@ -22,7 +22,7 @@ export interface SipRegistration {
 function toRegistration(row: SipRegistrationsTable): SipRegistration {
   return {
     aor: row.aor, contact: row.contact, workspaceId: row.workspace_id, target: row.target,
-    sourceAddress: row.source_address, sourcePort: Number(row.source_port), transport: row.transport === 'tcp' || row.transport === 'tls' ? row.transport : 'udp',
+    sourceAddress: row.source_address, sourcePort: Number(row.source_port), transport: row.transport === 'tcp' || row.transport === 'tls' || row.transport === 'ws' || row.transport === 'wss' ? row.transport : 'udp',
     callId: row.call_id, cseq: Number(row.cseq), expiresAt: new Date(row.expires_at), q: Number(row.q_thousandths) / 1000,
   };
 }

@@ -1,0 +1,303 @@
+/**
+ * `WebRtcGateway`: the WebRTC side of a browser's call leg. It terminates
+ * ICE (lite: we answer the browser's checks and never probe), DTLS-SRTP and
+ * Opus/PCMU/PCMA with `werift` (pure TypeScript) and `opusscript` (libopus
+ * compiled to WebAssembly), and speaks plain RTP — L16 at the engine's
+ * 8 kHz — over loopback to the leg's ordinary media endpoint:
+ *
+ *   browser ⇄ ICE/DTLS-SRTP/Opus ⇄ [gateway] ⇄ L16 RTP on 127.0.0.1 ⇄ endpoint (engine: bridge, mixer, recorder, stream…)
+ *
+ * So the engine sees the same `CallMedia` as for a phone, on either media
+ * backend (in-process or worker threads), and bridges, conferences,
+ * recordings and streams need nothing new. Per 20 ms frame the gateway
+ * decodes one packet, resamples 48 → 8 kHz and sends one L16 packet (and
+ * the reverse); its own buffers are allocated once. werift and opusscript
+ * allocate per packet inside (a Buffer per decrypted packet and per Opus
+ * call): measured in bench/README.md.
+ *
+ * No ICE servers: a server with a reachable address needs neither STUN nor
+ * TURN (ICE lite, RFC 8445 §2.5), and nothing may leave the host. The one
+ * candidate we give is the leg's advertised media address.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
+import OpusScript from 'opusscript';
+import type { Logger } from '../../shared/log.js';
+import { decodePcma, decodePcmu, encodePcma, encodePcmu } from '../codecs/g711.js';
+import { decodeL16, encodeL16 } from '../codecs/l16.js';
+import { L16 } from '../codecs/codec.js';
+import type { RemoteMedia } from '../endpoint-types.js';
+import { RTP_HEADER_SIZE, writeRtpHeader } from '../rtp/rtp-packet.js';
+import { FRAME_SAMPLES } from '../sources/audio-source.js';
+import { FrameUpsampler, StreamDownsampler } from '../fork/fir-resampler.js';
+
+/** Payload types we give the browser (Chrome's own numbers for Opus). */
+const OPUS_PT = 111;
+const OPUS_FRAME = FRAME_SAMPLES * 6;
+/** Largest Opus frame a browser may send (120 ms at 48 kHz). */
+const MAX_OPUS_FRAME = 5760;
+
+export interface WebRtcGatewayOptions {
+  /** The address in our ICE candidate (the leg's advertised media address). */
+  advertisedAddress: string;
+  /** UDP ports for ICE (inclusive range). Default: any. */
+  icePortRange?: [number, number];
+  /** Opus bit rate. Default 32000. */
+  opusBitrate?: number;
+  logger: Logger;
+}
+
+type BrowserCodec = 'opus' | 'PCMU' | 'PCMA';
+const PAYLOAD_NONE = 0;
+const PAYLOAD_OPUS = 1;
+const PAYLOAD_PCMU = 2;
+const PAYLOAD_PCMA = 3;
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
+
+export class WebRtcGateway {
+  readonly #log: Logger;
+  readonly #pc: RTCPeerConnection;
+  readonly #track = new MediaStreamTrack({ kind: 'audio' });
+  readonly #relay: Socket;
+  readonly #advertised: string;
+  readonly #opusBitrate: number;
+  #opus: OpusScript | undefined;
+  #transceiver: RTCRtpTransceiver | undefined;
+  /** Where the engine's endpoint listens (set by `connect`). */
+  #endpoint: { address: string; port: number } | undefined;
+  #sendCodec: BrowserCodec = 'opus';
+  // Per-frame buffers, allocated once.
+  readonly #pcm48 = new Int16Array(MAX_OPUS_FRAME);
+  /** Room for the downsampler's carry (one sample more than a sixth of the input, and a spare). */
+  readonly #pcm8 = new Int16Array(MAX_OPUS_FRAME / 6 + 2);
+  readonly #relayPacket = new Uint8Array(RTP_HEADER_SIZE + (MAX_OPUS_FRAME / 6 + 2) * 2);
+  readonly #toBrowser48 = new Int16Array(OPUS_FRAME);
+  readonly #toBrowser48Bytes = Buffer.from(this.#toBrowser48.buffer);
+  readonly #fromEngine8 = new Int16Array(FRAME_SAMPLES);
+  readonly #g711Out = Buffer.alloc(FRAME_SAMPLES);
+  readonly #down = new StreamDownsampler(6);
+  readonly #up = new FrameUpsampler(6, FRAME_SAMPLES);
+  readonly #relaySsrc = randomInt(0xffffffff);
+  #relaySeq = randomInt(0xffff);
+  #relayTs = randomInt(0xffffffff);
+  #browserSeq = randomInt(0xffff);
+  #browserTs = randomInt(0xffffffff);
+  /** Packets each way, for tests and the bench. */
+  readonly counters = { fromBrowser: 0, toBrowser: 0 };
+  #closed = false;
+  #localDescription: string | undefined;
+  /** Payload type → what it carries, from the negotiated codecs (Chrome's Opus is 111, Firefox's 109, werift's 96…). */
+  readonly #payloads = new Uint8Array(128);
+
+  private constructor(options: WebRtcGatewayOptions, relay: Socket) {
+    this.#log = options.logger;
+    this.#advertised = options.advertisedAddress;
+    this.#opusBitrate = options.opusBitrate ?? 32_000;
+    this.#relay = relay;
+    this.#pc = new RTCPeerConnection({
+      // Empty on purpose: every WebRTC stack defaults to a public STUN server; a server needs none.
+      iceServers: [],
+      iceLite: true,
+      iceUseIpv6: options.advertisedAddress.includes(':'),
+      iceUseIpv4: !options.advertisedAddress.includes(':'),
+      iceAdditionalHostAddresses: [options.advertisedAddress],
+      // werift (lite) keeps the first pair the browser nominates. A browser on this host also checks our
+      // loopback candidate from its LAN address: answer only checks from the candidate's own scope, so
+      // the pair it nominates is one its packets really take.
+      iceFilterStunResponse: (_message, addr, protocol) => isLoopback(addr[0]) === isLoopback(protocol.localCandidate?.host ?? ''),
+      ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
+      codecs: {
+        audio: [
+          new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: OPUS_PT }),
+          new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
+          new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }),
+        ],
+        video: [],
+      },
+    });
+    this.#pc.connectionStateChange.subscribe((state) => this.#log.debug({ state }, 'WebRTC connection state'));
+    // Before any description is set: answering, the browser's track is announced inside setRemoteDescription.
+    this.#pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp.header.payloadType, rtp.payload));
+    });
+    relay.on('message', (packet) => this.#fromEngine(packet));
+  }
+
+  /** A gateway with its loopback relay socket bound. */
+  static async open(options: WebRtcGatewayOptions): Promise<WebRtcGateway> {
+    const relay = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      relay.once('error', reject);
+      relay.bind(0, '127.0.0.1', () => {
+        relay.off('error', reject);
+        resolve();
+      });
+    });
+    return new WebRtcGateway(options, relay);
+  }
+
+  /** What the engine's endpoint must send to and expect: L16 from our loopback socket. */
+  get relayRemote(): RemoteMedia {
+    const local = this.#relay.address();
+    return { address: local.address, port: local.port, rtcpPort: local.port, payloadType: L16.defaultPayloadType, codec: 'L16', telephoneEvent: null };
+  }
+
+  /** Where our relay sends the browser's audio: the engine endpoint's RTP port (on loopback). */
+  connect(endpointPort: number): void {
+    this.#endpoint = { address: '127.0.0.1', port: endpointPort };
+  }
+
+  /** The browser offered (an incoming INVITE from it): our SDP answer. */
+  async answer(offer: string): Promise<string> {
+    await this.#pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    const transceiver = this.#pc.getTransceivers().find((t) => t.kind === 'audio');
+    if (!transceiver) throw new Error('the WebRTC offer has no audio');
+    transceiver.setDirection('sendrecv');
+    transceiver.sender.replaceTrack(this.#track);
+    this.#listen(transceiver);
+    await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+    this.#learnPayloads();
+    return this.#localSdp();
+  }
+
+  /** We call the browser: our SDP offer (then `accept` its answer). */
+  async offer(): Promise<string> {
+    this.#listen(this.#pc.addTransceiver(this.#track, { direction: 'sendrecv' }));
+    await this.#pc.setLocalDescription(await this.#pc.createOffer());
+    return this.#localSdp();
+  }
+
+  /** The browser's SDP answer to our offer. */
+  async accept(answer: string): Promise<void> {
+    await this.#pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.#learnPayloads();
+  }
+
+  #learnPayloads(): void {
+    this.#payloads.fill(PAYLOAD_NONE);
+    for (const codec of this.#transceiver?.codecs ?? []) {
+      const mime = codec.mimeType.toLowerCase();
+      const kind = mime === 'audio/opus' ? PAYLOAD_OPUS : mime === 'audio/pcmu' ? PAYLOAD_PCMU : mime === 'audio/pcma' ? PAYLOAD_PCMA : PAYLOAD_NONE;
+      if (codec.payloadType >= 0 && codec.payloadType < 128) this.#payloads[codec.payloadType] = kind;
+    }
+  }
+
+  /** The SDP we gave the browser last (a re-INVITE that changes nothing is answered with it again). */
+  get currentAnswer(): string | undefined {
+    return this.#localDescription;
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#relay.close();
+    this.#opus?.delete();
+    this.#opus = undefined;
+    await this.#pc.close().catch((error: unknown) => this.#log.debug({ err: error }, 'WebRTC close failed'));
+  }
+
+  #listen(transceiver: RTCRtpTransceiver): void {
+    this.#transceiver = transceiver;
+  }
+
+  /** Our SDP once ICE gathering is done, with one candidate: the advertised address (SPEC §13's choice per peer). */
+  async #localSdp(): Promise<string> {
+    if (this.#pc.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) => {
+        const { unSubscribe } = this.#pc.iceGatheringStateChange.subscribe((state) => {
+          if (state !== 'complete') return;
+          unSubscribe();
+          resolve();
+        });
+      });
+    }
+    const sdp = this.#pc.localDescription?.sdp ?? '';
+    const lines = sdp.split('\r\n');
+    const candidates = lines.filter((l) => l.startsWith('a=candidate:'));
+    const ours = candidates.find((l) => l.split(' ')[4] === this.#advertised);
+    // Behind NAT the advertised address is not an interface's: give the first host candidate under it.
+    const chosen = ours ?? candidates[0]?.split(' ').map((part, i) => (i === 4 ? this.#advertised : part)).join(' ');
+    this.#localDescription = lines.filter((l) => !l.startsWith('a=candidate:') || l === candidates[0]).map((l) => (l === candidates[0] ? chosen ?? l : l)).join('\r\n');
+    return this.#localDescription;
+  }
+
+  /** The codec the browser gets from us: the first one of the negotiated list (werift's sender codec). */
+  #negotiatedCodec(): BrowserCodec {
+    const mime = this.#transceiver?.sender.codec?.mimeType.toLowerCase() ?? 'audio/opus';
+    return mime.endsWith('pcmu') ? 'PCMU' : mime.endsWith('pcma') ? 'PCMA' : 'opus';
+  }
+
+  #encoder(): OpusScript {
+    if (!this.#opus) {
+      this.#opus = new OpusScript(48000, 1, OpusScript.Application.VOIP);
+      this.#opus.setBitrate(this.#opusBitrate);
+    }
+    return this.#opus;
+  }
+
+  /** Browser → engine: decode, resample to 8 kHz, one L16 packet to the endpoint. */
+  #fromBrowser(payloadType: number, payload: Buffer): void {
+    if (this.#closed || !this.#endpoint || payload.length === 0) return;
+    let count: number;
+    const kind = this.#payloads[payloadType & 0x7f];
+    if (kind === PAYLOAD_OPUS) {
+      let decoded: Buffer;
+      try {
+        decoded = this.#encoder().decode(payload);
+      } catch (error) {
+        this.#log.debug({ err: error }, 'undecodable Opus packet dropped');
+        return;
+      }
+      const samples = Math.min(decoded.length >> 1, MAX_OPUS_FRAME);
+      for (let i = 0; i < samples; i++) this.#pcm48[i] = decoded.readInt16LE(i * 2);
+      count = this.#down.process(this.#pcm48.subarray(0, samples), this.#pcm8);
+    } else if (kind === PAYLOAD_PCMU) {
+      count = decodePcmu(payload, this.#pcm8, 0, Math.min(payload.length, this.#pcm8.length));
+    } else if (kind === PAYLOAD_PCMA) {
+      count = decodePcma(payload, this.#pcm8, 0, Math.min(payload.length, this.#pcm8.length));
+    } else {
+      return; // telephone-event and anything else: DTMF comes by SIP INFO from the browser
+    }
+    this.counters.fromBrowser += 1;
+    const packet = this.#relayPacket;
+    writeRtpHeader(packet, L16.defaultPayloadType, false, this.#relaySeq, this.#relayTs, this.#relaySsrc);
+    this.#relaySeq = (this.#relaySeq + 1) & 0xffff;
+    this.#relayTs = (this.#relayTs + count) >>> 0;
+    const length = encodeL16(this.#pcm8.subarray(0, count), packet, RTP_HEADER_SIZE);
+    this.#relay.send(packet, 0, RTP_HEADER_SIZE + length, this.#endpoint.port, this.#endpoint.address);
+  }
+
+  /** Engine → browser: one L16 frame in, one Opus (or G.711) packet out through SRTP. */
+  #fromEngine(packet: Buffer): void {
+    if (this.#closed || packet.length < RTP_HEADER_SIZE + 2 || !this.#transceiver) return;
+    // Only the endpoint's audio (L16); its RTCP (same port: rtcp-mux is ours to choose) is not relayed.
+    if ((packet[1]! & 0x7f) !== L16.defaultPayloadType) return;
+    const cc = packet[0]! & 0x0f;
+    const offset = RTP_HEADER_SIZE + cc * 4;
+    const samples = Math.min(decodeL16(packet, this.#fromEngine8, offset, packet.length - offset), FRAME_SAMPLES);
+    if (samples < FRAME_SAMPLES) this.#fromEngine8.fill(0, samples); // the endpoint always sends whole 20 ms frames
+    this.#sendCodec = this.#negotiatedCodec();
+    let payload: Buffer;
+    let step: number;
+    if (this.#sendCodec === 'opus') {
+      this.#up.process(this.#fromEngine8, this.#toBrowser48);
+      payload = this.#encoder().encode(this.#toBrowser48Bytes, OPUS_FRAME);
+      step = OPUS_FRAME;
+    } else {
+      const encode = this.#sendCodec === 'PCMU' ? encodePcmu : encodePcma;
+      encode(this.#fromEngine8.subarray(0, samples), this.#g711Out, 0);
+      payload = this.#g711Out.subarray(0, samples);
+      step = samples;
+    }
+    const header = new RtpHeader({ payloadType: 0, sequenceNumber: this.#browserSeq, timestamp: this.#browserTs, marker: this.counters.toBrowser === 0 });
+    this.#browserSeq = (this.#browserSeq + 1) & 0xffff;
+    this.#browserTs = (this.#browserTs + step) >>> 0;
+    this.counters.toBrowser += 1;
+    this.#track.writeRtp(new RtpPacket(header, payload));
+  }
+}

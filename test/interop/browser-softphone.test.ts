@@ -1,0 +1,232 @@
+/**
+ * Browser agents (SPEC §15) in real Chromium: the softphone page at
+ * /console/softphone registers over SIP-over-WebSocket with a workspace SIP
+ * credential, and its calls carry WebRTC media (ICE lite, DTLS-SRTP, Opus)
+ * to and from phones on a carrier trunk. The trunk's side is a SIP user
+ * agent with an RTP endpoint of our own SIP and media stacks on real
+ * loopback sockets, so what it hears can be measured sample by sample.
+ * Chromium's fake microphone plays a 1000 Hz tone; the carrier plays 440 Hz.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallLeg } from '../../src/legs/call-leg.js';
+import { MediaEngine } from '../../src/media/engine.js';
+import type { MediaEndpoint } from '../../src/media/endpoint.js';
+import { PcmSource } from '../../src/media/sources/audio-source.js';
+import { SipUserAgent } from '../../src/sip/ua/sip-user-agent.js';
+import { silentLogger } from '../../src/shared/log.js';
+import { freePort } from '../helpers/cli-process.js';
+import { HttpReceiver } from '../helpers/http-receiver.js';
+import { startTestApi, type TestApi } from '../helpers/test-api.js';
+import { until } from '../helpers/until.js';
+import { launchChromium, writeToneWav, type TestBrowser } from './chromium.js';
+import { pcmToneShare } from './tone-pcap.js';
+
+const BROWSER_HZ = 1000;
+const CARRIER_HZ = 440;
+
+function sine(hz: number, seconds: number): Int16Array {
+  const pcm = new Int16Array(8000 * seconds);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000));
+  return pcm;
+}
+
+/** Counts the 20 ms frames a leg receives that are mostly `hz`. */
+function listen(media: MediaEndpoint, hz: number): { frames: () => number } {
+  let frames = 0;
+  media.fork('inbound', (frame) => {
+    let peak = 0;
+    for (const v of frame) peak = Math.max(peak, Math.abs(v));
+    if (peak > 500 && pcmToneShare(frame, hz) > 0.6) frames += 1;
+  });
+  return { frames: () => frames };
+}
+
+/** The carrier: a SIP user agent on the trunk's address with RTP media, playing 440 Hz on every call. */
+class Carrier {
+  readonly media = new MediaEngine({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', portMin: 32_100, portMax: 32_199 });
+  readonly ua: SipUserAgent;
+  readonly legs: CallLeg<MediaEndpoint>[] = [];
+  readonly heard = new Map<CallLeg<MediaEndpoint>, { frames: () => number }>();
+
+  constructor(port: number) {
+    this.ua = new SipUserAgent({ listen: [{ protocol: 'udp', host: '127.0.0.1', port }], publicHost: '127.0.0.1', logger: silentLogger });
+    this.ua.on('invite', (incoming) => void this.#answer(incoming));
+  }
+
+  async #answer(incoming: Parameters<typeof CallLeg.fromIncoming>[0]): Promise<void> {
+    const leg = await CallLeg.fromIncoming(incoming, this.media, silentLogger);
+    if ('problem' in leg) return;
+    this.#track(leg);
+    leg.answer();
+  }
+
+  #track(leg: CallLeg<MediaEndpoint>): void {
+    this.legs.push(leg);
+    this.heard.set(leg, listen(leg.media, BROWSER_HZ));
+    void leg.media.play(new PcmSource(sine(CARRIER_HZ, 1), { loop: true }));
+  }
+
+  async call(uri: string, from: string): Promise<CallLeg<MediaEndpoint>> {
+    const leg = await CallLeg.dial(this.ua, this.media, { uri, from }, silentLogger);
+    this.#track(leg);
+    return leg;
+  }
+
+  async close(): Promise<void> {
+    for (const leg of this.legs) await leg.hangup();
+    await this.ua.close();
+    await this.media.close();
+  }
+}
+
+describe('browser agents: the softphone page in Chromium with WebRTC media', () => {
+  let api: TestApi;
+  let app: HttpReceiver;
+  let browser: TestBrowser;
+  let carrier: Carrier;
+  let aor = '';
+  let credentialId = '';
+  let number = '';
+  const dir = mkdtempSync(join(tmpdir(), 'browser-agent-'));
+
+  beforeAll(async () => {
+    api = await startTestApi('sqlite');
+    app = await HttpReceiver.start();
+    const carrierPort = await freePort();
+    carrier = new Carrier(carrierPort);
+    await carrier.ua.start();
+    const admin = api.credentials.admin_key;
+    const trunk = await api.call('POST', '/v1/admin/trunks', { key: admin, body: {
+      name: 'carrier', host: '127.0.0.1', port: carrierPort, transport: 'udp', prefixes: ['+2547'], inbound_addresses: ['127.0.0.1'], options_ping: 0,
+    } });
+    expect(trunk.statusCode, trunk.body).toBe(201);
+    number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/inbound` } })).json().number;
+    const credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'agent7', password: 'browser-pass-7' } })).json();
+    aor = credential.aor;
+    credentialId = credential.id;
+    const mic = join(dir, 'mic.wav');
+    writeToneWav(mic, BROWSER_HZ);
+    browser = await launchChromium(mic);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await carrier?.close();
+    await app?.close();
+    await api?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the softphone page registers with the workspace SIP credential over /v1/sip/ws', async () => {
+    const domain = aor.split('@')[1]!;
+    const url = `${api.platform.httpUrl}/console/softphone?user=agent7&password=browser-pass-7&domain=${encodeURIComponent(domain)}`;
+    await browser.page.goto(url);
+    await until(() => browser.page.evaluate('window.softphone?.state.registered === true') as Promise<boolean>, 15_000)
+      .catch((error: unknown) => { throw new Error(`${String(error)}\n${browser.log()}`); });
+    const [listed] = (await api.call('GET', '/v1/sip/credentials')).json();
+    expect(listed).toMatchObject({ id: credentialId, registered: true });
+  }, 30_000);
+
+  type Softphone = {
+    state: { registered: boolean; call: string };
+    call(target: string): Promise<void>;
+    answer(): void;
+    hangup(): void;
+    dtmf(digit: string): void;
+    inboundLevel(): number;
+    stats(): Promise<{ inbound: { packetsReceived: number; totalAudioEnergy: number } | null; outbound: { packetsSent: number } | null }>;
+  };
+  const phone = <T>(fn: (softphone: Softphone) => T | Promise<T>): Promise<T> =>
+    browser.page.evaluate(`(${fn.toString()})(window.softphone)`) as Promise<T>;
+  const callState = (): Promise<string> => phone((s) => s.state.call);
+  const fail = (error: unknown): never => {
+    throw new Error(`${String(error)}\n${browser.log()}`);
+  };
+
+  /** The page hears the carrier: its analyser level and WebRTC audio energy rise. */
+  async function pageHearsCarrier(): Promise<void> {
+    await until(async () => (await phone((s) => s.inboundLevel())) > 0.02, 15_000)
+      .catch(async (error: unknown) => fail(`${String(error)} ${JSON.stringify(await phone((s) => s.stats()))} level ${await phone((s) => s.inboundLevel())} ${JSON.stringify(await phone((s) => (s as unknown as { connection(): unknown }).connection()), null, 1)}`));
+    // A second of the carrier's audio, with energy, in WebRTC's own figures.
+    const stats = await until(async () => {
+      const now = await phone((s) => s.stats());
+      return now.inbound && now.inbound.packetsReceived > 50 && now.inbound.totalAudioEnergy > 0 ? now : undefined;
+    }, 15_000).catch(fail);
+    expect(stats.outbound!.packetsSent).toBeGreaterThan(0);
+  }
+
+  it('a trunk caller dialled to the agent\'s sip: user is answered in the browser, and each hears the other\'s tone', async () => {
+    app.respond = (req) => (req.url === '/inbound' ? { status: 200, body: JSON.stringify([{ dial: { sip: aor, timeout: 20 } }]) } : { status: 200, body: '[]' });
+    const sip = api.platform.sipAddress;
+    const leg = await carrier.call(`sip:${number.slice(1)}@${sip.host}:${sip.port}`, 'sip:+254711000042@127.0.0.1');
+    await until(async () => (await callState()) === 'incoming', 15_000).catch(fail);
+    await phone((s) => s.answer());
+    await until(async () => (await callState()) === 'established', 15_000).catch(fail);
+    await until(async () => leg.answered, 10_000);
+    await pageHearsCarrier();
+    await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    await phone((s) => s.hangup());
+    await until(async () => (await callState()) === 'idle', 10_000).catch(async (e: unknown) => fail(`${String(e)} state ${await callState()} leg ${JSON.stringify(leg.endInfo)}`));
+    await until(async () => leg.endInfo !== undefined, 10_000);
+    expect(leg.endInfo).toMatchObject({ by: 'remote' });
+  }, 60_000);
+
+  it('the browser agent dials an E.164 number out through the trunk, and each side hears the other', async () => {
+    const before = carrier.legs.length;
+    await phone((s) => s.call('+254722000123'));
+    await until(async () => (await callState()) === 'established', 20_000).catch(fail);
+    const leg = await until(async () => carrier.legs[before], 10_000);
+    await pageHearsCarrier();
+    await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    await phone((s) => s.hangup());
+    await until(async () => leg.endInfo !== undefined, 10_000);
+    await until(async () => (await callState()) === 'idle', 10_000).catch(fail);
+    const call = await until(async () => {
+      const [latest] = (await api.call('GET', '/v1/calls?to=%2B254722000123')).json();
+      return latest && latest.price !== null ? latest : undefined;
+    }, 15_000);
+    // Direct routing (SPEC §13): caller ID is the workspace's number, billed at the destination rate.
+    expect(call).toMatchObject({ to: '+254722000123', from: number, status: 'completed' });
+  }, 60_000);
+
+  it('a browser leg joins a conference with a phone on the trunk, and each hears the other', async () => {
+    app.respond = () => ({ status: 200, body: JSON.stringify([{ conference: { name: 'support-room', startOnEnter: true, beep: false } }]) });
+    const patched = await api.call('PATCH', `/v1/sip/credentials/${credentialId}`, { body: { routing_url: `${app.url}/agent` } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    await phone((s) => s.call('room'));
+    await until(async () => (await callState()) === 'established', 20_000).catch(fail);
+    const sip = api.platform.sipAddress;
+    const leg = await carrier.call(`sip:${number.slice(1)}@${sip.host}:${sip.port}`, 'sip:+254711000043@127.0.0.1');
+    await until(async () => leg.answered, 15_000);
+    const room = await until(async () => {
+      const rooms = (await api.call('GET', '/v1/conferences')).json();
+      const list = Array.isArray(rooms) ? rooms : rooms.data ?? rooms.conferences ?? [];
+      const found = list.find((r: { name: string }) => r.name === 'support-room');
+      return found && (found.participants?.length ?? found.participant_count ?? 0) >= 2 ? found : undefined;
+    }, 15_000).catch(fail);
+    expect(room).toBeTruthy();
+    await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    await pageHearsCarrier();
+    await leg.hangup();
+    await phone((s) => s.hangup());
+    await until(async () => (await callState()) === 'idle', 10_000).catch(fail);
+  }, 60_000);
+
+  it('DTMF pressed in the page reaches a getDigits', async () => {
+    app.requests.length = 0;
+    app.respond = (req) => req.url === '/agent'
+      ? { status: 200, body: JSON.stringify([{ getDigits: { numDigits: 2, timeout: 10, action: `${app.url}/digits`, nested: [{ say: { text: 'Enter two digits.' } }] } }]) }
+      : { status: 200, body: JSON.stringify([{ hangup: {} }]) };
+    await phone((s) => s.call('menu'));
+    await until(async () => (await callState()) === 'established', 20_000).catch(fail);
+    await new Promise((r) => setTimeout(r, 500));
+    await phone((s) => s.dtmf('4'));
+    await phone((s) => s.dtmf('2'));
+    const digits = await until(async () => app.requests.find((r) => r.url === '/digits'), 15_000).catch(fail);
+    expect(digits.json).toMatchObject({ Digits: '42', From: aor });
+    await until(async () => (await callState()) === 'idle', 15_000).catch(fail);
+  }, 60_000);
+});
