@@ -36,7 +36,7 @@ import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
 import type { MediaEndpoint } from '../endpoint.js';
-import { DownlinkPlayer } from './downlink-player.js';
+import { DownlinkPlayer, type ReturnAudio } from './downlink-player.js';
 import type { MarkEvent } from './playout-queue.js';
 import {
   buildStreamMetadata,
@@ -77,6 +77,14 @@ export interface AudioStreamOptions {
   name?: string;
   /** Which audio to send. Default 'inbound_track'. */
   track?: StreamTrack;
+  /** With 'both_tracks': sum the two into one channel (jambonz `mixType: "mixed"`). Default false (stereo). */
+  mixed?: boolean;
+  /** What the server may send back (jambonz `bidirectionalAudio`). Default: enabled, streaming, at `outputSamplingRate`. */
+  returnAudio?: ReturnAudio;
+  /** Send the caller's DTMF as text (jambonz `passDtmf`). Default true. */
+  passDtmf?: boolean;
+  /** HTTP Basic credentials sent on the upgrade request (jambonz `wsAuth`). */
+  wsAuth?: { username: string; password: string };
   /** Rate of the PCM in both directions. Default 8000. */
   outputSamplingRate?: StreamSampleRate;
   /** The call, for the metadata frame. */
@@ -91,7 +99,7 @@ export interface AudioStreamOptions {
   closeTimeoutMs?: number;
   /** Drop outgoing frames while more than this much audio waits in the socket's send buffer. Default 500 ms. */
   maxBufferedMs?: number;
-  /** Playback to the caller starts once this much is queued. Default 40 ms. */
+  /** The smallest playout cushion: playback starts once this much is queued; it grows with the sender's jitter. Default 20 ms. */
   prebufferMs?: number;
   /** Most audio from the server waiting to be played; the excess is dropped. Default 30000 ms. */
   maxPlaybackMs?: number;
@@ -172,16 +180,20 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     this.#track = options.track ?? 'inbound_track';
     this.#rate = options.outputSamplingRate ?? 8000;
     this.#logger = (options.logger ?? silentLogger).child({ stream: options.name ?? 'stream' });
-    this.#uplink = new UplinkFramer(this.#track, this.#rate);
+    this.#uplink = new UplinkFramer(this.#track, this.#rate, options.mixed ?? false);
     this.#maxBuffered = Math.max(1, Math.round((options.maxBufferedMs ?? 500) / 20)) * this.#uplink.frameBytes;
     this.#downlink = new DownlinkPlayer(endpoint, {
       rate: this.#rate,
+      returnAudio: options.returnAudio,
       prebufferMs: options.prebufferMs,
       maxPlaybackMs: options.maxPlaybackMs,
       logger: this.#logger,
       // Once the stream is ending, marks are not answered any more (the socket is closing).
       onMark: (name, event) => {
         if (!this.#stop) this.#sendMark(name, event);
+      },
+      onPlayDone: (id) => {
+        if (!this.#stop) this.#sendText({ type: 'playDone', data: id === undefined ? {} : { id } });
       },
     });
   }
@@ -228,6 +240,7 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
       followRedirects: false, // a redirect would be a hop the policy has not checked
       generateMask,
       ...(lookup ? { lookup } : {}),
+      ...(this.#options.wsAuth ? { headers: { authorization: basicAuth(this.#options.wsAuth) } } : {}),
     });
     this.#ws = ws;
     // handshakeTimeout covers the HTTP exchange; this covers a silent TCP/TLS connect as well.
@@ -297,14 +310,14 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     this.#protocol = protocol;
     const metadata = buildStreamMetadata(
       this.#options.call,
-      { name: this.#options.name ?? 'stream', track: this.#track, sampleRate: this.#rate },
+      { name: this.#options.name ?? 'stream', track: this.#track, sampleRate: this.#rate, mixed: this.#options.mixed ?? false },
       this.#options.metadata,
     );
     ws.send(JSON.stringify(metadata));
     this.#transition('streaming');
     this.#started = true;
     this.#unfork = this.#endpoint.fork('both', this.#onTap);
-    this.#endpoint.on('dtmf', this.#onDtmf);
+    if (this.#options.passDtmf ?? true) this.#endpoint.on('dtmf', this.#onDtmf);
     this.#logger.debug({ protocol }, 'audio stream started');
     this.emit('started', { protocol });
   };
@@ -332,6 +345,7 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     this.#counters.framesSent++;
   }
 
+  /** `duration` is in milliseconds (SPEC §19). */
   readonly #onDtmf = (event: DtmfEvent): void => {
     this.#sendText({ event: 'dtmf', dtmf: event.digit, duration: event.durationMs ?? 0 });
   };
@@ -368,6 +382,9 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
         return;
       case 'mark':
         this.#downlink.mark(command.name);
+        return;
+      case 'clearMarks':
+        this.#downlink.clearMarks();
         return;
       case 'playAudio':
         this.#downlink.playAudio(command);
@@ -467,3 +484,8 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
 }
 
 function ignore(): void {}
+
+/** RFC 7617: `Basic base64(user-id ":" password)`, UTF-8. */
+function basicAuth({ username, password }: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
