@@ -14,8 +14,11 @@
  *    │                    │ socket closed, or closeTimeoutMs
  *    └──────────────────► closed ◄── straight here when the socket is already closed
  *
- * Caller → socket: one tap on the endpoint (`fork('both')`) runs on the media
- * tick; `UplinkFramer` resamples into a preallocated buffer and `ws.send`
+ * Caller → socket: for `inbound_track`, each RTP packet as it arrives
+ * (`forkArrivals`, before the leg's jitter buffer), put in order by
+ * `ArrivalReorder`; for the other tracks, which mix in what the caller
+ * hears, one tap on the endpoint (`fork('both')`) on the media tick.
+ * `UplinkFramer` resamples into a preallocated buffer and `ws.send`
  * copies it while masking, so our side allocates nothing per frame (`ws`'s
  * framing does, a little). When the socket cannot keep up (`bufferedAmount`
  * above `maxBufferedMs` of audio) frames are dropped and counted: memory
@@ -29,6 +32,7 @@
  * `started` / `stopped` / `error` to status callbacks.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { checkHop, FetchRefusedError, isFetchRefused, lookupFor, type FetchPolicy } from '../../shared/fetch-policy.js';
 import type { Logger } from '../../shared/log.js';
@@ -36,6 +40,7 @@ import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
 import type { MediaEndpoint } from '../endpoint.js';
+import { ArrivalReorder } from './arrival-reorder.js';
 import { DownlinkPlayer, type ReturnAudio } from './downlink-player.js';
 import type { MarkEvent } from './playout-queue.js';
 import {
@@ -164,6 +169,9 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
   #stop: { closedBy: StreamClosedBy; reason: string; error: string | undefined } | undefined;
   #counters: AudioStreamCounters = { framesSent: 0, framesReceived: 0, framesDropped: 0 };
   #unfork: (() => void) | undefined;
+  /** Caller → socket on packet arrival (one track only); undefined: on the tick. */
+  #reorder: ArrivalReorder | undefined;
+  #unarrive: (() => void) | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   #done: Promise<AudioStreamResult> | undefined;
@@ -316,6 +324,12 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     ws.send(JSON.stringify(metadata));
     this.#transition('streaming');
     this.#started = true;
+    if (this.#track === 'inbound_track') {
+      // The caller's packets go on as they arrive, not on the next tick after the leg's jitter buffer.
+      const reorder = new ArrivalReorder(this.#onArrivalFrame);
+      this.#unarrive = this.#endpoint.forkArrivals((pcm, length, seq) => reorder.packet(pcm, length, seq, performance.now()));
+      if (this.#unarrive) this.#reorder = reorder;
+    }
     this.#unfork = this.#endpoint.fork('both', this.#onTap);
     if (this.#options.passDtmf ?? true) this.#endpoint.on('dtmf', this.#onDtmf);
     this.#logger.debug({ protocol }, 'audio stream started');
@@ -325,13 +339,19 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
   /** The 20 ms path: no allocation, no waiting. */
   readonly #onTap = (frame: Int16Array, track: 'inbound' | 'outbound'): void => {
     if (track === 'inbound') {
-      if (this.#uplink.inbound(frame)) this.#sendFrame();
+      if (this.#reorder) this.#reorder.tick(performance.now());
+      else if (this.#uplink.inbound(frame)) this.#sendFrame();
       // The receive phase runs before the endpoint picks what to send, so this frame plays on this very tick.
       this.#downlink.offer();
       return;
     }
     this.#downlink.confirm(frame);
     if (this.#uplink.outbound(frame)) this.#sendFrame();
+  };
+
+  /** A 20 ms frame of the caller, in order, as soon as its packet arrived. */
+  readonly #onArrivalFrame = (frame: Int16Array): void => {
+    if (this.#uplink.inbound(frame)) this.#sendFrame();
   };
 
   #sendFrame(): void {
@@ -442,6 +462,9 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     clearTimeout(this.#connectTimer);
     this.#unfork?.();
     this.#unfork = undefined;
+    this.#unarrive?.();
+    this.#unarrive = undefined;
+    this.#reorder = undefined;
     this.#endpoint.off('dtmf', this.#onDtmf);
     this.#endpoint.off('closed', this.#onEndpointClosed);
     this.#options.signal?.removeEventListener('abort', this.#onAbort);

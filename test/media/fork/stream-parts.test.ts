@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameUpsampler, StreamDownsampler } from '../../../src/media/fork/fir-resampler.js';
 import { PlayoutQueue, type MarkEvent } from '../../../src/media/fork/playout-queue.js';
+import { ArrivalReorder } from '../../../src/media/fork/arrival-reorder.js';
 import { buildStreamMetadata, generateMask, parseServerCommand, Pcm16Assembler } from '../../../src/media/fork/stream-protocol.js';
 import { UplinkFramer } from '../../../src/media/fork/uplink-framer.js';
 import { sine, toneAmplitude } from '../helpers.js';
@@ -332,5 +333,64 @@ describe('playoutQueue: adaptive cushion', () => {
     }
     expect(played).toBe(24_000);
     expect(q.trimmed).toBe(0);
+  });
+});
+
+describe('arrivalReorder (caller → socket on arrival)', () => {
+  function reorder() {
+    const frames: number[] = []; // the first sample of each frame: the packet's number, 0 for silence
+    const r = new ArrivalReorder((frame) => frames.push(frame[0]!));
+    const packet = (seq: number, now: number): void => r.packet(new Int16Array(160).fill(seq), 160, seq, now);
+    return { r, frames, packet };
+  }
+
+  it('sends in-order packets at once, and holds those behind a hole until it is filled', () => {
+    const { frames, packet } = reorder();
+    packet(1, 0);
+    packet(2, 20);
+    expect(frames).toEqual([1, 2]);
+    packet(4, 40);
+    packet(5, 60);
+    expect(frames).toEqual([1, 2]);
+    packet(3, 61);
+    expect(frames).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('gives up on a hole after holdMs (silence in its place), and waits longer after a packet came too late', () => {
+    const { r, frames, packet } = reorder();
+    packet(10, 0);
+    packet(12, 40);
+    r.tick(50);
+    expect(frames).toEqual([10]);
+    r.tick(60); // 20 ms after the hole opened
+    expect(frames).toEqual([10, 0, 12]);
+    expect(r.concealed).toBe(1);
+    packet(11, 70); // too late: dropped, and the next hole is waited for longer
+    expect(frames).toEqual([10, 0, 12]);
+    expect([r.late, r.holdMs]).toEqual([1, 30]);
+  });
+
+  it('sends silence every 20 ms while the caller sends nothing, and restarts on a sequence jump', () => {
+    const { r, frames, packet } = reorder();
+    packet(100, 0);
+    r.tick(40);
+    expect(frames).toEqual([100]);
+    r.tick(60);
+    r.tick(80);
+    expect(frames).toEqual([100, 0, 0]);
+    packet(5000, 90);
+    packet(5001, 110);
+    expect(frames).toEqual([100, 0, 0, 5000, 5001]);
+  });
+
+  it('cuts 10 ms and 30 ms packets into 20 ms frames', () => {
+    const out: Int16Array[] = [];
+    const r = new ArrivalReorder((frame) => out.push(frame.slice()));
+    r.packet(new Int16Array(80).fill(1), 80, 1, 0);
+    expect(out).toHaveLength(0);
+    r.packet(new Int16Array(80).fill(2), 80, 2, 10);
+    r.packet(new Int16Array(240).fill(3), 240, 3, 20);
+    expect(out).toHaveLength(2);
+    expect([out[0]![79], out[0]![80], out[1]![0], out[1]![159]]).toEqual([1, 2, 3, 3]);
   });
 });
