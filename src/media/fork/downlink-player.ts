@@ -23,7 +23,6 @@
  * allocation on our side. `playAudio` interrupts what is queued unless
  * `queuePlay` is true, and answers `playDone` once the clip has played.
  */
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../shared/log.js';
 import { resampleAsync } from '../codecs/resample.js';
 import type { MediaEndpoint } from '../endpoint.js';
@@ -61,8 +60,6 @@ export interface DownlinkPlayerOptions {
   onPlayDone: (id: string | undefined) => void;
 }
 
-/** A gap this long between two ticks means the process stalled and the media clock skipped ticks. */
-const STALL_MS = 60;
 
 export class DownlinkPlayer {
   readonly #endpoint: MediaEndpoint;
@@ -75,7 +72,6 @@ export class DownlinkPlayer {
   readonly #returnAudio: ReturnAudio;
   /** Resampled binary audio, reused for every message (grown if a larger one comes). */
   #down = new Int16Array(960);
-  #lastOffer = 0;
   #ignoredLogged = false;
   /** The frame handed to `inject()` this tick, kept to verify in the send phase that it was played. */
   readonly #frame = new Int16Array(FRAME_SAMPLES);
@@ -167,9 +163,6 @@ export class DownlinkPlayer {
 
   /** Receive phase of the tick: give the endpoint this tick's frame. Allocates nothing. */
   offer(): void {
-    const now = performance.now();
-    if (this.#lastOffer !== 0 && now - this.#lastOffer > STALL_MS) this.#queue.stalled();
-    this.#lastOffer = now;
     const n = this.#queue.peek(this.#frame);
     this.#offered = n;
     if (n === 0) return;

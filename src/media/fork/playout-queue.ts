@@ -15,15 +15,17 @@
  *   ticks: the sender's jitter beat the cushion) grows it by 10 ms, up to
  *   `maxCushionSamples`; ten seconds without a gap shrink it by 5 ms. A
  *   pause longer than that (end of an utterance) is not a gap.
- * - While the server sends in real time (what came in over the last 500 ms
- *   is within 15 % of what was played), playback runs up to 5 % faster or
- *   slower (linear interpolation) to hold the queue near the cushion, so a
- *   sender whose timer runs a few percent slow gets no gaps and one a little
- *   fast gets no growing delay.
- * - After a stall (the media clock skipped ticks, or the sender went quiet
- *   and then caught up in a burst) the stale excess is dropped once the
- *   sender is back in real time, instead of delaying the rest of the call.
- *   Audio a sender queues ahead on purpose (a TTS burst) is never dropped.
+ * - While the server sends in real time (what came in over the last 2 s is
+ *   within −20 %/+25 % of what was played), playback runs up to 5 % faster
+ *   or slower (linear interpolation) to hold the queue near the cushion, so
+ *   a sender whose timer runs a few percent slow gets no gaps and one a
+ *   little fast gets no growing delay.
+ * - When, with such a sender, the queue stays more than a frame above the
+ *   cushion for two 500 ms windows running — the delay a stall left behind
+ *   (the media clock skipped ticks, or the sender went quiet and then caught
+ *   up) — the excess is dropped at once, instead of delaying the rest of
+ *   the call. A burst (TTS sent ahead: far more in than out) is never
+ *   dropped or sped up.
  */
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
 
@@ -64,8 +66,10 @@ const GAP_TICKS = 3;
 const MAX_STRETCH = 8;
 /** How far above the cushion the queue's low point is held, in samples (2.5 ms). */
 const FLOOR_MARGIN = 20;
-/** How long after a stall its excess may still be dropped (1.5 s). */
-const STALL_WINDOWS = 3;
+/** Windows the sender's pace is judged over (2 s). */
+const PACE_WINDOWS = 4;
+/** Windows running the queue must stay above the cushion before its excess is dropped (1 s). */
+const EXCESS_WINDOWS = 2;
 
 export class PlayoutQueue {
   readonly #capacity: number;
@@ -92,10 +96,6 @@ export class PlayoutQueue {
   #lastGapTick = 0;
   /** The queue's lowest point before a tick since the last gap or cushion change. */
   #calmMin = Number.MAX_SAFE_INTEGER;
-  /** The tick of the latest push, ticks without a push before it, and samples pushed in it. */
-  #pushTick = 0;
-  #quietTicks = 0;
-  #tickPushed = 0;
   /** The queue's low point before a tick: follows it down at once, up slowly. */
   #floor = 0;
   /** Learned speed offset of the sender, samples per frame. */
@@ -105,8 +105,12 @@ export class PlayoutQueue {
   #windowPushed = 0;
   #windowPlayed = 0;
   #realTime = false;
-  /** Windows left during which a stall's excess may be dropped. */
-  #stallWindows = 0;
+  /** Pushed and played samples of the last PACE_WINDOWS windows (a ring). */
+  readonly #pacePushed = new Float64Array(PACE_WINDOWS);
+  readonly #pacePlayed = new Float64Array(PACE_WINDOWS);
+  #paceIndex = 0;
+  /** Windows running in which the queue stayed more than a frame above the cushion. */
+  #excessWindows = 0;
   /** Samples refused because the queue was full. */
   overflowed = 0;
   /** Samples dropped as stale delay after a stall. */
@@ -145,15 +149,6 @@ export class PlayoutQueue {
       if (this.#ticks - this.#emptiedAt <= GAP_TICKS) this.#grow();
       this.#emptiedAt = -1;
     }
-    if (this.#pushTick !== this.#ticks) {
-      this.#quietTicks = this.#ticks - this.#pushTick;
-      this.#pushTick = this.#ticks;
-      this.#tickPushed = 0;
-    }
-    this.#tickPushed += pcm.length;
-    // Quiet for 100 ms and more, then a catch-up burst about as long as the silence (a sender's
-    // stall, not the start of an utterance): what it brings is late, and may be dropped.
-    if (this.#quietTicks >= 5 && this.#tickPushed >= (this.#quietTicks - 2) * FRAME_SAMPLES) this.#stallWindows = STALL_WINDOWS;
     this.#ring ??= new Int16Array(this.#capacity);
     const ring = this.#ring;
     const cap = ring.length;
@@ -170,11 +165,6 @@ export class PlayoutQueue {
     this.#size += n;
     this.#pushedTotal += n;
     this.#windowPushed += n;
-  }
-
-  /** The media clock skipped ticks (the process stalled): the excess it leaves behind may be dropped. */
-  stalled(): void {
-    this.#stallWindows = STALL_WINDOWS;
   }
 
   /** Place a mark after everything queued so far; with nothing queued it is played out at once. */
@@ -328,19 +318,25 @@ export class PlayoutQueue {
       this.#calmMin = Number.MAX_SAFE_INTEGER;
     }
     if (this.#ticks - this.#windowStart < WINDOW_TICKS) return;
-    const played = this.#windowPlayed;
-    const pushed = this.#windowPushed;
-    this.#realTime = played > 0 && pushed >= played * 0.85 && pushed <= played * 1.15;
+    this.#pacePushed[this.#paceIndex] = this.#windowPushed;
+    this.#pacePlayed[this.#paceIndex] = this.#windowPlayed;
+    this.#paceIndex = (this.#paceIndex + 1) % PACE_WINDOWS;
+    let pushed = 0;
+    let played = 0;
+    for (let i = 0; i < PACE_WINDOWS; i++) {
+      pushed += this.#pacePushed[i] ?? 0;
+      played += this.#pacePlayed[i] ?? 0;
+    }
+    this.#realTime = played > 0 && pushed >= played * 0.8 && pushed <= played * 1.25;
     const excess = this.#windowMinDepth === Number.MAX_SAFE_INTEGER ? 0 : this.#windowMinDepth - this.#cushion - FRAME_SAMPLES;
-    if (this.#stallWindows > 0) {
-      this.#stallWindows--;
-      if (this.#realTime && excess > 0 && this.#playing) {
-        // Stale delay left by a stall: drop it now rather than carry it for the rest of the call.
-        this.trimmed += excess;
-        this.#advance(excess);
-        this.#floor = this.#size;
-        this.#stallWindows = 0;
-      }
+    // Less than half a frame is left to the speed adjustment.
+    this.#excessWindows = this.#realTime && this.#playing && excess >= FRAME_SAMPLES / 2 ? this.#excessWindows + 1 : 0;
+    if (this.#excessWindows >= EXCESS_WINDOWS) {
+      // Stale delay left by a stall: drop it now rather than carry it for the rest of the call.
+      this.trimmed += excess;
+      this.#advance(excess);
+      this.#floor = this.#size;
+      this.#excessWindows = 0;
     }
     this.#windowStart = this.#ticks;
     this.#windowMinDepth = Number.MAX_SAFE_INTEGER;

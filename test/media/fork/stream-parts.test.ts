@@ -245,7 +245,6 @@ describe('playoutQueue: adaptive cushion', () => {
     let nominal = 0;
     let nextSend = 0;
     let owed = 0;
-    let stalledTicks = false;
     const end = opts.seconds * 1000;
     const stallFrom = opts.stallAtMs ?? Infinity;
     const stallTo = stallFrom + (opts.stallMs ?? 0);
@@ -262,12 +261,7 @@ describe('playoutQueue: adaptive cushion', () => {
         }
       }
       if (t % 20 === 19) {
-        if (inStall && opts.platformStall) {
-          stalledTicks = true; // the media clock skips this tick
-          continue;
-        }
-        if (stalledTicks) q.stalled();
-        stalledTicks = false;
+        if (inStall && opts.platformStall) continue; // the media clock skips this tick
         const n = q.peek(frame);
         // A gap: nothing to play, or a frame padded with silence (a stretched frame is full).
         if (t > (opts.settledMs ?? 1000) && (n === 0 || frame[159] === 0) && !inStall && t < end - 100) sim.gaps++;
@@ -304,7 +298,7 @@ describe('playoutQueue: adaptive cushion', () => {
     const before = maxDepth(sim, 4000, 5000);
     expect(maxDepth(sim, 5200, 5300)).toBeGreaterThanOrEqual(before + 1400);
     expect(maxDepth(sim, 7200, 10_000)).toBeLessThanOrEqual(before + 160);
-    expect(sim.q.trimmed).toBeGreaterThan(1000);
+    expect(sim.q.trimmed).toBeGreaterThan(500); // the rest went by the speed adjustment
   });
 
   it('after a sender that stalls 200 ms and then catches up, drops the stale delay within 2 s', () => {
