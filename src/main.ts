@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer, type ApiServerOptions } from './api/server.js';
+import { consolePlugin } from './console/console-plugin.js';
 import type { ApiContext } from './api/api-context.js';
 import { Wallet } from './billing/wallet.js';
 import type { Config } from './config/config.js';
@@ -25,6 +26,7 @@ import { createLogger, type Logger } from './shared/log.js';
 import { SipUserAgent, type ListenOptions } from './sip/ua/sip-user-agent.js';
 import { SourceBans } from './sip/ua/source-bans.js';
 import { Store } from './store/store.js';
+import { TimelineWriter } from './store/timeline-writer.js';
 import { WebhookDeliverer } from './webhooks/deliverer.js';
 import { EventPublisher } from './webhooks/event-publisher.js';
 import { SafeHttpClient } from './webhooks/safe-http-client.js';
@@ -36,6 +38,8 @@ export interface Platform {
   /** Puts events in the outbox (with the repos of the transaction that causes them). */
   events: EventPublisher;
   engine: CallEngine;
+  /** Calls' timelines (SPEC §14), written in batches. */
+  timeline: TimelineWriter;
   /** Call media: in process, or on `config.mediaWorkers` worker threads. */
   media: MediaBackend;
   /** The REST API server (listening). */
@@ -106,6 +110,10 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const store = options.store ?? await Store.open({ url: config.databaseUrl });
     closer.add('store', () => store.close());
     components['store'] = true;
+    // Call timelines are written in batches off the call path; closed (flushed) just before the store.
+    const timeline = new TimelineWriter(store.timeline, { clock, logger: logger.child({ component: 'timeline' }), retentionDays: config.timelineRetentionDays });
+    closer.add('timeline', () => timeline.close());
+    timeline.startPurging();
     const credentials = await runFirstStart(store, config, clock);
     const wallet = new Wallet(store);
 
@@ -117,7 +125,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const voiceCallbacks = new VoiceCallbackFetcher(http, { now: () => clock.now() });
     // Calls an earlier run left live (SIGKILL, power loss) end now, before SIP and the API take new ones (SPEC §18).
     // Sautikit is one node (several nodes are SPEC §16, later): each such call belongs to a run that is gone.
-    await recoverCalls({ store, events, clock, logger });
+    await recoverCalls({ store, events, clock, logger, timeline });
     // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now, with the recovered calls' call.hangup.
     deliverer.start();
 
@@ -193,7 +201,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     let publicUrl = config.publicUrl;
     const engine = new CallEngine({
       store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
-      registrar, sipDomain: config.sipDomain, trunks,
+      registrar, sipDomain: config.sipDomain, trunks, timeline, selfAddress: { host: sandboxHost, port: sipAddress.port },
     });
     const liveness = new CallLiveness(store, () => engine.liveCallIds(), {
       clock, logger: logger.child({ component: 'engine' }), ...(options.livenessIntervalMs ? { intervalMs: options.livenessIntervalMs } : {}),
@@ -201,13 +209,14 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     liveness.start();
     closer.add('liveness', () => liveness.close());
     const ctx: ApiContext = {
-      store, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
+      store, timeline, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,
       readiness: () => ({ ready: !draining && Object.values(components).every(Boolean), draining, components: { ...components } }),
     };
-    const api: FastifyInstance = await buildApiServer(ctx, options.api);
+    // The web console is served by the same server; it reaches the platform only through the API (src/console/console-api.ts).
+    const api: FastifyInstance = await buildApiServer(ctx, { ...options.api, extensions: [consolePlugin(), ...(options.api?.extensions ?? [])] });
     closer.add('api', async () => {
       components['api'] = false;
       await api.close();
@@ -223,7 +232,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
 
     let closed: Promise<void> | undefined;
     return {
-      config, store, events, engine, media, api, sandbox, httpUrl, credentials, sipAddress, sipTlsAddress,
+      config, store, events, engine, timeline, media, api, sandbox, httpUrl, credentials, sipAddress, sipTlsAddress,
       get publicUrl() { return publicUrl; },
       close: (graceMs = 0) => {
         closed ??= (async () => {

@@ -19,6 +19,8 @@ export const allowedImports = {
   sandbox: ['shared', 'sip', 'media', 'legs'],
   engine: ['shared', 'sip', 'media', 'legs', 'conference', 'actions', 'store', 'billing', 'webhooks', 'sandbox'],
   api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions', 'sandbox', 'conference'],
+  // The web console: beside api/, and reaches the platform only through the REST API (in-process requests).
+  console: ['shared'],
   cli: ['*'],
   '': ['*'], // src/main.ts and src/index.ts: the composition root
 };

@@ -2,7 +2,9 @@ import type { Logger } from '../shared/log.js';
 import type { CallMedia, Listenable } from '../media/call-media.js';
 import type { CallErrorCode } from '../shared/call-codes.js';
 import type { FetchPolicy } from '../shared/fetch-policy.js';
-import type { ConferenceAction, DialAction, RecordAction, StreamAction, VoiceAction } from './schema.js';
+import type { TimelineType } from '../shared/timeline.js';
+import type { RecordOptions } from '../media/endpoint.js';
+import type { ConferenceAction, DialAction, StreamAction, VoiceAction } from './schema.js';
 
 /** What an action leaves behind: go on with the list, replace its rest, or end the call. */
 export type ActionOutcome = { next: 'continue' } | { next: 'replace'; actions: VoiceAction[] } | { next: 'end' };
@@ -27,10 +29,12 @@ export interface DialResult {
 export interface ActionContext {
   readonly callId: string;
   readonly log: Logger;
-  /** The call's media: what `say` and `play` speak and play on. */
-  readonly media: Pick<CallMedia, 'say' | 'playUrl'>;
+  /** The call's media: what `say`, `play` and `record` (its beep) speak and play on. */
+  readonly media: Pick<CallMedia, 'say' | 'playUrl' | 'playTone'>;
   /** The keys the caller presses (RFC 4733 events and in-band tones alike). */
   readonly keys: Listenable<{ dtmf: [digit: string] }>;
+  /** Notes what happened on the call's timeline (SPEC §14); returns at once, never fails the action. */
+  note(type: TimelineType, data: Record<string, unknown>): void;
   /** The workspace's fetch policy as its settings say now (SPEC §18), for `play` URLs. */
   fetchPolicy(): Promise<FetchPolicy>;
   /** Records an error on the call (`errors`, and a `call.error` event); the call goes on. */
@@ -45,7 +49,13 @@ export interface ActionContext {
   hangup(): Promise<void>;
   reject(reason: 'busy' | 'rejected'): Promise<void>;
   dial(action: DialAction, signal: AbortSignal): Promise<DialResult>;
-  record(action: RecordAction, signal: AbortSignal): Promise<{ url: string; durationSeconds: number } | undefined>;
+  /**
+   * Records the caller into a recording of this call until `signal` aborts, the
+   * maximum length or the silence timeout: filed, charged at the recording rate
+   * and announced (`call.recording.ready`) like every recording. Undefined when
+   * nothing could be recorded.
+   */
+  recordAudio(options: Pick<RecordOptions, 'maxDurationMs' | 'silenceTimeoutMs' | 'signal'>): Promise<{ url: string; durationSeconds: number } | undefined>;
   /**
    * Joins a room until the participant leaves it: `continue` when the room
    * ended under them or was full (the list goes on), `end` when the call is over.

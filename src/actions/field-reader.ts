@@ -3,12 +3,40 @@ import { ActionValidationError, type ActionNode } from './action-node.js';
 /**
  * Typed reads of an action's fields. JSON values must have the right type;
  * XML attributes are strings and are converted (`"5"` → 5, `"true"` → true).
- * Unknown extra fields are ignored (SPEC §6); a wrong type is an error that
- * names the action's index and the field.
+ * Unknown extra fields are ignored (SPEC §6) but remembered: what the action
+ * never read is what `unknownFields` reports (SPEC §14). A wrong type is an
+ * error that names the action's index and the field.
  */
 export class FieldReader {
+  /** The fields the action asked for, whether present or not: what it knows. */
+  readonly #known = new Set<string>();
+
   /** `prefix` names the enclosing object of a nested reader (`bidirectionalAudio.`), so errors name the full field. */
   constructor(readonly node: ActionNode, readonly action: string, readonly prefix = '') {}
+
+  /** Marks a field as the action's own without reading it (the JSON array of nested actions). */
+  know(name: string): void {
+    this.#known.add(name);
+  }
+
+  /**
+   * The fields present that the action never asked for (typos such as
+   * `numDigit`): ignored, but reported (SPEC §14). Call after parsing, when
+   * every field the action knows has been read.
+   */
+  unknownFields(): string[] {
+    return Object.keys(this.node.fields).filter((name) => !this.#known.has(name));
+  }
+
+  /** The known field closest to `name` (a typo's likely meaning), if one is close. */
+  closestKnown(name: string): string | undefined {
+    let best: { name: string; distance: number } | undefined;
+    for (const known of this.#known) {
+      const distance = editDistance(name.toLowerCase(), known.toLowerCase());
+      if (distance <= Math.max(1, Math.floor(known.length / 4)) && (!best || distance < best.distance)) best = { name: known, distance };
+    }
+    return best?.name;
+  }
 
   fail(field: string | undefined, problem: string): never {
     if (field !== undefined) field = this.prefix + field;
@@ -17,6 +45,7 @@ export class FieldReader {
   }
 
   #raw(name: string): unknown {
+    this.#known.add(name);
     const v = this.node.fields[name];
     return v === null ? undefined : v;
   }
@@ -131,4 +160,17 @@ export class FieldReader {
     }
     return out;
   }
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -51,7 +51,8 @@ export const getDigitsAction = {
       await promptDefinitions[prompt.kind].execute(prompt as never, ctx, prompts);
     }
     gatherer.promptsOver();
-    const { digits } = await gatherer.result;
+    const { digits, reason } = await gatherer.result;
+    ctx.note('digits', { digits, reason });
     if (signal.aborted || !action.action) return { next: 'continue' };
     if (digits === '' && remaining > 0) return { next: 'continue' };
     const actions = await ctx.fetchActions(action.action, { Digits: digits }, action.method);

@@ -13,32 +13,76 @@ export type ActionsDocument = { format: 'json'; value: unknown } | { format: 'xm
 const maxActions = 500;
 
 /**
+ * A field the action does not know, ignored (SPEC §6) but reported as a
+ * warning (SPEC §14): a JSON key, an XML attribute, or an XML child element
+ * the action does not read (`<Numbr>` inside `<Dial>`).
+ */
+export interface UnknownActionField {
+  /** Where the action stands: `actions[0]`, `actions[0].getDigits.nested[1]`. */
+  path: string;
+  index: number;
+  /** The action's JSON name (`getDigits`). */
+  action: string;
+  /** The field as written (`numDigit`; `<Numbr>` for a child element). */
+  field: string;
+  /** A known field of the action close to it, the likely intent. */
+  suggestion: string | undefined;
+}
+
+export interface ParsedActions {
+  actions: VoiceAction[];
+  unknownFields: UnknownActionField[];
+}
+
+/**
  * Parses and validates a whole answer into typed actions. Throws an
  * ActionValidationError naming the action's index and field.
  */
 export function parseActions(doc: ActionsDocument): VoiceAction[] {
-  const nodes = doc.format === 'json' ? jsonNodes(doc.value) : xmlNodes(doc.text);
-  if (nodes.length > maxActions) throw new ActionValidationError('actions', maxActions, '', undefined, `an answer may hold at most ${maxActions} actions`);
-  return nodes.map(parseNode);
+  return parseActionsReporting(doc).actions;
 }
 
-function parseNode(node: ActionNode): VoiceAction {
+/** `parseActions`, with the unknown fields of every action (nested ones too) it ignored. */
+export function parseActionsReporting(doc: ActionsDocument): ParsedActions {
+  const nodes = doc.format === 'json' ? jsonNodes(doc.value) : xmlNodes(doc.text);
+  if (nodes.length > maxActions) throw new ActionValidationError('actions', maxActions, '', undefined, `an answer may hold at most ${maxActions} actions`);
+  const unknownFields: UnknownActionField[] = [];
+  return { actions: nodes.map((node) => parseNode(node, unknownFields)), unknownFields };
+}
+
+function parseNode(node: ActionNode, unknownFields: UnknownActionField[]): VoiceAction {
   const definition = findAction(node.name, node.fromXml);
   if (!definition) {
     throw new ActionValidationError(node.path, node.index, node.name, undefined,
       `${node.path} is an unknown action '${quoteInput(node.name)}'; known actions: ${knownActionNames(node.fromXml).join(', ')}`);
   }
+  const reader = new FieldReader(node, definition.name);
+  // XML children the action reads: all of them as nested actions, or those of the names it asks for.
+  const childrenRead = { all: false, names: new Set<string>() };
   const nested: NestedParser = {
     parse: (jsonField) => {
-      if (node.fromXml) return node.children.map((child, i) => parseNode({ ...child, path: `${node.path}.nested[${i}]`, index: node.index }));
+      reader.know(jsonField);
+      if (node.fromXml) {
+        childrenRead.all = true;
+        return node.children.map((child, i) => parseNode({ ...child, path: `${node.path}.nested[${i}]`, index: node.index }, unknownFields));
+      }
       const raw = node.fields[jsonField];
       if (raw === undefined || raw === null) return [];
       if (!Array.isArray(raw)) throw new ActionValidationError(node.path, node.index, definition.name, jsonField, `${node.path}.${definition.name}.${jsonField} must be an array of actions`);
-      return raw.map((item, i) => parseNode(jsonNode(item, `${node.path}.${definition.name}.${jsonField}[${i}]`, node.index)));
+      return raw.map((item, i) => parseNode(jsonNode(item, `${node.path}.${definition.name}.${jsonField}[${i}]`, node.index), unknownFields));
     },
-    childTexts: (xmlName) => node.children.filter((c) => c.name === xmlName).map((c) => c.text ?? ''),
+    childTexts: (xmlName) => {
+      childrenRead.names.add(xmlName);
+      return node.children.filter((c) => c.name === xmlName).map((c) => c.text ?? '');
+    },
   };
-  return definition.parse(new FieldReader(node, definition.name), nested);
+  const action = definition.parse(reader, nested);
+  const report = (field: string, suggestion: string | undefined) => {
+    unknownFields.push({ path: node.path, index: node.index, action: definition.name, field, suggestion });
+  };
+  for (const field of reader.unknownFields()) report(field, reader.closestKnown(field));
+  if (!childrenRead.all) for (const child of node.children) if (!childrenRead.names.has(child.name)) report(`<${child.name}>`, undefined);
+  return action;
 }
 
 function jsonNodes(value: unknown): ActionNode[] {

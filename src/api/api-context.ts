@@ -1,6 +1,7 @@
 import type { Logger } from '../shared/log.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/store.js';
+import type { TimelineWriter } from '../store/timeline-writer.js';
 import type { Wallet } from '../billing/wallet.js';
 import type { CallEngine } from '../engine/call-engine.js';
 import type { TrunkSupervisor } from '../engine/trunk-supervisor.js';
@@ -24,6 +25,8 @@ export interface SipBanList {
 /** What the HTTP routes are given; they never touch sockets or the media path. */
 export interface ApiContext {
   store: Store;
+  /** Calls' timelines: flushed before a read so it shows what just happened. */
+  timeline: TimelineWriter;
   wallet: Wallet;
   /** Places calls and controls live ones. */
   engine: CallEngine;

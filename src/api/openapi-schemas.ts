@@ -101,6 +101,25 @@ export const schemas: Record<string, Schema> = {
       }),
     },
   },
+  TimelineEntry: {
+    type: 'object',
+    description: 'One thing that happened on a call; the other fields depend on `type`.',
+    required: ['at', 'type'],
+    properties: {
+      at: timestamp('When it happened'),
+      type: oneOfValues(['status', 'webhook.request', 'webhook.response', 'action.start', 'action.end', 'digits', 'dial', 'conference', 'stream', 'recording', 'warning', 'error'],
+        '`status`: `status` entered (with `hangup_cause`, `sip_status` at the end). '
+        + '`webhook.request`: `url`, `method`, `body` (the fields sent). '
+        + '`webhook.response`: `url`, `status`, `duration_ms`, `content_type`, `body` (the first 64 KiB as text; `body_truncated` when cut), or `error` and `code` when no answer came. '
+        + '`action.start` / `action.end`: `index` in its list, `name`, and on end `result` (`continue`, `replace`, `end`, `aborted`). '
+        + '`digits`: `digits` and why input ended (`reason`). '
+        + '`dial`: `event` `placed` (`legs`: each `call_id`, `to`, `status`; each leg has its own timeline), `answered` (`call_id`), `ended` (`status`, `call_id`, `duration_seconds`). '
+        + '`conference`: `event` `join` / `leave`, `room`. `stream`: `event` `stream-started` / `stream-stopped` / `stream-error`, `name`, `url`. '
+        + '`recording`: `recording_id`, `url`, `duration_seconds`. '
+        + '`warning` / `error`: `code` (docs/calls.md), `message` and details, also in the call\'s `errors`.'),
+    },
+    additionalProperties: true,
+  },
   Recording: {
     type: 'object',
     properties: {

@@ -173,7 +173,7 @@ export function buildOpenApiDocument(serverUrl: string): Record<string, unknown>
     ],
     components: {
       securitySchemes: {
-        workspaceKey: { type: 'http', scheme: 'bearer', description: 'A workspace API key (`sk_live_…`), shown once when created.' },
+        workspaceKey: { type: 'http', scheme: 'bearer', description: 'A workspace API key (`sk_live_…`), shown once when created. `Authorization: Basic` with the key as the user name and an empty password (`curl -u KEY:`) works too.' },
         adminKey: { type: 'http', scheme: 'bearer', description: 'The operator\'s admin key (`sk_admin_…`).' },
       },
       schemas,

@@ -5,6 +5,7 @@ import type { LedgerTransaction } from '../store/repos/ledger-repo.js';
 import type { RecordingRecord } from '../store/repos/recording-repo.js';
 import type { WorkspaceSettings } from '../store/repos/settings-repo.js';
 import type { Rate } from '../store/repos/rate-repo.js';
+import type { TimelineEntry } from '../shared/timeline.js';
 
 /** API views: snake_case, money as two-decimal strings (SPEC §4, §10). */
 export function numberView(n: ClaimedNumber): Record<string, unknown> {
@@ -38,6 +39,11 @@ export function callView(c: CallRecord, extra: { recording?: RecordingRecord | u
     view['errors'] = extra.events.filter((e) => e.kind === 'error').map((e) => ({ code: e.name, timestamp: e.at, ...e.detail }));
   }
   return view;
+}
+
+/** A timeline entry as the API shows it: `at`, `type`, then the type's fields (SPEC §14). */
+export function timelineEntryView(e: TimelineEntry): Record<string, unknown> {
+  return { at: e.at, type: e.type, ...e.data };
 }
 
 export function transactionView(t: LedgerTransaction): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifySchema } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import { keyAuthentication, registerUnroutedAuth } from './plugins/auth.js';
 import { answerClientError, registerClientErrorAnswers } from './plugins/client-errors.js';
@@ -13,6 +13,8 @@ export interface ApiServerOptions {
   /** Called for every route registered, with its schema (tests compare them with the OpenAPI document). */
   onRoute?: (method: string, url: string, schema: FastifySchema | undefined) => void;
   rateLimit?: RateLimitOptions;
+  /** Plugins served beside the API by the same server (the web console), each in its own scope. */
+  extensions?: FastifyPluginAsync[];
 }
 
 /** Builds the REST API (not yet listening). */
@@ -45,6 +47,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions 
   await app.register(publicRoutes, { ctx });
   await app.register(workspaceRoutes, { ctx, authenticate });
   await app.register(adminRoutes, { ctx, authenticate });
+  for (const extension of options.extensions ?? []) await app.register(extension);
   await app.ready();
   return app;
 }

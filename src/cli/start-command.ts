@@ -23,6 +23,8 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
     `  REST API   ${platform.publicUrl}/v1   (OpenAPI: ${platform.publicUrl}/v1/openapi.json)`,
     `  Health     ${platform.publicUrl}/healthz`,
     `  SIP        sip:${platform.sipAddress.host}:${platform.sipAddress.port} (UDP and TCP)`,
+    // With --tls-cert/--tls-key the TLS listener is the address phones are told to use: say where it is.
+    ...(platform.sipTlsAddress ? [`  SIP TLS    sip:${platform.sipTlsAddress.host}:${platform.sipTlsAddress.port};transport=tls`] : []),
     `  Sandbox    ${platform.sandbox ? 'on: try  sautikit call --to <your number>' : 'off (trunks configured)'}`,
     `  Data       ${config.dataDir}`,
   ];

@@ -69,6 +69,8 @@ export interface Config {
    * hop per command (docs/architecture.md, "Media on worker threads").
    */
   mediaWorkers: number;
+  /** Days a call's timeline (`GET /v1/calls/{id}/timeline`) is kept before the periodic purge removes it. Default 30 (SPEC §14). */
+  timelineRetentionDays: number;
 }
 
 export const defaultRetrySchedule = [0, 30, 120, 600, 1800, 3600, 10800, 21600];

@@ -63,6 +63,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     shutdownGraceSeconds: (chosen.shutdownGraceSeconds as number | undefined) ?? 30,
     rtpTimeoutSeconds: (chosen.rtpTimeoutSeconds as number | undefined) ?? 30,
     mediaWorkers: (chosen.mediaWorkers as number | undefined) ?? 0,
+    timelineRetentionDays: (chosen.timelineRetentionDays as number | undefined) ?? 30,
   };
 }
 

@@ -221,6 +221,15 @@ export const optionTable: OptionSpec[] = [
       return n;
     },
   },
+  {
+    key: 'timelineRetentionDays', flag: 'timeline-retention-days', env: 'SAUTIKIT_TIMELINE_RETENTION_DAYS',
+    help: 'days a call\'s timeline is kept (GET /v1/calls/{id}/timeline)', defaultText: '30',
+    parse: (raw, option) => {
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || n < 1 || n > 3650) throw new ConfigError(option, `'${raw}' is not a whole number of days (1-3650)`);
+      return n;
+    },
+  },
 ];
 
 function secretKey(raw: string, option: string): string {

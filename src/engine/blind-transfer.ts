@@ -3,8 +3,14 @@ import type { ReferRequest } from '../sip/ua/refer-request.js';
 import type { Store } from '../store/store.js';
 import { sipStatusOfCause } from '../legs/sip-status-of-cause.js';
 import { dialledTarget } from './dialled-target.js';
-import type { Dialer } from './dialer.js';
+import type { LegPlacer } from './leg-placer.js';
 import type { LiveCall } from './live-call.js';
+import type { OwnNumberHop } from './own-number-hop.js';
+
+/** Who a call's far party is: the caller of an inbound call, the called party of an outbound one. */
+function addressOf(call: LiveCall): string {
+  return call.cdr.direction === 'inbound' ? call.cdr.from : call.cdr.to;
+}
 
 /** How long the Refer-To target may ring before the transfer fails (480). */
 const transferRingMs = 30_000;
@@ -13,16 +19,19 @@ const transferRingMs = 30_000;
  * The transferee side of a blind transfer (SPEC §13, RFC 3515): a REFER
  * from one party of a bridge asks for the OTHER party to be connected to
  * the Refer-To target. The target is routed by the rules of a softphone's
- * own calls (E.164 through the trunks or the sandbox, or a user of the
- * workspace's domain) under `allowed_destinations`; the new leg is a call
+ * own calls: a number the workspace owns to that number's routing_url, as
+ * an inbound call to it (`OwnNumberHop`); another E.164 number through the
+ * trunks or the sandbox, or a user of the workspace's domain, under
+ * `allowed_destinations`; the new leg is a call
  * record with `parent_call_id` = the other party's call, billed like any
  * dialled leg. Progress goes to the referrer as NOTIFY (message/sipfrag).
  */
 export class BlindTransfer {
   constructor(
-    private readonly dialer: Pick<Dialer, 'place' | 'router' | 'firstAnswer'>,
+    private readonly dialer: LegPlacer,
     private readonly store: Store,
     private readonly sipDomain: string,
+    private readonly ownNumberHop: OwnNumberHop,
   ) {}
 
   /**
@@ -51,9 +60,15 @@ export class BlindTransfer {
       await refer.finish(status, reason);
       return undefined;
     };
+    // The workspace's own number is not a destination out there: its app takes the call, whatever the allow-list says.
+    const own = target.startsWith('+') && (await this.store.numbers.get(workspaceId, target)) !== undefined;
     const settings = await this.store.settings.get(workspaceId);
-    if (!this.dialer.router.allowed(workspaceId, target, settings.allowedDestinations)) return fail('destination_not_allowed');
-    const placed = await this.dialer.place({ workspaceId, from: callerId, to: target, parentCallId: other.callId, near: other.leg.media });
+    if (!own && !this.dialer.router.allowed(workspaceId, target, settings.allowedDestinations)) return fail('destination_not_allowed');
+    const placed = await this.dialer.place({
+      // The number's app sees the party transferred to it as its caller, as if they had dialled the number.
+      workspaceId, from: own ? addressOf(other) : callerId, to: target, parentCallId: other.callId, near: other.leg.media,
+      ...(own ? { routes: [this.ownNumberHop.route(target)] } : {}),
+    });
     if ('failed' in placed) return fail(placed.cause);
     const leg = placed.session;
     other.log.info({ target, legCallId: leg.callId }, 'blind transfer: ringing the Refer-To target');

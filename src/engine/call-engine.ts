@@ -9,6 +9,7 @@ import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import type { TimelineSink } from '../shared/timeline.js';
 import { normaliseDialledNumber } from '../shared/phone-number.js';
 import { workspaceSipDomain } from '../shared/sip-domain.js';
 import { serializeUri } from '../sip/message/uri.js';
@@ -25,6 +26,7 @@ import type { CallSession } from './call-session.js';
 import { CallSession as Session } from './call-session.js';
 import { DestinationRouter } from './destination-router.js';
 import { InboundTrunks } from './inbound-trunks.js';
+import { OwnNumberHop } from './own-number-hop.js';
 import type { TrunkSupervisor } from './trunk-supervisor.js';
 import type { Trunk } from '../store/repos/trunk-repo.js';
 import { Dialer } from './dialer.js';
@@ -32,7 +34,7 @@ import type { EngineServices } from './engine-services.js';
 import { SoftphoneCalls } from './softphone-calls.js';
 import { SpendGuard } from './spend-guard.js';
 import { StreamRunner } from './stream-runner.js';
-import { VoicemailRecorder } from './voicemail-recorder.js';
+import { CallRecorder } from './call-recorder.js';
 
 export interface CallEngineOptions {
   store: Store;
@@ -49,8 +51,12 @@ export interface CallEngineOptions {
   /** Registered softphones, for dialling sip:user@<workspace domain>. */
   registrar: Registrar;
   sipDomain: string;
+  /** Where calls' timeline entries go (SPEC §14). Default: nowhere. */
+  timeline?: TimelineSink;
   /** Trunk registrations and OPTIONS health: down trunks are skipped, registered trunks' calls accepted. */
   trunks?: Pick<TrunkSupervisor, 'isDown' | 'registeredTrunkAt'>;
+  /** Where our SIP (UDP) is reached from this machine: legs to the workspace's own numbers are sent there (`OwnNumberHop`). */
+  selfAddress: { host: string; port: number };
 }
 
 /**
@@ -91,22 +97,24 @@ export class CallEngine {
   readonly #softphones: SoftphoneCalls;
   readonly #log: Logger;
   readonly #inboundTrunks: InboundTrunks;
+  readonly #ownNumberHop: OwnNumberHop;
   readonly conferences: ConferenceService;
   #accepting = true;
 
   constructor(options: CallEngineOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'engine' });
-    const records = new CallRecords(options.store, options.events, options.clock);
+    const records = new CallRecords(options.store, options.events, options.clock, options.timeline, this.#log);
     const trunks = options.trunks;
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain, (id) => trunks?.isDown(id) ?? false);
     this.#inboundTrunks = new InboundTrunks(options.store, (address) => trunks?.registeredTrunkAt(address));
-    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl);
+    this.#ownNumberHop = new OwnNumberHop(() => options.selfAddress);
+    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl, options.timeline);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
       const session = new Session(record, leg, this.#services);
       this.#track(session);
       return session;
-    }, options.sipDomain);
+    }, options.sipDomain, this.#ownNumberHop);
     this.#services = {
       clock: options.clock, log: this.#log, records, fetcher: options.fetcher,
       billing: new CallBilling(options.store, records, options.clock, options.events),
@@ -114,7 +122,7 @@ export class CallEngine {
       dialer: this.#dialer,
       conferences: this.conferences,
       streams: new StreamRunner(options.store, options.events, options.clock, options.media),
-      recorder: new VoicemailRecorder(options.store, options.events, options.clock, options.dataDir, options.publicUrl),
+      recorder: new CallRecorder(options.store, options.events, options.clock, options.dataDir, options.publicUrl),
       workspaceCredentials: async (workspaceId) => {
         const now = options.clock.now();
         return { secrets: (await workspaceSecrets(options.store, workspaceId, now)) ?? [], policy: await options.store.settings.get(workspaceId) };
@@ -181,9 +189,13 @@ export class CallEngine {
   /**
    * Sources whose INVITEs are calls from the telephone network: the sandbox, or a trunk (SPEC §11, §13).
    * The sandbox is known by transport, address and port together: it speaks UDP only, so a TCP/TLS
-   * connection from the same host and port number is someone else.
+   * connection from the same host and port number is someone else. `self`: a leg the platform sent
+   * itself to one of a workspace's numbers (`OwnNumberHop`), taken like a carrier's call.
    */
-  async #sourceOf(address: string, port: number, protocol: string): Promise<'sandbox' | Trunk | undefined> {
+  async #sourceOf(incoming: IncomingCall): Promise<'sandbox' | 'self' | Trunk | undefined> {
+    if (this.#ownNumberHop.isOurs(incoming)) return 'self';
+    const { address, port } = incoming.remote;
+    const protocol = incoming.protocol;
     const sandbox = this.#o.sandbox?.address;
     if (sandbox && protocol === 'udp' && sandbox.port === port && (address === sandbox.host || address === `::ffff:${sandbox.host}`)) return 'sandbox';
     return this.#inboundTrunks.match(address);
@@ -194,14 +206,14 @@ export class CallEngine {
     if (!this.#accepting) return incoming.reject(503, 'Service Unavailable (shutting down)', [['Retry-After', '30']]);
     // An INVITE to a workspace's SIP domain is an agent's softphone placing a call, from wherever it is (SPEC §13).
     if (this.#softphones.claims(incoming)) return this.#softphones.handle(incoming);
-    const source = await this.#sourceOf(incoming.remote.address, incoming.remote.port, incoming.protocol);
+    const source = await this.#sourceOf(incoming);
     if (!source) {
       this.#log.info({ source: incoming.remote }, 'INVITE from an unknown source refused');
       return incoming.reject(403, 'Forbidden');
     }
     // Carriers send numbers in every format (0712…, 712…, 254712…, +254712…): one E.164 form, in the trunk's country, for the lookup and the record.
-    const countryCode = source === 'sandbox' ? undefined : source.countryCode;
-    const to = normaliseDialledNumber(dialledUser(incoming, source === 'sandbox' ? undefined : source), countryCode);
+    const countryCode = typeof source === 'string' ? undefined : source.countryCode;
+    const to = normaliseDialledNumber(dialledUser(incoming, typeof source === 'string' ? undefined : source), countryCode);
     const claim = to ? await this.#o.store.numbers.findClaimByNumber(to) : undefined;
     if (!to || !claim) return incoming.reject(404, 'Not Found');
     const fromUser = userOf(incoming.from.uri) ?? 'anonymous';

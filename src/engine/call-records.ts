@@ -1,6 +1,8 @@
 import { formatCents } from '../billing/rating.js';
 import type { CallErrorCode } from '../shared/call-codes.js';
 import type { Clock } from '../shared/clock.js';
+import { silentLogger, type Logger } from '../shared/log.js';
+import { discardTimeline, type TimelineSink, type TimelineType } from '../shared/timeline.js';
 import { draftCall, type CallDraft, type CallRecord, type CallStatus, type CallUpdate, type NewCall } from '../store/repos/call-repo.js';
 import type { Repos, Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
@@ -31,10 +33,23 @@ export function callEventData(call: CallRecord): Record<string, unknown> {
 /**
  * Writes a call's record: each state change updates the CDR, appends a
  * lifecycle event and puts the matching webhook event in the outbox, all in
- * one transaction.
+ * one transaction. State changes, errors and warnings are also noted on the
+ * call's timeline (SPEC §14), and errors logged at warn with the call id.
  */
 export class CallRecords {
-  constructor(private readonly store: Store, private readonly events: EventPublisher, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventPublisher,
+    private readonly clock: Clock,
+    /** Where timeline entries go (written in batches, off the call's path). */
+    readonly timeline: TimelineSink = discardTimeline,
+    private readonly log: Logger = silentLogger,
+  ) {}
+
+  /** Notes an entry on the call's timeline; returns at once. */
+  note(callId: string, type: TimelineType, data: Record<string, unknown>): void {
+    this.timeline.note(callId, type, data);
+  }
 
   async create(input: Omit<NewCall, 'now'>): Promise<CallRecord> {
     return this.store.calls.create({ ...input, now: this.clock.now() });
@@ -78,6 +93,7 @@ export class CallRecords {
     const call = await repos.calls.updateReturning(callId, { ...update, status }, { onlyIfLive });
     if (!call) return undefined;
     await repos.calls.addEvent(callId, 'status', status, detail, now);
+    this.timeline.note(callId, 'status', { status, ...detail });
     const type = eventOf(status);
     if (type) await this.events.publish(repos, { workspaceId: call.workspaceId, type, data: callEventData(call), statusUrl: call.statusUrl, callId, now });
     return call;
@@ -87,8 +103,28 @@ export class CallRecords {
     await this.store.calls.update(callId, update);
   }
 
-  /** Records an error on the call (`errors` in the API) and sends call.error. */
+  /**
+   * Records an error on the call (`errors` in the API) and sends call.error;
+   * it is an `error` entry on the timeline and a warn log line with the call id.
+   */
   async error(callId: string, code: CallErrorCode, message: string, detail: Record<string, unknown> = {}): Promise<void> {
+    this.log.warn({ callId, code, ...detail }, message);
+    this.timeline.note(callId, 'error', { code, message, ...detail });
+    await this.#addError(callId, code, message, detail);
+  }
+
+  /**
+   * Records something the call went on despite (an unknown action field):
+   * a `warning` entry on the timeline, and in `errors` (with call.error) like
+   * any error, so an app that reads only `errors` sees it too.
+   */
+  async warning(callId: string, code: CallErrorCode, message: string, detail: Record<string, unknown> = {}): Promise<void> {
+    this.log.info({ callId, code, ...detail }, message);
+    this.timeline.note(callId, 'warning', { code, message, ...detail });
+    await this.#addError(callId, code, message, { ...detail, severity: 'warning' });
+  }
+
+  async #addError(callId: string, code: CallErrorCode, message: string, detail: Record<string, unknown>): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (repos) => {
       await repos.calls.addEvent(callId, 'error', code, { message, ...detail }, now);

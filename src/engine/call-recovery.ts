@@ -1,6 +1,7 @@
 import type { HangupCause } from '../shared/call-codes.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
+import type { TimelineSink } from '../shared/timeline.js';
 import type { CallRecord } from '../store/repos/call-repo.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
@@ -36,6 +37,8 @@ export interface CallRecoveryOptions {
   events: EventPublisher;
   clock: Clock;
   logger: Logger;
+  /** The recovered calls' final status goes on their timelines. */
+  timeline?: TimelineSink;
 }
 
 /**
@@ -60,7 +63,7 @@ export interface CallRecoveryOptions {
 export async function recoverCalls(options: CallRecoveryOptions): Promise<number> {
   const { store, events, clock } = options;
   const log = options.logger.child({ component: 'recovery' });
-  const billing = new CallBilling(store, new CallRecords(store, events, clock), clock, events);
+  const billing = new CallBilling(store, new CallRecords(store, events, clock, options.timeline, log), clock, events);
   const started = performance.now();
   let recovered = 0;
   let afterId: string | undefined;

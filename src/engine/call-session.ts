@@ -1,15 +1,17 @@
 import { ActionValidationError } from '../actions/action-node.js';
 import type { ActionContext, DialResult } from '../actions/action-context.js';
-import { parseActions } from '../actions/parse-actions.js';
+import { parseActionsReporting, type UnknownActionField } from '../actions/parse-actions.js';
 import { executeAction } from '../actions/registry.js';
-import type { ConferenceAction, DialAction, RecordAction, StreamAction, VoiceAction } from '../actions/schema.js';
+import type { ConferenceAction, DialAction, StreamAction, VoiceAction } from '../actions/schema.js';
+import type { RecordOptions } from '../media/endpoint.js';
 import type { CallLeg, LegEnd } from '../legs/call-leg.js';
 import type { CallErrorCode, HangupCause } from '../shared/call-codes.js';
 import { FETCH_NOT_ALLOWED, fetchPolicyOf, type FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
+import { timelineBody, type TimelineType } from '../shared/timeline.js';
 import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-repo.js';
 import type { Repos } from '../store/store.js';
-import type { VoiceCallbackBody } from '../webhooks/voice-callback-fetcher.js';
+import type { VoiceCallbackBody, WebhookExchangeObserver } from '../webhooks/voice-callback-fetcher.js';
 import { CallState } from './call-state.js';
 import type { HangupBy, LiveCall } from './live-call.js';
 
@@ -26,6 +28,12 @@ function unansweredStatus(cause: HangupCause): CallStatus {
     default: return 'failed';
   }
 }
+
+/** Hang-up causes that mean something went wrong: the call's end is logged at warn. */
+const failureCauses: ReadonlySet<HangupCause> = new Set<HangupCause>([
+  'failed', 'no_ack', 'media_timeout', 'session_expired', 'media_failed', 'no_actions', 'no_routing_url', 'sdp_not_acceptable',
+  'no_route', 'no_rate', 'insufficient_funds', 'destination_not_allowed',
+]);
 
 /**
  * One live call: its leg, its state machine, and the voice-action
@@ -44,6 +52,8 @@ export class CallSession implements ActionContext, LiveCall {
   readonly #state: CallState;
   readonly #services: EngineServices;
   #queue: VoiceAction[] = [];
+  /** The index in its list of the next action to run (the timeline's `index`). */
+  #nextIndex = 0;
   #current: AbortController | undefined;
   readonly #ended: Promise<void>;
   #finishing = false;
@@ -118,7 +128,7 @@ export class CallSession implements ActionContext, LiveCall {
     try {
       const first = await this.#fetch(url, {}, 'POST', fallbackUrl);
       if (first) {
-        this.#queue = first;
+        this.#setQueue(first);
         await this.#interpret();
       }
     } catch (error) {
@@ -128,24 +138,33 @@ export class CallSession implements ActionContext, LiveCall {
     await this.hangupFrom('system', this.leg.answered ? 'normal_clearing' : 'no_actions');
   }
 
+  #setQueue(actions: VoiceAction[]): void {
+    this.#queue = actions;
+    this.#nextIndex = 0;
+  }
+
   async #interpret(): Promise<void> {
     while (this.#queue.length > 0 && !this.#finishing) {
       const action = this.#queue.shift()!;
+      const index = this.#nextIndex++;
       if (action.kind !== 'reject' && !this.leg.answered) await this.#answer();
       if (this.#finishing) return;
       const controller = new AbortController();
       this.#current = controller;
       this.log.debug({ action: action.kind }, 'action');
+      this.note('action.start', { index, name: action.kind });
       const outcome = await executeAction(action, this, controller.signal, this.#queue.length);
       this.#current = undefined;
+      // continue: the next action runs; replace: what it fetched replaces the list; end: the call ends; aborted: hang-up or live control stopped it.
+      this.note('action.end', { index, name: action.kind, result: controller.signal.aborted ? 'aborted' : outcome.next });
       if (this.#replacement) {
         // Live control replaced the list while the action ran: that wins.
-        this.#queue = this.#replacement;
+        this.#setQueue(this.#replacement);
         this.#replacement = undefined;
         continue;
       }
       if (outcome.next === 'end') return;
-      if (outcome.next === 'replace') this.#queue = outcome.actions;
+      if (outcome.next === 'replace') this.#setQueue(outcome.actions);
     }
   }
 
@@ -211,6 +230,8 @@ export class CallSession implements ActionContext, LiveCall {
     const status = this.#state.status === 'in-progress' ? 'completed' : unansweredStatus(cause);
     const answeredAt = this.answeredAt ?? null;
     if (this.#state.canMove(status)) this.#state.transition(status, endedAt);
+    // Every call-ending error is a warn line with the call id (SPEC §14).
+    if (status === 'failed' || failureCauses.has(cause)) this.log.warn({ status, cause, by, ...(end.sipStatus ? { sipStatus: end.sipStatus } : {}) }, 'call ended by an error');
     const record = await this.#services.billing.close(this.#record, {
       status, by, cause, answeredAt, endedAt, detail: end.sipStatus ? { sip_status: end.sipStatus } : {},
     });
@@ -229,6 +250,11 @@ export class CallSession implements ActionContext, LiveCall {
 
   get keys(): ActionContext['keys'] {
     return this.leg;
+  }
+
+  /** Notes an entry on the call's timeline (SPEC §14); returns at once. */
+  note(type: TimelineType, data: Record<string, unknown>): void {
+    this.#services.records.note(this.callId, type, data);
   }
 
   async recordError(code: CallErrorCode, message: string, detail: Record<string, unknown> = {}): Promise<void> {
@@ -275,11 +301,13 @@ export class CallSession implements ActionContext, LiveCall {
       ...(call.parentCallId ? { ParentCallId: call.parentCallId } : {}),
       ...extra,
     };
-    const result = await this.#services.fetcher.fetchActions({ url, body, method, secrets, policy });
+    const result = await this.#services.fetcher.fetchActions({ url, body, method, secrets, policy, observer: this.#webhookObserver });
     for (const e of result.errors) await this.#services.records.error(this.callId, e.code, e.message, { url: e.url });
     if (!result.ok) return undefined;
     try {
-      return parseActions(result.answer.format === 'json' ? { format: 'json', value: result.answer.value } : { format: 'xml', text: result.answer.text });
+      const parsed = parseActionsReporting(result.answer.format === 'json' ? { format: 'json', value: result.answer.value } : { format: 'xml', text: result.answer.text });
+      for (const unknown of parsed.unknownFields) await this.#warnUnknownField(url, unknown);
+      return parsed.actions;
     } catch (error) {
       if (!(error instanceof ActionValidationError)) throw error;
       await this.#services.records.error(this.callId, 'invalid_actions', error.message, {
@@ -287,6 +315,26 @@ export class CallSession implements ActionContext, LiveCall {
       });
       return undefined;
     }
+  }
+
+  /** Each voice callback request and answer on the timeline: what was sent, and what came back (its first 64 KiB). */
+  readonly #webhookObserver: WebhookExchangeObserver = {
+    request: ({ url, method, body, attempt }) => this.note('webhook.request', { url, method, body, ...(attempt > 1 ? { attempt } : {}) }),
+    response: ({ url, durationMs, answer, error }) => this.note('webhook.response', {
+      url, duration_ms: Math.round(durationMs),
+      ...(answer ? { status: answer.status, content_type: answer.contentType, ...timelineBody(answer.body) } : {}),
+      ...(error ? { error: error.message, code: error.code } : {}),
+    }),
+  };
+
+  /** An unknown field is ignored, the action runs, and it is reported: a timeline warning and an `errors` entry (SPEC §14). */
+  async #warnUnknownField(url: string, unknown: UnknownActionField): Promise<void> {
+    const hint = unknown.suggestion ? ` (did you mean '${unknown.suggestion}'?)` : '';
+    await this.#services.records.warning(this.callId, 'unknown_action_field',
+      `${unknown.path}.${unknown.action} has an unknown field '${unknown.field}'${hint}; it was ignored`, {
+        url, action_index: unknown.index, action: unknown.action, field: unknown.field, path: unknown.path,
+        ...(unknown.suggestion ? { suggestion: unknown.suggestion } : {}),
+      });
   }
 
   async hangup(): Promise<void> {
@@ -310,12 +358,14 @@ export class CallSession implements ActionContext, LiveCall {
     return this.#services.dialer.dial(this, action, signal);
   }
 
-  record(action: RecordAction, signal: AbortSignal): Promise<{ url: string; durationSeconds: number } | undefined> {
-    return this.#services.recorder.recordVoicemail(this, action, signal);
+  recordAudio(options: Pick<RecordOptions, 'maxDurationMs' | 'silenceTimeoutMs' | 'signal'>): Promise<{ url: string; durationSeconds: number } | undefined> {
+    return this.#services.recorder.recordCaller(this, options);
   }
 
   async conference(action: ConferenceAction, signal: AbortSignal): Promise<'continue' | 'end'> {
+    this.note('conference', { event: 'join', room: action.name, start_on_enter: action.startOnEnter, end_on_exit: action.endOnExit, muted: action.muted });
     const reason = await this.#services.conferences.join(this, action, signal);
+    this.note('conference', { event: 'leave', room: action.name, reason });
     if (reason === 'kicked') {
       await this.hangupFrom('api', 'kicked');
       return 'end';

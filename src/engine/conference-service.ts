@@ -7,6 +7,7 @@ import type { MediaBackend } from '../media/call-media.js';
 import type { Clock } from '../shared/clock.js';
 import { isFetchRefused } from '../shared/fetch-policy.js';
 import { newId } from '../shared/ids.js';
+import { discardTimeline, type TimelineSink } from '../shared/timeline.js';
 import type { Logger } from '../shared/log.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
@@ -40,6 +41,8 @@ export class ConferenceService {
     logger: Logger,
     dataDir: string,
     private readonly publicUrl: () => string,
+    /** The room's recording goes on the timeline of the call it is filed under. */
+    private readonly timeline: TimelineSink = discardTimeline,
   ) {
     this.#log = logger.child({ component: 'conference' });
     const recordingDir = path.join(dataDir, 'recordings', 'conferences');
@@ -136,6 +139,7 @@ export class ConferenceService {
   }
 
   async #postDigits(session: LiveCall, action: ConferenceAction, digits: string): Promise<void> {
+    session.note('digits', { digits, room: action.name });
     await session.fetchActions(action.digitsCallbackUrl!, { Digits: digits, ConferenceName: action.name }, 'POST');
   }
 
@@ -177,6 +181,7 @@ export class ConferenceService {
         data: { call_id: callId, recording_id: id, recording_url: url, duration_seconds: durationSeconds, conference: event.room },
       });
     });
+    if (callId) this.timeline.note(callId, 'recording', { recording_id: id, url, duration_seconds: durationSeconds, room: event.room });
     return url;
   }
 

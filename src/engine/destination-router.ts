@@ -16,7 +16,9 @@ export interface Route {
   /** The To header when it differs from the Request-URI (a registered contact is reached at its contact, addressed to its AOR). */
   to?: string;
   auth?: DigestCredentials;
-  via: 'trunk' | 'sandbox' | 'sip' | 'softphone';
+  /** Headers the INVITE carries on this route (an own-number hop's token). */
+  headers?: Array<[string, string]>;
+  via: 'trunk' | 'sandbox' | 'sip' | 'softphone' | 'own-number';
   /** The trunk of a `via: 'trunk'` route: how it wants numbers and the caller presented. */
   trunk?: Trunk;
 }

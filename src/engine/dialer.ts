@@ -1,7 +1,7 @@
 import type { DialAction } from '../actions/schema.js';
 import type { DialResult } from '../actions/action-context.js';
 import { CallLeg } from '../legs/call-leg.js';
-import type { CallMedia, MediaBackend } from '../media/call-media.js';
+import type { MediaBackend } from '../media/call-media.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { isCallErrorCode, isHangupCause, type CallErrorCode, type HangupCause } from '../shared/call-codes.js';
 import { isAppError } from '../shared/errors.js';
@@ -15,31 +15,20 @@ import { dialTargetOf } from './trunk-presentation.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { CallRecords } from './call-records.js';
-import type { VoicemailRecorder } from './voicemail-recorder.js';
+import type { CallRecorder } from './call-recorder.js';
 import { BlindTransfer } from './blind-transfer.js';
+import type { OwnNumberHop } from './own-number-hop.js';
 import { TransferableBridge } from './transferable-bridge.js';
+import type { LegPlacer, OutboundLegRequest, Placed } from './leg-placer.js';
 
 /** What the dialer uses of the engine's services. */
 export interface DialerServices {
   clock: Clock;
   log: Logger;
   records: CallRecords;
-  recorder: Pick<VoicemailRecorder, 'recordBridge'>;
+  recorder: Pick<CallRecorder, 'recordBridge'>;
 }
 
-export interface OutboundLegRequest {
-  workspaceId: string;
-  from: string;
-  to: string;
-  parentCallId: string | null;
-  numberId?: string | null;
-  statusUrl?: string | null;
-  actionUrl?: string | null;
-  clientRequestId?: string | null;
-  metadata?: Record<string, string>;
-  /** The leg this one will be bridged to (`dial`): with media workers, its media goes on the same one. */
-  near?: CallMedia;
-}
 
 /** Why a leg was not placed: recorded both as its error and as its hang-up cause. */
 type LegRefusal = CallErrorCode & HangupCause;
@@ -48,8 +37,6 @@ function isLegRefusal(code: string): code is LegRefusal {
   return isCallErrorCode(code) && isHangupCause(code);
 }
 
-/** A leg that could not be placed: its record, failed with the reason. */
-type Placed = { session: LiveCall } | { failed: CallRecord; cause: string };
 
 /**
  * Places outbound legs: for `dial` (bridged to the caller, first answer wins)
@@ -57,7 +44,7 @@ type Placed = { session: LiveCall } | { failed: CallRecord; cause: string };
  * is its own call record, checked against the destination allow-list and the
  * wallet before its INVITE goes out.
  */
-export class Dialer {
+export class Dialer implements LegPlacer {
   /** REFER from either party of a dial's bridge (SPEC §13). */
   readonly transfer: BlindTransfer;
 
@@ -70,8 +57,9 @@ export class Dialer {
     /** Makes the session of a new leg (the engine's: `LiveCall`) and tracks it as live. */
     private readonly startSession: (record: CallRecord, leg: CallLeg) => LiveCall,
     sipDomain: string,
+    ownNumberHop: OwnNumberHop,
   ) {
-    this.transfer = new BlindTransfer(this, store, sipDomain);
+    this.transfer = new BlindTransfer(this, store, sipDomain, ownNumberHop);
   }
 
   /** Creates the leg's record and sends its INVITE; a refused leg ends failed with the cause. */
@@ -84,7 +72,7 @@ export class Dialer {
     });
     const refuse = (cause: LegRefusal, message: string): Promise<Placed> => this.fail(record, cause, message);
     const settings = await this.store.settings.get(request.workspaceId);
-    if (!this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
+    if (!request.routes && !this.router.allowed(request.workspaceId, request.to, settings.allowedDestinations)) {
       return refuse('destination_not_allowed', `${request.to} does not match allowed_destinations`);
     }
     // A call admitted by the API holds its first minute already; a dialled leg is admitted here, atomically.
@@ -100,7 +88,7 @@ export class Dialer {
       }
     }
     // Every trunk of the prefix, in order: the leg fails over from one to the next (SPEC §13).
-    const routes = await this.router.routes(request.workspaceId, request.to);
+    const routes = request.routes ?? await this.router.routes(request.workspaceId, request.to);
     if (routes.length === 0) return refuse('no_route', /^sips?:/i.test(request.to) ? `${request.to} is not registered or not reachable` : `no trunk or sandbox reaches ${request.to}`);
     const log = services.log.child({ callId: record.id });
     const target = dialTargetOf(routes, request.from, this.ua.localAddress('udp').host, [['X-Sautikit-Call-Id', record.id]]);
@@ -129,8 +117,15 @@ export class Dialer {
    * The `dial` action: ring every target, bridge the first to answer, wait for the bridge to end.
    * The caller may be unanswered yet (a softphone's direct call, SPEC §13): it then hears the
    * targets' 180 instead of our ringback, and is answered when a target answers.
+   * The parent's timeline names the legs placed (each its own call, with its own timeline) and the outcome.
    */
   async dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
+    const result = await this.#dial(parent, action, signal);
+    parent.note('dial', { event: 'ended', status: result.status, call_id: result.callId ?? null, duration_seconds: result.durationSeconds });
+    return result;
+  }
+
+  async #dial(parent: LiveCall, action: DialAction, signal: AbortSignal): Promise<DialResult> {
     const call = parent.cdr;
     const callerId = action.callerId ?? parent.callerId ?? (call.direction === 'inbound' ? call.to : call.from);
     // A caller ID the app chose must be the workspace's own (SPEC §13): no number spoofing through dial.
@@ -141,6 +136,12 @@ export class Dialer {
     const placed = await Promise.all(action.targets.map((target) => this.place({
       workspaceId: call.workspaceId, from: callerId, to: target.value, parentCallId: call.id, metadata: {}, near: parent.leg.media,
     })));
+    parent.note('dial', {
+      event: 'placed',
+      legs: placed.map((p, i) => ('session' in p
+        ? { call_id: p.session.callId, to: action.targets[i]!.value, status: p.session.status }
+        : { call_id: p.failed.id, to: action.targets[i]!.value, status: p.failed.status, cause: p.cause })),
+    });
     const ringing = placed.flatMap((p) => ('session' in p ? [p.session] : []));
     if (ringing.length === 0) return { status: 'failed', callId: undefined, durationSeconds: 0, cause: placed.find((p) => 'cause' in p)?.cause };
 
@@ -163,6 +164,7 @@ export class Dialer {
       await parent.answered();
     }
     await winner.answered();
+    parent.note('dial', { event: 'answered', call_id: winner.callId, to: winner.cdr.to });
     const bridge = await TransferableBridge.start(this.media, this.transfer, callerId, parent, winner);
     const recording = action.record ? this.services().recorder.recordBridge(parent, winner) : undefined;
     const stop = () => bridge.stop();

@@ -8,7 +8,7 @@ import type { ConferenceService } from './conference-service.js';
 import type { Dialer } from './dialer.js';
 import type { SpendGuard } from './spend-guard.js';
 import type { StreamRunner } from './stream-runner.js';
-import type { VoicemailRecorder } from './voicemail-recorder.js';
+import type { CallRecorder } from './call-recorder.js';
 
 /** What every call session is given by the engine. */
 export interface EngineServices {
@@ -19,7 +19,7 @@ export interface EngineServices {
   billing: CallBilling;
   spendGuard: SpendGuard;
   dialer: Dialer;
-  recorder: VoicemailRecorder;
+  recorder: CallRecorder;
   conferences: ConferenceService;
   streams: StreamRunner;
   /** Signing secrets and callback policy of a workspace, for voice callbacks. */

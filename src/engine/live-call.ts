@@ -3,6 +3,7 @@ import type { CallLeg } from '../legs/call-leg.js';
 import type { HangupCause } from '../shared/call-codes.js';
 import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
+import type { TimelineType } from '../shared/timeline.js';
 import type { CallRecord, CallStatus } from '../store/repos/call-repo.js';
 
 export type HangupBy = 'caller' | 'callee' | 'api' | 'system';
@@ -24,6 +25,8 @@ export interface LiveCall {
   readonly answeredAt: Date | undefined;
   /** The caller ID legs this call dials present by default (a softphone's `caller_id`, SPEC §13); else the number of the call. */
   readonly callerId?: string;
+  /** Notes an entry on the call's timeline (SPEC §14); returns at once. */
+  note(type: TimelineType, data: Record<string, unknown>): void;
   /** Records the progress of a leg before its answer. */
   moveTo(status: 'initiated' | 'ringing'): Promise<void>;
   /** The answer: `in-progress` recorded and the wallet watched (SPEC §10), once however often it is called. */

@@ -26,6 +26,7 @@ export class StreamRunner {
     const call = session.cdr;
     const name = action.name ?? 'stream';
     const send = async (event: StreamStatusEvent, data: Record<string, unknown>) => {
+      session.note('stream', { event, name, url: action.url, ...data });
       const now = this.clock.now();
       const statusUrl = action.statusCallback && action.statusEvents.includes(event) ? action.statusCallback : null;
       await this.store.transaction((repos) => this.events.publish(repos, {

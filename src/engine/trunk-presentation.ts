@@ -28,6 +28,7 @@ export interface PresentableRoute {
   forks?: string[];
   to?: string;
   auth?: DialTarget['auth'];
+  headers?: Array<[string, string]>;
   trunk?: Trunk;
 }
 
@@ -43,7 +44,7 @@ export function dialTargetOf(routes: readonly PresentableRoute[], callerId: stri
     const from = /^sips?:/i.test(callerId) ? callerId : `sip:${callerId}@${hostPart(trunk?.fromDomain ?? ourHost)}`;
     return {
       uri: route.uri, from, ...(route.forks ? { forks: route.forks } : {}), ...(route.to ? { to: route.to } : {}), ...(route.auth ? { auth: route.auth } : {}),
-      headers: trunk?.sendPai ? [...headers, ['P-Asserted-Identity', `<${from}>`]] : headers,
+      headers: [...headers, ...(route.headers ?? []), ...(trunk?.sendPai ? [['P-Asserted-Identity', `<${from}>`] as [string, string]] : [])],
       ...(trunk ? { label: trunk.name, answerTimeoutMs: trunk.answerTimeout * 1000 } : {}),
     };
   });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MediaEndpoint } from '../media/endpoint.js';
 import { FETCH_NOT_ALLOWED, isFetchRefused, type FetchPolicy } from '../shared/fetch-policy.js';
 import { AudioObserver } from './audio-observer.js';
+import { HeardAudio } from './heard-audio.js';
 import type { PhoneStep } from './phone-script.js';
 
 export type SandboxCallStatus = 'calling' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -45,6 +46,8 @@ export class SandboxCall {
   /** Who placed it (a workspace id), so one workspace cannot read another's sandbox calls. */
   owner: string | undefined;
   readonly observer = new AudioObserver();
+  /** The platform's audio as the phone heard it, to play back. */
+  readonly heard = new HeardAudio();
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
   readonly #linked: Promise<void>;
@@ -91,6 +94,7 @@ export class SandboxCall {
     this.#answeredAtMs = performance.now();
     media.fork('inbound', (frame) => {
       this.observer.observe(frame);
+      this.heard.append(frame);
       this.report.audio_seconds_heard = this.observer.audioSeconds;
     });
     media.on('dtmf', (event) => {

@@ -42,6 +42,7 @@ export type HangupCause = keyof typeof hangupCauses;
 
 export const callErrorCodes = {
   invalid_actions: { summary: 'The voice callback answered actions that do not parse; `action_index` and `field` name the problem.' },
+  unknown_action_field: { summary: 'A warning, not an error: an action the voice callback answered has a field the platform does not know (a typo such as `numDigit` for `numDigits`); the field was ignored and the action ran. `action_index`, `action` and `field` name it, and `severity` is `warning`.' },
   webhook_timeout: { summary: 'The voice callback did not answer within 10 s.' },
   webhook_unreachable: { summary: 'The voice callback could not be reached (DNS, refused connection, TLS).' },
   webhook_http_error: { summary: 'The voice callback answered an HTTP status other than 2xx.' },

@@ -292,6 +292,16 @@ export interface SipRegistrationsTable {
   updated_at: string;
 }
 
+/** One entry of a call's timeline (SPEC §14); `data` is the entry's fields as JSON. */
+export interface CallTimelineTable {
+  call_id: string;
+  /** Microseconds since the epoch, strictly increasing in the process that wrote it: the order of a call's entries. */
+  seq: number;
+  at: string;
+  type: string;
+  data: string;
+}
+
 export interface DatabaseSchema {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -314,6 +324,7 @@ export interface DatabaseSchema {
   trunks: TrunksTable;
   sip_credentials: SipCredentialsTable;
   sip_registrations: SipRegistrationsTable;
+  call_timeline: CallTimelineTable;
   /** Key/value facts about this installation (first-start done, schema notes). */
   system_state: { key: string; value: string };
 }

@@ -116,7 +116,9 @@ async function openPostgres(options: OpenDatabaseOptions): Promise<OpenedDatabas
 }
 
 async function migrate(db: Kysely<DatabaseSchema>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Migrations are numbered by the work that adds them and may land out of order (011 before 008):
+  // each still runs once, whatever ran before it.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

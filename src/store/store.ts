@@ -14,6 +14,7 @@ import { SettingsRepo } from './repos/settings-repo.js';
 import { SipCredentialRepo } from './repos/sip-credential-repo.js';
 import { SipRegistrationRepo } from './repos/sip-registration-repo.js';
 import { SystemStateRepo } from './repos/system-state-repo.js';
+import { TimelineRepo } from './repos/timeline-repo.js';
 import { TrunkRepo } from './repos/trunk-repo.js';
 import { WebhookEndpointRepo } from './repos/webhook-endpoint-repo.js';
 import { WorkspaceRepo } from './repos/workspace-repo.js';
@@ -36,6 +37,7 @@ export class Repos {
   readonly trunks: TrunkRepo;
   readonly sipCredentials: SipCredentialRepo;
   readonly sipRegistrations: SipRegistrationRepo;
+  readonly timeline: TimelineRepo;
 
   constructor(readonly db: Db, readonly cache: ReadCache) {
     this.workspaces = new WorkspaceRepo(db);
@@ -54,6 +56,7 @@ export class Repos {
     this.trunks = new TrunkRepo(db, cache);
     this.sipCredentials = new SipCredentialRepo(db);
     this.sipRegistrations = new SipRegistrationRepo(db);
+    this.timeline = new TimelineRepo(db);
   }
 }
 

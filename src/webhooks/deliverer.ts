@@ -159,7 +159,9 @@ export class WebhookDeliverer {
       id: item.id, attempt, statusCode: outcome.statusCode, latencyMs: performance.now() - started, error: outcome.error, now,
       next: outcome.status === 'pending' ? { status: 'pending', nextAttemptAt: new Date(now.getTime() + delay * 1000) } : { status: outcome.status },
     });
-    log.debug({ status: outcome.status, statusCode: outcome.statusCode, error: outcome.error }, 'delivery attempt');
+    // A delivery given up for good is a warn line, with the call id of a call's event (SPEC §14).
+    if (outcome.status === 'failed') log.warn({ statusCode: outcome.statusCode, error: outcome.error, url: item.targetUrl }, 'webhook delivery failed for good');
+    else log.debug({ status: outcome.status, statusCode: outcome.statusCode, error: outcome.error }, 'delivery attempt');
   }
 
   /** Secrets and policy of a target, read at most once a second (a burst of deliveries shares one read). */

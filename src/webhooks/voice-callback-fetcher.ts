@@ -37,6 +37,18 @@ export type VoiceCallbackResult =
   | { ok: true; answer: VoiceCallbackAnswer; errors: VoiceCallbackError[] }
   | { ok: false; errors: VoiceCallbackError[] };
 
+/** One HTTP exchange with the customer's server, as the call's timeline shows it (SPEC §14). */
+export interface WebhookExchangeObserver {
+  /** Called as the request leaves: the URL as configured, the method and the fields sent (in the body, or for GET the query). */
+  request(exchange: { url: string; method: 'POST' | 'GET'; body: VoiceCallbackBody; attempt: number }): void;
+  /** Called with the answer (any status), or with why there was none (`error`). */
+  response(exchange: {
+    url: string; durationMs: number;
+    answer?: { status: number; contentType: string; body: Buffer };
+    error?: { code: VoiceCallbackError['code']; message: string };
+  }): void;
+}
+
 export interface FetchActionsInput {
   url: string;
   /** Tried when `url` fails (the number's fallback_url). */
@@ -51,6 +63,8 @@ export interface FetchActionsInput {
   secrets: readonly string[];
   policy: CallbackPolicy;
   signal?: AbortSignal;
+  /** Told of every request and its answer (the call's timeline). */
+  observer?: WebhookExchangeObserver;
 }
 
 export interface VoiceCallbackFetcherOptions {
@@ -96,15 +110,19 @@ export class VoiceCallbackFetcher {
     // Express: req.originalUrl), not the host, which proxies rewrite (docs/webhooks.md).
     const signed = get ? requestTarget(target) : JSON.stringify(input.body);
     const eventId = newId('req');
+    const observer = input.observer;
     for (let attempt = 1; attempt <= 2; attempt++) {
+      const started = performance.now();
       try {
         const { 'content-type': contentType, ...common } = signedHeaders({ rawBody: signed, secrets: input.secrets, eventId, attempt, now: this.#now() });
         const headers = { ...common, ...(get ? {} : { 'content-type': contentType! }), accept: 'application/json, application/xml, text/xml' };
+        observer?.request({ url, method: get ? 'GET' : 'POST', body: input.body, attempt });
         const res = await this.http.post(target, {
           ...(get ? { method: 'GET' as const } : { body: signed }), policy: input.policy, timeoutMs: this.#timeoutMs, maxResponseBytes: this.#maxBytes,
           headers,
           ...(input.signal ? { signal: input.signal } : {}),
         });
+        observer?.response({ url, durationMs: performance.now() - started, answer: res });
         if (res.status < 200 || res.status >= 300) {
           errors.push({ code: 'webhook_http_error', message: `the webhook answered HTTP ${res.status}`, url });
           return undefined;
@@ -117,6 +135,7 @@ export class VoiceCallbackFetcher {
         return parsed;
       } catch (error) {
         if (!(error instanceof HttpFailure)) throw error;
+        observer?.response({ url, durationMs: performance.now() - started, error: { code: errorCode(error), message: error.message } });
         // Only a failed connection is retried: the request never reached the app.
         if (error.kind === 'connect_failed' && attempt === 1 && !input.signal?.aborted) continue;
         errors.push({ code: errorCode(error), message: error.message, url });

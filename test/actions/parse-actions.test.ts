@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActionValidationError } from '../../src/actions/action-node.js';
-import { parseActions } from '../../src/actions/parse-actions.js';
+import { parseActions, parseActionsReporting } from '../../src/actions/parse-actions.js';
 
 const json = (value: unknown) => parseActions({ format: 'json', value });
 const xml = (text: string) => parseActions({ format: 'xml', text });
@@ -172,5 +172,48 @@ describe('parseActions on arbitrary input', () => {
         expect(error).toBeInstanceOf(ActionValidationError);
       }
     }), { numRuns: 500 });
+  });
+});
+
+describe('parseActionsReporting: unknown fields are ignored but reported (SPEC §14)', () => {
+  const report = (doc: Parameters<typeof parseActionsReporting>[0]) => parseActionsReporting(doc);
+
+  it('a typo\'d numDigit in getDigits is reported with numDigits as the likely intent, and the action still parses', () => {
+    const parsed = report({ format: 'json', value: { actions: [{ getDigits: { numDigit: 1, timeout: 5, action: 'https://yourapp.example.com/ivr/route',
+      nested: [{ say: { text: 'Press 1.', lop: 2 } }] } }, { hangup: {} }] } });
+    expect(parsed.actions.map((a) => a.kind)).toEqual(['getDigits', 'hangup']);
+    expect(parsed.actions[0]).toMatchObject({ kind: 'getDigits', numDigits: undefined, timeoutSeconds: 5 });
+    expect(parsed.unknownFields).toEqual([
+      // Nested actions are reported first (they are parsed while their parent reads `nested`), with their own path.
+      { path: 'actions[0].getDigits.nested[0]', index: 0, action: 'say', field: 'lop', suggestion: 'loop' },
+      { path: 'actions[0]', index: 0, action: 'getDigits', field: 'numDigit', suggestion: 'numDigits' },
+    ]);
+  });
+
+  it('fields every action reads, whether given or not, are never unknown; nothing at all is reported for a clean answer', () => {
+    const parsed = report({ format: 'json', value: [
+      { say: { text: 'Hi', voice: 'en-us', language: 'en-US', loop: 1 } },
+      { dial: { number: '+254720000001', sip: 'sip:agent@pbx.example.com', callerId: '+254700000001', timeout: 20, action: 'https://a.example.com/d', record: true, timeLimit: 60, hangupOnStar: true } },
+      { conference: { name: 'room', startOnEnter: false, endOnExit: true, beep: false, muted: false, maxParticipants: 5, waitUrl: 'https://a.example.com/w', record: true, statusEventsCallbackUrl: 'https://a.example.com/s', statusEvents: 'join leave', collectDigits: true, numDigits: 2, finishOnKey: '#', digitsCallbackUrl: 'https://a.example.com/k' } },
+      { getDigits: { numDigits: 2, timeout: 3, finishOnKey: '#', action: 'https://a.example.com/g', method: 'GET', nested: [] } },
+    ] });
+    expect(parsed.unknownFields).toEqual([]);
+  });
+
+  it('XML: unknown attributes and child elements a Dial does not read (<Numbr>) are reported; <Number> and nested prompts are not', () => {
+    const parsed = report({ format: 'xml', text: '<Response><GetDigits numDigit="1" action="https://a.example.com/g"><Say loop="2" voise="x">Hi</Say></GetDigits>'
+      + '<Dial timeout="20"><Number>+254720000001</Number><Numbr>+254720000002</Numbr></Dial></Response>' });
+    expect(parsed.actions.map((a) => a.kind)).toEqual(['getDigits', 'dial']);
+    expect(parsed.unknownFields.map((u) => [u.path, u.action, u.field, u.suggestion])).toEqual([
+      ['actions[0].nested[0]', 'say', 'voise', 'voice'],
+      ['actions[0]', 'getDigits', 'numDigit', 'numDigits'],
+      ['actions[1]', 'dial', '<Numbr>', undefined],
+    ]);
+  });
+
+  it('a name far from every known field gets no suggestion', () => {
+    expect(report({ format: 'json', value: [{ hangup: { reason: 'x' } }] }).unknownFields).toEqual([
+      { path: 'actions[0]', index: 0, action: 'hangup', field: 'reason', suggestion: undefined },
+    ]);
   });
 });

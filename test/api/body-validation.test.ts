@@ -36,6 +36,13 @@ describe('request bodies are validated by the route schemas', () => {
       .toEqual({ code: 'validation_failed', message: 'graceSeconds must be a whole number from 0 to 604800', field: 'graceSeconds' });
   });
 
+  it('refuses a field it does not know, naming it, at any depth (SPEC §14: a typo is not ignored)', async () => {
+    expect(await errorOf('POST', '/v1/numbers', { routingURL: 'https://example.com/voice' }))
+      .toEqual({ code: 'validation_failed', message: expect.stringContaining('routingURL is not a field of this request'), field: 'routingURL' });
+    expect(await errorOf('PATCH', '/v1/settings', { daily_spend_limt: '10.00' })).toMatchObject({ field: 'daily_spend_limt' });
+    expect(await errorOf('PUT', '/v1/admin/rates', { rates: [{ rate_per_minute: '1.00', prefx: '+254' }] }, admin)).toMatchObject({ field: 'rates[0].prefx' });
+  });
+
   it('never converts a JSON type: a number is not a string, "3600" is not a whole number', async () => {
     expect(await errorOf('POST', '/v1/admin/workspaces', { name: 5 }, admin)).toEqual({ code: 'validation_failed', message: 'name must be a string', field: 'name' });
     expect(await errorOf('POST', '/v1/settings/signing-secret/rotate', { grace_seconds: '3600' }))
@@ -82,8 +89,8 @@ describe('request bodies are validated by the route schemas', () => {
       .toEqual({ code: 'validation_failed', message: 'answer must be "immediately", {"after":N}, "busy", "no-answer" or "reject"', field: 'answer' });
     expect(await errorOf('POST', '/v1/sandbox/calls', { to: '+254700000001', script: 'wait' }))
       .toEqual({ code: 'validation_failed', message: 'script must be an array of steps', field: 'script' });
-    expect(await errorOf('POST', '/v1/admin/trunks', { name: 'a', host: 'x.example.com', transport: 'tls' }, admin))
-      .toEqual({ code: 'validation_failed', message: 'transport must be udp or tcp', field: 'transport' });
+    expect(await errorOf('POST', '/v1/admin/trunks', { name: 'a', host: 'x.example.com', transport: 'sctp' }, admin))
+      .toEqual({ code: 'validation_failed', message: 'transport must be udp, tcp or tls', field: 'transport' });
     expect(await errorOf('POST', '/v1/admin/workspaces/ws_x/credits', { reference: 'r' }, admin))
       .toEqual({ code: 'validation_failed', message: 'amount must be a positive amount of KES such as "500.00"', field: 'amount' });
   });

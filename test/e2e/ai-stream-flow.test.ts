@@ -86,6 +86,11 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
     expect(rep).toMatchObject({ to: '+254720000005', status: 'completed' });
     const lead = (await api.call('GET', '/v1/sandbox/phones/%2B254712345600/calls')).json()[0];
     expect(lead.audio_seconds_heard).toBeGreaterThanOrEqual(1.5);
+
+    // The timeline (SPEC §14): the stream started and stopped, then the dial named the rep's leg.
+    const timeline = (await api.call('GET', `/v1/calls/${call.id}/timeline`)).json().data as Array<{ type: string; [k: string]: unknown }>;
+    expect(timeline.filter((e) => e.type === 'stream').map((e) => [e['event'], e['name']])).toEqual([['stream-started', 'lead-qualifier'], ['stream-stopped', 'lead-qualifier']]);
+    expect(timeline.find((e) => e.type === 'dial' && e['event'] === 'placed')).toMatchObject({ legs: [{ call_id: rep.id, to: '+254720000005' }] });
   }, 60_000);
 
   it('a server that refuses the subprotocol yields stream-error and the next action runs', async () => {

@@ -4,8 +4,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, testPostgresUrl } from '../helpers/dialects.js';
-import { binPath, runCli, startCli } from '../helpers/cli-process.js';
+import { binPath, freePort, runCli, startCli } from '../helpers/cli-process.js';
 import { makeTestCert } from '../helpers/test-cert.js';
+import { until } from '../helpers/until.js';
 
 const adminKey = 'sk_admin_e2e_0123456789abcdef';
 const apiKey = 'sk_live_e2e_0123456789abcdef';
@@ -151,6 +152,19 @@ describe('sautikit start (the real command, over HTTP)', () => {
     } finally {
       cert.remove();
       other.remove();
+    }
+  });
+
+  it('with a certificate, the start-up output names the SIP over TLS address phones are told to use', async () => {
+    const cert = makeTestCert();
+    const tlsPort = await freePort();
+    const server = await startCli(['--data', dataDir(), '--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--sip-tls-port', String(tlsPort)]);
+    try {
+      await until(async () => server.output().includes('Data  '), 10_000);
+      expect(server.output()).toMatch(new RegExp(`^  SIP TLS    sip:127\\.0\\.0\\.1:${tlsPort};transport=tls$`, 'm'));
+    } finally {
+      expect(await server.stop()).toBe(0);
+      cert.remove();
     }
   });
 

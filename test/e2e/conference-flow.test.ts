@@ -85,6 +85,13 @@ describe('conference calling, end to end with sandbox phones', () => {
     });
     expect(guestCdr.duration_seconds).toBeGreaterThanOrEqual(4);
     expect((await api.call('GET', '/v1/conferences?status=active')).json()).toEqual([]);
+
+    // The timelines (SPEC §14): each call joined and left the room; the room's recording is on the call it is filed under.
+    const timeline = async (id: string) => (await api.call('GET', `/v1/calls/${id}/timeline`)).json().data as Array<{ type: string; [k: string]: unknown }>;
+    const [guestTimeline, hostTimeline] = [await timeline(guest.call_id), await timeline(hostCall.call_id)];
+    expect(guestTimeline.filter((e) => e.type === 'conference').map((e) => [e['event'], e['room']])).toEqual([['join', 'meeting-99'], ['leave', 'meeting-99']]);
+    expect(hostTimeline.filter((e) => e.type === 'conference').map((e) => e['event'])).toEqual(['join', 'leave']);
+    expect([...guestTimeline, ...hostTimeline].filter((e) => e.type === 'recording')).toEqual([expect.objectContaining({ room: 'meeting-99', url: end.data.recording_url })]);
   }, 60_000);
 
   it('maxParticipants: 2 — the third caller is skipped with a full event and runs the next action', async () => {

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { FirstStartCredentials } from '../../src/first-start.js';
 import { startPlatform, type Platform, type StartOptions } from '../../src/main.js';
 import type { Clock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/log.js';
+import { silentLogger, type Logger } from '../../src/shared/log.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, type TestDialect } from './dialects.js';
 
@@ -30,6 +30,8 @@ export interface TestPlatformOptions extends ApiServerOptions {
   mediaWorkerUrl?: URL;
   /** Back-off of failed trunk registrations (shortened in tests). */
   trunkRegistrationTiming?: StartOptions['trunkRegistrationTiming'];
+  /** The platform's logger (default: silent); tests that check log lines pass one writing to memory. */
+  logger?: Logger;
 }
 
 /**
@@ -44,9 +46,9 @@ export async function startTestApi(dialect: TestDialect, options: TestPlatformOp
     env: {},
     flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '20000-29999', 'log-level': 'silent', ...options.flags },
   });
-  const { flags: _flags, clock, mediaWorkerUrl, trunkRegistrationTiming, ...api } = options;
+  const { flags: _flags, clock, mediaWorkerUrl, trunkRegistrationTiming, logger, ...api } = options;
   const platform = await startPlatform(config, {
-    store, logger: silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}), ...(trunkRegistrationTiming ? { trunkRegistrationTiming } : {}),
+    store, logger: logger ?? silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}), ...(trunkRegistrationTiming ? { trunkRegistrationTiming } : {}),
   });
   const credentials = platform.credentials!;
   return {

@@ -6,7 +6,11 @@
  * (ii) an agent calls another by `sip:` user, whose two devices both ring
  * and the loser gets CANCEL (iv); (iii) a trunk caller bridged to an agent
  * is blind-transferred by the agent's REFER (`transfer` command) to another
- * user, the new leg a child of the caller's call, the agent hung up.
+ * user, the new leg a child of the caller's call, the agent hung up;
+ * (v) transferred to a number of the workspace, the caller reaches that
+ * number's app as an inbound call to it (SPEC §13 direct routing), not a
+ * carrier; (vi) transferred to a customer's number, the new leg leaves
+ * through the SIPp trunk.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +43,7 @@ describe('agents on baresip place calls, ring every device and transfer by REFER
   let domain = '';
   let callerId = '';
   let uasPort = 0;
+  let salesNumber = '';
   const dir = mkdtempSync(join(tmpdir(), 'agents-sipp-'));
 
   const final = (id: string) => until(async () => {
@@ -54,9 +59,12 @@ describe('agents on baresip place calls, ring every device and transfer by REFER
     const admin = api.credentials.admin_key;
     expect((await api.call('POST', '/v1/admin/trunks', { key: admin, body: {
       name: 'sipp-carrier', host: '127.0.0.1', port: uasPort, transport: 'udp', prefixes: ['+2547200'], inbound_addresses: ['127.0.0.1'],
+      // SIPp's one-call scenario takes an OPTIONS ping for an unexpected message and fails the call.
+      options_ping: 0,
     } })).statusCode).toBe(201);
     const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/inbound` } })).json();
     callerId = number.number;
+    salesNumber = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/sales` } })).json().number;
     const agent1Credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'agent1', password: 'agent1-pass', caller_id: callerId } })).json();
     const agent2Credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'agent2', password: 'agent2-pass' } })).json();
     domain = agent1Credential.domain;
@@ -149,5 +157,58 @@ describe('agents on baresip place calls, ring every device and transfer by REFER
     const notifies = agent1.output.split('#\n').filter((m) => /^UDP [^\n]+\nNOTIFY sip:/.test(m));
     expect(notifies.map((m) => /^Subscription-State: (\w+)/m.exec(m)?.[1])).toEqual(['active', 'terminated']);
     expect(notifies.map((m) => /^SIP\/2\.0 \d+ [^\r\n]*/m.exec(m)?.[0])).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
+  }, 60_000);
+
+  /** A SIPp carrier calls the first number, whose app dials agent1; agent1 answers and REFERs the caller to `referTo`. */
+  async function transferTrunkCaller(referTo: string): Promise<{ parent: string; caller: Promise<{ code: number | null; output: string }> }> {
+    const number = (await api.call('GET', '/v1/numbers')).json().find((n: { number: string }) => n.number === callerId).number as string;
+    app.requests.length = 0;
+    app.respond = (req) => req.url === '/sales'
+      ? { status: 200, body: JSON.stringify([{ say: { text: 'Sales, hello.' } }, { pause: { length: 20 } }]) }
+      : { status: 200, body: JSON.stringify([{ dial: { sip: `sip:agent1@${domain}`, timeout: 10 } }]) };
+    const sip = api.platform.sipAddress;
+    const since = agent1.events.length;
+    const caller = sipp(['-sn', 'uac', '-s', number.slice(1), '-i', '127.0.0.1', '-p', String(await freePort()), '-m', '1', '-d', '8000', `${sip.host}:${sip.port}`], dir);
+    await agent1.waitFor('CALL_ESTABLISHED', since);
+    await new Promise((r) => setTimeout(r, 1000));
+    agent1.command('transfer', referTo);
+    await agent1.waitFor('CALL_CLOSED', since);
+    const parent = app.requests.find((r) => r.url === '/inbound')!.json.CallId as string;
+    return { parent, caller };
+  }
+
+  it('(v) agent1 REFERs a trunk caller to a number of the workspace: the caller reaches that number\'s app as an inbound call to it', async () => {
+    const { parent, caller } = await transferTrunkCaller(`sip:${salesNumber}@${domain}`);
+    const sales = await until(async () => app.requests.find((r) => r.url === '/sales'), 20_000);
+    const parentCall = (await api.call('GET', `/v1/calls/${parent}`)).json();
+    // The number's app is asked as for any call to it: inbound, to the number, from the transferred caller.
+    expect(sales.json).toMatchObject({ Direction: 'inbound', To: salesNumber, From: parentCall.from });
+    const done = await caller;
+    expect(done.code, done.output).toBe(0);
+    const legs = await until(async () => {
+      const list = await children(parent);
+      return list.length === 2 && list.every((c) => c.price !== null) ? list : undefined;
+    }, 30_000);
+    expect(legs.find((c) => c.to === `sip:agent1@${domain}`)).toMatchObject({ status: 'completed', hangup_cause: 'transferred' });
+    expect(legs.find((c) => c.to === salesNumber)).toMatchObject({ direction: 'outbound', status: 'completed' });
+    // The number's own call: inbound to it, answered by its app, billed; no carrier involved.
+    const salesCall = await final(sales.json.CallId as string);
+    expect(salesCall).toMatchObject({ direction: 'inbound', to: salesNumber, status: 'completed' });
+    const notifies = agent1.output.split('#\n').filter((m) => /^UDP [^\n]+\nNOTIFY sip:/.test(m));
+    expect(notifies.map((m) => /^SIP\/2\.0 \d+ [^\r\n]*/m.exec(m)?.[0]).slice(-1)).toEqual(['SIP/2.0 200 OK']);
+  }, 60_000);
+
+  it('(vi) agent1 REFERs a trunk caller to a customer\'s number: the new leg leaves through the SIPp trunk', async () => {
+    const uas = sipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-m', '1'], dir);
+    await new Promise((r) => setTimeout(r, 500));
+    const { parent, caller } = await transferTrunkCaller(`sip:0720005555@${domain}`);
+    const [done, answered] = await Promise.all([caller, uas]);
+    expect(done.code, done.output).toBe(0);
+    expect(answered.code, answered.output).toBe(0);
+    const legs = await until(async () => {
+      const list = await children(parent);
+      return list.length === 2 && list.every((c) => c.price !== null) ? list : undefined;
+    }, 30_000);
+    expect(legs.find((c) => c.to === '+254720005555')).toMatchObject({ direction: 'outbound', status: 'completed', rate_per_minute: '3.50' });
   }, 60_000);
 });

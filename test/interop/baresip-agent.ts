@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/cli-process.js';
 import { until } from '../helpers/until.js';
+import { killPeer } from './peers.js';
 
 export interface BaresipEvent {
   type: string;
@@ -83,11 +84,7 @@ export class BaresipAgent {
 
   async close(): Promise<void> {
     this.#socket?.destroy();
-    if (this.#child && this.#child.exitCode === null) {
-      const exited = new Promise((resolve) => this.#child!.once('exit', resolve));
-      this.#child.kill('SIGKILL');
-      await exited;
-    }
+    await killPeer(this.#child);
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }

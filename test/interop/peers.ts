@@ -18,6 +18,14 @@ export function sipp(args: string[], options: { cwd?: string } = {}): Promise<{ 
   });
 }
 
+/** Kills a softphone's process (SIGKILL: none of them needs a clean exit here) and waits until it is gone. */
+export async function killPeer(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 export interface RunningKamailio {
   /** Every line Kamailio logged so far (stderr, `-E`). */
   log(): string;

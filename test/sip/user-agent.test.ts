@@ -16,6 +16,7 @@ import {
   type SipSession,
   type TransportProtocol,
 } from '../../src/sip/index.js';
+import { makeTestCert } from '../helpers/test-cert.js';
 import { FAST_TIMERS, SDP_ANSWER, SDP_OFFER, UdpPeer, once, sleep } from './helpers.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -132,6 +133,32 @@ describe('sipUserAgent calls', () => {
     const answer = await a.reinvite(SDP_OFFER.replace('40000', '42000'));
     expect(answer.sdp).toContain('m=audio 41000');
     expect(a.state).toBe('established');
+  });
+
+  it('keeps a SIPS Contact on every in-dialog request and answer of a dialog begun with a sips: URI (RFC 3261 §12.1.1)', async () => {
+    const cert = makeTestCert();
+    cleanups.push(() => cert.remove());
+    const tls = { cert: cert.cert, key: cert.key, ca: cert.cert };
+    const alice = await agent('tls', { tls });
+    const bob = await agent('tls', { tls });
+    const bobSession = new Promise<SipSession>((resolve) => bob.on('invite', (call) => {
+      const session = call.answer(SDP_ANSWER);
+      session.once('established', () => resolve(session));
+    }));
+    const a = await alice.invite(`sips:bob@127.0.0.1:${bob.localAddress('tls').port}`, { sdp: SDP_OFFER, from: 'sips:alice@example.com' }).wait();
+    const b = await bobSession;
+    // Bob answers a re-INVITE: the 200's Contact is still sips:.
+    const acked = once<SipSessionEvents, 'updated'>(b, 'updated');
+    const answered = await a.reinvite(SDP_OFFER.replace('40000', '42000'));
+    expect(answered.response.headers.get('Contact')).toMatch(/^<sips:/);
+    await acked;
+    // Bob sends one: its Contact is sips: too.
+    const received = once<SipSessionEvents, 'reinvite'>(a, 'reinvite');
+    const sent = b.reinvite(SDP_ANSWER.replace('40002', '41000'));
+    const [reinvite] = await received;
+    expect(reinvite.request.headers.get('Contact')).toMatch(/^<sips:/);
+    reinvite.accept(SDP_OFFER);
+    await sent;
   });
 
   it('delivers DTMF sent with SIP INFO', async () => {

@@ -41,6 +41,8 @@ const rate = object({
   prefix: nullableText('E.164 prefix for outbound/inbound; empty for sip and recording'),
   description: nullableText('Label (at most 200 characters are kept)'),
   ...aliased('rate_per_minute', ['ratePerMinute'], amount('Per minute, charged per second; KES, two decimals', rateMessage)),
+  // GET /v1/admin/rates shows it: a table read, edited and sent back is taken as it is.
+  currency: oneOfValues(['KES'], 'Always `KES`', { message: '{name} must be KES' }),
 }, [], {
   // One of the two spellings must be there.
   anyOf: [{ required: ['rate_per_minute'] }, { required: ['ratePerMinute'] }],

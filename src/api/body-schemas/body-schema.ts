@@ -82,11 +82,18 @@ export function aliased<const N extends string, const A extends string, S extend
   return out as Record<N | A, S>;
 }
 
-/** A JSON object with its properties; `required` ones must be present. Other properties are ignored, as they always were. */
+/**
+ * A JSON object with its properties; `required` ones must be present. A
+ * property the schema does not know is refused, naming it (SPEC §14): a typo
+ * such as `routingURL` must not be silently ignored.
+ */
 export function object<const P extends Record<string, object>, const R extends readonly (keyof P & string)[] = []>(
   properties: P, required?: R, extra: Schema = {},
 ): { type: 'object'; properties: P; required: R } {
-  const out = { type: 'object', properties, ...(required && required.length > 0 ? { required } : {}), [errorMessageKeyword]: { type: '{name} must be an object' }, ...extra };
+  const out = {
+    type: 'object', properties, ...(required && required.length > 0 ? { required } : {}), additionalProperties: false,
+    [errorMessageKeyword]: { type: '{name} must be an object' }, ...extra,
+  };
   return out as { type: 'object'; properties: P; required: R };
 }
 

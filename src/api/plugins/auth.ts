@@ -18,6 +18,30 @@ declare module 'fastify' {
 }
 
 /**
+ * The API key of an `Authorization` header: `Bearer <key>`, or (SPEC §14)
+ * `Basic base64(<key>:)`, the key as the user name and an empty password,
+ * as `curl -u KEY:` sends it. Anything else is 401 `unauthorized` saying why.
+ */
+export function apiKeyOf(header: string | undefined): string {
+  if (!header) throw new AppError('unauthorized', 'send your API key as "Authorization: Bearer <key>" (or curl -u <key>:)');
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) return bearer[1]!;
+  const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  if (!basic) {
+    if (/^Basic(\s|$)/i.test(header)) throw new AppError('unauthorized', 'the Basic credentials are not base64 of "<key>:"');
+    throw new AppError('unauthorized', 'send your API key as "Authorization: Bearer <key>" (or curl -u <key>:)');
+  }
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new AppError('unauthorized', 'the Basic credentials must be "<key>:" (the API key as the user name, an empty password)');
+  const user = decoded.slice(0, colon);
+  if (user === '' || decoded.slice(colon + 1) !== '' || /\s/.test(user)) {
+    throw new AppError('unauthorized', 'the Basic credentials must be "<key>:" (the API key as the user name, an empty password)');
+  }
+  return user;
+}
+
+/**
  * Authenticates a request (SPEC §2): the bearer key is looked up by its hash
  * (401 `unauthorized` when missing, unknown or revoked), then it pays the
  * key's rate limit (429). Sets and answers `request.auth`.
@@ -26,10 +50,7 @@ export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Pro
 
 export function keyAuthentication(store: Store, rateLimiter: RateLimiter): Authenticate {
   return async (request, reply) => {
-    const header = request.headers.authorization;
-    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) throw new AppError('unauthorized', 'send your API key as "Authorization: Bearer <key>"');
-    const key = await store.apiKeys.findActiveByKey(m[1]!);
+    const key = await store.apiKeys.findActiveByKey(apiKeyOf(request.headers.authorization));
     if (!key) throw new AppError('unauthorized', 'the API key is unknown or revoked');
     const auth: AuthContext = key.kind === 'admin'
       ? { kind: 'admin', keyId: key.id }

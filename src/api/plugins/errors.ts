@@ -104,12 +104,16 @@ export function routeMiss(app: FastifyInstance, method: string, url: string): { 
 function fieldOf(error: FastifySchemaValidationError, dataVar: string): string {
   const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'required' && typeof error.params['missingProperty'] === 'string') segments.push(error.params['missingProperty']);
+  if (error.keyword === 'additionalProperties' && typeof error.params['additionalProperty'] === 'string') segments.push(error.params['additionalProperty']);
   if (segments.length === 0) return dataVar;
   return segments.reduce((path, segment, i) => (i === 0 ? segment : /^\d+$/.test(segment) ? `${path}[${segment}]` : `${path}.${segment}`), '');
 }
 
 /** What AJV says when a schema gives no message (its own texts read "must be string"). */
 const defaultMessages: Record<string, string> = { required: '{name} is required' };
+
+/** A field the schema does not know: named, whatever the object's own messages say (SPEC §14). */
+const unknownFieldMessage = '{name} is not a field of this request (check its spelling against docs/api.md)';
 
 /**
  * Fastify's `schemaErrorFormatter`: a request that fails its route schema
@@ -128,7 +132,8 @@ export function validationErrorOf(errors: FastifySchemaValidationError[], dataVa
   const missing = error.params['missingProperty'];
   const schema = (error.keyword === 'required' && typeof missing === 'string' ? (failed?.['properties'] as Record<string, Record<string, unknown>> | undefined)?.[missing] : failed) ?? {};
   const messages = schema[errorMessageKeyword] as ErrorMessages | undefined;
-  const message = typeof messages === 'string' ? messages
+  const message = error.keyword === 'additionalProperties' ? unknownFieldMessage
+    : typeof messages === 'string' ? messages
     : messages?.[error.keyword] ?? messages?.['_'] ?? defaultMessages[error.keyword] ?? `{name} ${error.message ?? 'is not valid'}`;
   const key = (error as { propertyName?: string }).propertyName;
   const said = message.replace(/\{(name|key)\}/g, (_, which: string) => quoteInput(which === 'name' ? name : key ?? ''));

@@ -5,7 +5,7 @@ import type { CallFilters, CallStatus } from '../../store/repos/call-repo.js';
 import type { ApiContext } from '../api-context.js';
 import { decodeCursor, encodeCursor } from '../request-fields.js';
 import { callListQuery, params, type CallListQuery, type IdParams } from '../route-schemas.js';
-import { callView } from '../serializers.js';
+import { callView, timelineEntryView } from '../serializers.js';
 import { sendRecordingFile } from './recording-file.js';
 
 /** A timestamp as Date.parse reads it (the schema has checked it is one value). */
@@ -67,6 +67,17 @@ export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void 
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const [events, recording] = await Promise.all([ctx.store.calls.events(call.id), ctx.store.recordings.forCall(workspaceId, call.id)]);
     return callView(call, { events, recording, publicUrl: ctx.publicUrl });
+  });
+
+  /** Everything that happened on the call (SPEC §14). Entries still queued are written first, so the answer is up to date. */
+  app.get<{ Params: IdParams }>('/v1/calls/:id/timeline', { schema: { params: params.call } }, async (request) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
+    const call = await ctx.store.calls.get(workspaceId, id);
+    if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
+    await ctx.timeline.flush();
+    const entries = await ctx.store.timeline.list(call.id);
+    return { data: entries.map(timelineEntryView) };
   });
 
   app.get<{ Params: IdParams }>('/v1/calls/:id/recording', { schema: { params: params.call } }, async (request, reply) => {

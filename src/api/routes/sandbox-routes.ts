@@ -58,6 +58,15 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return reportView(call.report);
   });
 
+  /** What the phone heard, as a WAV (16-bit PCM, 8 kHz; the first 5 minutes), so a test call can be listened to. */
+  app.get<{ Params: IdParams }>('/v1/sandbox/calls/:id/audio', { schema: { params: params.resource } }, async (request, reply) => {
+    const { workspaceId } = request;
+    const { id } = request.params;
+    const call = carrierOf(ctx).call(id);
+    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${quoteInput(id)}`);
+    return reply.type('audio/wav').header('cache-control', 'no-store').send(call.heard.toWav());
+  });
+
   /** How a sandbox number behaves when dialled: `{answer, script, hangup_after}`. */
   app.put<{ Params: PhoneParams; Body: SandboxPhoneBody }>('/v1/sandbox/phones/:number', { schema: { params: params.phone, body: sandboxPhoneBody }, preValidation: sandboxRunning }, async (request) => {
     const { workspaceId, body } = request;

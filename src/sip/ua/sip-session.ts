@@ -276,9 +276,9 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
   #newRequest(method: string, options: { body?: string; contentType?: string; headers?: Iterable<readonly [string, string]> } = {}): SipRequest {
     const via = this.#core.via(this.#protocol);
     const headers: Array<readonly [string, string]> = [...(options.headers ?? [])];
-    if (method === 'INVITE') headers.push(['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW]);
+    if (method === 'INVITE') headers.push(['Contact', this.#core.contact(this.#protocol, undefined, this.dialog.secure)], ['Allow', ALLOW]);
     // RFC 6665 §8.2.1: a NOTIFY carries a Contact (it refreshes the target of the subscription's dialog).
-    if (method === 'NOTIFY') headers.push(['Contact', this.#core.contact(this.#protocol)]);
+    if (method === 'NOTIFY') headers.push(['Contact', this.#core.contact(this.#protocol, undefined, this.dialog.secure)]);
     headers.push(['User-Agent', this.#core.userAgent]);
     return this.dialog.createRequest(method, newBranch(), via, { ...options, headers });
   }
@@ -550,7 +550,7 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     const hasOffer = request.body.length > 0 && request.contentType === 'application/sdp';
     if (update && !hasOffer) {
       this.#armAfterRefresh(request);
-      this.#core.respond(tx, createResponse(request, 200, { headers: [['Contact', this.#core.contact(this.#protocol)], ...timer.headers] }));
+      this.#core.respond(tx, createResponse(request, 200, { headers: [['Contact', this.#core.contact(this.#protocol, undefined, this.dialog.secure)], ...timer.headers] }));
       return;
     }
     // §14.2: an INVITE while our own is pending gets 491; while another incoming one is pending, 500 + Retry-After.
@@ -584,7 +584,7 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
         done = true;
         this.dialog.refreshTarget(request);
         this.#armAfterRefresh(request);
-        const response = createResponse(request, 200, { body: sdp, headers: [['Contact', this.#core.contact(this.#protocol)], ['Allow', ALLOW], ...timer.headers] });
+        const response = createResponse(request, 200, { body: sdp, headers: [['Contact', this.#core.contact(this.#protocol, undefined, this.dialog.secure)], ['Allow', ALLOW], ...timer.headers] });
         if (update) {
           // RFC 3311 §5.2: the answer goes in the 200 to the UPDATE; no ACK follows.
           this.#core.respond(tx, response);

@@ -8,6 +8,7 @@ import * as callLiveness from './006-call-liveness.js';
 import * as sipRegistrations from './007-sip-registrations.js';
 import * as softphoneCalls from './008-softphone-calls.js';
 import * as trunkCarrierFields from './010-trunk-carrier-fields.js';
+import * as callTimeline from './011-call-timeline.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '007-sip-registrations': sipRegistrations,
   '008-softphone-calls': softphoneCalls,
   '010-trunk-carrier-fields': trunkCarrierFields,
+  '011-call-timeline': callTimeline,
 };
 
 export const migrationProvider: MigrationProvider = {

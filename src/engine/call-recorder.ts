@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { RecordAction } from '../actions/schema.js';
 import { Wallet } from '../billing/wallet.js';
 import type { CallMedia } from '../media/call-media.js';
 import type { RecordOptions } from '../media/endpoint.js';
@@ -17,12 +16,12 @@ export interface SavedRecording {
 }
 
 /**
- * Call recordings: the `record` action (voicemail), `record: true` on dial
- * and on POST /v1/calls. Files are WAVs under `<data>/recordings/`; each
+ * Call recordings: the caller's message of a `record` action, `record: true`
+ * on dial and on POST /v1/calls. Files are WAVs under `<data>/recordings/`; each
  * finished one becomes a recordings row, is charged the recording rate once
  * and announced with call.recording.ready.
  */
-export class VoicemailRecorder {
+export class CallRecorder {
   constructor(
     private readonly store: Store,
     private readonly events: EventPublisher,
@@ -31,26 +30,9 @@ export class VoicemailRecorder {
     private readonly publicUrl: () => string,
   ) {}
 
-  async recordVoicemail(session: LiveCall, action: RecordAction, signal: AbortSignal): Promise<SavedRecording | undefined> {
-    const media = session.leg.media;
-    if (action.playBeep) await media.playTone('beep', { signal }).catch(() => undefined);
-    if (signal.aborted) return undefined;
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const onKey = (digit: string) => {
-      if (action.finishOnKey.includes(digit)) stop.abort();
-    };
-    session.leg.on('dtmf', onKey);
-    try {
-      return await this.#record(session, session.cdr.id, media, {
-        channels: 1, track: 'inbound', maxDurationMs: action.maxLengthSeconds * 1000,
-        ...(action.timeoutSeconds > 0 ? { silenceTimeoutMs: action.timeoutSeconds * 1000 } : {}), signal: stop.signal,
-      });
-    } finally {
-      session.leg.off('dtmf', onKey);
-      signal.removeEventListener('abort', onAbort);
-    }
+  /** Records the caller alone (the `record` action's message) until `options.signal` aborts or a limit is met. */
+  recordCaller(session: LiveCall, options: Pick<RecordOptions, 'maxDurationMs' | 'silenceTimeoutMs' | 'signal'>): Promise<SavedRecording | undefined> {
+    return this.#record(session, session.cdr.id, session.leg.media, { channels: 1, track: 'inbound', ...options });
   }
 
   /** Records a bridged dial (caller left, callee right) until `stop()`; the recording belongs to the dialled leg. */
@@ -93,6 +75,7 @@ export class VoicemailRecorder {
         data: { call_id: callId, recording_id: id, recording_url: url, duration_seconds: durationSeconds, conference: null },
       });
     });
+    session.note('recording', { recording_id: id, url, duration_seconds: durationSeconds, ...(callId !== call.id ? { call_id: callId } : {}) });
     return { id, url, durationSeconds };
   }
 }
