@@ -11,7 +11,8 @@ export class FieldReader {
   /** The fields the action asked for, whether present or not: what it knows. */
   readonly #known = new Set<string>();
 
-  constructor(readonly node: ActionNode, readonly action: string) {}
+  /** `prefix` names the enclosing object of a nested reader (`bidirectionalAudio.`), so errors name the full field. */
+  constructor(readonly node: ActionNode, readonly action: string, readonly prefix = '') {}
 
   /** Marks a field as the action's own without reading it (the JSON array of nested actions). */
   know(name: string): void {
@@ -38,6 +39,7 @@ export class FieldReader {
   }
 
   fail(field: string | undefined, problem: string): never {
+    if (field !== undefined) field = this.prefix + field;
     const where = field ? `${this.node.path}.${this.action}.${field}` : `${this.node.path}.${this.action}`;
     throw new ActionValidationError(this.node.path, this.node.index, this.action, field, `${where} ${problem}`);
   }
@@ -120,18 +122,35 @@ export class FieldReader {
     return this.fail(name, 'must be a string or an array of strings');
   }
 
-  /** An object of string values (metadata); XML gives it as a JSON attribute. */
-  stringMap(name: string, maxPairs = 16): Record<string, string> | undefined {
+  /**
+   * A nested object (`bidirectionalAudio: {…}`) read with the same typed
+   * methods; XML gives it as a JSON attribute (whose values then keep their
+   * JSON types). Undefined when absent.
+   */
+  object(name: string): FieldReader | undefined {
+    const v = this.#jsonObject(name, 'must be an object');
+    if (v === undefined) return undefined;
+    return new FieldReader({ ...this.node, fields: v, text: undefined, fromXml: false }, this.action, `${this.prefix}${name}.`);
+  }
+
+  #jsonObject(name: string, problem: string): Record<string, unknown> | undefined {
     let v = this.#raw(name);
     if (v === undefined) return undefined;
     if (typeof v === 'string' && this.node.fromXml) {
       try {
         v = JSON.parse(v);
       } catch {
-        this.fail(name, 'must be a JSON object of strings');
+        this.fail(name, `${problem} (JSON in XML)`);
       }
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(name, 'must be an object of strings');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(name, problem);
+    return v as Record<string, unknown>;
+  }
+
+  /** An object of string values (metadata); XML gives it as a JSON attribute. */
+  stringMap(name: string, maxPairs = 16): Record<string, string> | undefined {
+    const v = this.#jsonObject(name, 'must be an object of strings');
+    if (v === undefined) return undefined;
     const entries = Object.entries(v as Record<string, unknown>);
     if (entries.length > maxPairs) this.fail(name, `must have at most ${maxPairs} entries`);
     const out: Record<string, string> = {};

@@ -66,15 +66,27 @@ export interface RecordAction {
 
 export type StreamTrack = 'inbound_track' | 'outbound_track' | 'both_tracks';
 export type StreamStatusEvent = 'stream-started' | 'stream-stopped' | 'stream-error';
+/** jambonz's `mixType`: one track, both as stereo, or both summed to mono. */
+export type StreamMixType = 'mono' | 'stereo' | 'mixed';
+/** Rates the server's binary audio may come back at (integer multiples of 8 kHz, SPEC §19). */
+export type StreamReturnRate = 8000 | 16000 | 24000 | 32000 | 48000;
 export interface StreamAction {
   kind: 'stream';
   url: string;
   name: string | undefined;
   track: StreamTrack;
+  /** `both_tracks` summed to one channel (jambonz `mixType: "mixed"`). */
+  mixed: boolean;
   outputSamplingRate: 8000 | 16000 | 24000;
   statusCallback: string | undefined;
   statusEvents: StreamStatusEvent[];
   metadata: Record<string, string>;
+  /** What the server may send back (jambonz `bidirectionalAudio`). */
+  bidirectionalAudio: { enabled: boolean; streaming: boolean; sampleRate: StreamReturnRate };
+  /** Send the caller's DTMF to the socket (default true). */
+  passDtmf: boolean;
+  /** HTTP Basic credentials for the upgrade request. */
+  wsAuth: { username: string; password: string } | undefined;
 }
 
 export type VoiceAction =

@@ -36,7 +36,8 @@ export class StreamRunner {
     };
     // The socket obeys the workspace's fetch policy, like every URL the platform connects to (checked where it connects).
     const stream = this.media.stream(session.leg.media, {
-      url: action.url, policy: await session.fetchPolicy(), name, track: action.track, outputSamplingRate: action.outputSamplingRate, metadata: action.metadata, signal,
+      url: action.url, policy: await session.fetchPolicy(), name, track: action.track, mixed: action.mixed, outputSamplingRate: action.outputSamplingRate, metadata: action.metadata, signal,
+      returnAudio: action.bidirectionalAudio, passDtmf: action.passDtmf, wsAuth: action.wsAuth,
       call: { callId: call.id, from: call.from, to: call.to, direction: call.direction, accountId: call.workspaceId },
       logger: session.log.child({ stream: name }),
     });

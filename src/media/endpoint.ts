@@ -72,6 +72,8 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #collectors = new Set<DigitCollector>();
   #state: EndpointState = 'open';
   #codec: Codec = PCMU;
+  /** Decoded arriving packets for `forkArrivals` (grown once for packets over 40 ms). */
+  #arrivalScratch = new Int16Array(320);
   #payloadType = 0;
   #telephoneEvent = -1;
   #timestamp = Math.floor(Math.random() * 0xffffffff);
@@ -321,6 +323,32 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#taps = [...this.#taps, tap];
     return () => {
       this.#taps = this.#taps.filter((t) => t !== tap);
+    };
+  }
+
+  /**
+   * The caller's audio as each packet arrives, before the jitter buffer and
+   * the tick: `onPacket` gets the decoded samples (the first `length` of a
+   * reused buffer: copy what you keep) and the RTP sequence number, in
+   * arrival order (reorder yourself). Allocates nothing per packet. For the
+   * audio stream's low-latency uplink. One listener at a time: returns the
+   * function that removes it, or undefined when another listener has it
+   * (use `fork` then).
+   */
+  forkArrivals(onPacket: (pcm: Int16Array, length: number, sequence: number) => void): (() => void) | undefined {
+    this.#assertOpen();
+    const session = this.session;
+    if (session.onAudio) return undefined;
+    const handler = (sequence: number, msg: Uint8Array, offset: number, length: number): void => {
+      const codec = this.#codec;
+      // A payload byte decodes to at most one sample (G.711; L16 takes two), so `length` bounds it.
+      if (length > this.#arrivalScratch.length) this.#arrivalScratch = new Int16Array(length); // once, for long packets
+      const n = codec.decode(msg, offset, length, this.#arrivalScratch);
+      onPacket(this.#arrivalScratch, n, sequence);
+    };
+    session.onAudio = handler;
+    return () => {
+      if (session.onAudio === handler) session.onAudio = undefined;
     };
   }
 

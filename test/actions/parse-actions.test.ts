@@ -66,6 +66,16 @@ describe('parseActions (JSON)', () => {
     expect(failure(() => json([{ getDigits: { nested: [{ say: { text: 1 } }] } }])).message).toBe('actions[0].getDigits.nested[0].say.text must be a string');
     expect(failure(() => json([{ getDigits: { nested: [{ hangup: {} }] } }]))).toMatchObject({ field: 'nested[0]' });
     expect(failure(() => json([{ stream: { url: 'https://not-a-socket.example.com' } }]))).toMatchObject({ field: 'url' });
+    const ws = 'wss://agent.example.com/s';
+    expect(failure(() => json([{ stream: { url: ws, mixType: 'stereo', track: 'inbound_track' } }]))).toMatchObject({ field: 'mixType' });
+    expect(failure(() => json([{ stream: { url: ws, sampleRate: 16000, outputSamplingRate: 8000 } }]))).toMatchObject({ field: 'sampleRate' });
+    expect(failure(() => json([{ stream: { url: ws, bidirectionalAudio: { sampleRate: 44100 } } }])).message)
+      .toBe('actions[0].stream.bidirectionalAudio.sampleRate must be one of 8000, 16000, 24000, 32000, 48000');
+    expect(failure(() => json([{ stream: { url: ws, bidirectionalAudio: { streaming: 'yes' } } }]))).toMatchObject({ field: 'bidirectionalAudio.streaming' });
+    expect(failure(() => json([{ stream: { url: ws, bidirectionalAudio: 'on' } }]))).toMatchObject({ field: 'bidirectionalAudio' });
+    expect(failure(() => json([{ stream: { url: ws, wsAuth: { username: 'a:b', password: 'x' } } }]))).toMatchObject({ field: 'wsAuth.username' });
+    expect(failure(() => json([{ stream: { url: ws, wsAuth: { username: 'a' } } }]))).toMatchObject({ field: 'wsAuth.password' });
+    expect(failure(() => json([{ stream: { url: ws, passDtmf: 'no' } }]))).toMatchObject({ field: 'passDtmf' });
     expect(failure(() => json([{ conference: { name: 'x', statusEvents: 'start explode' } }]))).toMatchObject({ field: 'statusEvents' });
   });
 
@@ -90,8 +100,18 @@ describe('parseActions (XML)', () => {
     statusCallback="https://your-app.example.com/stream-status"
     statusEvents="stream-started stream-stopped stream-error" />
 </Response>`)).toEqual([{
-      kind: 'stream', name: 'lead-qualifier', url: 'wss://your-app.example.com/audio', track: 'both_tracks', outputSamplingRate: 16000,
+      kind: 'stream', name: 'lead-qualifier', url: 'wss://your-app.example.com/audio', track: 'both_tracks', mixed: false, outputSamplingRate: 16000,
       statusCallback: 'https://your-app.example.com/stream-status', statusEvents: ['stream-started', 'stream-stopped', 'stream-error'], metadata: {},
+      bidirectionalAudio: { enabled: true, streaming: true, sampleRate: 16000 }, passDtmf: true, wsAuth: undefined,
+    }]);
+  });
+
+  it('reads a <Stream> with jambonz names, nested objects as JSON attributes', () => {
+    expect(xml(`<Response><Stream url="wss://agent.example.com/s" sampleRate="16000" mixType="mixed" passDtmf="false"
+      bidirectionalAudio='{"enabled":true,"streaming":true,"sampleRate":24000}' wsAuth='{"username":"bot","password":"s3cret"}' /></Response>`)).toEqual([{
+      kind: 'stream', name: undefined, url: 'wss://agent.example.com/s', track: 'both_tracks', mixed: true, outputSamplingRate: 16000,
+      statusCallback: undefined, statusEvents: ['stream-started', 'stream-stopped', 'stream-error'], metadata: {},
+      bidirectionalAudio: { enabled: true, streaming: true, sampleRate: 24000 }, passDtmf: false, wsAuth: { username: 'bot', password: 's3cret' },
     }]);
   });
 

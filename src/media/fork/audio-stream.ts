@@ -14,8 +14,11 @@
  *    │                    │ socket closed, or closeTimeoutMs
  *    └──────────────────► closed ◄── straight here when the socket is already closed
  *
- * Caller → socket: one tap on the endpoint (`fork('both')`) runs on the media
- * tick; `UplinkFramer` resamples into a preallocated buffer and `ws.send`
+ * Caller → socket: for `inbound_track`, each RTP packet as it arrives
+ * (`forkArrivals`, before the leg's jitter buffer), put in order by
+ * `ArrivalReorder`; for the other tracks, which mix in what the caller
+ * hears, one tap on the endpoint (`fork('both')`) on the media tick.
+ * `UplinkFramer` resamples into a preallocated buffer and `ws.send`
  * copies it while masking, so our side allocates nothing per frame (`ws`'s
  * framing does, a little). When the socket cannot keep up (`bufferedAmount`
  * above `maxBufferedMs` of audio) frames are dropped and counted: memory
@@ -29,6 +32,7 @@
  * `started` / `stopped` / `error` to status callbacks.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { checkHop, FetchRefusedError, isFetchRefused, lookupFor, type FetchPolicy } from '../../shared/fetch-policy.js';
 import type { Logger } from '../../shared/log.js';
@@ -36,7 +40,8 @@ import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
 import type { MediaEndpoint } from '../endpoint.js';
-import { DownlinkPlayer } from './downlink-player.js';
+import { ArrivalReorder } from './arrival-reorder.js';
+import { DownlinkPlayer, type ReturnAudio } from './downlink-player.js';
 import type { MarkEvent } from './playout-queue.js';
 import {
   buildStreamMetadata,
@@ -77,6 +82,14 @@ export interface AudioStreamOptions {
   name?: string;
   /** Which audio to send. Default 'inbound_track'. */
   track?: StreamTrack;
+  /** With 'both_tracks': sum the two into one channel (jambonz `mixType: "mixed"`). Default false (stereo). */
+  mixed?: boolean;
+  /** What the server may send back (jambonz `bidirectionalAudio`). Default: enabled, streaming, at `outputSamplingRate`. */
+  returnAudio?: ReturnAudio;
+  /** Send the caller's DTMF as text (jambonz `passDtmf`). Default true. */
+  passDtmf?: boolean;
+  /** HTTP Basic credentials sent on the upgrade request (jambonz `wsAuth`). */
+  wsAuth?: { username: string; password: string };
   /** Rate of the PCM in both directions. Default 8000. */
   outputSamplingRate?: StreamSampleRate;
   /** The call, for the metadata frame. */
@@ -91,7 +104,7 @@ export interface AudioStreamOptions {
   closeTimeoutMs?: number;
   /** Drop outgoing frames while more than this much audio waits in the socket's send buffer. Default 500 ms. */
   maxBufferedMs?: number;
-  /** Playback to the caller starts once this much is queued. Default 40 ms. */
+  /** The smallest playout cushion: playback starts once this much is queued; it grows with the sender's jitter. Default 20 ms. */
   prebufferMs?: number;
   /** Most audio from the server waiting to be played; the excess is dropped. Default 30000 ms. */
   maxPlaybackMs?: number;
@@ -156,6 +169,9 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
   #stop: { closedBy: StreamClosedBy; reason: string; error: string | undefined } | undefined;
   #counters: AudioStreamCounters = { framesSent: 0, framesReceived: 0, framesDropped: 0 };
   #unfork: (() => void) | undefined;
+  /** Caller → socket on packet arrival (one track only); undefined: on the tick. */
+  #reorder: ArrivalReorder | undefined;
+  #unarrive: (() => void) | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   #done: Promise<AudioStreamResult> | undefined;
@@ -172,16 +188,20 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     this.#track = options.track ?? 'inbound_track';
     this.#rate = options.outputSamplingRate ?? 8000;
     this.#logger = (options.logger ?? silentLogger).child({ stream: options.name ?? 'stream' });
-    this.#uplink = new UplinkFramer(this.#track, this.#rate);
+    this.#uplink = new UplinkFramer(this.#track, this.#rate, options.mixed ?? false);
     this.#maxBuffered = Math.max(1, Math.round((options.maxBufferedMs ?? 500) / 20)) * this.#uplink.frameBytes;
     this.#downlink = new DownlinkPlayer(endpoint, {
       rate: this.#rate,
+      returnAudio: options.returnAudio,
       prebufferMs: options.prebufferMs,
       maxPlaybackMs: options.maxPlaybackMs,
       logger: this.#logger,
       // Once the stream is ending, marks are not answered any more (the socket is closing).
       onMark: (name, event) => {
         if (!this.#stop) this.#sendMark(name, event);
+      },
+      onPlayDone: (id) => {
+        if (!this.#stop) this.#sendText({ type: 'playDone', data: id === undefined ? {} : { id } });
       },
     });
   }
@@ -228,6 +248,7 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
       followRedirects: false, // a redirect would be a hop the policy has not checked
       generateMask,
       ...(lookup ? { lookup } : {}),
+      ...(this.#options.wsAuth ? { headers: { authorization: basicAuth(this.#options.wsAuth) } } : {}),
     });
     this.#ws = ws;
     // handshakeTimeout covers the HTTP exchange; this covers a silent TCP/TLS connect as well.
@@ -297,14 +318,20 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     this.#protocol = protocol;
     const metadata = buildStreamMetadata(
       this.#options.call,
-      { name: this.#options.name ?? 'stream', track: this.#track, sampleRate: this.#rate },
+      { name: this.#options.name ?? 'stream', track: this.#track, sampleRate: this.#rate, mixed: this.#options.mixed ?? false },
       this.#options.metadata,
     );
     ws.send(JSON.stringify(metadata));
     this.#transition('streaming');
     this.#started = true;
+    if (this.#track === 'inbound_track') {
+      // The caller's packets go on as they arrive, not on the next tick after the leg's jitter buffer.
+      const reorder = new ArrivalReorder(this.#onArrivalFrame);
+      this.#unarrive = this.#endpoint.forkArrivals((pcm, length, seq) => reorder.packet(pcm, length, seq, performance.now()));
+      if (this.#unarrive) this.#reorder = reorder;
+    }
     this.#unfork = this.#endpoint.fork('both', this.#onTap);
-    this.#endpoint.on('dtmf', this.#onDtmf);
+    if (this.#options.passDtmf ?? true) this.#endpoint.on('dtmf', this.#onDtmf);
     this.#logger.debug({ protocol }, 'audio stream started');
     this.emit('started', { protocol });
   };
@@ -312,13 +339,19 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
   /** The 20 ms path: no allocation, no waiting. */
   readonly #onTap = (frame: Int16Array, track: 'inbound' | 'outbound'): void => {
     if (track === 'inbound') {
-      if (this.#uplink.inbound(frame)) this.#sendFrame();
+      if (this.#reorder) this.#reorder.tick(performance.now());
+      else if (this.#uplink.inbound(frame)) this.#sendFrame();
       // The receive phase runs before the endpoint picks what to send, so this frame plays on this very tick.
       this.#downlink.offer();
       return;
     }
     this.#downlink.confirm(frame);
     if (this.#uplink.outbound(frame)) this.#sendFrame();
+  };
+
+  /** A 20 ms frame of the caller, in order, as soon as its packet arrived. */
+  readonly #onArrivalFrame = (frame: Int16Array): void => {
+    if (this.#uplink.inbound(frame)) this.#sendFrame();
   };
 
   #sendFrame(): void {
@@ -332,6 +365,7 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     this.#counters.framesSent++;
   }
 
+  /** `duration` is in milliseconds (SPEC §19). */
   readonly #onDtmf = (event: DtmfEvent): void => {
     this.#sendText({ event: 'dtmf', dtmf: event.digit, duration: event.durationMs ?? 0 });
   };
@@ -368,6 +402,9 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
         return;
       case 'mark':
         this.#downlink.mark(command.name);
+        return;
+      case 'clearMarks':
+        this.#downlink.clearMarks();
         return;
       case 'playAudio':
         this.#downlink.playAudio(command);
@@ -425,6 +462,9 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
     clearTimeout(this.#connectTimer);
     this.#unfork?.();
     this.#unfork = undefined;
+    this.#unarrive?.();
+    this.#unarrive = undefined;
+    this.#reorder = undefined;
     this.#endpoint.off('dtmf', this.#onDtmf);
     this.#endpoint.off('closed', this.#onEndpointClosed);
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
@@ -467,3 +507,8 @@ export class AudioStreamSession extends TypedEmitter<AudioStreamEvents> {
 }
 
 function ignore(): void {}
+
+/** RFC 7617: `Basic base64(user-id ":" password)`, UTF-8. */
+function basicAuth({ username, password }: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}

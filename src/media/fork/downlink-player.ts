@@ -16,6 +16,12 @@
  * DTMF tone) was sent instead, the frame is offered again on the next tick,
  * so nothing is lost or repeated. (A frame of pure silence during a silent
  * prompt would count as played — harmless.)
+ *
+ * Binary audio comes at its own rate (`bidirectionalAudio.sampleRate`, an
+ * integer multiple of 8 kHz) and is decoded and resampled into scratch
+ * buffers reused for every message, so a real-time sender costs no
+ * allocation on our side. `playAudio` interrupts what is queued unless
+ * `queuePlay` is true, and answers `playDone` once the clip has played.
  */
 import type { Logger } from '../../shared/log.js';
 import { resampleAsync } from '../codecs/resample.js';
@@ -23,22 +29,37 @@ import type { MediaEndpoint } from '../endpoint.js';
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
 import { StreamDownsampler } from './fir-resampler.js';
 import { PlayoutQueue, type MarkEvent } from './playout-queue.js';
-import { decodePlayAudio, Pcm16Assembler, type ServerCommand, type StreamSampleRate } from './stream-protocol.js';
+import { decodePlayAudio, Pcm16Assembler, type ServerCommand, type StreamReturnRate, type StreamSampleRate } from './stream-protocol.js';
 
 export type PlayAudioCommand = Extract<ServerCommand, { type: 'playAudio' }>;
 
-type Item = { kind: 'pcm'; pcm: Int16Array } | { kind: 'mark'; name: string } | { kind: 'play'; command: PlayAudioCommand };
+type Item = { kind: 'pcm'; pcm: Int16Array } | { kind: 'mark'; name: string } | { kind: 'clearMarks' } | { kind: 'play'; command: PlayAudioCommand };
+
+/** What the server may send back (jambonz `bidirectionalAudio`). */
+export interface ReturnAudio {
+  /** False: nothing from the server is played (binary frames and playAudio are ignored). */
+  enabled: boolean;
+  /** False: binary frames are ignored, only playAudio clips play. */
+  streaming: boolean;
+  /** Rate of the binary frames. */
+  sampleRate: StreamReturnRate;
+}
 
 /** Options for `DownlinkPlayer`. */
 export interface DownlinkPlayerOptions {
+  /** The stream's rate: playAudio's raw clips default to it. */
   rate: StreamSampleRate;
-  /** Default 40 ms. */
+  /** Default: enabled, streaming, at `rate`. */
+  returnAudio?: ReturnAudio;
+  /** The smallest playout cushion (it adapts upward with the sender's jitter). Default 20 ms. */
   prebufferMs?: number;
   /** Default 30000 ms. */
   maxPlaybackMs?: number;
   logger: Logger;
   onMark: (name: string, event: MarkEvent) => void;
+  onPlayDone: (id: string | undefined) => void;
 }
+
 
 export class DownlinkPlayer {
   readonly #endpoint: MediaEndpoint;
@@ -48,6 +69,10 @@ export class DownlinkPlayer {
   readonly #queue: PlayoutQueue;
   readonly #downsampler: StreamDownsampler;
   readonly #assembler = new Pcm16Assembler();
+  readonly #returnAudio: ReturnAudio;
+  /** Resampled binary audio, reused for every message (grown if a larger one comes). */
+  #down = new Int16Array(960);
+  #ignoredLogged = false;
   /** The frame handed to `inject()` this tick, kept to verify in the send phase that it was played. */
   readonly #frame = new Int16Array(FRAME_SAMPLES);
   #offered = 0;
@@ -62,12 +87,24 @@ export class DownlinkPlayer {
     this.#rate = options.rate;
     this.#logger = options.logger;
     this.#onMark = options.onMark;
-    this.#downsampler = new StreamDownsampler((options.rate / 8000) as 1 | 2 | 3);
+    this.#returnAudio = options.returnAudio ?? { enabled: true, streaming: true, sampleRate: options.rate };
+    this.#downsampler = new StreamDownsampler(this.#returnAudio.sampleRate / 8000);
     this.#queue = new PlayoutQueue({
       capacitySamples: Math.round(((options.maxPlaybackMs ?? 30_000) * 8000) / 1000),
-      prebufferSamples: Math.round(((options.prebufferMs ?? 40) * 8000) / 1000),
+      minCushionSamples: Math.round(((options.prebufferMs ?? 20) * 8000) / 1000),
       onMark: options.onMark,
+      onPlayDone: options.onPlayDone,
     });
+  }
+
+  /** The current playout cushion in ms. */
+  get cushionMs(): number {
+    return this.#queue.cushion / 8;
+  }
+
+  /** 8 kHz samples dropped as stale delay after stalls. */
+  get trimmed(): number {
+    return this.#queue.trimmed;
   }
 
   /** 8 kHz samples dropped because the queue was full. */
@@ -75,21 +112,40 @@ export class DownlinkPlayer {
     return this.#queue.overflowed;
   }
 
-  /** A binary message: 16-bit LE mono PCM at the stream's rate, any length. */
+  /** A binary message: 16-bit LE mono PCM at the return rate, any length. */
   binary(bytes: Uint8Array): void {
+    if (!this.#returnAudio.enabled || !this.#returnAudio.streaming) return this.#ignored('binary audio');
     const pcm = this.#assembler.push(bytes);
     if (pcm.length === 0) return;
-    const out = new Int16Array(this.#downsampler.outputLength(pcm.length));
-    const n = this.#downsampler.process(pcm, out);
-    this.#enqueue({ kind: 'pcm', pcm: out.subarray(0, n) });
+    const length = this.#downsampler.outputLength(pcm.length);
+    if (length > this.#down.length) this.#down = new Int16Array(length * 2);
+    const n = this.#downsampler.process(pcm, this.#down);
+    const out = this.#down.subarray(0, n);
+    // Straight into the ring; only while a clip decodes does it wait in the backlog (as a copy).
+    if (this.#busy) this.#backlog.push({ kind: 'pcm', pcm: out.slice() });
+    else this.#queue.push(out);
   }
 
   mark(name: string): void {
     this.#enqueue({ kind: 'mark', name });
   }
 
+  /** jambonz `clearMarks`: every mark sent so far is answered 'cleared'; the audio plays on. */
+  clearMarks(): void {
+    this.#enqueue({ kind: 'clearMarks' });
+  }
+
+  /** A clip: interrupts what is queued unless `queuePlay`; `playDone` follows once it has played. */
   playAudio(command: PlayAudioCommand): void {
+    if (!this.#returnAudio.enabled) return this.#ignored('playAudio');
+    if (!command.queuePlay) this.kill();
     this.#enqueue({ kind: 'play', command });
+  }
+
+  #ignored(what: string): void {
+    if (this.#ignoredLogged) return;
+    this.#ignoredLogged = true;
+    this.#logger.info({ returnAudio: this.#returnAudio }, `audio stream: ${what} from the server ignored (bidirectionalAudio)`);
   }
 
   /** Barge-in: drop everything not yet played, including clips still decoding; pending marks come back 'cleared'. */
@@ -139,11 +195,15 @@ export class DownlinkPlayer {
   #apply(item: Item): void {
     if (item.kind === 'pcm') return this.#queue.push(item.pcm);
     if (item.kind === 'mark') return this.#queue.mark(item.name);
+    if (item.kind === 'clearMarks') return this.#queue.clearMarks();
     this.#busy = true;
     const generation = this.#generation;
+    const { id } = item.command;
     void this.#decode(item.command)
       .then((pcm) => {
-        if (generation === this.#generation) this.#queue.push(pcm);
+        if (generation !== this.#generation) return;
+        this.#queue.push(pcm);
+        this.#queue.done(id);
       })
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'audio stream: playAudio clip could not be decoded; ignored'))
       .finally(() => {

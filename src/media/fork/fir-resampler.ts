@@ -106,7 +106,9 @@ export class StreamDownsampler {
   #write = 0;
   #phase = 0;
 
-  constructor(factor: ResampleFactor) {
+  /** `factor`: the input rate over 8 kHz, a whole number (1–6: 8 to 48 kHz). */
+  constructor(factor: number) {
+    if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`downsampling factor must be a whole number, got ${factor}`);
     this.factor = factor;
     this.#h = factor === 1 ? new Float64Array(0) : lowPass(factor, 1);
     this.#n = this.#h.length;

@@ -1,14 +1,31 @@
 /**
  * The caller-bound side of an audio stream: 8 kHz PCM from the server waits
  * here and is handed to the endpoint one 20 ms frame per tick, so we always
- * know how much has actually been played. Marks live beside the audio as
- * sample positions (never inside the samples): a mark placed after N samples
- * were queued is due once N samples have been played, and is "cleared" if
- * `clear()` (killAudio) drops the audio before it.
+ * know how much has actually been played. Marks (and the `playDone` of
+ * playAudio clips) live beside the audio as sample positions, never inside
+ * the samples: one placed after N samples were queued is due once N samples
+ * have been played, and a mark is "cleared" if `clear()` (killAudio) or
+ * `clearMarks()` drops it.
  *
- * Playback starts once `prebufferSamples` are queued (a little cushion
- * against network jitter), or after `maxHoldTicks` ticks with something
- * queued, so a short final chunk is not held back forever.
+ * The playout cushion adapts (SPEC §19):
+ * - It starts at `minCushionSamples` (20 ms): playback starts once that much
+ *   is queued (or after `maxHoldTicks` ticks, so a short last chunk is not
+ *   held back).
+ * - A gap mid-stream (the queue ran dry and audio came again within three
+ *   ticks: the sender's jitter beat the cushion) grows it by 10 ms, up to
+ *   `maxCushionSamples`; ten seconds without a gap shrink it by 5 ms. A
+ *   pause longer than that (end of an utterance) is not a gap.
+ * - While the server sends in real time (what came in over the last 2 s is
+ *   within −20 %/+25 % of what was played), playback runs up to 5 % faster
+ *   or slower (linear interpolation) to hold the queue near the cushion, so
+ *   a sender whose timer runs a few percent slow gets no gaps and one a
+ *   little fast gets no growing delay.
+ * - When, with such a sender, the queue stays more than a frame above the
+ *   cushion for two 500 ms windows running — the delay a stall left behind
+ *   (the media clock skipped ticks, or the sender went quiet and then caught
+ *   up) — the excess is dropped at once, instead of delaying the rest of
+ *   the call. A burst (TTS sent ahead: far more in than out) is never
+ *   dropped or sped up.
  */
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
 
@@ -18,47 +35,96 @@ export type MarkEvent = 'playout' | 'cleared';
 export interface PlayoutQueueOptions {
   /** Most samples waiting; audio beyond it is dropped (and counted). Default 30 s at 8 kHz. */
   capacitySamples?: number;
-  /** Start playing once this much is queued. Default 320 (40 ms). */
-  prebufferSamples?: number;
-  /** …or after this many ticks with audio waiting. Default 3 (60 ms). */
+  /** Smallest (and first) playout cushion. Default 160 (20 ms). */
+  minCushionSamples?: number;
+  /** Largest cushion the measured jitter may grow it to. Default 1600 (200 ms). */
+  maxCushionSamples?: number;
+  /** …or start after this many ticks with audio waiting. Default 3 (60 ms). */
   maxHoldTicks?: number;
   /** Most marks waiting; further marks are answered 'cleared' at once. Default 1000. */
   maxMarks?: number;
   /** Called when a mark is played out or cleared. */
   onMark: (name: string, event: MarkEvent) => void;
+  /** Called when the audio before a `done()` position has been played. */
+  onPlayDone?: (id: string | undefined) => void;
 }
 
-interface Mark {
-  name: string;
-  /** Total samples pushed when the mark arrived. */
+interface Position {
+  kind: 'mark' | 'done';
+  name: string | undefined;
+  /** Total samples pushed when it was placed. */
   position: number;
 }
 
+/** Ticks per measuring window (500 ms). */
+const WINDOW_TICKS = 25;
+/** Ticks without a gap before the cushion shrinks a step (10 s). */
+const CALM_TICKS = 500;
+/** Audio arriving this many ticks after the queue ran dry means a gap, later means a pause. */
+const GAP_TICKS = 3;
+/** Largest playback speed change per frame, in samples (5 %). */
+const MAX_STRETCH = 8;
+/** How far above the cushion the queue's low point is held, in samples (2.5 ms). */
+const FLOOR_MARGIN = 20;
+/** Windows the sender's pace is judged over (2 s). */
+const PACE_WINDOWS = 4;
+/** Windows running the queue must stay above the cushion before its excess is dropped (1 s). */
+const EXCESS_WINDOWS = 2;
+
 export class PlayoutQueue {
   readonly #capacity: number;
-  readonly #prebuffer: number;
+  readonly #minCushion: number;
+  readonly #maxCushion: number;
   readonly #maxHoldTicks: number;
   readonly #maxMarks: number;
   readonly #onMark: (name: string, event: MarkEvent) => void;
+  readonly #onPlayDone: (id: string | undefined) => void;
   /** Allocated on first push, so listen-only streams hold no playback memory. */
   #ring: Int16Array | undefined;
   #read = 0;
   #size = 0;
-  /** Samples ever pushed (accepted) and ever played: marks compare against these. */
+  /** Samples ever pushed (accepted) and ever played or dropped: positions compare against these. */
   #pushedTotal = 0;
   #playedTotal = 0;
-  #marks: Mark[] = [];
+  #positions: Position[] = [];
   #playing = false;
   #heldTicks = 0;
+  #cushion: number;
+  #ticks = 0;
+  /** Tick at which a playing queue ran dry (-1: not waiting to tell a gap from a pause). */
+  #emptiedAt = -1;
+  #lastGapTick = 0;
+  /** The queue's lowest point before a tick since the last gap or cushion change. */
+  #calmMin = Number.MAX_SAFE_INTEGER;
+  /** The queue's low point before a tick: follows it down at once, up slowly. */
+  #floor = 0;
+  /** Learned speed offset of the sender, samples per frame. */
+  #drift = 0;
+  #windowStart = 0;
+  #windowMinDepth = Number.MAX_SAFE_INTEGER;
+  #windowPushed = 0;
+  #windowPlayed = 0;
+  #realTime = false;
+  /** Pushed and played samples of the last PACE_WINDOWS windows (a ring). */
+  readonly #pacePushed = new Float64Array(PACE_WINDOWS);
+  readonly #pacePlayed = new Float64Array(PACE_WINDOWS);
+  #paceIndex = 0;
+  /** Windows running in which the queue stayed more than a frame above the cushion. */
+  #excessWindows = 0;
   /** Samples refused because the queue was full. */
   overflowed = 0;
+  /** Samples dropped as stale delay after a stall. */
+  trimmed = 0;
 
   constructor(options: PlayoutQueueOptions) {
     this.#capacity = options.capacitySamples ?? 8000 * 30;
-    this.#prebuffer = options.prebufferSamples ?? 320;
+    this.#minCushion = options.minCushionSamples ?? FRAME_SAMPLES;
+    this.#maxCushion = Math.max(this.#minCushion, options.maxCushionSamples ?? 1600);
+    this.#cushion = this.#minCushion;
     this.#maxHoldTicks = options.maxHoldTicks ?? 3;
     this.#maxMarks = options.maxMarks ?? 1000;
     this.#onMark = options.onMark;
+    this.#onPlayDone = options.onPlayDone ?? (() => {});
   }
 
   /** Samples waiting to be played. */
@@ -66,13 +132,23 @@ export class PlayoutQueue {
     return this.#size;
   }
 
+  /** The current playout cushion, in samples. */
+  get cushion(): number {
+    return this.#cushion;
+  }
+
   get pendingMarks(): number {
-    return this.#marks.length;
+    return this.#positions.reduce((n, p) => n + (p.kind === 'mark' ? 1 : 0), 0);
   }
 
   /** Queue 8 kHz PCM (copied). What does not fit is dropped: playback memory stays bounded. */
   push(pcm: Int16Array): void {
     if (pcm.length === 0) return;
+    if (!this.#playing && this.#emptiedAt >= 0) {
+      // Audio again soon after running dry: the sender's jitter beat the cushion.
+      if (this.#ticks - this.#emptiedAt <= GAP_TICKS) this.#grow();
+      this.#emptiedAt = -1;
+    }
     this.#ring ??= new Int16Array(this.#capacity);
     const ring = this.#ring;
     const cap = ring.length;
@@ -88,6 +164,7 @@ export class PlayoutQueue {
     }
     this.#size += n;
     this.#pushedTotal += n;
+    this.#windowPushed += n;
   }
 
   /** Place a mark after everything queued so far; with nothing queued it is played out at once. */
@@ -96,67 +173,178 @@ export class PlayoutQueue {
       this.#onMark(name, 'playout');
       return;
     }
-    if (this.#marks.length >= this.#maxMarks) {
+    if (this.#positions.length >= this.#maxMarks) {
       this.#onMark(name, 'cleared');
       return;
     }
-    this.#marks.push({ name, position: this.#pushedTotal });
+    this.#positions.push({ kind: 'mark', name, position: this.#pushedTotal });
   }
 
-  /** Drop everything queued (barge-in): pending marks are reported 'cleared'. */
+  /** Report `onPlayDone(id)` once everything queued so far has been played (at once if nothing is). */
+  done(id: string | undefined): void {
+    if (this.#pushedTotal <= this.#playedTotal) this.#onPlayDone(id);
+    else this.#positions.push({ kind: 'done', name: id, position: this.#pushedTotal });
+  }
+
+  /** Answer every pending mark 'cleared'; the audio plays on (jambonz `clearMarks`). */
+  clearMarks(): void {
+    const cleared = this.#positions.filter((p) => p.kind === 'mark');
+    this.#positions = this.#positions.filter((p) => p.kind !== 'mark');
+    for (const m of cleared) this.#onMark(m.name ?? '', 'cleared');
+  }
+
+  /** Drop everything queued (barge-in): pending marks are reported 'cleared', clips' playDone never comes. */
   clear(): void {
     this.#read = 0;
     this.#size = 0;
     this.#playedTotal = this.#pushedTotal;
     this.#playing = false;
     this.#heldTicks = 0;
-    const marks = this.#marks;
-    this.#marks = [];
-    for (const m of marks) this.#onMark(m.name, 'cleared');
+    this.#emptiedAt = -1;
+    const positions = this.#positions;
+    this.#positions = [];
+    for (const p of positions) if (p.kind === 'mark') this.#onMark(p.name ?? '', 'cleared');
   }
 
   /**
-   * On the tick: copy the next frame to play into `out` (zero-padded) without
-   * consuming it; returns the samples copied (0: nothing to play yet). Call
+   * On the tick: write the next frame to play into `out` (zero-padded)
+   * without consuming it; returns the queued samples it stands for (0:
+   * nothing to play yet; 152–168 while the speed is adjusted). Call
    * `commit(n)` once the frame was actually played. Allocates nothing.
    */
   peek(out: Int16Array): number {
+    this.#ticks++;
+    this.#measure();
     if (this.#size === 0) {
+      if (this.#playing) this.#emptiedAt = this.#ticks;
       this.#playing = false;
       this.#heldTicks = 0;
       return 0;
     }
     if (!this.#playing) {
-      if (this.#size < this.#prebuffer && ++this.#heldTicks < this.#maxHoldTicks) return 0;
+      if (this.#size < this.#cushion && ++this.#heldTicks < this.#maxHoldTicks) return 0;
       this.#playing = true;
+      this.#heldTicks = 0;
+      this.#floor = this.#size;
     }
     const ring = this.#ring;
     if (!ring) return 0;
+    if (this.#size < this.#windowMinDepth) this.#windowMinDepth = this.#size;
+    if (this.#size < this.#calmMin) this.#calmMin = this.#size;
+    const frame = out.length;
+    const stretched = frame + this.#stretch();
+    const want = this.#size >= stretched ? stretched : Math.min(frame, this.#size);
     const cap = ring.length;
-    const want = Math.min(FRAME_SAMPLES, this.#size, out.length);
-    // Index loop rather than subarray(): a view object per frame is an allocation on the tick.
-    let r = this.#read;
-    for (let i = 0; i < want; i++) {
-      out[i] = ring[r] ?? 0;
-      r = r + 1 === cap ? 0 : r + 1;
+    const r0 = this.#read;
+    if (want === frame || want < frame && want === this.#size) {
+      // Index loop rather than subarray(): a view object per frame is an allocation on the tick.
+      let r = r0;
+      for (let i = 0; i < want; i++) {
+        out[i] = ring[r] ?? 0;
+        r = r + 1 === cap ? 0 : r + 1;
+      }
+      if (want < frame) {
+        out.fill(0, want);
+        // Ran short mid-play: if more comes within a few ticks, that was a gap (see push).
+        this.#emptiedAt = this.#ticks;
+        this.#playing = false;
+      }
+      return want;
     }
-    if (want < out.length) out.fill(0, want);
+    // `want` queued samples played in one frame: linear interpolation (a few percent faster or slower).
+    const step = want / frame;
+    for (let i = 0; i < frame; i++) {
+      const pos = i * step;
+      const k = Math.floor(pos);
+      const a = ring[(r0 + k) % cap] ?? 0;
+      const b = k + 1 < this.#size ? (ring[(r0 + k + 1) % cap] ?? 0) : a;
+      out[i] = Math.round(a + (b - a) * (pos - k));
+    }
     return want;
   }
 
-  /** `n` samples handed out by `peek` were played: advance, and report marks now due. */
+  /** `n` samples handed out by `peek` were played: advance, and report positions now due. */
   commit(n: number): void {
-    const ring = this.#ring;
-    if (!ring || n <= 0) return;
+    if (!this.#ring || n <= 0) return;
     const done = Math.min(n, this.#size);
-    this.#read = (this.#read + done) % ring.length;
-    this.#size -= done;
-    this.#playedTotal += done;
-    while (this.#marks.length > 0) {
-      const m = this.#marks[0];
-      if (!m || m.position > this.#playedTotal) break;
-      this.#marks.shift();
-      this.#onMark(m.name, 'playout');
+    this.#advance(done);
+    this.#windowPlayed += done;
+  }
+
+  #advance(n: number): void {
+    const ring = this.#ring;
+    if (!ring) return;
+    this.#read = (this.#read + n) % ring.length;
+    this.#size -= n;
+    this.#playedTotal += n;
+    while (this.#positions.length > 0) {
+      const p = this.#positions[0];
+      if (!p || p.position > this.#playedTotal) break;
+      this.#positions.shift();
+      if (p.kind === 'mark') this.#onMark(p.name ?? '', 'playout');
+      else this.#onPlayDone(p.name);
     }
   }
+
+  /**
+   * Samples more (or fewer) than a frame to play this tick, to hold a
+   * real-time sender's queue just above the cushion at its lowest: a
+   * proportional term on the tracked low point of the queue, plus an
+   * integral that learns how much faster or slower than real time the
+   * sender runs (3 % slow: about −5 samples a frame).
+   */
+  #stretch(): number {
+    const d = this.#size;
+    this.#floor = d < this.#floor ? d : this.#floor + (d - this.#floor) / 64;
+    if (!this.#realTime) return 0;
+    const error = this.#floor - (this.#cushion + FLOOR_MARGIN);
+    this.#drift = clamp(this.#drift + error / 4000, MAX_STRETCH);
+    return clamp(Math.round(this.#drift + error / 32), MAX_STRETCH);
+  }
+
+  #grow(): void {
+    this.#cushion = Math.min(this.#maxCushion, this.#cushion + FRAME_SAMPLES / 2);
+    this.#lastGapTick = this.#ticks;
+    this.#calmMin = Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Every tick: close a measuring window when due; shrink the cushion after a calm spell. */
+  #measure(): void {
+    if (this.#ticks - this.#lastGapTick >= CALM_TICKS) {
+      // Shrink only by what the queue never needed: its lowest point before a tick, less a frame.
+      const spare = this.#calmMin - FRAME_SAMPLES - FLOOR_MARGIN;
+      if (spare > 0) this.#cushion = Math.max(this.#minCushion, this.#cushion - Math.min(spare, FRAME_SAMPLES / 4));
+      this.#lastGapTick = this.#ticks;
+      this.#calmMin = Number.MAX_SAFE_INTEGER;
+    }
+    if (this.#ticks - this.#windowStart < WINDOW_TICKS) return;
+    this.#pacePushed[this.#paceIndex] = this.#windowPushed;
+    this.#pacePlayed[this.#paceIndex] = this.#windowPlayed;
+    this.#paceIndex = (this.#paceIndex + 1) % PACE_WINDOWS;
+    let pushed = 0;
+    let played = 0;
+    for (let i = 0; i < PACE_WINDOWS; i++) {
+      pushed += this.#pacePushed[i] ?? 0;
+      played += this.#pacePlayed[i] ?? 0;
+    }
+    this.#realTime = played > 0 && pushed >= played * 0.8 && pushed <= played * 1.25;
+    const excess = this.#windowMinDepth === Number.MAX_SAFE_INTEGER ? 0 : this.#windowMinDepth - this.#cushion - FRAME_SAMPLES;
+    // Less than half a frame is left to the speed adjustment.
+    this.#excessWindows = this.#realTime && this.#playing && excess >= FRAME_SAMPLES / 2 ? this.#excessWindows + 1 : 0;
+    if (this.#excessWindows >= EXCESS_WINDOWS) {
+      // Stale delay left by a stall: drop it now rather than carry it for the rest of the call.
+      this.trimmed += excess;
+      this.#advance(excess);
+      this.#floor = this.#size;
+      this.#excessWindows = 0;
+    }
+    this.#windowStart = this.#ticks;
+    this.#windowMinDepth = Number.MAX_SAFE_INTEGER;
+    this.#windowPushed = 0;
+    this.#windowPlayed = 0;
+  }
+}
+
+function clamp(v: number, limit: number): number {
+  return v > limit ? limit : v < -limit ? -limit : v;
 }

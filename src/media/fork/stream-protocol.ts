@@ -14,6 +14,16 @@ export type StreamSubprotocol = (typeof STREAM_SUBPROTOCOLS)[number];
 
 export type StreamTrack = 'inbound_track' | 'outbound_track' | 'both_tracks';
 export type StreamSampleRate = 8000 | 16000 | 24000;
+/** jambonz's name for what the binary frames carry: one track, both as stereo, or both summed to mono. */
+export type StreamMixType = 'mono' | 'stereo' | 'mixed';
+/** Rates the server's binary audio may come back at: integer multiples of 8 kHz (SPEC §19). */
+export type StreamReturnRate = 8000 | 16000 | 24000 | 32000 | 48000;
+
+/** The mixType a track choice means on the wire. */
+export function mixTypeOf(track: StreamTrack, mixed: boolean): StreamMixType {
+  if (track !== 'both_tracks') return 'mono';
+  return mixed ? 'mixed' : 'stereo';
+}
 
 /** The call the stream belongs to, as the metadata frame describes it. */
 export interface StreamCallInfo {
@@ -34,7 +44,7 @@ export interface StreamMetadata {
   to: string;
   direction: 'inbound' | 'outbound';
   sampleRate: StreamSampleRate;
-  mixType: 'mono' | 'stereo';
+  mixType: StreamMixType;
   channels: 1 | 2;
   track: StreamTrack;
   accountId: string;
@@ -48,10 +58,10 @@ export interface StreamMetadata {
  */
 export function buildStreamMetadata(
   call: StreamCallInfo,
-  stream: { name: string; track: StreamTrack; sampleRate: StreamSampleRate },
+  stream: { name: string; track: StreamTrack; sampleRate: StreamSampleRate; mixed?: boolean },
   metadata: Readonly<Record<string, string>> = {},
 ): StreamMetadata {
-  const stereo = stream.track === 'both_tracks';
+  const mixType = mixTypeOf(stream.track, stream.mixed ?? false);
   return {
     ...metadata,
     callId: call.callId,
@@ -61,8 +71,8 @@ export function buildStreamMetadata(
     to: call.to,
     direction: call.direction,
     sampleRate: stream.sampleRate,
-    mixType: stereo ? 'stereo' : 'mono',
-    channels: stereo ? 2 : 1,
+    mixType,
+    channels: mixType === 'stereo' ? 2 : 1,
     track: stream.track,
     accountId: call.accountId,
   };
@@ -72,8 +82,18 @@ export function buildStreamMetadata(
 export type ServerCommand =
   | { type: 'killAudio' }
   | { type: 'disconnect' }
+  | { type: 'clearMarks' }
   | { type: 'mark'; name: string }
-  | { type: 'playAudio'; content: string; contentType: 'raw' | 'wav'; sampleRate: number | undefined };
+  | {
+      type: 'playAudio';
+      content: string;
+      contentType: 'raw' | 'wav';
+      sampleRate: number | undefined;
+      /** Echoed in `playDone` once the clip has been played. */
+      id: string | undefined;
+      /** True: play after what is queued; false (the default, as in jambonz): interrupt it. */
+      queuePlay: boolean;
+    };
 
 /** Largest base64 clip accepted by playAudio (about 30 s of 48 kHz PCM). */
 export const MAX_PLAY_AUDIO_BASE64 = 4 * 1024 * 1024;
@@ -94,6 +114,8 @@ export function parseServerCommand(text: string): ServerCommand | string {
       return { type };
     case 'disconnect':
       return { type };
+    case 'clearMarks':
+      return { type };
     case 'mark': {
       const name = fields.name;
       if (typeof name !== 'string' || name.length === 0 || name.length > 256) return 'mark needs data.name (1-256 characters)';
@@ -111,7 +133,11 @@ export function parseServerCommand(text: string): ServerCommand | string {
       if (rate !== undefined && (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 8000 || rate > 48000)) {
         return 'playAudio sampleRate must be an integer from 8000 to 48000';
       }
-      return { type, content, contentType, sampleRate: rate };
+      const id = fields.id;
+      if (id !== undefined && (typeof id !== 'string' || id.length > 256)) return 'playAudio id must be a string of at most 256 characters';
+      const queuePlay = fields.queuePlay ?? false;
+      if (typeof queuePlay !== 'boolean') return 'playAudio queuePlay must be true or false';
+      return { type, content, contentType, sampleRate: rate, id, queuePlay };
     }
     default:
       return `unknown type ${JSON.stringify(type)}`;
@@ -145,34 +171,41 @@ export function pcm16le(bytes: Uint8Array, start: number, end: number): Int16Arr
 
 /**
  * Binary frames may split a sample between two messages ("any length"):
- * keep the odd byte for the next one.
+ * keep the odd byte for the next one. The samples are decoded into one
+ * scratch buffer reused for every message (grown only when a larger
+ * message comes), so a real-time sender costs no allocation here.
  */
 export class Pcm16Assembler {
   #carry = -1;
+  #scratch = new Int16Array(960);
 
+  /** The samples completed by `bytes`; the view is valid until the next call. */
   push(bytes: Uint8Array): Int16Array {
-    if (bytes.length === 0) return new Int16Array(0);
     let start = 0;
-    let lead: number | undefined;
-    if (this.#carry >= 0) {
-      const v = this.#carry | ((bytes[0] ?? 0) << 8);
-      lead = v > 0x7fff ? v - 0x10000 : v;
+    let lead = false;
+    const total = (bytes.length + (this.#carry >= 0 ? 1 : 0)) >> 1;
+    if (total > this.#scratch.length) this.#scratch = new Int16Array(total * 2);
+    const out = this.#scratch;
+    if (this.#carry >= 0 && bytes.length > 0) {
+      out[0] = toInt16(this.#carry | ((bytes[0] ?? 0) << 8));
       this.#carry = -1;
       start = 1;
+      lead = true;
     }
     const even = start + ((bytes.length - start) & ~1);
     if (even < bytes.length) this.#carry = bytes[bytes.length - 1] ?? 0;
-    const body = pcm16le(bytes, start, even);
-    if (lead === undefined) return body;
-    const out = new Int16Array(body.length + 1);
-    out[0] = lead;
-    out.set(body, 1);
-    return out;
+    let n = lead ? 1 : 0;
+    for (let b = start; b < even; b += 2) out[n++] = toInt16((bytes[b] ?? 0) | ((bytes[b + 1] ?? 0) << 8));
+    return out.subarray(0, n);
   }
 
   reset(): void {
     this.#carry = -1;
   }
+}
+
+function toInt16(v: number): number {
+  return v > 0x7fff ? v - 0x10000 : v;
 }
 
 const MASK_POOL_SIZE = 8 * 1024;

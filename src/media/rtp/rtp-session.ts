@@ -64,6 +64,13 @@ export class RtpSession {
   telephoneEventPayloadType = -1;
   /** Called synchronously for each telephone-event packet (the payload view is only valid during the call). */
   onTelephoneEvent: ((payload: Uint8Array, offset: number, length: number, timestamp: number, marker: boolean) => void) | undefined;
+  /**
+   * Called with each audio packet as it arrives, before the jitter buffer
+   * (the payload is a view into `msg`, valid only during the call): for
+   * consumers that do their own reordering, such as an audio stream sending
+   * the caller's audio on at once.
+   */
+  onAudio: ((sequence: number, msg: Uint8Array, offset: number, length: number) => void) | undefined;
   /** Called when the session latches (for logs). */
   onLatch: ((address: string, port: number) => void) | undefined;
 
@@ -307,6 +314,7 @@ export class RtpSession {
     // telephone-events under another SSRC must not reset playout each time.
     this.#updateReception(h.sequence, h.timestamp, h.ssrc);
     this.jitter.push(h.sequence, msg, h.payloadOffset, h.payloadLength);
+    this.onAudio?.(h.sequence, msg, h.payloadOffset, h.payloadLength);
   };
 
   /**

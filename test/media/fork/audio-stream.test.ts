@@ -300,7 +300,7 @@ describe('audioStreamSession: socket -> caller', () => {
     await close();
   });
 
-  it('plays playAudio clips, raw and wav, queued after earlier audio', async () => {
+  it('plays playAudio clips, raw and wav, one after the other with queuePlay', async () => {
     const { leg: ep, phone, close } = await leg();
     const s = session(ep, { outputSamplingRate: 16000 });
     const done = s.start();
@@ -309,7 +309,7 @@ describe('audioStreamSession: socket -> caller', () => {
     const raw = bytesOf(sine(450, 500, 8000, 16000)).toString('base64');
     const wav = encodeWav(sine(1100, 500, 8000, 22050), 22050).toString('base64');
     conn.ws.send(JSON.stringify({ type: 'playAudio', data: { audioContent: raw, audioContentType: 'raw', sampleRate: 16000 } }));
-    conn.ws.send(JSON.stringify({ type: 'playAudio', data: { audioContent: wav, audioContentType: 'wav' } }));
+    conn.ws.send(JSON.stringify({ type: 'playAudio', data: { audioContent: wav, audioContentType: 'wav', queuePlay: true } }));
     conn.ws.send(JSON.stringify({ type: 'mark', data: { name: 'clips' } }));
     const audio = await heard;
     expect(toneAmplitude(audio.subarray(400, 3600), 450)).toBeGreaterThan(6000);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameUpsampler, StreamDownsampler } from '../../../src/media/fork/fir-resampler.js';
 import { PlayoutQueue, type MarkEvent } from '../../../src/media/fork/playout-queue.js';
+import { ArrivalReorder } from '../../../src/media/fork/arrival-reorder.js';
 import { buildStreamMetadata, generateMask, parseServerCommand, Pcm16Assembler } from '../../../src/media/fork/stream-protocol.js';
 import { UplinkFramer } from '../../../src/media/fork/uplink-framer.js';
 import { sine, toneAmplitude } from '../helpers.js';
@@ -80,11 +81,11 @@ describe('playoutQueue', () => {
     return { q, marks, frame: new Int16Array(160) };
   }
 
-  it('holds playback until 40 ms is queued, then plays frame by frame', () => {
+  it('starts playing at once with 20 ms queued, then plays frame by frame', () => {
     const { q, frame } = queue();
-    q.push(new Int16Array(200).fill(7));
+    q.push(new Int16Array(100).fill(7));
     expect(q.peek(frame)).toBe(0);
-    q.push(new Int16Array(200).fill(7));
+    q.push(new Int16Array(300).fill(7));
     expect(q.peek(frame)).toBe(160);
     q.commit(160);
     expect(q.peek(frame)).toBe(160);
@@ -122,6 +123,26 @@ describe('playoutQueue', () => {
     expect(q.peek(frame)).toBe(0);
   });
 
+  it('answers playDone once the clip before it has played; clearMarks clears marks but not the audio or playDone', () => {
+    const done: (string | undefined)[] = [];
+    const marks: [string, MarkEvent][] = [];
+    const q = new PlayoutQueue({ onMark: (name, event) => marks.push([name, event]), onPlayDone: (id) => done.push(id) });
+    const frame = new Int16Array(160);
+    q.done('empty');
+    expect(done).toEqual(['empty']);
+    q.push(new Int16Array(320).fill(3));
+    q.mark('m1');
+    q.done('clip');
+    q.mark('m2');
+    q.clearMarks();
+    expect(marks).toEqual([['m1', 'cleared'], ['m2', 'cleared']]);
+    expect(q.size).toBe(320);
+    q.commit(q.peek(frame));
+    expect(done).toEqual(['empty']);
+    q.commit(q.peek(frame));
+    expect(done).toEqual(['empty', 'clip']);
+  });
+
   it('drops audio beyond its capacity and counts it', () => {
     const { q } = queue({ capacitySamples: 1000 });
     q.push(new Int16Array(700));
@@ -141,8 +162,14 @@ describe('stream protocol', () => {
       content: 'AAA=',
       contentType: 'raw',
       sampleRate: 16000,
+      id: undefined,
+      queuePlay: false,
     });
     expect(parseServerCommand('{"type":"playAudio","data":{"audioContent":"AAA=","audioContentType":"wave"}}')).toMatchObject({ contentType: 'wav' });
+    expect(parseServerCommand('{"type":"playAudio","data":{"audioContent":"AAA=","id":"greeting","queuePlay":true}}')).toMatchObject({ id: 'greeting', queuePlay: true });
+    expect(parseServerCommand('{"type":"playAudio","data":{"audioContent":"AAA=","id":7}}')).toMatch(/id must be a string/);
+    expect(parseServerCommand('{"type":"playAudio","data":{"audioContent":"AAA=","queuePlay":"yes"}}')).toMatch(/queuePlay/);
+    expect(parseServerCommand('{"type":"clearMarks"}')).toEqual({ type: 'clearMarks' });
     expect(parseServerCommand('nope')).toBe('not JSON');
     expect(parseServerCommand('null')).toBe('not a JSON object');
     expect(parseServerCommand('{"type":"mark","data":{}}')).toMatch(/data.name/);
@@ -177,5 +204,187 @@ describe('stream protocol', () => {
       seen.add(mask.readUInt32LE(0));
     }
     expect(seen.size).toBeGreaterThan(4990); // random, not a constant
+  });
+});
+
+/**
+ * The adaptive cushion, driven by a simulated clock: `ms` per sender
+ * interval against 20 ms ticks, with no real time involved. Each step is
+ * one millisecond; the queue is asked for a frame every 20 steps.
+ */
+describe('playoutQueue: adaptive cushion', () => {
+  interface Sim {
+    q: PlayoutQueue;
+    /** Ticks after `settledMs`, while the sender was sending, that played less than a full frame. */
+    gaps: number;
+    /** Depth after each tick that ran, by the millisecond it ran at. */
+    depth: Map<number, number>;
+  }
+
+  function simulate(opts: {
+    seconds: number;
+    sendEveryMs: number;
+    chunk?: number;
+    /** Each send is late by up to this much (a fixed pseudo-random sequence), order kept. */
+    jitterMs?: number;
+    stallAtMs?: number;
+    stallMs?: number;
+    /** The platform stalls (ticks skipped); otherwise the sender does. */
+    platformStall?: boolean;
+    /** A stalled sender sends what it owes when it resumes. */
+    catchUp?: boolean;
+    /** Gaps are counted from here on. Default 1000 ms. */
+    settledMs?: number;
+  }): Sim {
+    const q = new PlayoutQueue({ onMark: () => {} });
+    const frame = new Int16Array(160);
+    const chunk = new Int16Array(opts.chunk ?? 160).fill(1000);
+    const sim: Sim = { q, gaps: 0, depth: new Map() };
+    let seed = 12345;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    let nominal = 0;
+    let nextSend = 0;
+    let owed = 0;
+    const end = opts.seconds * 1000;
+    const stallFrom = opts.stallAtMs ?? Infinity;
+    const stallTo = stallFrom + (opts.stallMs ?? 0);
+    for (let t = 0; t < end; t++) {
+      const inStall = t >= stallFrom && t < stallTo;
+      if (t >= nextSend) {
+        nominal += opts.sendEveryMs;
+        nextSend = Math.max(nextSend, nominal + (opts.jitterMs ?? 0) * random());
+        if (inStall && !opts.platformStall) owed++;
+        else {
+          q.push(chunk);
+          if (opts.catchUp) for (; owed > 0; owed--) q.push(chunk);
+          else owed = 0;
+        }
+      }
+      if (t % 20 === 19) {
+        if (inStall && opts.platformStall) continue; // the media clock skips this tick
+        const n = q.peek(frame);
+        // A gap: nothing to play, or a frame padded with silence (a stretched frame is full).
+        if (t > (opts.settledMs ?? 1000) && (n === 0 || frame[159] === 0) && !inStall && t < end - 100) sim.gaps++;
+        q.commit(n);
+        sim.depth.set(t, q.size);
+      }
+    }
+    return sim;
+  }
+
+  const maxDepth = (sim: Sim, from: number, to: number): number => Math.max(...[...sim.depth].filter(([t]) => t >= from && t < to).map(([, d]) => d));
+
+  it('gives a real-time sender whose timer runs 3 % slow no gaps once settled', () => {
+    // It learns the sender's pace in the first 1.5 s (two gaps there, each growing the cushion 10 ms).
+    const sim = simulate({ seconds: 60, sendEveryMs: 20.6, settledMs: 2000 });
+    expect(sim.gaps).toBe(0);
+    expect(sim.q.cushion).toBeLessThanOrEqual(320);
+  });
+
+  it('keeps a sender 3 % fast from piling up delay', () => {
+    const sim = simulate({ seconds: 60, sendEveryMs: 19.4 });
+    expect(maxDepth(sim, 50_000, 60_000)).toBeLessThanOrEqual(sim.q.cushion + 320);
+    expect(sim.q.trimmed).toBe(0);
+  });
+
+  it('grows the cushion with the sender\'s jitter, then plays on without gaps', () => {
+    const sim = simulate({ seconds: 30, sendEveryMs: 20, jitterMs: 35, settledMs: 10_000 });
+    expect(sim.q.cushion).toBeGreaterThan(160);
+    expect(sim.gaps).toBe(0);
+  });
+
+  it('after a 200 ms platform stall, drops the stale delay within 2 s', () => {
+    const sim = simulate({ seconds: 10, sendEveryMs: 20, stallAtMs: 5000, stallMs: 200, platformStall: true });
+    const before = maxDepth(sim, 4000, 5000);
+    expect(maxDepth(sim, 5200, 5300)).toBeGreaterThanOrEqual(before + 1400);
+    expect(maxDepth(sim, 7200, 10_000)).toBeLessThanOrEqual(before + 160);
+    expect(sim.q.trimmed).toBeGreaterThan(500); // the rest went by the speed adjustment
+  });
+
+  it('after a sender that stalls 200 ms and then catches up, drops the stale delay within 2 s', () => {
+    const sim = simulate({ seconds: 10, sendEveryMs: 20, stallAtMs: 5000, stallMs: 200, catchUp: true });
+    const before = maxDepth(sim, 4000, 5000);
+    expect(maxDepth(sim, 5200, 5300)).toBeGreaterThanOrEqual(before + 1400);
+    expect(maxDepth(sim, 7200, 10_000)).toBeLessThanOrEqual(before + 160);
+  });
+
+  it('a sender that stalls without catching up gets its old delay back, not a bigger cushion', () => {
+    const sim = simulate({ seconds: 10, sendEveryMs: 20, stallAtMs: 5000, stallMs: 200 });
+    expect(maxDepth(sim, 5400, 10_000)).toBeLessThanOrEqual(maxDepth(sim, 4000, 5000));
+    expect(sim.q.cushion).toBe(160);
+  });
+
+  it('never drops or speeds up audio a sender queues ahead on purpose (a TTS burst)', () => {
+    const q = new PlayoutQueue({ onMark: () => {} });
+    const frame = new Int16Array(160);
+    q.push(new Int16Array(24_000).fill(5)); // 3 s at once
+    let played = 0;
+    for (let tick = 0; tick < 200; tick++) {
+      const n = q.peek(frame);
+      if (n > 0) expect(n).toBe(160);
+      played += n;
+      q.commit(n);
+    }
+    expect(played).toBe(24_000);
+    expect(q.trimmed).toBe(0);
+  });
+});
+
+describe('arrivalReorder (caller → socket on arrival)', () => {
+  function reorder() {
+    const frames: number[] = []; // the first sample of each frame: the packet's number, 0 for silence
+    const r = new ArrivalReorder((frame) => frames.push(frame[0]!));
+    const packet = (seq: number, now: number): void => r.packet(new Int16Array(160).fill(seq), 160, seq, now);
+    return { r, frames, packet };
+  }
+
+  it('sends in-order packets at once, and holds those behind a hole until it is filled', () => {
+    const { frames, packet } = reorder();
+    packet(1, 0);
+    packet(2, 20);
+    expect(frames).toEqual([1, 2]);
+    packet(4, 40);
+    packet(5, 60);
+    expect(frames).toEqual([1, 2]);
+    packet(3, 61);
+    expect(frames).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('gives up on a hole after holdMs (silence in its place), and waits longer after a packet came too late', () => {
+    const { r, frames, packet } = reorder();
+    packet(10, 0);
+    packet(12, 40);
+    r.tick(50);
+    expect(frames).toEqual([10]);
+    r.tick(60); // 20 ms after the hole opened
+    expect(frames).toEqual([10, 0, 12]);
+    expect(r.concealed).toBe(1);
+    packet(11, 70); // too late: dropped, and the next hole is waited for longer
+    expect(frames).toEqual([10, 0, 12]);
+    expect([r.late, r.holdMs]).toEqual([1, 30]);
+  });
+
+  it('sends silence every 20 ms while the caller sends nothing, and restarts on a sequence jump', () => {
+    const { r, frames, packet } = reorder();
+    packet(100, 0);
+    r.tick(40);
+    expect(frames).toEqual([100]);
+    r.tick(60);
+    r.tick(80);
+    expect(frames).toEqual([100, 0, 0]);
+    packet(5000, 90);
+    packet(5001, 110);
+    expect(frames).toEqual([100, 0, 0, 5000, 5001]);
+  });
+
+  it('cuts 10 ms and 30 ms packets into 20 ms frames', () => {
+    const out: Int16Array[] = [];
+    const r = new ArrivalReorder((frame) => out.push(frame.slice()));
+    r.packet(new Int16Array(80).fill(1), 80, 1, 0);
+    expect(out).toHaveLength(0);
+    r.packet(new Int16Array(80).fill(2), 80, 2, 10);
+    r.packet(new Int16Array(240).fill(3), 240, 3, 20);
+    expect(out).toHaveLength(2);
+    expect([out[0]![79], out[0]![80], out[1]![0], out[1]![159]]).toEqual([1, 2, 3, 3]);
   });
 });

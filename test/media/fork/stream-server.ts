@@ -10,6 +10,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 export interface StreamConnection {
   ws: WebSocket;
   protocol: string;
+  /** The upgrade request's headers (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
   /** Parsed text messages, in order. */
   texts: any[];
   binary: Buffer[];
@@ -37,7 +39,7 @@ export async function startStreamServer(pick: PickProtocol = pickDrachtio): Prom
   const port = (wss.address() as AddressInfo).port;
   const pending: StreamConnection[] = [];
   const waiters: ((c: StreamConnection) => void)[] = [];
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, request) => {
     const texts: any[] = [];
     const binary: Buffer[] = [];
     let notify: (() => void)[] = [];
@@ -62,6 +64,7 @@ export async function startStreamServer(pick: PickProtocol = pickDrachtio): Prom
     const conn: StreamConnection = {
       ws,
       protocol: ws.protocol,
+      headers: request.headers,
       texts,
       binary,
       closed,
