@@ -35,13 +35,10 @@
  *
  * `push` allocates nothing; the result object is made once, at the decision.
  */
+import type { AnsweredBy, MachineDetectionMode } from '../../shared/answered-by.js';
 import { ToneMeter } from './tone-meter.js';
 
-export type AnsweredBy = 'human' | 'machine_start' | 'machine_end_beep' | 'machine_end_silence' | 'fax' | 'unknown';
-export const answeredByValues: readonly AnsweredBy[] = ['human', 'machine_start', 'machine_end_beep', 'machine_end_silence', 'fax', 'unknown'];
-
-/** `Enable`: decide as soon as possible. `DetectMessageEnd`: for a machine, wait for the end of its greeting. */
-export type MachineDetectionMode = 'Enable' | 'DetectMessageEnd';
+export type { AnsweredBy, MachineDetectionMode };
 
 /** Why the detector decided as it did. */
 export type MachineDetectionReason =
