@@ -103,6 +103,8 @@ export class MachineDetector {
   readonly #mode: MachineDetectionMode;
   readonly #timeoutFrames: number;
   readonly #tone = new ToneMeter();
+  /** Mean square of a frame at the -50 dBFS voice and tone floor. */
+  readonly #minToneEnergy = 10 ** ((machineDetectionThresholds.minVoiceDbfs + FULL_SCALE_DB) / 10);
   #frame = 0;
   #decided: MachineDetectionResult | undefined;
   // Noise floor: minimum frame energy (dB) of the current and previous 0.5 s block.
@@ -137,14 +139,10 @@ export class MachineDetector {
     if (this.#decided) return true;
     const t = machineDetectionThresholds;
     const n = this.#frame++;
-    let energy = 0;
-    for (let i = 0; i < length; i++) {
-      const s = frame[i] ?? 0;
-      energy += s * s;
-    }
-    const db = 10 * Math.log10(energy / Math.max(1, length) + 1) - FULL_SCALE_DB;
+    // One pass gives the energy and the zero crossings; the tone's Goertzel pass runs only on frames loud enough to be a beep.
+    this.#tone.measure(frame, length, this.#minToneEnergy * length);
+    const db = 10 * Math.log10(this.#tone.energy / Math.max(1, length) + 1) - FULL_SCALE_DB;
     this.#trackFloor(db);
-    this.#tone.measure(frame, length, energy);
     const tonal = db > t.minVoiceDbfs && this.#tone.purity >= t.minTonePurity;
     const toneEnded = this.#trackTone(tonal);
     const voiced = !tonal && db > t.minVoiceDbfs && db > this.#floorDb + t.voiceMarginDb;

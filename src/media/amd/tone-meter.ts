@@ -18,17 +18,26 @@ export class ToneMeter {
     this.#sampleRate = sampleRate;
   }
 
-  /** Measure `frame` (its first `length` samples); `energy` is their sum of squares, already known to the caller. */
-  measure(frame: Int16Array, length: number, energy: number): void {
+  /** Sum of squares of the last frame's samples (its energy, for the caller's voice activity). */
+  energy = 0;
+
+  /**
+   * Measure `frame` (its first `length` samples). The Goertzel pass runs
+   * only when the frame is louder than `minEnergy` (sum of squares) and has
+   * a frequency: quiet frames cost one pass.
+   */
+  measure(frame: Int16Array, length: number, minEnergy = 0): void {
     this.frequency = 0;
     this.purity = 0;
-    if (energy <= 0 || length < 32) return;
+    let energy = 0;
     let first = -1;
     let last = -1;
     let crossings = 0;
     let previous = frame[0] ?? 0;
+    energy += previous * previous;
     for (let i = 1; i < length; i++) {
       const sample = frame[i] ?? 0;
+      energy += sample * sample;
       if (previous < 0 && sample >= 0) {
         // Where the line between the two samples crosses zero: sub-sample timing keeps the estimate within a few Hz.
         const at = i - 1 + -previous / (sample - previous);
@@ -38,6 +47,8 @@ export class ToneMeter {
       }
       previous = sample;
     }
+    this.energy = energy;
+    if (energy <= minEnergy || energy <= 0) return;
     // Three rising crossings are two full periods: the fewest that give a frequency (150 Hz in a 20 ms frame at 8 kHz).
     if (crossings < 3 || last <= first) return;
     const frequency = ((crossings - 1) * this.#sampleRate) / (last - first);

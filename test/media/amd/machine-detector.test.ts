@@ -19,17 +19,17 @@ describe('ToneMeter', () => {
     const meter = new ToneMeter();
     for (const hz of [400, 1000, 1100, 1975]) {
       const frame = tone(hz, 0.02);
-      let energy = 0;
-      for (const s of frame) energy += s * s;
-      meter.measure(frame, frame.length, energy);
+      meter.measure(frame, frame.length);
       expect(Math.abs(meter.frequency - hz)).toBeLessThan(10);
       expect(meter.purity).toBeGreaterThan(0.9);
     }
     const noise = withNoise(silence(0.02), 2000, 7);
-    let energy = 0;
-    for (const s of noise) energy += s * s;
-    meter.measure(noise, noise.length, energy);
+    meter.measure(noise, noise.length);
     expect(meter.purity).toBeLessThan(0.3);
+    // Quieter than the floor it is given: energy only, no tone analysis.
+    meter.measure(tone(1000, 0.02, 50), 160, 160 * 100 * 100);
+    expect(meter).toMatchObject({ frequency: 0, purity: 0 });
+    expect(meter.energy).toBeGreaterThan(0);
   });
 });
 
