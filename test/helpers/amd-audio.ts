@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+export { pcmWav as wavOf } from './wav.js';
 
 const run = promisify(execFile);
 const RATE = 8000;
@@ -87,23 +88,3 @@ export function faxCng(cycles = 3): Int16Array {
 export const voicemailGreeting =
   'Hi, you have reached the voicemail of John Kamau at Sauti Logistics. I am not able to take your call right now, '
   + 'so please leave your name, your number and a short message after the tone, and I will call you back as soon as I can.';
-
-/** A mono 16-bit 8 kHz WAV file of `pcm` (what a sandbox phone's `play` fetches). */
-export function wavOf(pcm: Int16Array): Buffer {
-  const wav = Buffer.alloc(44 + pcm.length * 2);
-  wav.write('RIFF', 0);
-  wav.writeUInt32LE(36 + pcm.length * 2, 4);
-  wav.write('WAVE', 8);
-  wav.write('fmt ', 12);
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(RATE, 24);
-  wav.writeUInt32LE(RATE * 2, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36);
-  wav.writeUInt32LE(pcm.length * 2, 40);
-  for (let i = 0; i < pcm.length; i++) wav.writeInt16LE(pcm[i] ?? 0, 44 + i * 2);
-  return wav;
-}
