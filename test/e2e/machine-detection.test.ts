@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatCall, formatTimeline } from '../../src/cli/call-format.js';
 import { concat, faxCng, first, silence, speech, tone, voicemailGreeting, wavOf, withNoise } from '../helpers/amd-audio.js';
 import { HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
@@ -85,6 +86,10 @@ describe('answering machine detection, end to end with scripted sandbox phones',
       expect(detection[1]!.decided_after_ms).toBeLessThanOrEqual(3500);
       expect(detection[1]!.greeting_ms).toBeGreaterThan(0);
     }
+    // `sautikit calls show` prints the decision and its reasons.
+    const [{ call, detection }] = (await callAll(await phones(1, [{ play: `${app.url}/person.wav` }]), { machine_detection: 'Enable' })) as [Awaited<ReturnType<typeof callAll>>[number]];
+    expect(formatCall(call)).toContain('answered by human');
+    expect(formatTimeline(detection as Array<{ at: string; type: string }>)).toMatch(/machine_detection\s+listening \(Enable, up to 30 s\)\n.*machine_detection\s+human \(short_greeting\) after \d+ ms: greeting \d+ ms, words 1/);
   }, 120_000);
 
   it('a voicemail (6 s greeting, then a 1 kHz beep): machine_start with Enable; machine_end_beep with DetectMessageEnd, with the beep measured', async () => {
