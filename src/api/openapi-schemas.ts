@@ -6,6 +6,8 @@
  * bodies are described by the schemas the routes validate them with
  * (body-schemas/).
  */
+import { answeredByValues } from '../shared/answered-by.js';
+
 export type Schema = Record<string, unknown>;
 
 /** A field: its JSON type(s) and what it means. */
@@ -90,6 +92,7 @@ export const schemas: Record<string, Schema> = {
       rate_per_minute: maybeMoney('The rate applied per minute, charged per second'),
       client_request_id: field(['string', 'null'], 'The `clientRequestId` it was placed with'),
       metadata: field('object', 'Your string pairs (≤ 16), filterable with `metadata.KEY=VALUE`', { additionalProperties: { type: 'string' } }),
+      answered_by: oneOfValues([...answeredByValues, null], 'Answering machine detection\'s decision, on calls placed with `machine_detection` (docs/campaigns.md); null otherwise'),
       recording: field(['object', 'null'], 'The call recording, if any', {
         properties: { id: field('string', 'Recording id'), url: field('string', 'Where to GET the WAV'), duration_seconds: field('integer', 'Length') },
       }),
@@ -107,7 +110,7 @@ export const schemas: Record<string, Schema> = {
     required: ['at', 'type'],
     properties: {
       at: timestamp('When it happened'),
-      type: oneOfValues(['status', 'webhook.request', 'webhook.response', 'action.start', 'action.end', 'digits', 'dial', 'conference', 'stream', 'recording', 'warning', 'error'],
+      type: oneOfValues(['status', 'webhook.request', 'webhook.response', 'action.start', 'action.end', 'digits', 'dial', 'conference', 'stream', 'recording', 'machine_detection', 'warning', 'error'],
         '`status`: `status` entered (with `hangup_cause`, `sip_status` at the end). '
         + '`webhook.request`: `url`, `method`, `body` (the fields sent). '
         + '`webhook.response`: `url`, `status`, `duration_ms`, `content_type`, `body` (the first 64 KiB as text; `body_truncated` when cut), or `error` and `code` when no answer came. '
@@ -116,6 +119,7 @@ export const schemas: Record<string, Schema> = {
         + '`dial`: `event` `placed` (`legs`: each `call_id`, `to`, `status`; each leg has its own timeline), `answered` (`call_id`), `ended` (`status`, `call_id`, `duration_seconds`). '
         + '`conference`: `event` `join` / `leave`, `room`. `stream`: `event` `stream-started` / `stream-stopped` / `stream-error`, `name`, `url`. '
         + '`recording`: `recording_id`, `url`, `duration_seconds`. '
+        + '`machine_detection`: `event` `started` (`mode`, `timeout_seconds`) or `decided` (`answered_by`, `reason`, `decided_after_ms` and what was measured: `initial_silence_ms`, `greeting_ms`, `words`, `noise_floor_dbfs`, `beep_hz`/`beep_ms`, `tone_hz`). '
         + '`warning` / `error`: `code` (docs/calls.md), `message` and details, also in the call\'s `errors`.'),
     },
     additionalProperties: true,

@@ -29,7 +29,7 @@ export function callView(c: CallRecord, extra: { recording?: RecordingRecord | u
     answered_at: c.answeredAt, ended_at: c.endedAt, duration_seconds: c.durationSeconds, ring_seconds: c.ringSeconds,
     hangup_cause: c.hangupCause, hangup_by: c.hangupBy, price: c.priceCents === null ? null : formatCents(c.priceCents),
     currency: 'KES', rate_per_minute: c.ratePerMinuteCents === null ? null : formatCents(c.ratePerMinuteCents),
-    client_request_id: c.clientRequestId, metadata: c.metadata,
+    client_request_id: c.clientRequestId, metadata: c.metadata, answered_by: c.answeredBy,
     recording: extra.recording
       ? { id: extra.recording.id, url: `${extra.publicUrl}/v1/calls/${c.id}/recording`, duration_seconds: extra.recording.durationSeconds }
       : null,

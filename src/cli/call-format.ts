@@ -50,6 +50,7 @@ export function formatCall(call: CallView): string {
   ];
   if (call.parent_call_id) lines.push(`parent      ${call.parent_call_id}`);
   if (call.conference) lines.push(`conference  ${call.conference}`);
+  if (call.answered_by) lines.push(`answered by ${call.answered_by}`);
   if (call.recording) lines.push(`recording   ${call.recording.url} (${call.recording.duration_seconds} s)`);
   lines.push(...formatErrors(call.errors ?? []));
   return lines.join('\n');
@@ -96,6 +97,9 @@ function summary(e: TimelineEntryView): string {
     case 'conference': return `${str(e['event'])} ${str(e['room'])}${e['reason'] ? ` (${str(e['reason'])})` : ''}`;
     case 'stream': return `${str(e['event'])} ${str(e['name'])} ${str(e['url'])}${e['reason'] ? ` (${str(e['reason'])})` : ''}`;
     case 'recording': return `${str(e['url'])} (${str(e['duration_seconds'])} s)`;
+    case 'machine_detection': return e['event'] === 'started'
+      ? `listening (${str(e['mode'])}, up to ${str(e['timeout_seconds'])} s)`
+      : `${str(e['answered_by'])} (${str(e['reason'])}) after ${str(e['decided_after_ms'])} ms: greeting ${str(e['greeting_ms'])} ms, words ${str(e['words'])}${e['beep_hz'] ? `, beep ${str(e['beep_hz'])} Hz` : ''}${e['tone_hz'] ? `, tone ${str(e['tone_hz'])} Hz` : ''}`;
     case 'warning':
     case 'error': return `${str(e['code'])}: ${str(e['message'])}`;
     default: {

@@ -35,6 +35,8 @@ import { SoftphoneCalls } from './softphone-calls.js';
 import { SpendGuard } from './spend-guard.js';
 import { StreamRunner } from './stream-runner.js';
 import { CallRecorder } from './call-recorder.js';
+import { detectAnsweringMachine } from './machine-detection.js';
+import type { MachineDetectionMode } from '../shared/answered-by.js';
 
 export interface CallEngineOptions {
   store: Store;
@@ -81,6 +83,8 @@ export interface Origination {
   timeLimitSeconds: number | undefined;
   /** `record: true` on POST /v1/calls: the whole call is recorded from the answer. */
   recordCall: boolean;
+  /** `machine_detection` (SPEC §17): listen to who answered before fetching the answer URL. */
+  machineDetection?: { mode: MachineDetectionMode; timeoutSeconds: number } | undefined;
 }
 
 /**
@@ -324,6 +328,11 @@ export class CallEngine {
       session.onEnd(() => clearTimeout(limit));
     }
     if (o.recordCall) this.#services.recorder.recordWhole(session, session.callId, 1);
+    if (o.machineDetection) {
+      // The answer URL is fetched once the detector has decided (SPEC §17); a call that ended meanwhile is not.
+      await detectAnsweringMachine(session, o.machineDetection);
+      if (!session.leg.answered || session.leg.endInfo) return;
+    }
     await session.run(o.answerUrl, o.fallbackUrl);
   }
 

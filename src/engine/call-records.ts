@@ -27,6 +27,7 @@ export function callEventData(call: CallRecord): Record<string, unknown> {
     price: call.priceCents === null ? null : formatCents(call.priceCents), currency: 'KES',
     rate_per_minute: call.ratePerMinuteCents === null ? null : formatCents(call.ratePerMinuteCents),
     hangup_cause: call.hangupCause, hangup_by: call.hangupBy, metadata: call.metadata,
+    ...(call.answeredBy ? { answered_by: call.answeredBy } : {}),
   };
 }
 

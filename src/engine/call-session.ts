@@ -8,6 +8,7 @@ import type { CallLeg, LegEnd } from '../legs/call-leg.js';
 import type { CallErrorCode, HangupCause } from '../shared/call-codes.js';
 import { FETCH_NOT_ALLOWED, fetchPolicyOf, type FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
+import type { AnsweredBy } from '../shared/answered-by.js';
 import { timelineBody, type TimelineType } from '../shared/timeline.js';
 import type { CallRecord, CallStatus, CallUpdate } from '../store/repos/call-repo.js';
 import type { Repos } from '../store/store.js';
@@ -74,6 +75,15 @@ export class CallSession implements ActionContext, LiveCall {
       this.#resolveEnded = resolve;
     });
     leg.once('ended', (end) => void this.#onLegEnded(end));
+  }
+
+  /**
+   * Answering machine detection's decision (SPEC §17): written on the record,
+   * and sent as `AnsweredBy` in this call's voice callbacks from now on.
+   */
+  async setAnsweredBy(answeredBy: AnsweredBy): Promise<void> {
+    await this.#services.records.update(this.callId, { answered_by: answeredBy });
+    this.#record = { ...this.#record, answeredBy };
   }
 
   /** The call's record as last written. */
@@ -299,6 +309,7 @@ export class CallSession implements ActionContext, LiveCall {
       ...call.metadata,
       CallId: call.id, From: call.from, To: call.to, Direction: call.direction, CallStatus: this.#state.status, AccountId: call.workspaceId,
       ...(call.parentCallId ? { ParentCallId: call.parentCallId } : {}),
+      ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
       ...extra,
     };
     const result = await this.#services.fetcher.fetchActions({ url, body, method, secrets, policy, observer: this.#webhookObserver });

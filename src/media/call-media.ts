@@ -9,6 +9,8 @@
  */
 import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
+import type { MachineDetectionResult } from './amd/machine-detector.js';
+import type { MachineDetectionOptions } from './amd/machine-listener.js';
 import type { CollectDigitsOptions, CollectDigitsResult } from './endpoint-digits.js';
 import type { RecordOptions, RecordResult } from './endpoint-recording.js';
 import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia } from './endpoint-types.js';
@@ -54,6 +56,12 @@ export interface CallMedia extends Listenable<CallMediaEvents> {
   play?(source: AudioSource, options?: { signal?: AbortSignal }): Promise<PlayResult>;
   collectDigits(options?: CollectDigitsOptions): Promise<CollectDigitsResult>;
   record(options: RecordOptions): Promise<RecordResult>;
+  /**
+   * Answering machine detection on the far end's audio (SPEC §17), run where
+   * the leg's media runs. Always resolves: an abort or a closed leg gives
+   * `unknown` (or `machine_start` once a machine was heard).
+   */
+  detectMachine(options: MachineDetectionOptions): Promise<MachineDetectionResult>;
   /** Idempotent. */
   close(): Promise<void>;
 }

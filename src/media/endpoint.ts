@@ -24,6 +24,8 @@ import { InbandDtmfDetector } from './dtmf/inband-detector.js';
 import { Rfc4733Receiver, Rfc4733Sender } from './dtmf/rfc4733.js';
 import { DigitCollector, type CollectDigitsOptions, type CollectDigitsResult } from './endpoint-digits.js';
 import { EndpointRecording, type RecordOptions, type RecordResult } from './endpoint-recording.js';
+import { listenForMachine, type MachineDetectionOptions } from './amd/machine-listener.js';
+import type { MachineDetectionResult } from './amd/machine-detector.js';
 import type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia, Track } from './endpoint-types.js';
 import { InboundFramer } from './rtp/inbound-framer.js';
 import { RTP_HEADER_SIZE } from './rtp/rtp-packet.js';
@@ -297,6 +299,11 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     const collector = new DigitCollector(options, () => this.#collectors.delete(collector));
     this.#collectors.add(collector);
     return collector.result;
+  }
+
+  /** Answering machine detection on the caller's audio (SPEC §17): resolves with the decision, also when aborted or closed. */
+  detectMachine(options: MachineDetectionOptions): Promise<MachineDetectionResult> {
+    return listenForMachine(this, options);
   }
 
   /** Record to a WAV file until `signal` aborts, a limit is hit or the leg closes. */

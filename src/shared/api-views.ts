@@ -24,6 +24,8 @@ export interface CallView {
   price: string | null;
   currency: string;
   rate_per_minute: string | null;
+  /** Answering machine detection's decision (SPEC §17); null on calls placed without it. */
+  answered_by?: string | null;
   recording: { id: string; url: string; duration_seconds: number } | null;
   events?: Array<{ status: string; timestamp: string }>;
   errors?: Array<{ code: string; message?: string; timestamp: string; [detail: string]: unknown }>;

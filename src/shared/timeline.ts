@@ -6,7 +6,7 @@
  */
 export const timelineTypes = [
   'status', 'webhook.request', 'webhook.response', 'action.start', 'action.end', 'digits', 'dial', 'conference', 'stream',
-  'recording', 'warning', 'error',
+  'recording', 'machine_detection', 'warning', 'error',
 ] as const;
 
 export type TimelineType = typeof timelineTypes[number];

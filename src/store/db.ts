@@ -78,6 +78,8 @@ export interface CallsTable {
   sip_call_id: string | null;
   /** While the call is live: the last time its process saw it alive (written every few seconds); what a restart bills up to. */
   alive_at: string | null;
+  /** Answering machine detection's decision (SPEC §17); null when it was not asked for. */
+  answered_by: string | null;
 }
 
 export interface CallMetadataTable {

@@ -19,6 +19,8 @@ export interface VoiceCallbackBody {
   RecordingUrl?: string;
   RecordingDuration?: number;
   ConferenceName?: string;
+  /** Answering machine detection's decision, on calls placed with `machine_detection` (SPEC §17). */
+  AnsweredBy?: string;
   [extra: string]: unknown;
 }
 

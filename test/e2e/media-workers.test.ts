@@ -3,11 +3,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardedMediaBackend } from '../../src/media/shard/sharded-media-backend.js';
 import { HttpReceiver, type ReceivedRequest } from '../helpers/http-receiver.js';
+import { faxCng, wavOf } from '../helpers/amd-audio.js';
 import { compileShardWorker } from '../helpers/shard-worker.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 
-type Route = (req: ReceivedRequest) => { status: number; body?: string; contentType?: string };
+type Route = (req: ReceivedRequest) => { status: number; body?: string | Buffer; contentType?: string };
 
 /**
  * The platform started with `--media-workers 2`: every call's media runs on
@@ -99,6 +100,20 @@ describe('call media on two worker threads, end to end with sandbox phones', () 
     expect(m.audio_seconds_heard, 'the muted participant hears the speaker').toBeGreaterThan(1.5);
     expect(l.audio_seconds_heard, 'the listener hears the speaker').toBeGreaterThan(1.5);
     expect(s.audio_seconds_heard, 'the speaker does not hear the muted participant').toBeLessThan(0.5);
+  }, 60_000);
+
+  it('answering machine detection runs on the leg\'s worker: a person saying "Hello?" is human, a fax is fax', async () => {
+    routes.set('/fax.wav', () => ({ status: 200, body: wavOf(faxCng(3)), contentType: 'audio/wav' }));
+    routes.set('/amd', () => json([{ hangup: {} }]));
+    await api.call('PUT', '/v1/sandbox/phones/%2B254720000131', { body: { answer: 'immediately', script: [{ wait: 0.5 }, { say: 'Hello?' }, { wait: 8 }] } });
+    await api.call('PUT', '/v1/sandbox/phones/%2B254720000132', { body: { answer: 'immediately', script: [{ play: `${app.url}/fax.wav` }] } });
+    const from = await numberFor('/unused');
+    const placed = await api.call('POST', '/v1/calls', { body: { to: ['+254720000131', '+254720000132'], from, action_url: `${app.url}/amd`, machine_detection: 'Enable' } });
+    expect(placed.statusCode, placed.body).toBe(201);
+    const [person, fax] = placed.json() as Array<{ id: string }>;
+    const answeredBy = (id: string) => until(async () => app.requests.find((r) => r.url === '/amd' && r.json?.CallId === id)?.json.AnsweredBy, 40_000);
+    expect(await answeredBy(person!.id)).toBe('human');
+    expect(await answeredBy(fax!.id)).toBe('fax');
   }, 60_000);
 
   it('record: the caller leaves a message, the recording holds their voice', async () => {

@@ -9,6 +9,8 @@ import { MediaEngine } from '../../src/media/engine.js';
 import { MediaEndpointClosedError } from '../../src/media/media-errors.js';
 import { generateMasterKey } from '../../src/media/rtp/srtp-keys.js';
 import { ToneSource } from '../../src/media/sources/tones.js';
+import { PcmSource } from '../../src/media/sources/audio-source.js';
+import { faxCng } from '../helpers/amd-audio.js';
 import { UrlAudioError } from '../../src/media/sources/url-audio.js';
 import { decodeWav } from '../../src/media/sources/wav.js';
 import { FetchRefusedError, type FetchPolicy } from '../../src/shared/fetch-policy.js';
@@ -193,6 +195,22 @@ describeOnEachMediaBackend('callMedia', (backend, kind) => {
     const aborted = leg.collectDigits({ signal: stop.signal });
     stop.abort();
     expect(await aborted).toEqual({ digits: '', reason: 'aborted' });
+    await closeAll();
+  });
+
+  it(`detectMachine() listens to the far end where the media runs: a fax tone is fax, an abort and a closed leg end it (${kind})`, async () => {
+    const { leg, phone } = await legWithPhone();
+    void phone.play(new PcmSource(faxCng(2)));
+    const fax = await leg.detectMachine({ mode: 'Enable', timeoutMs: 10_000 });
+    expect(fax).toMatchObject({ answeredBy: 'fax', reason: 'fax_tone' });
+    expect(Math.abs(fax.toneHz! - 1100)).toBeLessThan(30);
+    const stop = new AbortController();
+    const aborted = leg.detectMachine({ mode: 'DetectMessageEnd', timeoutMs: 10_000, signal: stop.signal });
+    stop.abort();
+    expect(await aborted).toMatchObject({ answeredBy: 'unknown', reason: 'aborted' });
+    const listening = leg.detectMachine({ mode: 'Enable', timeoutMs: 10_000 });
+    await leg.close();
+    expect(await listening).toMatchObject({ answeredBy: 'unknown', reason: 'closed' });
     await closeAll();
   });
 

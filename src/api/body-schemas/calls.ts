@@ -1,4 +1,5 @@
 import { errorMessageKeyword } from '../route-schemas.js';
+import { machineDetectionModes } from '../../shared/answered-by.js';
 import { aliased, body, boolean, integer, oneOfValues, schema, text, type Infer } from './body-schema.js';
 
 /**
@@ -26,6 +27,11 @@ export const createCallBody = body({
   timeout: integer('Seconds to ring before `no-answer` (1–600)', { min: 1, max: 600 }, 30),
   ...aliased('time_limit', ['timeLimit'], integer('Longest the call may last once answered, in seconds (1–86400)', { min: 1, max: 86_400 })),
   record: boolean('Record the whole call', false),
+  ...aliased('machine_detection', ['machineDetection', 'MachineDetection'], oneOfValues(machineDetectionModes,
+    'Answering machine detection (docs/campaigns.md): `Enable` fetches the answer URL as soon as it knows who answered; `DetectMessageEnd` waits, for a machine, until its greeting ends (after the beep), for voicemail drops. The answer webhook gets `AnsweredBy`, the call `answered_by`',
+    { message: '{name} must be Enable or DetectMessageEnd' })),
+  ...aliased('machine_detection_timeout', ['machineDetectionTimeout', 'MachineDetectionTimeout'],
+    integer('Longest to listen before deciding `unknown` (or `machine_start`), in seconds (3–120; default 30)', { min: 3, max: 120 })),
   metadata: schema({
     type: ['object', 'null'], maxProperties: 16, description: 'At most 16 string pairs, kept on the call and filterable in the list',
     propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,64}$', [errorMessageKeyword]: 'metadata key \'{key}\' must be 1-64 letters, digits, _ . or -' },

@@ -5,6 +5,7 @@ import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
 import type { ApiContext } from '../api-context.js';
+import type { Origination } from '../../engine/call-engine.js';
 import { withIdempotency } from '../idempotency.js';
 import { pick } from '../body-schemas/body-schema.js';
 import { controlCallBody, createCallBody, type ControlCallBody, type CreateCallBody } from '../body-schemas/calls.js';
@@ -23,6 +24,17 @@ function readDestinations(to: string | string[]): string[] {
     if (!number) throw new AppError('validation_failed', `${field} must be an E.164 number such as +254712345678 or a sip: URI`, field);
     return number;
   });
+}
+
+/** `machine_detection` and its timeout (SPEC §17), in whichever spelling they came; a timeout alone is refused, as it would do nothing. */
+function readMachineDetection(body: CreateCallBody): Origination['machineDetection'] {
+  const mode = pick(body, ['machine_detection', 'machineDetection', 'MachineDetection']);
+  const timeout = pick(body, ['machine_detection_timeout', 'machineDetectionTimeout', 'MachineDetectionTimeout']);
+  if (!mode) {
+    if (timeout) throw new AppError('validation_failed', `${timeout.name} applies only with machine_detection (Enable or DetectMessageEnd)`, timeout.name);
+    return undefined;
+  }
+  return { mode: mode.value, timeoutSeconds: timeout?.value ?? 30 };
 }
 
 /** POST /v1/calls and its alias /v1/calls/originate (SPEC §4), and live control with PATCH. */
@@ -45,6 +57,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
     const timeout = body.timeout ?? 30;
     const timeLimit = pick(body, ['time_limit', 'timeLimit'])?.value;
     const record = body.record ?? false;
+    const machineDetection = readMachineDetection(body);
     const metadata = body.metadata ?? {};
     const clientRequestId = pick(body, ['clientRequestId', 'client_request_id'])?.value;
     // A replay of a clientRequestId answers the first response, whatever the wallet says now.
@@ -61,7 +74,7 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
         workspaceId, from: owned.number, numberId: owned.id, legs, clientRequestId: clientRequestId ?? null, metadata, actionUrl, statusUrl,
       });
       for (const call of calls) {
-        ctx.engine.originate({ call, answerUrl: actionUrl, fallbackUrl: owned.fallbackUrl, ringTimeoutSeconds: timeout, timeLimitSeconds: timeLimit, recordCall: record });
+        ctx.engine.originate({ call, answerUrl: actionUrl, fallbackUrl: owned.fallbackUrl, ringTimeoutSeconds: timeout, timeLimitSeconds: timeLimit, recordCall: record, machineDetection });
       }
       const views = calls.map((call) => callView(call, { publicUrl: ctx.publicUrl }));
       return { status: 201, body: Array.isArray(body.to) ? views : views[0] };

@@ -9,6 +9,7 @@ import type { JitterBufferOptions } from '../rtp/jitter-buffer.js';
 import type { CodecName } from '../codecs/codec.js';
 import type { DtmfEvent } from '../dtmf/digits.js';
 import type { CollectDigitsOptions } from '../endpoint-digits.js';
+import type { MachineDetectionOptions } from '../amd/machine-listener.js';
 import type { RecordOptions } from '../endpoint-recording.js';
 import type { EndpointStats, RemoteMedia } from '../endpoint-types.js';
 import type { ToneName } from '../sources/tones.js';
@@ -55,6 +56,8 @@ export type ShardCommand =
   | { op: 'playPcm'; endpoint: string; pcm: Int16Array; loop?: number }
   | { op: 'collectDigits'; endpoint: string; options: Omit<CollectDigitsOptions, 'signal'> }
   | { op: 'record'; endpoint: string; options: Omit<RecordOptions, 'signal'> }
+  /** Answering machine detection: the detector runs on the shard, the reply is its `MachineDetectionResult`. */
+  | { op: 'detectMachine'; endpoint: string; options: Omit<MachineDetectionOptions, 'signal'> }
   /** An audio stream (the `stream` action) on the leg; its events come back tagged with this request's id. */
   | { op: 'stream'; endpoint: string; options: ShardStreamOptions }
   | { op: 'abort'; request: number }

@@ -193,6 +193,8 @@ async function run(command: ShardCommand, id: number): Promise<unknown> {
       return abortable(id, (signal) => endpointOf(command.endpoint).collectDigits({ ...command.options, signal }));
     case 'record':
       return abortable(id, (signal) => endpointOf(command.endpoint).record({ ...command.options, signal }));
+    case 'detectMachine':
+      return abortable(id, (signal) => endpointOf(command.endpoint).detectMachine({ ...command.options, signal }));
     case 'stream':
       return abortable(id, (signal) => {
         const stream = new AudioStreamSession(endpointOf(command.endpoint), { ...command.options, signal });

@@ -28,6 +28,8 @@ import { silentLogger } from '../../shared/log.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
 import { codecByName } from '../codecs/codec.js';
 import { localOffer } from '../codecs/negotiate.js';
+import { MachineDetector, type MachineDetectionResult } from '../amd/machine-detector.js';
+import type { MachineDetectionOptions } from '../amd/machine-listener.js';
 import type { CollectDigitsOptions, CollectDigitsResult } from '../endpoint-digits.js';
 import type { RecordOptions, RecordResult } from '../endpoint-recording.js';
 import type { EndpointStats, LocalMedia, MediaEndpointEvents, PlayResult, PlayUrlOptions, RemoteMedia } from '../endpoint-types.js';
@@ -173,6 +175,12 @@ export class ShardEndpoint extends TypedEmitter<ShardEndpointEvents> {
   collectDigits(options: CollectDigitsOptions = {}): Promise<CollectDigitsResult> {
     const { signal, ...rest } = options;
     return this.#operation({ op: 'collectDigits', endpoint: this.id, options: rest }, signal, { digits: '', reason: 'closed' } as CollectDigitsResult);
+  }
+
+  /** Answering machine detection, on the shard: only the decision crosses back. */
+  detectMachine(options: MachineDetectionOptions): Promise<MachineDetectionResult> {
+    const { signal, ...rest } = options;
+    return this.#operation({ op: 'detectMachine', endpoint: this.id, options: rest }, signal, new MachineDetector(rest).stop('closed'));
   }
 
   /** Record to a WAV file (written by the shard) until `signal` aborts, a limit is hit or the leg closes. */

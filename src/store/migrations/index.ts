@@ -10,6 +10,7 @@ import * as softphoneCalls from './008-softphone-calls.js';
 import * as trunkCarrierFields from './010-trunk-carrier-fields.js';
 import * as callTimeline from './011-call-timeline.js';
 import * as trunkSrtp from './012-trunk-srtp.js';
+import * as answeredBy from './013-answered-by.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '010-trunk-carrier-fields': trunkCarrierFields,
   '011-call-timeline': callTimeline,
   '012-trunk-srtp': trunkSrtp,
+  '013-answered-by': answeredBy,
 };
 
 export const migrationProvider: MigrationProvider = {

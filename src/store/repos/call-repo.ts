@@ -50,6 +50,8 @@ export interface CallRecord {
   sipCallId: string | null;
   /** While live: when its process last saw it alive (see `markAlive`). */
   aliveAt: string | null;
+  /** Answering machine detection's decision (SPEC §17); null when the call was placed without it. */
+  answeredBy: string | null;
 }
 
 export interface CallEvent {
@@ -90,7 +92,7 @@ export interface CallFilters {
 
 export type CallUpdate = Partial<Pick<CallsTable,
   'status' | 'ringing_at' | 'answered_at' | 'ended_at' | 'duration_seconds' | 'ring_seconds' | 'hangup_cause' | 'hangup_by'
-  | 'price_cents' | 'rate_per_minute_cents' | 'rate_category' | 'conference' | 'sip_call_id' | 'action_url' | 'number_id'>>;
+  | 'price_cents' | 'rate_per_minute_cents' | 'rate_category' | 'conference' | 'sip_call_id' | 'action_url' | 'number_id' | 'answered_by'>>;
 
 function toCall(row: CallsTable): CallRecord {
   return {
@@ -101,6 +103,7 @@ function toCall(row: CallsTable): CallRecord {
     priceCents: row.price_cents, ratePerMinuteCents: row.rate_per_minute_cents, rateCategory: row.rate_category,
     clientRequestId: row.client_request_id, metadata: JSON.parse(row.metadata) as Record<string, string>,
     actionUrl: row.action_url, statusUrl: row.status_url, sipCallId: row.sip_call_id, aliveAt: row.alive_at,
+    answeredBy: row.answered_by,
   };
 }
 
@@ -118,7 +121,7 @@ export function draftCall(input: NewCall): CallDraft {
     created_at: input.now.toISOString(), ringing_at: null, answered_at: null, ended_at: null, duration_seconds: null,
     ring_seconds: null, hangup_cause: null, hangup_by: null, price_cents: null, rate_per_minute_cents: null, rate_category: null,
     client_request_id: input.clientRequestId ?? null, metadata: JSON.stringify(metadata), action_url: input.actionUrl ?? null,
-    status_url: input.statusUrl ?? null, sip_call_id: null, alive_at: null,
+    status_url: input.statusUrl ?? null, sip_call_id: null, alive_at: null, answered_by: null,
   };
   return { row, record: toCall(row) };
 }
