@@ -31,6 +31,8 @@ export class ConferenceService {
   readonly #subscriptions = new Map<string, RoomSubscriptions>();
   /** callId → room name, for PATCH /v1/calls/{id} {muted, hold}. */
   readonly #roomOfCall = new Map<string, { workspaceId: string; name: string }>();
+  /** Per room: the event being published now; the next waits for it, so the outbox holds them in the order they happened. */
+  readonly #publishing = new Map<string, Promise<void>>();
   readonly #log: Logger;
 
   constructor(
@@ -50,7 +52,7 @@ export class ConferenceService {
     mkdirSync(recordingDir, { recursive: true });
     this.manager = new ConferenceManager({
       media, clock, logger: this.#log, recordingDir,
-      onEvent: (event) => void this.#onEvent(event).catch((error: unknown) => this.#log.error({ err: error }, 'conference event failed')),
+      onEvent: (event) => this.#queueEvent(event),
     });
   }
 
@@ -143,6 +145,18 @@ export class ConferenceService {
     await session.fetchActions(action.digitsCallbackUrl!, { Digits: digits, ConferenceName: action.name }, 'POST');
   }
 
+  /** Room events are published one after another, in the order the room emitted them (an `end` first files its recording). */
+  #queueEvent(event: ConferenceEvent): void {
+    const key = `${event.workspaceId}\n${event.room}`;
+    const published = (this.#publishing.get(key) ?? Promise.resolve())
+      .then(() => this.#onEvent(event))
+      .catch((error: unknown) => this.#log.error({ err: error, room: event.room }, 'conference event failed'));
+    this.#publishing.set(key, published);
+    void published.finally(() => {
+      if (this.#publishing.get(key) === published) this.#publishing.delete(key);
+    });
+  }
+
   async #onEvent(event: ConferenceEvent): Promise<void> {
     const key = `${event.workspaceId}\n${event.room}`;
     const subs = this.#subscriptions.get(key);
@@ -161,6 +175,8 @@ export class ConferenceService {
     const urls = [...(subs?.callbacks ?? new Map<string, Set<string>>())].filter(([, types]) => types.has(event.type)).map(([url]) => url);
     await this.store.transaction((repos) => this.events.publish(repos, {
       workspaceId: event.workspaceId, type: `conference.${event.type}`, data, statusUrl: urls, callId: event.callId ?? null, now,
+      // Each receiver gets a room's events in the order they happened (join before start, leave before end).
+      orderingKey: `conference\n${key}`,
     }));
     if (event.type === 'end') this.#subscriptions.delete(key);
   }

@@ -9,6 +9,7 @@ import * as sipRegistrations from './007-sip-registrations.js';
 import * as softphoneCalls from './008-softphone-calls.js';
 import * as trunkCarrierFields from './010-trunk-carrier-fields.js';
 import * as callTimeline from './011-call-timeline.js';
+import * as outboxOrderingKey from './014-outbox-ordering-key.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '008-softphone-calls': softphoneCalls,
   '010-trunk-carrier-fields': trunkCarrierFields,
   '011-call-timeline': callTimeline,
+  '014-outbox-ordering-key': outboxOrderingKey,
 };
 
 export const migrationProvider: MigrationProvider = {
