@@ -8,7 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import { isFetchRefused } from '../shared/fetch-policy.js';
 import { newId } from '../shared/ids.js';
 import { discardTimeline, type TimelineSink } from '../shared/timeline.js';
-import type { Logger } from '../shared/log.js';
+import { childLogger, type Logger } from '../shared/log.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { LiveCall } from './live-call.js';
@@ -46,7 +46,7 @@ export class ConferenceService {
     /** The room's recording goes on the timeline of the call it is filed under. */
     private readonly timeline: TimelineSink = discardTimeline,
   ) {
-    this.#log = logger.child({ component: 'conference' });
+    this.#log = childLogger(logger, { component: 'conference' });
     const recordingDir = path.join(dataDir, 'recordings', 'conferences');
     // The room engine writes recordings here without creating folders.
     mkdirSync(recordingDir, { recursive: true });
@@ -103,14 +103,18 @@ export class ConferenceService {
         throw error;
       }
     };
+    let asAudio: string;
     try {
       return await load(url);
     } catch (error) {
       // Refused: asking the same URL for actions would be refused too (and recorded twice).
       if (signal.aborted || isFetchRefused(error)) throw error;
       // Not audio: ask it for actions, as the page's hold-music endpoints do.
+      asAudio = error instanceof Error ? error.message : String(error);
     }
     const actions = await session.fetchActions(url, {}, 'POST');
+    // Neither audio nor actions: say what each attempt met (a 404 is a 404), not only that no prompt came back.
+    if (!actions) throw new Error(`waitUrl ${url} gave no wait audio: as audio: ${asAudio}; as voice actions: the request failed (the call's errors say how)`);
     const clips: Int16Array[] = [];
     for (const a of actions ?? []) {
       if (a.kind === 'say') clips.push(await this.media.speak({ text: a.text, language: a.language, ...(a.voice ? { voice: a.voice } : {}), signal }));
@@ -118,7 +122,7 @@ export class ConferenceService {
       else if (a.kind === 'pause') clips.push(new Int16Array(Math.round(a.lengthSeconds * 8000)));
     }
     const total = clips.reduce((n, c) => n + c.length, 0);
-    if (total === 0) throw new Error(`waitUrl ${url} answered no say, play or pause`);
+    if (total === 0) throw new Error(`waitUrl ${url} gave no wait audio: as audio: ${asAudio}; as voice actions: it answered no say, play or pause`);
     const pcm = new Int16Array(total);
     let at = 0;
     for (const c of clips) {

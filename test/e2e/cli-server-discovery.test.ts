@@ -39,7 +39,7 @@ describe('the CLI finds its server (the real binary on a non-default port)', () 
     const claimed = await fetch(`${server.baseUrl}/v1/numbers`, {
       method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ prefix: '+25470' }),
     });
-    const number = (await claimed.json()).number as string;
+    const number = ((await claimed.json()) as { number: string }).number;
     const result = await runCli(['call', '--to', number, '--wait', '0', '--max-duration', '5', '--data', data], fresh);
     expect(result.stderr).toContain(`Server: ${server.baseUrl} (from ${path.join(data, 'server.json')})`);
     expect(result.stdout).toMatch(new RegExp(`Calling \\${number} from the sandbox \\(call call_\\w+\\)`));
