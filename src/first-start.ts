@@ -14,11 +14,21 @@ export interface FirstStartCredentials {
   signing_secret: string;
 }
 
-/** Sandbox inventory: mobile numbers +254700000001…099 and a few Nairobi landlines. */
+/**
+ * Numbers the product pages place calls from that the reader is not told to
+ * claim: the first workspace owns them from the first start, so a page's
+ * sample works when pasted (the AI page calls from +254711000001 and
+ * configures its routing_url). +254700000001, the other pages' caller ID, is
+ * the one the quick start claims.
+ */
+export const firstWorkspaceNumbers = ['+254711000001'] as const;
+
+/** Sandbox inventory: mobile numbers +254700000001…099, the first workspace's page numbers and a few Nairobi landlines. */
 export function sandboxInventory(): Array<{ number: string; kind: 'mobile' | 'landline' }> {
   const mobiles = Array.from({ length: 99 }, (_, i) => ({ number: `+254700000${String(i + 1).padStart(3, '0')}`, kind: 'mobile' as const }));
+  const pageNumbers = firstWorkspaceNumbers.map((number) => ({ number, kind: 'mobile' as const }));
   const landlines = Array.from({ length: 5 }, (_, i) => ({ number: `+25420000000${i + 1}`, kind: 'landline' as const }));
-  return [...mobiles, ...landlines];
+  return [...mobiles, ...pageNumbers, ...landlines];
 }
 
 /**
@@ -36,6 +46,7 @@ export async function runFirstStart(store: Store, config: Config, clock: Clock):
   const { workspace, apiKey } = await provisionWorkspace(store, {
     name: 'Default workspace', allowPrivateCallbacks: config.environment === 'development', now, ...(config.apiKey ? { apiKey: config.apiKey } : {}),
   });
+  for (const number of firstWorkspaceNumbers) await store.numbers.claim({ workspaceId: workspace.id, number, urls: {}, now });
   if (config.initialCreditCents > 0) {
     await new Wallet(store).credit({ workspaceId: workspace.id, amountCents: config.initialCreditCents, reference: 'sandbox balance', now, postingKey: `first-start:${workspace.id}` });
   }

@@ -44,8 +44,10 @@ export interface ActionContext {
   /**
    * POSTs the call's parameters plus `extra` to `url` and answers the actions
    * it returns; undefined when it failed (the error is recorded on the call).
+   * With `signal`, a request not yet sent when it aborts (the caller hung up
+   * meanwhile) is not sent at all, and answers undefined.
    */
-  fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined>;
+  fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', signal?: AbortSignal): Promise<VoiceAction[] | undefined>;
   hangup(): Promise<void>;
   reject(reason: 'busy' | 'rejected'): Promise<void>;
   dial(action: DialAction, signal: AbortSignal): Promise<DialResult>;

@@ -41,6 +41,9 @@ export const getDigitsAction = {
   /**
    * Digits → POST them to `action` and run what it answers. No digits → the
    * next action; or, when none is left, POST `Digits: ""` to `action` (SPEC §6).
+   * A hang-up (or live control) before the request is sent means no request:
+   * like Twilio's Gather, `action` never hears of a call that is over; the
+   * keys pressed are on the call's timeline (`digits`, reason `aborted`).
    */
   async execute(action: GetDigitsAction, ctx: ActionContext, signal: AbortSignal, remaining: number): Promise<ActionOutcome> {
     const gatherer = new DigitGatherer(ctx.keys, { numDigits: action.numDigits, timeoutMs: action.timeoutSeconds * 1000, finishOnKey: action.finishOnKey }, signal);
@@ -55,7 +58,7 @@ export const getDigitsAction = {
     ctx.note('digits', { digits, reason });
     if (signal.aborted || !action.action) return { next: 'continue' };
     if (digits === '' && remaining > 0) return { next: 'continue' };
-    const actions = await ctx.fetchActions(action.action, { Digits: digits }, action.method);
+    const actions = await ctx.fetchActions(action.action, { Digits: digits }, action.method, signal);
     return actions ? { next: 'replace', actions } : { next: 'end' };
   },
 } as const;

@@ -72,6 +72,7 @@ export async function runCall(argv: string[], out: NodeJS.WritableStream = proce
   }
   try {
     const client = ServerClient.fromOptions(values);
+    err.write(`Server: ${client.described}\n`);
     // The script: wait (the prompt plays), press the digits, then listen until the platform hangs up.
     const script: Array<Record<string, unknown>> = [{ wait }];
     if (typeof values['press'] === 'string') script.push({ press: values['press'] });

@@ -15,8 +15,9 @@ export function helpText(): string {
     '  calls show ID    a call with its timeline: every webhook request and answer, action, digit, leg, error',
     '  help             show this help; `sautikit <command> --help` shows a command\'s',
     '',
-    'call and calls find the server at --url or SAUTIKIT_URL (default http://127.0.0.1:8080) and the',
-    'API key in --api-key, SAUTIKIT_API_KEY or <data>/credentials.json (--data, SAUTIKIT_DATA).',
+    'call and calls find the server at --url or SAUTIKIT_URL, else the server started on the data folder',
+    '(<data>/server.json, --data or SAUTIKIT_DATA, default ./.sautikit), else http://127.0.0.1:8080; and the',
+    'API key in --api-key, SAUTIKIT_API_KEY or <data>/credentials.json.',
     '',
     'Options of start (each also an environment variable):',
   ];

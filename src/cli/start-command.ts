@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { startPlatform, type Platform } from '../main.js';
 import { createLogger } from '../shared/log.js';
+import { localUrlOf, removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
 
 /** Runs the platform until SIGTERM or SIGINT, printing where it can be reached. */
 export async function runStart(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<void> {
@@ -17,6 +18,9 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
     return;
   }
   const credentialsFile = path.join(config.dataDir, 'credentials.json');
+  // sautikit call / calls run in this data folder's parent find this server through it, on any port.
+  writeServerFile(config.dataDir, platform.httpUrl, new Date());
+  const localUrl = localUrlOf(platform.httpUrl);
   const lines = [
     '',
     `Sautikit is running (database: ${platform.store.dialect})`,
@@ -27,6 +31,8 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
     ...(platform.sipTlsAddress ? [`  SIP TLS    sip:${platform.sipTlsAddress.host}:${platform.sipTlsAddress.port};transport=tls`] : []),
     `  Sandbox    ${platform.sandbox ? 'on: try  sautikit call --to <your number>' : 'off (trunks configured)'}`,
     `  Data       ${config.dataDir}`,
+    `  CLI        sautikit call and calls find this server through ${serverFilePath(config.dataDir)};`,
+    `             from another folder or machine: export SAUTIKIT_URL=${localUrl}`,
   ];
   if (platform.credentials) {
     lines.push(
@@ -38,8 +44,9 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
       `  Signing secret  ${platform.credentials.signing_secret}`,
       '',
       'Try it:',
+      `  export SAUTIKIT_URL=${localUrl}`,
       `  export SAUTIKIT_API_KEY=${platform.credentials.api_key}`,
-      `  curl -s ${platform.publicUrl}/v1/wallet -H "Authorization: Bearer $SAUTIKIT_API_KEY"`,
+      '  curl -s $SAUTIKIT_URL/v1/wallet -H "Authorization: Bearer $SAUTIKIT_API_KEY"',
     );
   } else {
     lines.push(`  Credentials ${credentialsFile}`);
@@ -51,6 +58,7 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       logger.info({ signal }, 'stopping');
+      removeServerFile(config.dataDir);
       platform.close(config.shutdownGraceSeconds * 1000).then(resolve, (error: unknown) => {
         logger.error({ err: error }, 'error while stopping');
         process.exitCode = 1;

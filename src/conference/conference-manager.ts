@@ -18,7 +18,7 @@ import type { Clock } from '../shared/clock.js';
 import { systemClock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
-import { silentLogger } from '../shared/log.js';
+import { childLogger, silentLogger } from '../shared/log.js';
 import { ConferenceRoom } from './conference-room.js';
 import type { ConferenceEvent, JoinInput, LeaveReason, RoomInfo } from './conference-types.js';
 
@@ -50,7 +50,7 @@ export class ConferenceManager {
     this.#options = options;
     this.#media = asMediaBackend(options.media);
     this.#clock = options.clock ?? systemClock;
-    this.#log = (options.logger ?? silentLogger).child({ component: 'conference' });
+    this.#log = childLogger(options.logger ?? silentLogger, { component: 'conference' });
   }
 
   /** Rooms alive now, across workspaces. */

@@ -113,7 +113,8 @@ export class CallEngine {
     const router = new DestinationRouter(options.store, () => options.sandbox?.address, options.registrar, options.sipDomain, (id) => trunks?.isDown(id) ?? false);
     this.#inboundTrunks = new InboundTrunks(options.store, (address) => trunks?.registeredTrunkAt(address));
     this.#ownNumberHop = new OwnNumberHop(() => options.selfAddress);
-    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, this.#log, options.dataDir, options.publicUrl, options.timeline);
+    // The room service is a component of its own (component: conference), not a part of the engine's lines.
+    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, options.logger, options.dataDir, options.publicUrl, options.timeline);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
       const session = new Session(record, leg, this.#services);
       this.#track(session);

@@ -289,21 +289,23 @@ export class CallSession implements ActionContext, LiveCall {
     });
   }
 
-  async fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined> {
-    return this.#fetch(url, extra, method, null);
+  async fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', signal?: AbortSignal): Promise<VoiceAction[] | undefined> {
+    return this.#fetch(url, extra, method, null, signal);
   }
 
-  async #fetch(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', fallbackUrl: string | null): Promise<VoiceAction[] | undefined> {
+  async #fetch(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', fallbackUrl: string | null, signal?: AbortSignal): Promise<VoiceAction[] | undefined> {
     for (const target of [url, fallbackUrl].filter((u): u is string => !!u)) {
-      const actions = await this.#fetchOne(target, extra, method);
+      const actions = await this.#fetchOne(target, extra, method, signal);
       if (actions) return actions;
       if (this.#finishing) return undefined;
     }
     return undefined;
   }
 
-  async #fetchOne(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined> {
+  async #fetchOne(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', signal?: AbortSignal): Promise<VoiceAction[] | undefined> {
     const { secrets, policy } = await this.#services.workspaceCredentials(this.#record.workspaceId);
+    // The caller may hang up while the credentials are read: a request that asked for it is then not sent.
+    if (signal?.aborted) return undefined;
     const call = this.#record;
     const body: VoiceCallbackBody = {
       ...call.metadata,

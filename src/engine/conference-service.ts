@@ -8,7 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import { isFetchRefused } from '../shared/fetch-policy.js';
 import { newId } from '../shared/ids.js';
 import { discardTimeline, type TimelineSink } from '../shared/timeline.js';
-import type { Logger } from '../shared/log.js';
+import { childLogger, type Logger } from '../shared/log.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { LiveCall } from './live-call.js';
@@ -31,6 +31,8 @@ export class ConferenceService {
   readonly #subscriptions = new Map<string, RoomSubscriptions>();
   /** callId → room name, for PATCH /v1/calls/{id} {muted, hold}. */
   readonly #roomOfCall = new Map<string, { workspaceId: string; name: string }>();
+  /** Per room: the event being published now; the next waits for it, so the outbox holds them in the order they happened. */
+  readonly #publishing = new Map<string, Promise<void>>();
   readonly #log: Logger;
 
   constructor(
@@ -44,13 +46,13 @@ export class ConferenceService {
     /** The room's recording goes on the timeline of the call it is filed under. */
     private readonly timeline: TimelineSink = discardTimeline,
   ) {
-    this.#log = logger.child({ component: 'conference' });
+    this.#log = childLogger(logger, { component: 'conference' });
     const recordingDir = path.join(dataDir, 'recordings', 'conferences');
     // The room engine writes recordings here without creating folders.
     mkdirSync(recordingDir, { recursive: true });
     this.manager = new ConferenceManager({
       media, clock, logger: this.#log, recordingDir,
-      onEvent: (event) => void this.#onEvent(event).catch((error: unknown) => this.#log.error({ err: error }, 'conference event failed')),
+      onEvent: (event) => this.#queueEvent(event),
     });
   }
 
@@ -101,14 +103,18 @@ export class ConferenceService {
         throw error;
       }
     };
+    let asAudio: string;
     try {
       return await load(url);
     } catch (error) {
       // Refused: asking the same URL for actions would be refused too (and recorded twice).
       if (signal.aborted || isFetchRefused(error)) throw error;
       // Not audio: ask it for actions, as the page's hold-music endpoints do.
+      asAudio = error instanceof Error ? error.message : String(error);
     }
     const actions = await session.fetchActions(url, {}, 'POST');
+    // Neither audio nor actions: say what each attempt met (a 404 is a 404), not only that no prompt came back.
+    if (!actions) throw new Error(`waitUrl ${url} gave no wait audio: as audio: ${asAudio}; as voice actions: the request failed (the call's errors say how)`);
     const clips: Int16Array[] = [];
     for (const a of actions ?? []) {
       if (a.kind === 'say') clips.push(await this.media.speak({ text: a.text, language: a.language, ...(a.voice ? { voice: a.voice } : {}), signal }));
@@ -116,7 +122,7 @@ export class ConferenceService {
       else if (a.kind === 'pause') clips.push(new Int16Array(Math.round(a.lengthSeconds * 8000)));
     }
     const total = clips.reduce((n, c) => n + c.length, 0);
-    if (total === 0) throw new Error(`waitUrl ${url} answered no say, play or pause`);
+    if (total === 0) throw new Error(`waitUrl ${url} gave no wait audio: as audio: ${asAudio}; as voice actions: it answered no say, play or pause`);
     const pcm = new Int16Array(total);
     let at = 0;
     for (const c of clips) {
@@ -143,6 +149,18 @@ export class ConferenceService {
     await session.fetchActions(action.digitsCallbackUrl!, { Digits: digits, ConferenceName: action.name }, 'POST');
   }
 
+  /** Room events are published one after another, in the order the room emitted them (an `end` first files its recording). */
+  #queueEvent(event: ConferenceEvent): void {
+    const key = `${event.workspaceId}\n${event.room}`;
+    const published = (this.#publishing.get(key) ?? Promise.resolve())
+      .then(() => this.#onEvent(event))
+      .catch((error: unknown) => this.#log.error({ err: error, room: event.room }, 'conference event failed'));
+    this.#publishing.set(key, published);
+    void published.finally(() => {
+      if (this.#publishing.get(key) === published) this.#publishing.delete(key);
+    });
+  }
+
   async #onEvent(event: ConferenceEvent): Promise<void> {
     const key = `${event.workspaceId}\n${event.room}`;
     const subs = this.#subscriptions.get(key);
@@ -161,6 +179,8 @@ export class ConferenceService {
     const urls = [...(subs?.callbacks ?? new Map<string, Set<string>>())].filter(([, types]) => types.has(event.type)).map(([url]) => url);
     await this.store.transaction((repos) => this.events.publish(repos, {
       workspaceId: event.workspaceId, type: `conference.${event.type}`, data, statusUrl: urls, callId: event.callId ?? null, now,
+      // Each receiver gets a room's events in the order they happened (join before start, leave before end).
+      orderingKey: `conference\n${key}`,
     }));
     if (event.type === 'end') this.#subscriptions.delete(key);
   }

@@ -37,7 +37,7 @@ export interface LiveCall {
   onEnd(cleanup: () => void | Promise<void>): void;
   whenEnded(): Promise<void>;
   /** POSTs (or GETs) the call's fields plus `extra` to `url`; the actions it answers, or undefined (the error is recorded). */
-  fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET'): Promise<VoiceAction[] | undefined>;
+  fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', signal?: AbortSignal): Promise<VoiceAction[] | undefined>;
   /** The workspace's fetch policy as its settings say now. */
   fetchPolicy(): Promise<FetchPolicy>;
   /** Records a fetch the policy refused on the call (`fetch_not_allowed`). */

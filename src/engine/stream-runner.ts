@@ -39,7 +39,8 @@ export class StreamRunner {
       url: action.url, policy: await session.fetchPolicy(), name, track: action.track, mixed: action.mixed, outputSamplingRate: action.outputSamplingRate, metadata: action.metadata, signal,
       returnAudio: action.bidirectionalAudio, passDtmf: action.passDtmf, wsAuth: action.wsAuth,
       call: { callId: call.id, from: call.from, to: call.to, direction: call.direction, accountId: call.workspaceId },
-      logger: session.log.child({ stream: name }),
+      // The stream binds its name (`stream`) on its own lines.
+      logger: session.log,
     });
     const pending: Array<Promise<void>> = [];
     const track = (p: Promise<void>) => pending.push(p.catch((error: unknown) => session.log.error({ err: error }, 'stream event failed')));

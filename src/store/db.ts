@@ -200,6 +200,11 @@ export interface OutboxTable {
   target_url: string;
   endpoint_id: string | null;
   call_id: string | null;
+  /**
+   * Rows with the same key (a room's events, to one target) are delivered one
+   * after another, oldest id first; null for events without an order to keep.
+   */
+  ordering_key: string | null;
   status: 'pending' | 'delivered' | 'failed' | 'stopped';
   attempts: number;
   next_attempt_at: string;

@@ -9,6 +9,12 @@ export interface PublishInput {
   /** A call's or a conference's own status URL(s), which receive the event besides the workspace webhooks. */
   statusUrl?: string | null | readonly string[];
   callId?: string | null;
+  /**
+   * Events with the same key reach each target one after another, in the
+   * order published, an earlier one being retried holding the later ones
+   * back (a room's join before its start). Omit it for events with no order to keep.
+   */
+  orderingKey?: string;
   now: Date;
 }
 
@@ -34,7 +40,7 @@ export class EventPublisher {
     ];
     if (targets.length === 0) return undefined;
     const envelope = await repos.outbox.enqueue({
-      workspaceId: input.workspaceId, type: input.type, data: input.data, targets, callId: input.callId ?? null, now: input.now,
+      workspaceId: input.workspaceId, type: input.type, data: input.data, targets, callId: input.callId ?? null, now: input.now, orderingKey: input.orderingKey ?? null,
       notBefore: new Date(input.now.getTime() + this.firstDelaySeconds * 1000),
     });
     setTimeout(this.wake, 5).unref();

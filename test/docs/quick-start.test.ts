@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,36 @@ function freshEnv(): NodeJS.ProcessEnv {
 const hasJq = spawnSync('jq', ['--version']).status === 0;
 if (!hasJq && process.env['CI']) throw new Error('jq is needed in CI: docs/quick-start.md pipes GET /v1/calls into it');
 
+/**
+ * `npm start` as the reader types it (plus the ports and data folder of a shared machine), in
+ * its own process group; answers what it printed once /healthz answers, and stops it.
+ */
+async function npmStartOnce(dataDir: string): Promise<{ output: string; ms: number }> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn('npm', ['start', '--', '--data', dataDir, '--http-port', String(port), '--sip-port', '0'], {
+    cwd: repoRoot, env: freshEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await until(async () => {
+      if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 180_000, 100);
+    return { output, ms: performance.now() - started };
+  } finally {
+    try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+    await exited;
+  }
+}
+
 describe('docs/quick-start.md, followed by a newcomer', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'newcomer-'));
   const dataDir = path.join(dir, '.sautikit');
@@ -121,12 +151,22 @@ describe('docs/quick-start.md, followed by a newcomer', () => {
     expect(plan.every((s) => s.output), 'every step shows what it prints').toBe(true);
   });
 
+  it('a second `npm start` with nothing changed does not build again', async () => {
+    // The first may build (sources newer than dist/); the second finds dist/ up to date.
+    await npmStartOnce(path.join(dir, 'npm-start'));
+    const built = statSync(path.join(repoRoot, 'dist/cli/bin.js')).mtimeMs;
+    const second = await npmStartOnce(path.join(dir, 'npm-start'));
+    console.log(`second npm start: healthy after ${Math.round(second.ms)} ms`);
+    expect(second.output).not.toMatch(/building dist/);
+    expect(statSync(path.join(repoRoot, 'dist/cli/bin.js')).mtimeMs, 'dist/ was not rewritten').toBe(built);
+  }, 400_000);
+
   it('reaches a sandbox call through the IVR example, seeing what the page shows at every step', async () => {
     // 1. `npm install && npm start`: npm start is `sautikit start` on the built dist/ (the suite builds it first).
     const [start, ...rest] = plan;
     expect(start!.block.code.trim()).toBe('npm install && npm start');
     const scripts = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).scripts;
-    expect(scripts).toMatchObject({ prestart: 'npm run -s build', start: 'node dist/cli/bin.js start' });
+    expect(scripts).toMatchObject({ prepare: 'node tools/build.js --if-stale', prestart: 'node tools/build.js --if-stale', start: 'node dist/cli/bin.js start' });
     server = await startCli(['--data', dataDir]);
     expect(missingLine(start!.output!.code, server.output()), `docs/quick-start.md:${start!.output!.line} (start-up output)\n${server.output()}`).toBeUndefined();
 

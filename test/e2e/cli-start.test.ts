@@ -36,6 +36,7 @@ describe('sautikit start (the real command, over HTTP)', () => {
 
   it('first start writes credentials.json with the given keys, seeds numbers and credit; SIGTERM stops it with exit 0', async () => {
     const data = dataDir();
+    let claimed = '';
     const server = await startCli(['--data', data], { SAUTIKIT_ADMIN_KEY: adminKey, SAUTIKIT_API_KEY: apiKey });
     try {
       const credentials = JSON.parse(readFileSync(path.join(data, 'credentials.json'), 'utf8'));
@@ -45,6 +46,7 @@ describe('sautikit start (the real command, over HTTP)', () => {
       // The IVR page: claim a number, then its PATCH curl with only the base URL changed.
       const claim = await api(server.baseUrl, 'POST', '/v1/numbers', apiKey, {});
       expect(claim.status).toBe(201);
+      claimed = claim.json.number as string;
       const patch = await fetch(`${server.baseUrl}/v1/numbers/${claim.json.id}`, {
         method: 'PATCH',
         headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
@@ -61,7 +63,8 @@ describe('sautikit start (the real command, over HTTP)', () => {
     const again = await startCli(['--data', data]);
     try {
       expect(again.output()).not.toContain(apiKey);
-      expect((await api(again.baseUrl, 'GET', '/v1/numbers', apiKey)).json).toHaveLength(1);
+      // The number claimed above, and the AI page's caller ID, owned since the first start.
+      expect((await api(again.baseUrl, 'GET', '/v1/numbers', apiKey)).json.map((n: { number: string }) => n.number).sort()).toEqual([claimed, '+254711000001'].sort());
     } finally {
       expect(await again.stop()).toBe(0);
     }

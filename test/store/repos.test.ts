@@ -144,6 +144,28 @@ describeOnEachDialect('store repositories', (testStore) => {
     expect(await store.outbox.attempts(due[0]!.id)).toEqual([expect.objectContaining({ attempt: 1, statusCode: 500, latencyMs: 12 })]);
   });
 
+  it('outbox.due() holds a row back while an older row of its ordering key and target is pending, and only that', async () => {
+    const store = testStore();
+    const ws = await workspace();
+    const room = `conference\n${ws.id}\nroom-${Math.random()}`;
+    const targets = [{ url: 'https://a.example/hook' }, { url: 'https://b.example/hook' }];
+    const join = await store.outbox.enqueue({ workspaceId: ws.id, type: 'conference.join', data: {}, now, targets, orderingKey: room });
+    const start = await store.outbox.enqueue({ workspaceId: ws.id, type: 'conference.start', data: {}, now, targets, orderingKey: room });
+    const other = await store.outbox.enqueue({ workspaceId: ws.id, type: 'conference.join', data: {}, now, targets: [targets[0]!], orderingKey: `${room}-other` });
+    const dueIds = async (): Promise<string[]> => (await store.outbox.due(now, 1000)).filter((d) => [join.id, start.id, other.id].includes(d.envelope.id)).map((d) => `${d.envelope.id === join.id ? 'join' : d.envelope.id === start.id ? 'start' : 'other'}@${d.targetUrl}`);
+    expect((await dueIds()).sort()).toEqual(['join@https://a.example/hook', 'join@https://b.example/hook', 'other@https://a.example/hook']);
+    // The join to a is retried later: start to a waits for it; start to b follows b's delivered join.
+    const joins = (await store.outbox.due(now, 1000)).filter((d) => d.envelope.id === join.id);
+    const joinA = joins.find((d) => d.targetUrl.startsWith('https://a'))!;
+    const joinB = joins.find((d) => d.targetUrl.startsWith('https://b'))!;
+    await store.outbox.recordAttempt({ id: joinA.id, attempt: 1, statusCode: 500, latencyMs: 1, error: 'HTTP 500', next: { status: 'pending', nextAttemptAt: new Date(now.getTime() + 30_000) }, now });
+    await store.outbox.recordAttempt({ id: joinB.id, attempt: 1, statusCode: 200, latencyMs: 1, error: null, next: { status: 'delivered' }, now });
+    expect((await dueIds()).sort()).toEqual(['other@https://a.example/hook', 'start@https://b.example/hook']);
+    // A join given up for good no longer holds the start back.
+    await store.outbox.recordAttempt({ id: joinA.id, attempt: 8, statusCode: 500, latencyMs: 1, error: 'HTTP 500', next: { status: 'failed' }, now });
+    expect((await dueIds()).sort()).toEqual(['other@https://a.example/hook', 'start@https://a.example/hook', 'start@https://b.example/hook']);
+  });
+
   it('a store transaction that throws leaves nothing behind', async () => {
     const store = testStore();
     const ws = await workspace();

@@ -11,6 +11,7 @@ import * as trunkCarrierFields from './010-trunk-carrier-fields.js';
 import * as callTimeline from './011-call-timeline.js';
 import * as trunkSrtp from './012-trunk-srtp.js';
 import * as answeredBy from './013-answered-by.js';
+import * as outboxOrderingKey from './014-outbox-ordering-key.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '011-call-timeline': callTimeline,
   '012-trunk-srtp': trunkSrtp,
   '013-answered-by': answeredBy,
+  '014-outbox-ordering-key': outboxOrderingKey,
 };
 
 export const migrationProvider: MigrationProvider = {

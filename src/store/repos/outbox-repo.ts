@@ -43,24 +43,43 @@ function toItem(row: OutboxTable): OutboxItem {
 export class OutboxRepo {
   constructor(private readonly db: Db) {}
 
-  /** One row per target: the event id stays the same across targets and retries. */
-  async enqueue(input: { workspaceId: string; type: string; data: Record<string, unknown>; targets: Array<{ url: string; endpointId?: string | null }>; callId?: string | null; now: Date; eventId?: string; notBefore?: Date }): Promise<EventEnvelope> {
+  /**
+   * One row per target: the event id stays the same across targets and
+   * retries. With `orderingKey`, each target gets this event only after the
+   * earlier events of that key (see `due`).
+   */
+  async enqueue(input: { workspaceId: string; type: string; data: Record<string, unknown>; targets: Array<{ url: string; endpointId?: string | null }>; callId?: string | null; now: Date; eventId?: string; notBefore?: Date; orderingKey?: string | null }): Promise<EventEnvelope> {
     const at = input.now.toISOString();
     const firstAttemptAt = (input.notBefore ?? input.now).toISOString();
     const envelope: EventEnvelope = { id: input.eventId ?? newId('evt'), type: input.type, created_at: at, workspace_id: input.workspaceId, data: input.data };
     for (const target of input.targets) {
       await this.db.insertInto('outbox').values({
         id: newId('dlv'), workspace_id: input.workspaceId, type: input.type, payload: JSON.stringify(envelope), target_url: target.url,
-        endpoint_id: target.endpointId ?? null, call_id: input.callId ?? null, status: 'pending', attempts: 0, next_attempt_at: firstAttemptAt,
+        endpoint_id: target.endpointId ?? null, call_id: input.callId ?? null,
+        // Per target: a slow receiver holds back only its own copy of a room's events.
+        ordering_key: input.orderingKey ? `${input.orderingKey}\n${target.endpointId ?? target.url}` : null, status: 'pending', attempts: 0, next_attempt_at: firstAttemptAt,
         last_error: null, created_at: at, updated_at: at,
       }).execute();
     }
     return envelope;
   }
 
+  /**
+   * Pending rows whose time has come, except those waiting for an older row
+   * of their ordering key: that one is still pending (in flight, or waiting
+   * for its next retry), and goes first. Ids sort by creation, so `id <` is
+   * "enqueued before". A row delivered, stopped or failed for good no longer
+   * holds the next one back.
+   */
   async due(now: Date, limit: number): Promise<OutboxItem[]> {
     const rows = await this.db.selectFrom('outbox').selectAll().where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now.toISOString()).orderBy('next_attempt_at', 'asc').limit(limit).execute();
+      .where('next_attempt_at', '<=', now.toISOString())
+      .where((eb) => eb.or([
+        eb('ordering_key', 'is', null),
+        eb.not(eb.exists(eb.selectFrom('outbox as earlier').select('earlier.id')
+          .whereRef('earlier.ordering_key', '=', 'outbox.ordering_key').where('earlier.status', '=', 'pending').whereRef('earlier.id', '<', 'outbox.id'))),
+      ]))
+      .orderBy('next_attempt_at', 'asc').limit(limit).execute();
     return rows.map(toItem);
   }
 
