@@ -5,7 +5,7 @@ import type { ConsoleSession } from './sessions.js';
 const workspaceNav: ReadonlyArray<[path: string, label: string]> = [
   ['/console', 'Overview'], ['/console/calls', 'Calls'], ['/console/numbers', 'Numbers'], ['/console/recordings', 'Recordings'],
   ['/console/wallet', 'Wallet'], ['/console/conferences', 'Conferences'], ['/console/webhooks', 'Webhooks'], ['/console/sip', 'SIP'],
-  ['/console/keys', 'API keys'], ['/console/settings', 'Settings'], ['/console/sandbox', 'Sandbox'],
+  ['/console/keys', 'API keys'], ['/console/settings', 'Settings'], ['/console/sandbox', 'Sandbox'], ['/console/softphone', 'Softphone'],
 ];
 const adminNav: ReadonlyArray<[path: string, label: string]> = [
   ['/console/admin/workspaces', 'Workspaces'], ['/console/admin/trunks', 'Trunks'], ['/console/admin/numbers', 'Number inventory'],
