@@ -104,7 +104,7 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     } });
     expect(trunk.statusCode, trunk.body).toBe(201);
     number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/inbound` } })).json().number;
-    const credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'agent7', password: 'browser-pass-7' } })).json();
+    const credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'agent7', password: 'browser-pass-7', caller_id: number } })).json();
     aor = credential.aor;
     credentialId = credential.id;
     const mic = join(dir, 'mic.wav');
@@ -188,7 +188,7 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
       const [latest] = (await api.call('GET', '/v1/calls?to=%2B254722000123')).json();
       return latest && latest.price !== null ? latest : undefined;
     }, 15_000);
-    // Direct routing (SPEC §13): caller ID is the workspace's number, billed at the destination rate.
+    // Direct routing (SPEC §13): caller ID is the credential's caller_id, billed at the destination rate.
     expect(call).toMatchObject({ to: '+254722000123', from: number, status: 'completed' });
   }, 60_000);
 

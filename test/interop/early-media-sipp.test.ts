@@ -45,6 +45,8 @@ describe('early media from a dialled carrier (183 with SDP, SIPp playing a tone)
     const uasPort = await freePort();
     const trunk = await api.call('POST', '/v1/admin/trunks', { key: api.credentials.admin_key, body: {
       name: 'early-media-carrier', host: '127.0.0.1', port: uasPort, transport: 'udp', prefixes: ['+2547200'], inbound_addresses: ['127.0.0.1'],
+      // SIPp's uas scenario takes an OPTIONS ping for an unexpected call: no pings to it.
+      options_ping: 0,
     } });
     expect(trunk.statusCode).toBe(201);
     const number = (await api.call('POST', '/v1/numbers', { body: { prefix: '+25470', routing_url: `${app.url}/dial` } })).json();
