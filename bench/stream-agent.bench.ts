@@ -30,6 +30,7 @@ import { bench, describe } from 'vitest';
 import { encodePcmu } from '../src/media/codecs/g711.js';
 import { markdownTable, median, quantile, writeReadmeSection } from './lib/readme-section.js';
 import { engineSide, relaySide } from './lib/stream-sides.js';
+import { workerInbox } from './lib/worker-inbox.js';
 
 const STREAMS = Number(process.env.STREAM_AGENT_STREAMS ?? 20);
 const SECONDS = Number(process.env.STREAM_AGENT_SECONDS ?? 8);
@@ -173,22 +174,13 @@ async function measure(scenario: Scenario, mode: Mode): Promise<RunResult> {
     eval: true,
     workerData: { wsPath: createRequire(import.meta.url).resolve('ws'), streams: STREAMS, seconds: SECONDS, rate: RATE, tonePayload, scenario, stallAtMs: STALL_AT_MS },
   });
-  const messages: Array<{ type: string }> = [];
-  let notify: (() => void) | undefined;
-  worker.on('message', (m: { type: string }) => {
-    if (m.type === 'stall') {
-      // The platform thread stops for STALL_MS: timers, sockets and the media clock all wait.
-      const until = performance.now() + STALL_MS;
-      while (performance.now() < until);
-      return;
-    }
-    messages.push(m);
-    notify?.();
+  const next = workerInbox(worker, (m) => {
+    if (m.type !== 'stall') return false;
+    // The platform thread stops for STALL_MS: timers, sockets and the media clock all wait.
+    const until = performance.now() + STALL_MS;
+    while (performance.now() < until);
+    return true;
   });
-  const next = async <T>(): Promise<T> => {
-    while (messages.length === 0) await new Promise<void>((r) => (notify = r));
-    return messages.shift() as T;
-  };
   const ready = await next<{ url: string; phonePorts: number[] }>();
   const side = mode === 'engine' ? await engineSide(ready.url, ready.phonePorts, RATE) : await relaySide(ready.url, ready.phonePorts, RATE);
   worker.postMessage({ type: 'legs', legPorts: side.legPorts });

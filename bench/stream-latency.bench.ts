@@ -38,6 +38,7 @@ import { bench, describe } from 'vitest';
 import { encodePcmu } from '../src/media/codecs/g711.js';
 import { markdownTable, median, quantile, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 import { engineSide, relaySide } from './lib/stream-sides.js';
+import { workerInbox } from './lib/worker-inbox.js';
 
 const STREAMS = Number(process.env.STREAM_BENCH_STREAMS ?? 100);
 const SECONDS = Number(process.env.STREAM_BENCH_SECONDS ?? 8);
@@ -176,16 +177,7 @@ async function measure(mode: Mode): Promise<RunResult> {
     eval: true,
     workerData: { wsPath: createRequire(import.meta.url).resolve('ws'), streams: STREAMS, seconds: SECONDS, rate: RATE, tonePayload },
   });
-  const messages: unknown[] = [];
-  let notify: (() => void) | undefined;
-  worker.on('message', (m) => {
-    messages.push(m);
-    notify?.();
-  });
-  const next = async <T>(): Promise<T> => {
-    while (messages.length === 0) await new Promise<void>((r) => (notify = r));
-    return messages.shift() as T;
-  };
+  const next = workerInbox(worker);
   const ready = await next<{ url: string; phonePorts: number[] }>();
   const side = mode === 'engine' ? await engineSide(ready.url, ready.phonePorts, RATE) : await relaySide(ready.url, ready.phonePorts, RATE);
   const lag = monitorEventLoopDelay({ resolution: 1 });
