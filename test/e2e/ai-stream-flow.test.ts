@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpReceiver } from '../helpers/http-receiver.js';
+import { phoneCalls } from '../helpers/phone-calls.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 
@@ -84,7 +85,7 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
       return leg && leg.price !== null ? leg : undefined;
     }, 30_000);
     expect(rep).toMatchObject({ to: '+254720000005', status: 'completed' });
-    const lead = (await api.call('GET', '/v1/sandbox/phones/%2B254712345600/calls')).json()[0];
+    const lead = (await phoneCalls(api, '+254712345600'))[0];
     expect(lead.audio_seconds_heard).toBeGreaterThanOrEqual(1.5);
 
     // The timeline (SPEC §14): the stream started and stopped, then the dial named the rep's leg.
@@ -111,7 +112,7 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
         return c.price !== null ? c : undefined;
       });
       expect(done).toMatchObject({ status: 'completed', hangup_by: 'system' });
-      const heard = (await api.call('GET', '/v1/sandbox/phones/%2B254712345601/calls')).json()[0];
+      const heard = (await phoneCalls(api, '+254712345601'))[0];
       expect(heard.audio_seconds_heard).toBeGreaterThan(0.5);
     } finally {
       refusing.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySautikitSignature } from '../../src/index.js';
 import { HttpReceiver, type ReceivedRequest } from '../helpers/http-receiver.js';
+import { phoneCalls } from '../helpers/phone-calls.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 
@@ -40,7 +41,7 @@ describe('call flows of the product pages', () => {
     expect(parent.status).toBe('completed');
     const [leg] = (await api.call('GET', `/v1/calls?parent_call_id=${placed.call_id}`)).json();
     expect(leg).toMatchObject({ direction: 'outbound', to: '+254720000001', from: number.number, parent_call_id: placed.call_id });
-    const agent = (await api.call('GET', '/v1/sandbox/phones/%2B254720000001/calls')).json()[0];
+    const agent = (await phoneCalls(api, '+254720000001'))[0];
     expect(agent).toMatchObject({ from: number.number, status: 'completed' });
   }, 60_000);
 
@@ -100,7 +101,7 @@ describe('call flows of the product pages', () => {
     expect(done).toMatchObject({ status: 'completed', hangup_by: 'system' });
     expect(done.events.map((e: { status: string }) => e.status)).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
     expect(app.requests.filter((r) => r.url === '/answer' && r.json.CallId === calls[0].id)).toHaveLength(1);
-    const heard = (await api.call('GET', '/v1/sandbox/phones/%2B254712345678/calls')).json()[0];
+    const heard = (await phoneCalls(api, '+254712345678'))[0];
     expect(heard.audio_seconds_heard).toBeGreaterThan(0.5);
   }, 60_000);
 

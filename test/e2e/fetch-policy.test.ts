@@ -6,6 +6,7 @@ import { HttpReceiver } from '../helpers/http-receiver.js';
 import { loopbackNameFromHosts } from '../helpers/hosts-file.js';
 import { publicTestHostUnavailable, startPublicTestHost, type PublicTestHost } from '../helpers/public-test-host.js';
 import { compileShardWorker } from '../helpers/shard-worker.js';
+import { phoneCalls } from '../helpers/phone-calls.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 import { toneWav } from '../helpers/wav.js';
@@ -192,7 +193,7 @@ describe.each(modes)('fetch policy for media URLs ($name)', ({ workers }) => {
     expect((await api.call('PUT', '/v1/sandbox/phones/%2B254720009002', { body: { answer: 'immediately', script: [{ play: url }, { hangup: true }] } })).statusCode).toBe(200);
     const { report } = await call([{ pause: { length: 2 } }, { dial: { number: '+254720009002', timeout: 10 } }, { hangup: {} }], { script: [{ play: url }] });
     expect(report.errors).toEqual([expect.objectContaining({ step: 0, code: 'fetch_not_allowed', url })]);
-    const dialled = (await api.call('GET', '/v1/sandbox/phones/%2B254720009002/calls')).json()[0];
+    const dialled = (await phoneCalls(api, '+254720009002'))[0];
     expect(dialled.errors).toEqual([expect.objectContaining({ step: 0, code: 'fetch_not_allowed', url })]);
     expect(mediaHits(`/script-${workers}.wav`)).toBe(0);
   }, 60_000);

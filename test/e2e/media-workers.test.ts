@@ -5,6 +5,7 @@ import { ShardedMediaBackend } from '../../src/media/shard/sharded-media-backend
 import { HttpReceiver, type ReceivedRequest } from '../helpers/http-receiver.js';
 import { faxCng, wavOf } from '../helpers/amd-audio.js';
 import { compileShardWorker } from '../helpers/shard-worker.js';
+import { phoneCalls } from '../helpers/phone-calls.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 
@@ -72,7 +73,7 @@ describe('call media on two worker threads, end to end with sandbox phones', () 
     const placed = (await api.call('POST', '/v1/sandbox/calls', { body: { from: '+254711000102', to: number, script: [{ wait: 0.5 }, { say: 'Hello, I am calling about my order, number one two three four.' }, { wait: 8 }], max_duration: 30 } })).json();
     const caller = await ended(placed.id);
     expect(caller).toMatchObject({ status: 'completed', call_id: placed.call_id });
-    const callee = (await api.call('GET', '/v1/sandbox/phones/%2B254720000101/calls')).json()[0];
+    const callee = (await phoneCalls(api, '+254720000101'))[0];
     expect(callee).toMatchObject({ status: 'completed' });
     expect(callee.audio_seconds_heard, 'the callee heard the caller').toBeGreaterThan(1.5);
     expect(caller.audio_seconds_heard, 'the caller heard the callee').toBeGreaterThan(1.5);

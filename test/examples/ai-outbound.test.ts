@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPT } from '../../examples/ai-outbound/bridge.js';
 import { placeLeadCall } from '../../examples/ai-outbound/place-call.js';
 import { aiOutboundState, attachAiBridge, createApp, type AiOutboundState } from '../../examples/ai-outbound/server.js';
+import { phoneCalls } from '../helpers/phone-calls.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
 import { balanceCents, cents, finishedCall, priceCents, serveExample, setPhone, type RunningApp } from './helpers.js';
@@ -80,7 +81,7 @@ describe('examples/ai-outbound', () => {
     expect(before - (await balanceCents(api))).toBe(cents(call.price) + cents(leg.price));
 
     // The lead heard the bot: part of the first question (cut by the keypress) and the transfer line.
-    const heard = (await api.call('GET', `/v1/sandbox/phones/${encodeURIComponent(lead)}/calls`)).json()[0];
+    const [heard] = await phoneCalls(api, lead);
     expect(heard).toMatchObject({ call_id: callId, status: 'completed' });
     expect(heard.audio_seconds_heard).toBeGreaterThan(2.5);
   }, 60_000);
@@ -95,7 +96,7 @@ describe('examples/ai-outbound', () => {
     expect(seen.marks).toEqual(['m1:playout', 'm2:playout']);
     const legs = (await api.call('GET', `/v1/calls?parent_call_id=${callId}`)).json();
     expect(legs).toEqual([expect.objectContaining({ to: rep, status: 'completed' })]);
-    const heard = (await api.call('GET', `/v1/sandbox/phones/${encodeURIComponent(lead)}/calls`)).json()[0];
+    const [heard] = await phoneCalls(api, lead);
     // The whole first question (3 s) and the transfer line.
     expect(heard.audio_seconds_heard).toBeGreaterThan(4.5);
   }, 60_000);
