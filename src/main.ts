@@ -109,7 +109,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
   try {
     // Before anything is written (the first start's credentials): a bad --external-address stops the start here.
     const externalMedia = await mediaAddressOf(config.externalAddress);
-    const store = options.store ?? await Store.open({ url: config.databaseUrl });
+    const store = options.store ?? await Store.open({ url: config.databaseUrl, nodeId: config.nodeId });
     closer.add('store', () => store.close());
     components['store'] = true;
     // Call timelines are written in batches off the call path; closed (flushed) just before the store.

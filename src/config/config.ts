@@ -77,6 +77,10 @@ export interface Config {
   mediaWorkers: number;
   /** Days a call's timeline (`GET /v1/calls/{id}/timeline`) is kept before the periodic purge removes it. Default 30 (SPEC §14). */
   timelineRetentionDays: number;
+  /** This node's id among several (SPEC §16), written on its calls and heartbeat. Default the host name. */
+  nodeId: string;
+  /** NATS server joining several nodes on one PostgreSQL database (SPEC §16); undefined for a single node. */
+  natsUrl: string | undefined;
 }
 
 export const defaultRetrySchedule = [0, 30, 120, 600, 1800, 3600, 10800, 21600];

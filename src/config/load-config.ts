@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -65,6 +66,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     rtpTimeoutSeconds: (chosen.rtpTimeoutSeconds as number | undefined) ?? 30,
     mediaWorkers: (chosen.mediaWorkers as number | undefined) ?? 0,
     timelineRetentionDays: (chosen.timelineRetentionDays as number | undefined) ?? 30,
+    nodeId: (chosen.nodeId as string | undefined) ?? os.hostname(),
+    natsUrl: chosen.natsUrl as string | undefined,
   };
 }
 

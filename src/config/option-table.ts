@@ -235,6 +235,28 @@ export const optionTable: OptionSpec[] = [
       return n;
     },
   },
+  {
+    key: 'nodeId', flag: 'node-id', env: 'SAUTIKIT_NODE_ID', help: 'this node\'s name among several nodes of one platform (SPEC §16)', defaultText: 'the host name',
+    parse: (raw, option) => {
+      const v = raw.trim();
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v)) throw new ConfigError(option, `'${raw}' must be 1-63 letters, digits, '.', '_' or '-'`);
+      return v;
+    },
+  },
+  {
+    key: 'natsUrl', flag: 'nats-url', env: 'SAUTIKIT_NATS_URL',
+    help: 'NATS server (nats://host:port) through which several nodes on one PostgreSQL database reach each other\'s live calls', defaultText: 'none (a single node)',
+    parse: (raw, option) => {
+      let u: URL;
+      try {
+        u = new URL(raw.trim());
+      } catch {
+        throw new ConfigError(option, `'${raw}' is not a URL`);
+      }
+      if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new ConfigError(option, `'${raw}' must be nats://host:port (or tls://)`);
+      return raw.trim();
+    },
+  },
 ];
 
 function secretKey(raw: string, option: string): string {

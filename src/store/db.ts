@@ -80,6 +80,8 @@ export interface CallsTable {
   alive_at: string | null;
   /** Answering machine detection's decision (SPEC §17); null when it was not asked for. */
   answered_by: string | null;
+  /** The node that runs (or ran) the call (SPEC §16); null for calls written before nodes were recorded. */
+  node_id: string | null;
 }
 
 export interface CallMetadataTable {
@@ -301,6 +303,18 @@ export interface SipRegistrationsTable {
   updated_at: string;
 }
 
+/** One node of the platform (SPEC §16), heart-beaten while it runs. */
+export interface NodesTable {
+  id: string;
+  /** host:port where its SIP listens (what a load balancer or a peer node sends to). */
+  sip_address: string;
+  http_url: string;
+  state: 'active' | 'draining';
+  live_calls: number;
+  started_at: string;
+  heartbeat_at: string;
+}
+
 /** One entry of a call's timeline (SPEC §14); `data` is the entry's fields as JSON. */
 export interface CallTimelineTable {
   call_id: string;
@@ -334,6 +348,7 @@ export interface DatabaseSchema {
   sip_credentials: SipCredentialsTable;
   sip_registrations: SipRegistrationsTable;
   call_timeline: CallTimelineTable;
+  nodes: NodesTable;
   /** Key/value facts about this installation (first-start done, schema notes). */
   system_state: { key: string; value: string };
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Db, DialectName } from './db.js';
 import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
 import { ReadCache } from './read-cache.js';
@@ -39,11 +40,11 @@ export class Repos {
   readonly sipRegistrations: SipRegistrationRepo;
   readonly timeline: TimelineRepo;
 
-  constructor(readonly db: Db, readonly cache: ReadCache) {
+  constructor(readonly db: Db, readonly cache: ReadCache, readonly nodeId: string) {
     this.workspaces = new WorkspaceRepo(db);
     this.apiKeys = new ApiKeyRepo(db);
     this.numbers = new NumberRepo(db);
-    this.calls = new CallRepo(db);
+    this.calls = new CallRepo(db, nodeId);
     this.recordings = new RecordingRepo(db);
     this.rates = new RateRepo(db, cache);
     this.ledger = new LedgerRepo(db);
@@ -64,19 +65,20 @@ export class Repos {
 export class Store extends Repos {
   #closed = false;
 
-  private constructor(db: Db, readonly dialect: DialectName) {
+  private constructor(db: Db, readonly dialect: DialectName, nodeId: string) {
     // SQLite: this process is the only writer. PostgreSQL: other nodes may write, so entries expire.
-    super(db, new ReadCache(dialect === 'sqlite' ? Number.POSITIVE_INFINITY : 1000));
+    super(db, new ReadCache(dialect === 'sqlite' ? Number.POSITIVE_INFINITY : 1000), nodeId);
   }
 
-  static async open(options: OpenDatabaseOptions): Promise<Store> {
+  /** `nodeId`: the node this process is (SPEC §16; default the host name), written on the calls it creates. */
+  static async open(options: OpenDatabaseOptions & { nodeId?: string }): Promise<Store> {
     const { db, dialect } = await openDatabase(options);
-    return new Store(db, dialect);
+    return new Store(db, dialect, options.nodeId ?? os.hostname());
   }
 
   /** Runs `fn` in one database transaction: state changes and their outbox rows commit together. */
   async transaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((tx) => fn(new Repos(tx, this.cache)));
+    return this.db.transaction().execute((tx) => fn(new Repos(tx, this.cache, this.nodeId)));
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ import * as callTimeline from './011-call-timeline.js';
 import * as trunkSrtp from './012-trunk-srtp.js';
 import * as answeredBy from './013-answered-by.js';
 import * as outboxOrderingKey from './014-outbox-ordering-key.js';
+import * as nodes from './015-nodes.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '012-trunk-srtp': trunkSrtp,
   '013-answered-by': answeredBy,
   '014-outbox-ordering-key': outboxOrderingKey,
+  '015-nodes': nodes,
 };
 
 export const migrationProvider: MigrationProvider = {

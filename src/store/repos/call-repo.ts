@@ -121,13 +121,14 @@ export function draftCall(input: NewCall): CallDraft {
     created_at: input.now.toISOString(), ringing_at: null, answered_at: null, ended_at: null, duration_seconds: null,
     ring_seconds: null, hangup_cause: null, hangup_by: null, price_cents: null, rate_per_minute_cents: null, rate_category: null,
     client_request_id: input.clientRequestId ?? null, metadata: JSON.stringify(metadata), action_url: input.actionUrl ?? null,
-    status_url: input.statusUrl ?? null, sip_call_id: null, alive_at: null, answered_by: null,
+    status_url: input.statusUrl ?? null, sip_call_id: null, alive_at: null, answered_by: null, node_id: null,
   };
   return { row, record: toCall(row) };
 }
 
 export class CallRepo {
-  constructor(private readonly db: Db) {}
+  /** `nodeId`: this node's id, written on every call it creates (the node that runs it). */
+  constructor(private readonly db: Db, private readonly nodeId: string) {}
 
   async create(input: NewCall): Promise<CallRecord> {
     const draft = draftCall(input);
@@ -137,7 +138,7 @@ export class CallRepo {
 
   /** Writes a call made by `draftCall` (with its metadata rows). */
   async insert(draft: CallDraft): Promise<void> {
-    await this.db.insertInto('calls').values(draft.row).execute();
+    await this.db.insertInto('calls').values({ ...draft.row, node_id: this.nodeId }).execute();
     const pairs = Object.entries(draft.record.metadata);
     if (pairs.length > 0) {
       await this.db.insertInto('call_metadata')
