@@ -104,5 +104,5 @@ function readHeadlines(): (Headline & { measured: string })[] {
 export function writeSummarySection(): void {
   const rows = readHeadlines().map((h) => [h.what, h.value, h.reference, h.goal, `${h.measured} UTC`, `[details](#${h.section})`]);
   if (rows.length === 0) return;
-  writeReadmeSection('summary', markdownTable(['measured', 'Sautikit', 'reference, same run', 'goal (issue 10)', 'when', 'section'], rows));
+  writeReadmeSection('summary', markdownTable(['measured', 'Sautikit', 'reference, same run', 'goal (issue)', 'when', 'section'], rows));
 }
