@@ -4,7 +4,7 @@
  * `dial`, `hangup`, `transfer`; events such as CALL_ESTABLISHED back).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,10 +29,12 @@ export class BaresipAgent {
 
   /**
    * Starts baresip with one account (`aor`, password, the platform as outbound proxy); `answer: 'auto'` picks up every call.
-   * `tls`: SIP over TLS to the proxy, trusting `cafile`; `mediaenc`: baresip's media encryption (`srtp-mand`: RTP/SAVP with SDES).
+   * `tls`: SIP over TLS to the proxy, trusting `cafile`; `mediaenc`: baresip's media encryption (`srtp-mand`: RTP/SAVP with SDES);
+   * `dumpAudio`: its sndfile module writes each call's audio to WAV files (`decodedAudio`).
    */
   static async start(o: {
     aor: string; password: string; proxy: { host: string; port: number }; answer: 'auto' | 'manual'; tls?: { cafile: string }; mediaenc?: 'srtp' | 'srtp-mand';
+    dumpAudio?: boolean;
   }): Promise<BaresipAgent> {
     const agent = new BaresipAgent();
     const [sipPort, ctrlPort] = [await freePort(), await freePort()];
@@ -41,6 +43,7 @@ export class BaresipAgent {
       `audio_player aufile,${join(agent.#dir, 'out.wav')}`, `audio_alert aufile,${join(agent.#dir, 'alert.wav')}`,
       'module g711.so', 'module ausine.so', 'module aufile.so', 'module_app account.so', 'module_app menu.so', 'module_app ctrl_tcp.so',
       ...(o.tls ? [`sip_cafile ${o.tls.cafile}`] : []), ...(o.mediaenc ? ['module srtp.so'] : []),
+      ...(o.dumpAudio ? ['module sndfile.so', `snd_path ${agent.#dir}`] : []),
       `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`, '',
     ].join('\n'));
     const transport = o.tls ? ';transport=tls' : '';
@@ -76,6 +79,15 @@ export class BaresipAgent {
         // not JSON: ignore
       }
     }
+  }
+
+  /**
+   * With `dumpAudio`: the audio baresip decoded from its peers, one WAV per call, oldest first (sndfile's
+   * `dump-<time>-dec.wav`, written after SRTP and the codec, so it holds only what baresip could decrypt).
+   * The header's sizes are final once the call is over.
+   */
+  decodedAudio(): Buffer[] {
+    return readdirSync(this.#dir).filter((name) => /^dump-.*-dec\.wav$/.test(name)).sort().map((name) => readFileSync(join(this.#dir, name)));
   }
 
   /** Sends a ctrl_tcp command (`dial`, `hangup`, `transfer`, `accept`…). */

@@ -385,6 +385,7 @@ describe('rtpSession', () => {
     const session = new RtpSession(lease);
     const s = await socket();
     try {
+      session.setRemote({ address: '127.0.0.1', port: s.address().port });
       s.send(packet(1, 160, 1, [1], 18), lease.port, '127.0.0.1');
       await delay(30);
       expect(session.latched).toBe(false);
@@ -393,6 +394,38 @@ describe('rtpSession', () => {
       session.close();
       pool.release(lease);
       s.close();
+    }
+  });
+
+  it('takes, latches and sends nothing before the SDP names the far end (an offer waiting for its answer)', async () => {
+    const lease = await pool.allocate();
+    const session = new RtpSession(lease, { jitter: { prefetch: 1 } });
+    const early = await socket();
+    const heard: Buffer[] = [];
+    early.on('message', (msg: Buffer) => heard.push(msg));
+    try {
+      // The answerer's media beats its answer (it starts as it sends the 200 OK): not latched, not answered.
+      early.send(packet(1, 160, 7, [0xff]), lease.port, '127.0.0.1');
+      early.send(Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 7]), lease.port + 1, '127.0.0.1');
+      await until(async () => session.stats.droppedBeforeRemote === 2, 5000);
+      expect(session.latched).toBe(false);
+      expect(session.stats.packetsReceived).toBe(0);
+      session.send(session.nextBuffer(), 160, 0, true, 160);
+      session.sendRtcp();
+      // The answer names the far end: its next packet latches and is answered.
+      session.setRemote({ address: '127.0.0.1', port: early.address().port });
+      early.send(packet(2, 320, 7, [0xff]), lease.port, '127.0.0.1');
+      await until(async () => session.latched, 5000);
+      session.send(session.nextBuffer(), 160, 0, true, 320);
+      await until(async () => heard.length === 1, 5000);
+      const h = createRtpHeader();
+      expect(parseRtp(heard[0]!, heard[0]!.length, h)).toBe(true);
+      expect(h.timestamp).toBe(320);
+      expect(session.stats).toMatchObject({ packetsSent: 1, packetsReceived: 1, droppedBeforeRemote: 2 });
+    } finally {
+      session.close();
+      pool.release(lease);
+      early.close();
     }
   });
 

@@ -11,7 +11,15 @@
  * counted (`droppedForeign`). With SRTP keys (`setSrtp`, SDES) every packet
  * is unprotected before any of this sees it, and one that fails its tag or
  * the replay window is dropped (`droppedUnauthenticated`): only the key's
- * holder can move the latch. Outbound packets are built in a small
+ * holder can move the latch. Before the SDP has named the far end
+ * (`setRemote`: an outbound leg waiting for its answer) nothing is taken,
+ * latched or sent (`droppedBeforeRemote`, issue 17): with SDES the key the
+ * answerer sends with travels in its answer (RFC 4568), so until then its
+ * packets cannot be authenticated, and a peer that starts its SRTP as it
+ * sends its 200 OK (baresip) would be latched on trust and answered with
+ * plain RTP. A plain-RTP leg loses only packets that beat the answer,
+ * which nothing plays: a dialled leg is bridged once answered.
+ * Outbound packets are built in a small
  * ring of preallocated buffers (a buffer handed to `socket.send` is not
  * touched again until the ring comes round).
  */
@@ -74,8 +82,11 @@ export class RtpSession {
   /** Called when the session latches (for logs). */
   onLatch: ((address: string, port: number) => void) | undefined;
 
-  /** `droppedUnauthenticated`: SRTP/SRTCP packets that failed the tag or replay check. */
-  readonly stats = { packetsSent: 0, octetsSent: 0, packetsReceived: 0, droppedForeign: 0, droppedInvalid: 0, droppedUnauthenticated: 0 };
+  /**
+   * `droppedUnauthenticated`: SRTP/SRTCP packets that failed the tag or replay check; `droppedBeforeRemote`:
+   * RTP/RTCP that arrived before `setRemote` (the far end and its keys still unknown).
+   */
+  readonly stats = { packetsSent: 0, octetsSent: 0, packetsReceived: 0, droppedForeign: 0, droppedInvalid: 0, droppedUnauthenticated: 0, droppedBeforeRemote: 0 };
   /** The last SR/RR the remote sent. */
   remoteReport: RemoteReport | undefined;
   /** performance.now() of the last valid RTP packet, or of session start. */
@@ -270,6 +281,11 @@ export class RtpSession {
   }
 
   readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    // No far end yet, so no keys to check this with (the class comment): a packet that beat the answer is not ours to take.
+    if (!this.#remote) {
+      this.stats.droppedBeforeRemote++;
+      return;
+    }
     const h = this.#header;
     let length = msg.length;
     // SRTP first (RFC 3711 §3.3): nothing in a packet is believed, the latch least of all, before its tag is.
@@ -360,6 +376,10 @@ export class RtpSession {
   }
 
   readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (!this.#remote) {
+      this.stats.droppedBeforeRemote++;
+      return;
+    }
     const latched = this.#latched;
     if (this.#symmetric && latched && latched.address !== rinfo.address) return;
     let length = msg.length;
