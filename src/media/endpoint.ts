@@ -45,8 +45,6 @@ export type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEn
 
 /** Peak (int16) below which a frame counts as quiet: the recorder's silence threshold. */
 const QUIET_PEAK = 500;
-/** Most packets `sendNow` may send ahead of the tick: one that came early beside the one before it. */
-export const MAX_SENT_AHEAD = 2;
 
 interface Playback {
   source: AudioSource;
@@ -94,9 +92,15 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #toneOverlay: Playback | undefined;
   #inject: PcmQueue | undefined;
   readonly #feed = new FeedSlot();
-  /** Packets `sendNow` sent ahead of the tick (each takes the place of a tick to come), at most MAX_SENT_AHEAD. */
+  /** Packets `sendNow` sent that ticks to come stand in for (each such tick sends none of its own). */
   #ahead = 0;
-  /** Their frames, for taps and recorders on the ticks they stand in for (a ring of two). */
+  /** Packets `sendNow` sent since the last send phase. */
+  #sentSinceTick = 0;
+  /**
+   * The frames of the last two of those packets, for taps and recorders on
+   * the ticks they stand in for. A leg that catches up a backlog (more than
+   * two sent ahead) hands its taps only the last two: they never lag more.
+   */
   readonly #aheadFirst = new Int16Array(FRAME_SAMPLES);
   readonly #aheadSecond = new Int16Array(FRAME_SAMPLES);
   /** The older of the two is `#aheadSecond`. */
@@ -390,9 +394,14 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#inject.push(pcm);
   }
 
-  /** Packets `sendNow` sent that ticks to come stand for (0 to MAX_SENT_AHEAD). */
+  /** Packets `sendNow` sent that ticks to come stand in for (0 to 2). */
   get sentAhead(): number {
     return this.#ahead;
+  }
+
+  /** Packets `sendNow` sent since the last tick's send phase. */
+  get sentSinceTick(): number {
+    return this.#sentSinceTick;
   }
 
   /**
@@ -403,16 +412,21 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
    * prompt, tone or RFC 4733 digit plays, a bridge or conference feeds the
    * leg, injected audio waits, or the leg must not send. The frame takes
    * the next tick's place (that tick sends no packet of its own; taps and
-   * recorders get this frame then), so the leg runs at most
-   * MAX_SENT_AHEAD packets ahead of the clock; beyond that, false.
-   * Sequence and timestamp run on unbroken, +160 a packet. Allocates nothing.
+   * recorders get this frame then). How many go between two ticks is the
+   * caller's to pace (`sentSinceTick`). Sequence and timestamp run on
+   * unbroken, +160 a packet. Allocates nothing.
    */
   sendNow(pcm: Int16Array): boolean {
     if (this.#state !== 'open' || !this.#sending || this.#playback || this.#toneOverlay || this.#sender.busy) return false;
-    if (this.#feed.current || (this.#inject?.size ?? 0) > 0 || this.#ahead >= MAX_SENT_AHEAD) return false;
+    if (this.#feed.current || (this.#inject?.size ?? 0) > 0) return false;
     const older = this.#aheadSwapped ? this.#aheadSecond : this.#aheadFirst;
     const newer = this.#aheadSwapped ? this.#aheadFirst : this.#aheadSecond;
-    (this.#ahead === 0 ? older : newer).set(pcm);
+    if (this.#ahead === 2) {
+      // Catching up: the oldest frame not yet handed to the taps is skipped for them (it was sent).
+      older.set(pcm);
+      this.#aheadSwapped = !this.#aheadSwapped;
+      this.#ahead--;
+    } else (this.#ahead === 0 ? older : newer).set(pcm);
     const buf = this.session.nextBuffer();
     const length = this.#codec.encode(pcm, buf, RTP_HEADER_SIZE);
     // Marker on the first packet of a talk-spurt (RFC 3551 §4.1; RFC 3550 §5.1): the far end may
@@ -423,6 +437,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#heldTicks = 0;
     this.#lastOnTick = false;
     this.#ahead++;
+    this.#sentSinceTick++;
     this.session.maybeSendRtcp(performance.now());
     return true;
   }
@@ -538,6 +553,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly #onSend = (): void => {
     const out = this.outboundFrame;
     const early = this.#ahead > 0;
+    this.#sentSinceTick = 0;
     let silent = false;
     if (early) {
       // Sent already (sendNow): this tick's packet.

@@ -25,9 +25,12 @@
  * (`holdSend`) — the stream's next frame is expected any moment — for up
  * to three ticks; after that the talk-spurt is over and the tick sends
  * silence again (and the next frame starts a new talk-spurt, marker bit
- * set). The leg runs at most two packets ahead of its tick (one that came
- * early beside the one before it); more wait and go with the next
- * arrivals and ticks, so a burst (a TTS clip) plays at real time. The sender's jitter
+ * set). Up to two packets go as audio arrives between two ticks (one that
+ * came early beside the one before it, or a waiting frame beside the new
+ * one), so a backlog left by bunched arrivals or a stall drains with the
+ * next arrivals instead of delaying the rest of the talk-spurt; a tick that
+ * no packet sent ahead stands in for sends one if audio waits, so a burst
+ * (a TTS clip) plays at real time. The sender's jitter
  * reaches the caller's jitter buffer as it would through a relay; a sender
  * a few percent slow or fast gets no silent packets. With a prompt, a tone,
  * a bridge or a conference on the leg `sendNow` refuses and frames go on
@@ -41,7 +44,7 @@
  */
 import type { Logger } from '../../shared/log.js';
 import { resampleAsync } from '../codecs/resample.js';
-import { MAX_SENT_AHEAD, type MediaEndpoint } from '../endpoint.js';
+import type { MediaEndpoint } from '../endpoint.js';
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
 import { StreamDownsampler } from './fir-resampler.js';
 import { PlayoutQueue, type MarkEvent } from './playout-queue.js';
@@ -51,6 +54,8 @@ export type PlayAudioCommand = Extract<ServerCommand, { type: 'playAudio' }>;
 
 /** Ticks a direct stream may go without a frame before its talk-spurt counts as over (60 ms). */
 const HOLD_TICKS = 3;
+/** Most packets sent on arrival between two ticks: one that came early beside the one before it, or a backlog draining. */
+const MAX_PER_TICK = 2;
 
 type Item = { kind: 'pcm'; pcm: Int16Array } | { kind: 'mark'; name: string } | { kind: 'clearMarks' } | { kind: 'play'; command: PlayAudioCommand };
 
@@ -152,7 +157,7 @@ export class DownlinkPlayer {
 
   /** Off the tick: send what arrived now, while the stream is all the caller hears. Allocates nothing. */
   #sendArrived(): void {
-    while (this.#endpoint.sentAhead < MAX_SENT_AHEAD && this.#queue.frameNow(this.#frame)) {
+    while (this.#endpoint.sentSinceTick < MAX_PER_TICK && this.#queue.frameNow(this.#frame)) {
       if (!this.#endpoint.sendNow(this.#frame)) {
         this.#queue.leaveDirect();
         return;
@@ -207,7 +212,16 @@ export class DownlinkPlayer {
         this.#queue.idleTick();
         return;
       }
-      if (this.#queue.size < FRAME_SAMPLES) {
+      if (this.#queue.frameNow(this.#frame)) {
+        // Audio waits and nothing stands in for this tick (a burst): one frame, at real time.
+        if (this.#endpoint.sendNow(this.#frame)) {
+          this.#queue.commitNow();
+          this.#queue.idleTick();
+          this.#held = 0;
+          return;
+        }
+        this.#queue.leaveDirect();
+      } else if (this.#queue.size < FRAME_SAMPLES) {
         if (this.#held < HOLD_TICKS) {
           this.#held++;
           this.#queue.idleTick();

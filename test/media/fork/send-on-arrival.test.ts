@@ -128,21 +128,43 @@ describe('socket → caller: sent on arrival', () => {
     await ep.close();
   });
 
-  it('runs at most two packets ahead of the tick: a burst plays at real time after them, and marks wait for it', async () => {
+  it('a burst goes two at once, then one a tick (real time), and marks wait for it', async () => {
     const { ep, player, marks, heard } = await playerLeg();
-    player.binary(bytes(sine(1000, 200, 8000))); // 10 frames at once
+    player.binary(bytes(sine(1000, 200, 8000))); // 10 frames at once (a TTS clip)
     player.mark('end');
     await received(2);
+    clock.runTick();
+    clock.runTick(); // these two ticks stand in for the two sent
     await settle();
     expect(packets.length).toBe(2);
-    for (let i = 0; i < 2; i++) clock.runTick(); // stand-ins for the two sent ahead
-    await settle();
-    expect(packets.length).toBe(2);
-    for (let i = 0; i < 8; i++) clock.runTick();
-    await received(10);
+    for (let i = 0; i < 8; i++) {
+      clock.runTick();
+      await received(3 + i); // one a tick
+    }
     expect(packets.every((p, i) => !p.silent && p.ts === (packets[0]!.ts + 160 * i) >>> 0)).toBe(true);
     expect(marks).toEqual(['end:playout']);
-    expect(heard()).toBe(10);
+    expect(heard()).toBe(10); // taps got every frame, one a tick
+    await ep.close();
+  });
+
+  it('frames bunched by the network leave no lasting delay: the backlog drains with the next arrival', async () => {
+    const { ep, player } = await playerLeg();
+    clock.runTick();
+    for (let i = 0; i < 3; i++) player.binary(frameOf(i)); // three in one tick interval
+    await received(3); // the tick's silence, then two at once; the third waits
+    await settle();
+    expect(packets.length).toBe(3);
+    clock.runTick();
+    clock.runTick(); // these two ticks stand in for the two sent
+    await settle();
+    expect(packets.length).toBe(3);
+    player.binary(frameOf(3));
+    await received(5); // the waiting frame and the new one go at once: nothing waits any more
+    clock.runTick();
+    player.binary(frameOf(4));
+    await received(6); // the next goes as it arrives
+    expect(packets.slice(1).every((p) => !p.silent)).toBe(true);
+    clock.runTick();
     await ep.close();
   });
 
