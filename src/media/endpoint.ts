@@ -9,6 +9,9 @@
  *                 injected PCM > bridge/conference feed > silence), feed
  *                 taps and recorders, encode and send (or send RFC 4733
  *                 event packets while a digit is being sent).
+ *  off the tick:  `sendNow` lets an audio stream send its frame as it
+ *                 arrives when the stream is all the caller hears; that
+ *                 packet stands in for the next tick's (see there).
  *
  * All per-frame buffers are allocated once here. Everything asynchronous
  * (synthesis, fetching, decoding, disk) happens outside the tick.
@@ -89,6 +92,25 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #toneOverlay: Playback | undefined;
   #inject: PcmQueue | undefined;
   readonly #feed = new FeedSlot();
+  /** Packets `sendNow` sent that ticks to come stand in for (each such tick sends none of its own). */
+  #ahead = 0;
+  /** Packets `sendNow` sent since the last send phase. */
+  #sentSinceTick = 0;
+  /**
+   * The frames of the last two of those packets, for taps and recorders on
+   * the ticks they stand in for. A leg that catches up a backlog (more than
+   * two sent ahead) hands its taps only the last two: they never lag more.
+   */
+  readonly #aheadFirst = new Int16Array(FRAME_SAMPLES);
+  readonly #aheadSecond = new Int16Array(FRAME_SAMPLES);
+  /** The older of the two is `#aheadSecond`. */
+  #aheadSwapped = false;
+  /** `holdSend()` was called for this tick. */
+  #holdTick = false;
+  /** Ticks that sent no packet (`holdSend`) since the last packet. */
+  #heldTicks = 0;
+  /** The last packet went out on the tick: the next `sendNow` starts a talk-spurt. */
+  #lastOnTick = true;
   #closing: Promise<void> | undefined;
 
   constructor(ctx: EndpointContext) {
@@ -372,6 +394,65 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     this.#inject.push(pcm);
   }
 
+  /** Packets `sendNow` sent that ticks to come stand in for (0 to 2). */
+  get sentAhead(): number {
+    return this.#ahead;
+  }
+
+  /** Packets `sendNow` sent since the last tick's send phase. */
+  get sentSinceTick(): number {
+    return this.#sentSinceTick;
+  }
+
+  /**
+   * Send one 20 ms frame (8 kHz, exactly `FRAME_SAMPLES`) to the caller now,
+   * not on the next tick: an audio stream's frame goes out as it arrives
+   * (SPEC §19), like a relay, instead of waiting 0–20 ms for the tick. Only
+   * while it is all the caller would hear: false (nothing sent) while a
+   * prompt, tone or RFC 4733 digit plays, a bridge or conference feeds the
+   * leg, injected audio waits, or the leg must not send. The frame takes
+   * the next tick's place (that tick sends no packet of its own; taps and
+   * recorders get this frame then). How many go between two ticks is the
+   * caller's to pace (`sentSinceTick`). Sequence and timestamp run on
+   * unbroken, +160 a packet. Allocates nothing.
+   */
+  sendNow(pcm: Int16Array): boolean {
+    if (this.#state !== 'open' || !this.#sending || this.#playback || this.#toneOverlay || this.#sender.busy) return false;
+    if (this.#feed.current || (this.#inject?.size ?? 0) > 0) return false;
+    const older = this.#aheadSwapped ? this.#aheadSecond : this.#aheadFirst;
+    const newer = this.#aheadSwapped ? this.#aheadFirst : this.#aheadSecond;
+    if (this.#ahead === 2) {
+      // Catching up: the oldest frame not yet handed to the taps is skipped for them (it was sent).
+      older.set(pcm);
+      this.#aheadSwapped = !this.#aheadSwapped;
+      this.#ahead--;
+    } else (this.#ahead === 0 ? older : newer).set(pcm);
+    const buf = this.session.nextBuffer();
+    const length = this.#codec.encode(pcm, buf, RTP_HEADER_SIZE);
+    // Marker on the first packet of a talk-spurt (RFC 3551 §4.1; RFC 3550 §5.1): the far end may
+    // re-sync its playout to this packet, which comes at the stream's moment, not the tick's.
+    this.session.send(buf, length, this.#payloadType, this.#lastOnTick, this.#timestamp);
+    this.#timestamp = (this.#timestamp + FRAME_SAMPLES) >>> 0;
+    // The stream's own pace rules while it talks (as for a relay): ticks held meanwhile do not move the timestamp.
+    this.#heldTicks = 0;
+    this.#lastOnTick = false;
+    this.#ahead++;
+    this.#sentSinceTick++;
+    this.session.maybeSendRtcp(performance.now());
+    return true;
+  }
+
+  /**
+   * This tick sends no packet if it would only be silence: an audio stream
+   * waits for its next frame (to send on arrival) rather than fill the gap
+   * with a silent packet. The timestamp counts the held ticks once packets
+   * come from the tick again (RFC 3550 §5.1: it follows the sampling clock
+   * across a pause).
+   */
+  holdSend(): void {
+    this.#holdTick = true;
+  }
+
   /** Drop injected audio not yet played (e.g. a media stream's "clear"). */
   clearInjected(): void {
     this.#inject?.clear();
@@ -471,9 +552,22 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
 
   readonly #onSend = (): void => {
     const out = this.outboundFrame;
-    if (!this.#readPlayback(this.#toneOverlay, out) && !this.#readPlayback(this.#playback, out)) {
-      if (!this.#inject?.read(out) && !this.#feed.current?.read(out)) out.fill(0);
+    const early = this.#ahead > 0;
+    this.#sentSinceTick = 0;
+    let silent = false;
+    if (early) {
+      // Sent already (sendNow): this tick's packet.
+      out.set(this.#aheadSwapped ? this.#aheadSecond : this.#aheadFirst);
+      this.#aheadSwapped = !this.#aheadSwapped;
+      this.#ahead--;
+    } else if (!this.#readPlayback(this.#toneOverlay, out) && !this.#readPlayback(this.#playback, out)) {
+      if (!this.#inject?.read(out) && !this.#feed.current?.read(out)) {
+        out.fill(0);
+        silent = true;
+      }
     }
+    const held = this.#holdTick && silent && !this.#sender.busy;
+    this.#holdTick = false;
     const taps = this.#taps;
     for (let i = 0; i < taps.length; i++) {
       const tap = taps[i];
@@ -481,14 +575,21 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     }
     const recordings = this.#recordings;
     for (let i = 0; i < recordings.length; i++) recordings[i]?.write(this.inboundFrame, out);
+    if (early || (held && this.#sending)) {
+      if (held) this.#heldTicks++;
+      this.session.maybeSendRtcp(performance.now());
+      return;
+    }
     if (!this.#sending) {
       this.#timestamp = (this.#timestamp + FRAME_SAMPLES) >>> 0;
       this.session.maybeSendRtcp(performance.now()); // RTCP continues on held streams
       return;
     }
     const buf = this.session.nextBuffer();
-    const timestamp = this.#timestamp;
-    this.#timestamp = (this.#timestamp + FRAME_SAMPLES) >>> 0;
+    const timestamp = (this.#timestamp + this.#heldTicks * FRAME_SAMPLES) >>> 0;
+    this.#timestamp = (timestamp + FRAME_SAMPLES) >>> 0;
+    this.#heldTicks = 0;
+    this.#lastOnTick = true;
     if (this.#telephoneEvent >= 0 && this.#sender.busy && this.#sender.next(buf, RTP_HEADER_SIZE, timestamp) === 'event') {
       this.session.send(buf, 4, this.#telephoneEvent, this.#sender.marker, this.#sender.eventTimestamp);
     } else {

@@ -25,7 +25,10 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
         if (!isBinary) {
           const message = JSON.parse(String(data));
           if (!seen.metadata) seen.metadata = message;
-          else if (message.event === 'dtmf') seen.dtmf.push(message.dtmf);
+          else if (message.event === 'dtmf') {
+            seen.dtmf.push(message.dtmf);
+            socket.close(1000); // the bot heard the lead's answer: end the stream (the <Dial> follows)
+          }
           return;
         }
         seen.binaryFrames += 1;
@@ -39,7 +42,8 @@ describe('outbound AI call with a live audio stream and a warm transfer', () => 
       const pcm = Buffer.alloc(16000 * 2 * 2);
       for (let i = 0; i < 32000; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), i * 2);
       socket.send(pcm);
-      setTimeout(() => socket.close(1000), 3000);
+      // The lead's phone speaks, then presses 5 about 2.9 s in (TTS and playing time): a fixed 3 s close raced it.
+      setTimeout(() => socket.close(1000), 10_000);
     });
     await new Promise((r) => wss.once('listening', r));
   }, 60_000);

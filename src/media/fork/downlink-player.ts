@@ -17,6 +17,25 @@
  * so nothing is lost or repeated. (A frame of pure silence during a silent
  * prompt would count as played — harmless.)
  *
+ * Sent on arrival (SPEC §19): while the stream is all the caller hears, a
+ * whole frame goes out the moment it arrives (`endpoint.sendNow`, taking
+ * the next tick's place) instead of waiting for the tick and the cushion,
+ * so the platform adds what a relay would. The leg's send clock then runs
+ * at the stream's phase: a tick with nothing queued sends no packet
+ * (`holdSend`) — the stream's next frame is expected any moment — for up
+ * to three ticks; after that the talk-spurt is over and the tick sends
+ * silence again (and the next frame starts a new talk-spurt, marker bit
+ * set). Up to two packets go as audio arrives between two ticks (one that
+ * came early beside the one before it, or a waiting frame beside the new
+ * one), so a backlog left by bunched arrivals or a stall drains with the
+ * next arrivals instead of delaying the rest of the talk-spurt; a tick that
+ * no packet sent ahead stands in for sends one if audio waits, so a burst
+ * (a TTS clip) plays at real time. The sender's jitter
+ * reaches the caller's jitter buffer as it would through a relay; a sender
+ * a few percent slow or fast gets no silent packets. With a prompt, a tone,
+ * a bridge or a conference on the leg `sendNow` refuses and frames go on
+ * the tick, with the adaptive cushion, as before.
+ *
  * Binary audio comes at its own rate (`bidirectionalAudio.sampleRate`, an
  * integer multiple of 8 kHz) and is decoded and resampled into scratch
  * buffers reused for every message, so a real-time sender costs no
@@ -32,6 +51,11 @@ import { PlayoutQueue, type MarkEvent } from './playout-queue.js';
 import { decodePlayAudio, Pcm16Assembler, type ServerCommand, type StreamReturnRate, type StreamSampleRate } from './stream-protocol.js';
 
 export type PlayAudioCommand = Extract<ServerCommand, { type: 'playAudio' }>;
+
+/** Ticks a direct stream may go without a frame before its talk-spurt counts as over (60 ms). */
+const HOLD_TICKS = 3;
+/** Most packets sent on arrival between two ticks: one that came early beside the one before it, or a backlog draining. */
+const MAX_PER_TICK = 2;
 
 type Item = { kind: 'pcm'; pcm: Int16Array } | { kind: 'mark'; name: string } | { kind: 'clearMarks' } | { kind: 'play'; command: PlayAudioCommand };
 
@@ -76,6 +100,8 @@ export class DownlinkPlayer {
   /** The frame handed to `inject()` this tick, kept to verify in the send phase that it was played. */
   readonly #frame = new Int16Array(FRAME_SAMPLES);
   #offered = 0;
+  /** Ticks held (no packet) since the last frame went out on arrival. */
+  #held = 0;
   // playAudio clips are decoded off the tick asynchronously; what arrives meanwhile waits here, in order.
   #busy = false;
   #backlog: Item[] = [];
@@ -123,7 +149,22 @@ export class DownlinkPlayer {
     const out = this.#down.subarray(0, n);
     // Straight into the ring; only while a clip decodes does it wait in the backlog (as a copy).
     if (this.#busy) this.#backlog.push({ kind: 'pcm', pcm: out.slice() });
-    else this.#queue.push(out);
+    else {
+      this.#queue.push(out);
+      this.#sendArrived();
+    }
+  }
+
+  /** Off the tick: send what arrived now, while the stream is all the caller hears. Allocates nothing. */
+  #sendArrived(): void {
+    while (this.#endpoint.sentSinceTick < MAX_PER_TICK && this.#queue.frameNow(this.#frame)) {
+      if (!this.#endpoint.sendNow(this.#frame)) {
+        this.#queue.leaveDirect();
+        return;
+      }
+      this.#queue.commitNow();
+      this.#held = 0;
+    }
   }
 
   mark(name: string): void {
@@ -163,6 +204,33 @@ export class DownlinkPlayer {
 
   /** Receive phase of the tick: give the endpoint this tick's frame. Allocates nothing. */
   offer(): void {
+    this.#offered = 0;
+    if (this.#queue.direct) {
+      if (this.#endpoint.sentAhead > 0) {
+        // This tick's packet already went, on arrival.
+        this.#held = 0;
+        this.#queue.idleTick();
+        return;
+      }
+      if (this.#queue.frameNow(this.#frame)) {
+        // Audio waits and nothing stands in for this tick (a burst): one frame, at real time.
+        if (this.#endpoint.sendNow(this.#frame)) {
+          this.#queue.commitNow();
+          this.#queue.idleTick();
+          this.#held = 0;
+          return;
+        }
+        this.#queue.leaveDirect();
+      } else if (this.#queue.size < FRAME_SAMPLES) {
+        if (this.#held < HOLD_TICKS) {
+          this.#held++;
+          this.#queue.idleTick();
+          this.#endpoint.holdSend();
+          return;
+        }
+        this.#queue.leaveDirect(); // the talk-spurt is over: the tick plays again (silence, or a short last piece)
+      }
+    }
     const n = this.#queue.peek(this.#frame);
     this.#offered = n;
     if (n === 0) return;
@@ -193,7 +261,10 @@ export class DownlinkPlayer {
   }
 
   #apply(item: Item): void {
-    if (item.kind === 'pcm') return this.#queue.push(item.pcm);
+    if (item.kind === 'pcm') {
+      this.#queue.push(item.pcm);
+      return this.#sendArrived();
+    }
     if (item.kind === 'mark') return this.#queue.mark(item.name);
     if (item.kind === 'clearMarks') return this.#queue.clearMarks();
     this.#busy = true;
@@ -204,6 +275,7 @@ export class DownlinkPlayer {
         if (generation !== this.#generation) return;
         this.#queue.push(pcm);
         this.#queue.done(id);
+        this.#sendArrived();
       })
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'audio stream: playAudio clip could not be decoded; ignored'))
       .finally(() => {

@@ -26,6 +26,12 @@
  *   up) — the excess is dropped at once, instead of delaying the rest of
  *   the call. A burst (TTS sent ahead: far more in than out) is never
  *   dropped or sped up.
+ *
+ * Sent on arrival (`frameNow` / `commitNow`): while the leg's audio is the
+ * stream's alone, each whole frame goes to the caller as it arrives, with
+ * no cushion (the player decides; see `DownlinkPlayer`). The queue is then
+ * "direct" until `leaveDirect()`: what is left on a tick plays at once, at
+ * normal speed, and an empty queue is not a gap (no cushion to grow).
  */
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
 
@@ -111,6 +117,8 @@ export class PlayoutQueue {
   #paceIndex = 0;
   /** Windows running in which the queue stayed more than a frame above the cushion. */
   #excessWindows = 0;
+  /** The last frame went out on arrival (`commitNow`), not on the tick. */
+  #direct = false;
   /** Samples refused because the queue was full. */
   overflowed = 0;
   /** Samples dropped as stale delay after a stall. */
@@ -132,6 +140,11 @@ export class PlayoutQueue {
     return this.#size;
   }
 
+  /** True while frames go out on arrival (since `commitNow`, until `leaveDirect` or `clear`). */
+  get direct(): boolean {
+    return this.#direct;
+  }
+
   /** The current playout cushion, in samples. */
   get cushion(): number {
     return this.#cushion;
@@ -144,7 +157,7 @@ export class PlayoutQueue {
   /** Queue 8 kHz PCM (copied). What does not fit is dropped: playback memory stays bounded. */
   push(pcm: Int16Array): void {
     if (pcm.length === 0) return;
-    if (!this.#playing && this.#emptiedAt >= 0) {
+    if (!this.#playing && !this.#direct && this.#emptiedAt >= 0) {
       // Audio again soon after running dry: the sender's jitter beat the cushion.
       if (this.#ticks - this.#emptiedAt <= GAP_TICKS) this.#grow();
       this.#emptiedAt = -1;
@@ -199,11 +212,52 @@ export class PlayoutQueue {
     this.#size = 0;
     this.#playedTotal = this.#pushedTotal;
     this.#playing = false;
+    this.#direct = false;
     this.#heldTicks = 0;
     this.#emptiedAt = -1;
     const positions = this.#positions;
     this.#positions = [];
     for (const p of positions) if (p.kind === 'mark') this.#onMark(p.name ?? '', 'cleared');
+  }
+
+  /**
+   * Off the tick: copy the next whole frame into `out` (FRAME_SAMPLES long)
+   * without consuming it, to be sent now; false when less than a frame is
+   * queued. `commitNow()` once it was sent. Allocates nothing.
+   */
+  frameNow(out: Int16Array): boolean {
+    const ring = this.#ring;
+    if (!ring || this.#size < FRAME_SAMPLES) return false;
+    const cap = ring.length;
+    let r = this.#read;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      out[i] = ring[r] ?? 0;
+      r = r + 1 === cap ? 0 : r + 1;
+    }
+    return true;
+  }
+
+  /** The frame from `frameNow()` was sent: consume it (marks due are answered) and stay direct. */
+  commitNow(): void {
+    this.#direct = true;
+    this.#emptiedAt = -1;
+    this.commit(FRAME_SAMPLES);
+  }
+
+  /** Frames go on the tick again, with the cushion (the talk-spurt ended, or something else plays on the leg). */
+  leaveDirect(): void {
+    if (!this.#direct) return;
+    this.#direct = false;
+    this.#playing = false;
+    this.#heldTicks = 0;
+    this.#emptiedAt = -1;
+  }
+
+  /** A tick on which nothing is taken from the queue (its frame went on arrival, or none is due): keeps the clocks. */
+  idleTick(): void {
+    this.#ticks++;
+    this.#measure();
+    if (this.#size === 0) this.#playing = false;
   }
 
   /**
@@ -222,7 +276,8 @@ export class PlayoutQueue {
       return 0;
     }
     if (!this.#playing) {
-      if (this.#size < this.#cushion && ++this.#heldTicks < this.#maxHoldTicks) return 0;
+      // Direct: frames already go out as they come; what waits plays now, with no cushion.
+      if (!this.#direct && this.#size < this.#cushion && ++this.#heldTicks < this.#maxHoldTicks) return 0;
       this.#playing = true;
       this.#heldTicks = 0;
       this.#floor = this.#size;
@@ -232,7 +287,7 @@ export class PlayoutQueue {
     if (this.#size < this.#windowMinDepth) this.#windowMinDepth = this.#size;
     if (this.#size < this.#calmMin) this.#calmMin = this.#size;
     const frame = out.length;
-    const stretched = frame + this.#stretch();
+    const stretched = frame + (this.#direct ? 0 : this.#stretch());
     const want = this.#size >= stretched ? stretched : Math.min(frame, this.#size);
     const cap = ring.length;
     const r0 = this.#read;
