@@ -63,7 +63,7 @@ describe.skipIf(!(await postgresAvailable()))('three nodes behind Kamailio\'s di
   const carrier = async (count: number, holdMs: number) => sipp(['-sf', scenario, '-s', number.slice(1), '-i', '127.0.0.1', '-p', String(await freePort()),
     '-mp', String(await freePort()), '-m', String(count), '-r', '20', '-d', String(holdMs), `127.0.0.1:${kamailioPort}`]);
   const hangupsOf = (callId: string) => app.requests.filter((r) => r.json?.type === 'call.hangup' && r.json?.data?.call_id === callId);
-  /** Calls created after `since`, by node. */
+  /** How many of `rows` each node ran. */
   const byNode = (rows: CallRow[]) => {
     const counts: Record<string, number> = {};
     for (const row of rows) counts[row.node_id] = (counts[row.node_id] ?? 0) + 1;
