@@ -174,6 +174,10 @@ describe.skipIf(!(await postgresAvailable()))('three nodes behind Kamailio\'s di
     expect(drained.json).toMatchObject({ id: 'node-a', state: 'draining' });
     await until(async () => (await fetch(`${servers.a!.baseUrl}/healthz`).then((r) => r.status, () => 0)) === 503, 10_000, 100);
     expect((await nodesView('c'))['node-a']).toMatchObject({ state: 'draining', alive: true });
+    // Its API takes no new calls either.
+    const refused = await api('a', 'POST', '/v1/calls', { body: { from: number, to: '+254720000001', action_url: `${app.url}/voice` } });
+    expect(refused.status).toBe(503);
+    expect(refused.json).toMatchObject({ error: { code: 'shutting_down' } });
     // Dispatcher probing sees A's 503 to OPTIONS within a second or two; meanwhile an INVITE A refuses (503) fails over.
     await new Promise((r) => setTimeout(r, 2500));
     seen = await idsNow();
