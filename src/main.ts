@@ -74,7 +74,7 @@ export interface StartOptions {
   api?: ApiServerOptions;
   /** The compiled media worker script, for `mediaWorkers` > 0 when running from TypeScript sources (tests). Default: the one beside the built code. */
   mediaWorkerUrl?: URL;
-  /** How often live calls are marked alive in the store (what a restart after a crash bills up to). Default 15 000 ms. */
+  /** How often live calls are marked alive and this node heart-beats in the store (what a restart after a crash bills up to; peers call a node dead after 15 s). Default 5 000 ms. */
   livenessIntervalMs?: number;
   /** Back-off of failed trunk registrations. Default 30 s doubling to 10 min. */
   trunkRegistrationTiming?: Partial<RegistrationTiming>;
