@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer, type ApiServerOptions } from './api/server.js';
@@ -10,6 +11,7 @@ import type { Config } from './config/config.js';
 import { CallEngine } from './engine/call-engine.js';
 import { CallLiveness } from './engine/call-liveness.js';
 import { recoverCalls } from './engine/call-recovery.js';
+import { NodeHeartbeat } from './engine/node-heartbeat.js';
 import { TrunkSupervisor } from './engine/trunk-supervisor.js';
 import type { RegistrationTiming } from './engine/trunk-registration.js';
 import { WorkspaceRegistrar } from './engine/workspace-registrar.js';
@@ -59,6 +61,8 @@ export interface Platform {
   credentials: FirstStartCredentials | undefined;
   /** Stops everything; idempotent. `graceMs` lets running calls finish first. */
   close(graceMs?: number): Promise<void>;
+  /** Settles once the platform has stopped, whoever stopped it (SIGTERM, or a drain request through the API, SPEC §16). */
+  stopped: Promise<void>;
 }
 
 export interface StartOptions {
@@ -70,7 +74,7 @@ export interface StartOptions {
   api?: ApiServerOptions;
   /** The compiled media worker script, for `mediaWorkers` > 0 when running from TypeScript sources (tests). Default: the one beside the built code. */
   mediaWorkerUrl?: URL;
-  /** How often live calls are marked alive in the store (what a restart after a crash bills up to). Default 15 000 ms. */
+  /** How often live calls are marked alive and this node heart-beats in the store (what a restart after a crash bills up to; peers call a node dead after 15 s). Default 5 000 ms. */
   livenessIntervalMs?: number;
   /** Back-off of failed trunk registrations. Default 30 s doubling to 10 min. */
   trunkRegistrationTiming?: Partial<RegistrationTiming>;
@@ -126,7 +130,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const events = new EventPublisher(config.webhookRetrySchedule[0] ?? 0, deliverer.wake);
     const voiceCallbacks = new VoiceCallbackFetcher(http, { now: () => clock.now() });
     // Calls an earlier run left live (SIGKILL, power loss) end now, before SIP and the API take new ones (SPEC §18).
-    // Sautikit is one node (several nodes are SPEC §16, later): each such call belongs to a run that is gone.
+    // Only this node's calls (SPEC §16): another node's are its own, or, when it died, ended by the reaper of a live peer.
     await recoverCalls({ store, events, clock, logger, timeline });
     // Deliveries left pending by an earlier run (even one killed with SIGKILL) resume now, with the recovered calls' call.hangup.
     deliverer.start();
@@ -210,11 +214,6 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
       registrar, sipDomain: config.sipDomain, trunks, timeline, selfAddress: { host: sandboxHost, port: sipAddress.port },
     });
-    const liveness = new CallLiveness(store, () => engine.liveCallIds(), {
-      clock, logger: logger.child({ component: 'engine' }), ...(options.livenessIntervalMs ? { intervalMs: options.livenessIntervalMs } : {}),
-    });
-    liveness.start();
-    closer.add('liveness', () => liveness.close());
     const ctx: ApiContext = {
       store, timeline, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
       get publicUrl() { return publicUrl; },
@@ -238,23 +237,52 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     // With port 0 the default public URL names the port actually bound.
     if (config.httpPort === 0 && config.publicUrl.endsWith(':0')) publicUrl = httpUrl;
     components['api'] = true;
+
+    // This node in the `nodes` table (SPEC §16), beaten in the same tick that marks its calls alive; a drain asked for
+    // through any node's API is noticed there and runs as SIGTERM would. Peers' addresses must be reachable: a wildcard
+    // bind names the external address (or the host name) instead.
+    const reachableHost = isWildcard(config.host) ? (config.externalAddress ?? os.hostname()) : config.host;
+    const heartbeat = new NodeHeartbeat({
+      store, events, clock, logger: logger.child({ component: 'nodes' }), timeline,
+      sipAddress: `${reachableHost.includes(':') ? `[${reachableHost}]` : reachableHost}:${sipAddress.port}`,
+      httpUrl: isWildcard(config.host) ? publicUrl : httpUrl,
+      liveCalls: () => engine.liveCount, draining: () => draining,
+      // Its outcome is heard through `stopped` (the CLI exits when it settles).
+      drainRequested: () => { platform.close(config.shutdownGraceSeconds * 1000).catch(() => {}); },
+    });
+    await heartbeat.register();
+    const liveness = new CallLiveness(store, () => engine.liveCallIds(), {
+      clock, logger: logger.child({ component: 'engine' }), node: heartbeat, ...(options.livenessIntervalMs ? { intervalMs: options.livenessIntervalMs } : {}),
+    });
+    liveness.start();
+    closer.add('liveness', () => liveness.close());
     logger.info({ httpUrl, publicUrl, sip: sipAddress, sipTls: sipTlsAddress, externalAddress: advertised.external, database: store.dialect, sandbox: sandboxOn }, 'sautikit started');
 
     let closed: Promise<void> | undefined;
-    return {
-      config, store, events, engine, timeline, media, api, sandbox, httpUrl, credentials, sipAddress, sipTlsAddress,
+    let settleStopped: { resolve: () => void; reject: (error: unknown) => void } = { resolve: () => {}, reject: () => {} };
+    const stopped = new Promise<void>((resolve, reject) => { settleStopped = { resolve, reject }; });
+    // Whoever closes the platform hears its error from close(); `stopped` is for those who only wait.
+    stopped.catch(() => {});
+    const platform: Platform = {
+      config, store, events, engine, timeline, media, api, sandbox, httpUrl, credentials, sipAddress, sipTlsAddress, stopped,
       get publicUrl() { return publicUrl; },
       close: (graceMs = 0) => {
         closed ??= (async () => {
           draining = true;
-          // New calls are refused at once; running ones get the grace period, then are hung up and billed.
+          // OPTIONS probes now answer 503 (a load balancer stops sending calls here) and new calls are refused at once;
+          // running ones get the grace period, then are hung up and billed. The next heartbeat writes `draining`.
+          ua.drain();
           await engine.shutdown(graceMs);
           await closer.closeAll();
           logger.info('sautikit stopped');
-        })();
+        })().then(settleStopped.resolve, (error: unknown) => {
+          settleStopped.reject(error);
+          throw error;
+        });
         return closed;
       },
     };
+    return platform;
   } catch (error) {
     await closer.closeAll();
     throw error;

@@ -298,6 +298,20 @@ export const schemas: Record<string, Schema> = {
       currency: kes,
     },
   },
+  Node: {
+    type: 'object',
+    description: 'One node of the platform (SPEC §16), as its heartbeat in the database says.',
+    properties: {
+      id: field('string', 'Node id (`--node-id`, default the host name)'),
+      sip_address: field('string', 'host:port of its SIP (UDP and TCP)'),
+      http_url: field('string', 'Its REST API'),
+      state: oneOfValues(['active', 'draining'], 'active, or draining (SIGTERM or a drain request: no new calls)'),
+      live_calls: field('integer', 'Calls it held at its last heartbeat'),
+      started_at: timestamp('When it started'),
+      last_heartbeat_at: timestamp('Its last heartbeat (every 5 s)'),
+      alive: field('boolean', 'Its last heartbeat is under 15 s old'),
+    },
+  },
   SipBan: {
     type: 'object',
     description: 'A source address refused on SIP after failed authentication (SPEC §13); per node, in memory.',

@@ -75,6 +75,7 @@ export const params = {
   room: pathParams({ name: room }),
   participant: pathParams({ name: room, callId: pathParam('The participant\'s call id', 'call_0mhx2k9a70000q3v8r1ty') }),
   phone: pathParams({ number: pathParam('A sandbox phone number, E.164 (`+` written `%2B`)', '+254720000002') }),
+  node: pathParams({ id: pathParam('The node id (`--node-id`)', 'node-a') }),
   sipBan: pathParams({ address: pathParam('The banned source address (IPv4, or IPv6 with `:` written `%3A`)', '203.0.113.9') }),
 };
 

@@ -3,6 +3,7 @@ import type { ApiContext } from './api-context.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { requireAdminKey, requireWorkspaceKey, type Authenticate } from './plugins/auth.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerAdminNodeRoutes } from './routes/admin-nodes-routes.js';
 import { registerAdminSipBanRoutes } from './routes/admin-sip-bans-routes.js';
 import { registerAdminTrunkRoutes } from './routes/admin-trunks-routes.js';
 import { registerCallCreateRoutes } from './routes/calls-create-routes.js';
@@ -63,4 +64,5 @@ export const adminRoutes: FastifyPluginAsync<ScopeOptions> = async (scope, { ctx
   registerAdminRoutes(scope, ctx);
   registerAdminTrunkRoutes(scope, ctx);
   registerAdminSipBanRoutes(scope, ctx);
+  registerAdminNodeRoutes(scope, ctx);
 };

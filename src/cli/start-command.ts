@@ -54,17 +54,23 @@ export async function runStart(config: Config, out: NodeJS.WritableStream = proc
   out.write(`${lines.join('\n')}\n\n`);
 
   await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
+    const finished = (error?: unknown): void => {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
-      logger.info({ signal }, 'stopping');
       removeServerFile(config.dataDir);
-      platform.close(config.shutdownGraceSeconds * 1000).then(resolve, (error: unknown) => {
+      if (error !== undefined) {
         logger.error({ err: error }, 'error while stopping');
         process.exitCode = 1;
-        resolve();
-      });
+      }
+      resolve();
     };
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'stopping');
+      // Its outcome is heard through `stopped`.
+      platform.close(config.shutdownGraceSeconds * 1000).catch(() => {});
+    };
+    // Stopped by a signal, or by a drain request through the API (SPEC §16: the node drains, then exits 0).
+    platform.stopped.then(() => finished(), (error: unknown) => finished(error ?? new Error('stop failed')));
     const onTerm = (): void => stop('SIGTERM');
     const onInt = (): void => stop('SIGINT');
     process.on('SIGTERM', onTerm);

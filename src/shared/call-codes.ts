@@ -33,7 +33,8 @@ export const hangupCauses = {
   no_rate: { summary: 'No rate in the rate table covers the destination.' },
   no_route: { summary: 'No trunk or sandbox reaches the destination, or the softphone dialled is not registered.' },
   sdp_not_acceptable: { summary: 'The caller offered no codec the platform speaks (PCMU, PCMA or L16), or an unusable SDP; or, for a call without an SDP offer (late offer), its ACK brought no usable answer.' },
-  platform_restart: { summary: 'The platform was killed (SIGKILL, power loss) while the call was live; at the next start the call was ended, billed up to the last time it was seen alive (at most 15 s before the crash).' },
+  platform_restart: { summary: 'The platform was killed (SIGKILL, power loss) while the call was live; at the next start the call was ended, billed up to the last time it was seen alive (at most 5 s before the crash).' },
+  node_failed: { summary: 'The node running the call stopped heart-beating for 15 s (killed, its machine or network down); a peer node ended the call, billed up to the last time it was seen alive.' },
   shutdown: { summary: 'The platform stopped (SIGTERM) and the shutdown grace period ran out before the call ended.' },
   shutting_down: { summary: 'The call was accepted by the API just before shutdown began, and was not placed.' },
 } as const satisfies Record<string, CallCodeEntry>;

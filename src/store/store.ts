@@ -6,6 +6,7 @@ import { ApiKeyRepo } from './repos/api-key-repo.js';
 import { CallRepo } from './repos/call-repo.js';
 import { IdempotencyRepo } from './repos/idempotency-repo.js';
 import { LedgerRepo } from './repos/ledger-repo.js';
+import { NodeRepo } from './repos/node-repo.js';
 import { NumberRepo } from './repos/number-repo.js';
 import { OutboxRepo } from './repos/outbox-repo.js';
 import { RateRepo } from './repos/rate-repo.js';
@@ -39,6 +40,7 @@ export class Repos {
   readonly sipCredentials: SipCredentialRepo;
   readonly sipRegistrations: SipRegistrationRepo;
   readonly timeline: TimelineRepo;
+  readonly nodes: NodeRepo;
 
   constructor(readonly db: Db, readonly cache: ReadCache, readonly nodeId: string) {
     this.workspaces = new WorkspaceRepo(db);
@@ -58,6 +60,7 @@ export class Repos {
     this.sipCredentials = new SipCredentialRepo(db);
     this.sipRegistrations = new SipRegistrationRepo(db);
     this.timeline = new TimelineRepo(db);
+    this.nodes = new NodeRepo(db);
   }
 }
 

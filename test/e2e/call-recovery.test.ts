@@ -64,7 +64,7 @@ describe('live calls across a crash', () => {
       await server.stop();
       server = undefined;
       const left = new Map((await beats()).map((c) => [c.id, c]));
-      expect((await store.calls.listLive({ limit: 100 })).map((c) => c.id).sort()).toEqual([...ids].sort());
+      expect((await store.calls.listLive({ limit: 100, nodeId: store.nodeId, orNoNode: true })).map((c) => c.id).sort()).toEqual([...ids].sort());
       statusReceiver = await HttpReceiver.start(statusPort);
       server = await startCli(args);
 

@@ -36,7 +36,9 @@ export async function startCli(args: string[], env: Record<string, string> = {})
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const baseUrl = `http://127.0.0.1:${port}`;
+  // A server bound to another loopback address (--host 127.0.0.2: several nodes on one machine) is reached there.
+  const host = args.includes('--host') ? args[args.indexOf('--host') + 1]! : '127.0.0.1';
+  const baseUrl = `http://${host}:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sautikit exited with ${child.exitCode}:\n${out}`);

@@ -32,6 +32,8 @@ export interface TestPlatformOptions extends ApiServerOptions {
   trunkRegistrationTiming?: StartOptions['trunkRegistrationTiming'];
   /** The platform's logger (default: silent); tests that check log lines pass one writing to memory. */
   logger?: Logger;
+  /** Between heartbeats (calls marked alive, the node's row, the reaper); default 5 s. */
+  livenessIntervalMs?: number;
 }
 
 /**
@@ -46,9 +48,10 @@ export async function startTestApi(dialect: TestDialect, options: TestPlatformOp
     env: {},
     flags: { data: dataDir, 'http-port': '0', 'sip-port': '0', 'rtp-ports': '20000-29999', 'log-level': 'silent', ...options.flags },
   });
-  const { flags: _flags, clock, mediaWorkerUrl, trunkRegistrationTiming, logger, ...api } = options;
+  const { flags: _flags, clock, mediaWorkerUrl, trunkRegistrationTiming, logger, livenessIntervalMs, ...api } = options;
   const platform = await startPlatform(config, {
     store, logger: logger ?? silentLogger, api, ...(clock ? { clock } : {}), ...(mediaWorkerUrl ? { mediaWorkerUrl } : {}), ...(trunkRegistrationTiming ? { trunkRegistrationTiming } : {}),
+    ...(livenessIntervalMs ? { livenessIntervalMs } : {}),
   });
   const credentials = platform.credentials!;
   return {

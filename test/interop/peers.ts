@@ -34,15 +34,16 @@ export interface RunningKamailio {
 
 /**
  * Starts Kamailio in the foreground on `cfgTemplate` with `@NAME@` placeholders
- * filled from `values`, and waits until it listens.
+ * filled from `values` (and `args` added, e.g. `-A NAME=value` defines), and
+ * waits until it listens.
  */
-export async function startKamailio(cfgTemplate: string, values: Record<string, string | number>): Promise<RunningKamailio> {
+export async function startKamailio(cfgTemplate: string, values: Record<string, string | number>, args: string[] = []): Promise<RunningKamailio> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sautikit-kamailio-'));
   let cfg = readFileSync(cfgTemplate, 'utf8');
   for (const [name, value] of Object.entries(values)) cfg = cfg.replaceAll(`@${name}@`, String(value));
   const file = path.join(dir, 'kamailio.cfg');
   writeFileSync(file, cfg);
-  const child: ChildProcess = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-m', '32', '-M', '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('kamailio', ['-f', file, '-DD', '-E', '-Y', dir, '-m', '32', '-M', '8', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

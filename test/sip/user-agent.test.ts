@@ -188,6 +188,18 @@ describe('sipUserAgent calls', () => {
     expect(call.state).toBe('failed');
   });
 
+  it('a draining agent answers OPTIONS 503 with Retry-After (a load balancer takes it out) while its calls go on to the BYE', async () => {
+    const { alice, bob, a, b } = await connectedCall();
+    expect(await alice.probe(target(bob), { timeoutMs: 2000 })).toEqual({ answered: true, status: 200 });
+    bob.drain();
+    const probed = await alice.request('OPTIONS', target(bob), { headers: [] });
+    expect(probed.status).toBe(503);
+    expect(probed.headers.get('Retry-After')).toBe('30');
+    const ended = once<SipSessionEvents, 'ended'>(b, 'ended');
+    await a.bye();
+    expect((await ended)[0].by).toBe('remote');
+  });
+
   it('answers 481 to a BYE for an unknown dialog', async () => {
     const { alice, bob, a } = await connectedCall();
     await a.bye();

@@ -172,6 +172,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   #host = '127.0.0.1';
   #advertised: AdvertisedHost | undefined;
   #state: 'new' | 'started' | 'closing' | 'closed' = 'new';
+  /** Set by `drain()`: OPTIONS probes are answered 503 while calls in progress go on. */
+  #draining = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: SipUserAgentOptions = {}) {
@@ -348,6 +350,16 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         onNoResponse: (why) => settle({ answered: false, why }),
       });
     });
+  }
+
+  /**
+   * The node is draining (SIGTERM or a drain request, SPEC §16): from now on
+   * OPTIONS are answered 503 so a load balancer probing this node takes it out
+   * of rotation; dialogs in progress (BYE, re-INVITE) are served as before.
+   * New INVITEs are refused by the call engine (503 with Retry-After).
+   */
+  drain(): void {
+    this.#draining = true;
   }
 
   /** Ends every call and closes the transports. Idempotent. */
@@ -598,6 +610,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         void this.#onInvite(request, tx as InviteServerTransaction, context);
         return;
       case 'OPTIONS':
+        // A draining node (SPEC §16) tells a load balancer's probe it is unavailable, so the balancer (Kamailio's
+        // dispatcher) sends new calls elsewhere; RFC 3261 §21.5.4: 503, Retry-After for when to try again.
+        if (this.#draining) {
+          tx.respond(createResponse(request, 503, { toTag: newTag(), reason: 'Service Unavailable (draining)', headers: [['Retry-After', '30']] }));
+          return;
+        }
         tx.respond(createResponse(request, 200, { toTag: newTag(), headers: [['Allow', allowHeader(!!this.#options.registrar)], ['Accept', 'application/sdp'], ['Supported', SUPPORTED_EXTENSIONS.join(', ')], ['Server', this.#core.userAgent]] }));
         return;
       case 'REGISTER':

@@ -216,9 +216,15 @@ export class CallRepo {
     }
   }
 
-  /** Calls that have not ended, by id, after `afterId`; at start these are the calls an earlier run left live. */
-  async listLive(page: { limit: number; afterId?: string }): Promise<CallRecord[]> {
-    let query = this.db.selectFrom('calls').selectAll().where(isLive);
+  /**
+   * Calls that have not ended, by id, after `afterId`, run by node `nodeId`
+   * (and, with `orNoNode`, those written before calls named their node): at
+   * start, the calls an earlier run of this node left live; for the reaper,
+   * the calls of a dead node.
+   */
+  async listLive(page: { limit: number; afterId?: string; nodeId: string; orNoNode?: boolean }): Promise<CallRecord[]> {
+    let query = this.db.selectFrom('calls').selectAll().where(isLive)
+      .where((eb) => page.orNoNode ? eb.or([eb('node_id', '=', page.nodeId), eb('node_id', 'is', null)]) : eb('node_id', '=', page.nodeId));
     if (page.afterId) query = query.where('id', '>', page.afterId);
     const rows = await query.orderBy('id', 'asc').limit(page.limit).execute();
     return rows.map(toCall);
