@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeSubject } from '../../src/cluster/node-bus.js';
@@ -26,7 +27,7 @@ interface Node {
   platform: Platform;
   store: Store;
   dataDir: string;
-  call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown): ReturnType<Platform['api']['inject']>;
+  call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<LightMyRequestResponse>;
 }
 
 /** One node of the platform: its own ports, data directory and sandbox, on the shared PostgreSQL schema and NATS. */
