@@ -1,10 +1,14 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeBus, NodeUnreachable, nodeSubject } from '../../src/cluster/node-bus.js';
 import type { NodeRequest } from '../../src/cluster/node-messages.js';
 import { AppError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
+import { freePort } from '../helpers/cli-process.js';
 import { natsAvailable, testNatsUrl } from '../helpers/nats.js';
+import { until } from '../helpers/until.js';
 
 const reachable = await natsAvailable();
 // Node ids of their own, so suites running at once on the same NATS never answer each other.
@@ -90,4 +94,49 @@ describe.skipIf(!reachable)('NodeBus over a real NATS server', () => {
     await c.close();
     await expect(c.request(`a-${tag}`, { kind: 'sandbox.call', workspaceId: 'ws', id: 'x' })).rejects.toBeInstanceOf(NodeUnreachable);
   });
+});
+
+const natsServer = '/usr/sbin/nats-server';
+
+/** A private nats-server on a port of its own, stopped and started again under the bus. */
+describe.skipIf(!existsSync(natsServer))('NodeBus when its NATS server restarts', () => {
+  let server: ChildProcess | undefined;
+  const start = async (port: number) => {
+    server = spawn(natsServer, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    await until(async () => {
+      const probe = await connect({ servers: `nats://127.0.0.1:${port}`, timeout: 500 }).catch(() => undefined);
+      await probe?.close();
+      return probe !== undefined;
+    }, 10_000);
+  };
+  const stop = async () => {
+    const running = server;
+    server = undefined;
+    if (!running || running.exitCode !== null) return;
+    await new Promise((resolve) => {
+      running.once('exit', resolve);
+      running.kill('SIGTERM');
+    });
+  };
+  afterAll(stop);
+
+  it('reconnects on its own: requests work again once the server is back', async () => {
+    const port = await freePort();
+    await start(port);
+    const url = `nats://127.0.0.1:${port}`;
+    const a = await NodeBus.connect({ url, nodeId: `ra-${tag}`, logger: silentLogger, timeoutMs: 500 });
+    const b = await NodeBus.connect({ url, nodeId: `rb-${tag}`, logger: silentLogger, timeoutMs: 500 });
+    try {
+      a.serve(async () => ({ answered: 'by a' }));
+      const ask = () => b.request(`ra-${tag}`, { kind: 'sandbox.call', workspaceId: 'ws', id: 'x' });
+      expect(await ask()).toEqual({ answered: 'by a' });
+      await stop();
+      await expect(ask()).rejects.toBeInstanceOf(NodeUnreachable);
+      await start(port);
+      expect(await until(() => ask().catch(() => undefined), 15_000)).toEqual({ answered: 'by a' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
 });
