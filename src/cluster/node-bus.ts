@@ -73,7 +73,8 @@ export class NodeBus {
 
   /** Answers requests for this node, and the questions asked of every node, with `handler`. */
   serve(handler: NodeRequestHandler): void {
-    const respond = (msg: Msg) => void this.#answer(msg, handler);
+    // Nothing a peer sends may crash the node: whatever escapes #answer is logged.
+    const respond = (msg: Msg) => void this.#answer(msg, handler).catch((error: unknown) => this.#options.logger.error({ err: error }, 'could not answer another node'));
     this.#nc.subscribe(nodeSubject(this.#options.nodeId), { callback: (error, msg) => (error ? this.#subscriptionFailed(error) : respond(msg)) });
     this.#nc.subscribe(everyNodeSubject, { callback: (error, msg) => (error ? this.#subscriptionFailed(error) : respond(msg)) });
   }
@@ -160,7 +161,11 @@ export class NodeBus {
     } catch (error) {
       // A reply larger than the server's max_payload, or the connection closing: the asker gets a clear error, not a hang.
       log.error({ err: error }, 'could not send a reply to another node');
-      msg.respond(encodeMessage(replyOfError(error)));
+      try {
+        msg.respond(encodeMessage(replyOfError(error)));
+      } catch {
+        // The connection is closing: the asker's request ends as unreachable.
+      }
     }
   }
 
@@ -177,11 +182,16 @@ export class NodeBus {
     this.#options.logger.error({ err: error }, 'NATS subscription failed');
   }
 
+  /** Logs losing and finding the server again (the client reconnects by itself). */
   async #watchStatus(): Promise<void> {
-    for await (const status of this.#nc.status()) {
-      if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
-        this.#options.logger.warn({ nats: status.type, server: 'server' in status ? status.server : undefined }, `NATS ${status.type}`);
+    try {
+      for await (const status of this.#nc.status()) {
+        if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
+          this.#options.logger.warn({ nats: status.type, server: 'server' in status ? status.server : undefined }, `NATS ${status.type}`);
+        }
       }
+    } catch (error) {
+      this.#options.logger.error({ err: error }, 'NATS status watch ended');
     }
   }
 }
