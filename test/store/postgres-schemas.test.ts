@@ -29,7 +29,7 @@ describe.skipIf(!reachable)('PostgreSQL schemas side by side', () => {
     await sql(`create schema ${other}; create table ${other}.kysely_migration_lock (id varchar(255) primary key, is_locked integer not null default 0)`);
     const store = await Store.open({ url: testPostgresUrl, schema: mine, poolSize: 2 });
     try {
-      expect(await store.calls.listLive({ limit: 1 })).toEqual([]);
+      expect(await store.outbox.due(new Date(), 1)).toEqual([]);
     } finally {
       await store.close();
     }
