@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApiServer, type ApiServerOptions } from './api/server.js';
 import { consolePlugin } from './console/console-plugin.js';
 import type { ApiContext } from './api/api-context.js';
+import { LiveCallRouter } from './api/live/live-call-router.js';
+import { performLive } from './api/live/live-operations.js';
+import { NodeBus } from './cluster/node-bus.js';
 import { Wallet } from './billing/wallet.js';
 import type { Config } from './config/config.js';
 import { CallEngine } from './engine/call-engine.js';
@@ -116,6 +119,9 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const store = options.store ?? await Store.open({ url: config.databaseUrl, nodeId: config.nodeId });
     closer.add('store', () => store.close());
     components['store'] = true;
+    // Several nodes (SPEC §16): the link to the peers, before anything else starts, so an unreachable NATS stops the start here.
+    const bus = config.natsUrl ? await NodeBus.connect({ url: config.natsUrl, nodeId: config.nodeId, logger: logger.child({ component: 'cluster' }) }) : undefined;
+    if (bus) closer.add('nats', () => bus.close());
     // Call timelines are written in batches off the call path; closed (flushed) just before the store.
     const timeline = new TimelineWriter(store.timeline, { clock, logger: logger.child({ component: 'timeline' }), retentionDays: config.timelineRetentionDays });
     closer.add('timeline', () => timeline.close());
@@ -214,8 +220,9 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
       registrar, sipDomain: config.sipDomain, trunks, timeline, selfAddress: { host: sandboxHost, port: sipAddress.port },
     });
+    const liveCalls = new LiveCallRouter({ store, nodeId: config.nodeId, bus, perform: (request) => performLive(ctx, request), logger: logger.child({ component: 'cluster' }) });
     const ctx: ApiContext = {
-      store, timeline, wallet, clock, logger, engine, sandbox, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
+      store, timeline, wallet, clock, logger, engine, sandbox, liveCalls, trunks, sipDomain: config.sipDomain, sipAddress, sipBans: bans,
       get publicUrl() { return publicUrl; },
       allowPrivateCallbacksByDefault: config.environment === 'development',
       wakeDeliverer: deliverer.wake,
@@ -229,6 +236,8 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       await sipWebSocket.close();
       await api.close();
     });
+    // Peers' requests about this node's live calls are answered from now on (and no longer once the bus closes).
+    bus?.serve((request) => performLive(ctx, request));
     await api.listen({ port: config.httpPort, host: config.host });
     sipWebSocket.attach(api.server);
     const address = api.server.address() as AddressInfo;

@@ -18,7 +18,9 @@ export const allowedImports = {
   legs: ['shared', 'sip', 'media'],
   sandbox: ['shared', 'sip', 'media', 'legs'],
   engine: ['shared', 'sip', 'media', 'legs', 'conference', 'actions', 'store', 'billing', 'webhooks', 'sandbox'],
-  api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions', 'sandbox', 'conference'],
+  // Several nodes (SPEC §16): the link between nodes; the API routes requests about live calls held elsewhere through it.
+  cluster: ['shared', 'store'],
+  api: ['shared', 'config', 'store', 'billing', 'webhooks', 'engine', 'actions', 'sandbox', 'conference', 'cluster'],
   // The web console: beside api/, and reaches the platform only through the REST API (in-process requests).
   console: ['shared'],
   // The browser softphone page (SPEC §15): static assets, no platform internals.

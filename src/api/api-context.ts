@@ -6,6 +6,7 @@ import type { Wallet } from '../billing/wallet.js';
 import type { CallEngine } from '../engine/call-engine.js';
 import type { TrunkSupervisor } from '../engine/trunk-supervisor.js';
 import type { SandboxCarrier } from '../sandbox/sandbox-carrier.js';
+import type { LiveCallRouter } from './live/live-call-router.js';
 
 /** A source address banned from SIP for failed authentication (SPEC §13); times in ms since epoch. */
 export interface SipBanView {
@@ -30,6 +31,8 @@ export interface ApiContext {
   wallet: Wallet;
   /** Places calls and controls live ones. */
   engine: CallEngine;
+  /** Where a request about a live call, room or sandbox call is carried out: here, or on the node holding it (SPEC §16). */
+  liveCalls: LiveCallRouter;
   /** Trunks' registrations and OPTIONS health; `reload()` after a trunk changes. */
   trunks: Pick<TrunkSupervisor, 'statusOf' | 'reload'>;
   /** Parent domain of the workspaces' SIP domains. */

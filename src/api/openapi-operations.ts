@@ -155,8 +155,8 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/conferences/{name}/participants', summary: 'Participants of a room', tag: 'Conferences', auth: 'workspace', params: params.room, response: listOf('Participant'), errors: ['not_found'] },
   { method: 'patch', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Mute/unmute, hold/unhold a participant (sends `mute`/`unmute` events)', tag: 'Conferences', auth: 'workspace', params: params.participant,
     body: participantBody, bodyExample: { muted: true },
-    response: refTo('Participant'), errors: ['not_found'] },
-  { method: 'delete', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Eject a participant: its call is hung up', tag: 'Conferences', auth: 'workspace', params: params.participant, errors: ['not_found'] },
+    response: refTo('Participant'), errors: ['not_found', 'call_not_active'] },
+  { method: 'delete', path: '/v1/conferences/{name}/participants/{callId}', summary: 'Eject a participant: its call is hung up', tag: 'Conferences', auth: 'workspace', params: params.participant, errors: ['not_found', 'call_not_active'] },
 
   // Recordings
   { method: 'get', path: '/v1/recordings', summary: 'Recordings, newest first; next page in the Link header', tag: 'Recordings', auth: 'workspace', querystring: pageQuery(50, 1000), response: listOf('Recording') },

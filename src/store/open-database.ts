@@ -28,7 +28,7 @@ export function isPostgresUrl(url: string): boolean {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const opened = isPostgresUrl(options.url) ? await openPostgres(options) : openSqlite(options.url);
   try {
-    await migrate(opened.db);
+    await migrate(opened.db, isPostgresUrl(options.url) ? options.schema : undefined);
   } catch (error) {
     await opened.db.destroy();
     throw error;
@@ -115,10 +115,12 @@ async function openPostgres(options: OpenDatabaseOptions): Promise<OpenedDatabas
   return { db: new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
 
-async function migrate(db: Kysely<DatabaseSchema>): Promise<void> {
+async function migrate(db: Kysely<DatabaseSchema>, schema: string | undefined): Promise<void> {
   // Migrations are numbered by the work that adds them and may land out of order (011 before 008):
   // each still runs once, whatever ran before it.
-  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
+  // With a schema, the migrator is told it: it looks for its lock table among every schema's tables, and without
+  // the name would take another schema's (another platform on the same server) for its own, then fail to lock.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -38,13 +38,21 @@ function registerBodyDepthLimit(app: FastifyInstance): void {
  * schema it failed and its `x-error-message` (plugins/errors.ts).
  * Bodies nested too deep are refused first.
  */
+const sharedAjvOptions = { verbose: true, allErrors: false, allowUnionTypes: true, keywords: [errorMessageKeyword, aliasKeyword] };
+
+/**
+ * The validator of JSON bodies. A JSON body already has its types: a value of the wrong type is an error, never
+ * converted, and nothing is added or removed (the idempotency hash sees the body as sent). Defaults in body schemas
+ * are for the reader; handlers apply them. Also checks bodies another node forwards (src/api/live/live-operations.ts).
+ */
+export function bodyAjv(): Ajv {
+  return new Ajv({ ...sharedAjvOptions, coerceTypes: false, useDefaults: false, removeAdditional: false });
+}
+
 export function registerValidation(app: FastifyInstance): void {
-  const shared = { verbose: true, allErrors: false, allowUnionTypes: true, keywords: [errorMessageKeyword, aliasKeyword] };
   // Path and query values arrive as text: coerced to the schema's types, with their defaults (fastify's own settings).
-  const forUrl = new Ajv({ ...shared, coerceTypes: 'array', useDefaults: true, removeAdditional: true });
-  // A JSON body already has its types: a value of the wrong type is an error, never converted, and nothing is added
-  // or removed (the idempotency hash sees the body as sent). Defaults in body schemas are for the reader; handlers apply them.
-  const forBody = new Ajv({ ...shared, coerceTypes: false, useDefaults: false, removeAdditional: false });
+  const forUrl = new Ajv({ ...sharedAjvOptions, coerceTypes: 'array', useDefaults: true, removeAdditional: true });
+  const forBody = bodyAjv();
   registerBodyDepthLimit(app);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? forBody : forUrl).compile(schema));
   // A request without a body (or with JSON null) is validated as `{}`: its required fields are named, not "body must be an object".

@@ -1,6 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { parseActions } from '../../actions/parse-actions.js';
-import { ActionValidationError } from '../../actions/action-node.js';
 import { checkCallbackUrl } from '../../shared/callback-url-policy.js';
 import { AppError, quoteInput } from '../../shared/errors.js';
 import { parseE164, parseSipTarget } from '../../shared/phone-number.js';
@@ -89,41 +87,10 @@ export function registerCallCreateRoutes(app: FastifyInstance, ctx: ApiContext):
     });
   }
 
-  /** Live control: redirect, replace the actions, hang up (SPEC §4). */
+  /** Live control: redirect, replace the actions, hang up (SPEC §4); carried out by the node running the call (SPEC §16). */
   app.patch<{ Params: IdParams; Body: ControlCallBody }>('/v1/calls/:id', { schema: { params: params.call, body: controlCallBody } }, async (request) => {
     const { workspaceId, body } = request;
     const { id } = request.params;
-    const call = await ctx.store.calls.get(workspaceId, id);
-    if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
-    const session = ctx.engine.live(workspaceId, id);
-    if (!session || (call.status !== 'in-progress' && !(body.status === 'completed' && session))) {
-      throw new AppError('call_not_active', `call ${quoteInput(id)} is ${call.status}; only a call in progress can be controlled`, 'id');
-    }
-    const { status, muted, hold } = body;
-    if (muted !== undefined || hold !== undefined) {
-      const room = ctx.engine.conferences.roomOf(id);
-      if (!room) throw new AppError('call_not_active', `call ${quoteInput(id)} is not in a conference; muted and hold apply in conferences`, muted !== undefined ? 'muted' : 'hold');
-      if (muted !== undefined) ctx.engine.conferences.manager.setMuted(room.workspaceId, room.name, id, muted);
-      if (hold !== undefined) ctx.engine.conferences.manager.setHold(room.workspaceId, room.name, id, hold);
-    } else if (status !== undefined) {
-      await ctx.engine.hangup(session);
-    } else if (body.actions !== undefined) {
-      let actions;
-      try {
-        actions = parseActions({ format: 'json', value: { actions: body.actions } });
-      } catch (error) {
-        if (error instanceof ActionValidationError) throw new AppError('validation_failed', error.message, error.field ? `actions[${error.index}].${error.field}` : 'actions');
-        throw error;
-      }
-      ctx.engine.replace(session, actions);
-    } else {
-      const found = pick(body, ['action_url', 'actionUrl', 'url']);
-      if (!found) throw new AppError('validation_failed', 'send one of action_url, actions, status, muted or hold', 'body');
-      checkCallbackUrl(found.value, await ctx.store.settings.get(workspaceId), found.name);
-      const redirected = await ctx.engine.redirect(session, found.value);
-      if (!redirected) throw new AppError('validation_failed', `${quoteInput(found.value)} did not answer valid actions (see the call's errors)`, found.name);
-    }
-    const latest = (await ctx.store.calls.get(workspaceId, id))!;
-    return callView(latest, { publicUrl: ctx.publicUrl });
+    return ctx.liveCalls.forCall(workspaceId, id, { kind: 'call.control', workspaceId, callId: id, body });
   });
 }

@@ -87,6 +87,6 @@ export function registerCallRoutes(app: FastifyInstance, ctx: ApiContext): void 
     if (!call) throw new AppError('not_found', `no call ${quoteInput(id)} in this workspace`);
     const recording = await ctx.store.recordings.forCall(workspaceId, call.id);
     if (!recording) throw new AppError('not_found', `call ${quoteInput(id)} has no recording`);
-    return sendRecordingFile(reply, recording);
+    return sendRecordingFile(reply, recording, ctx.liveCalls);
   });
 }

@@ -1,30 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import type { ParticipantInfo, RoomInfo } from '../../conference/index.js';
-import { AppError, quoteInput } from '../../shared/errors.js';
+import { AppError } from '../../shared/errors.js';
 import type { ApiContext } from '../api-context.js';
 import { participantBody, type ParticipantBody } from '../body-schemas/conferences.js';
+import { roomView } from '../live/live-operations.js';
 import { conferenceListQuery, params, type ConferenceListQuery, type ParticipantParams, type RoomParams } from '../route-schemas.js';
 
-function participantView(p: ParticipantInfo): Record<string, unknown> {
-  return { call_id: p.callId, caller: p.caller, muted: p.muted, hold: p.hold, start_on_enter: p.startOnEnter, end_on_exit: p.endOnExit, joined_at: p.joinedAt.toISOString() };
-}
-
-function roomView(r: RoomInfo, withParticipants: boolean): Record<string, unknown> {
-  return {
-    name: r.name, status: r.state === 'ended' ? 'completed' : 'active', state: r.state, created_at: r.createdAt.toISOString(),
-    started_at: r.startedAt?.toISOString() ?? null, recording: r.recording, participant_count: r.participants.length,
-    ...(withParticipants ? { participants: r.participants.map(participantView) } : {}),
-  };
-}
-
-/** Conference rooms and live participant control (SPEC §4, §7). Rooms exist while someone is in them. */
+/**
+ * Conference rooms and live participant control (SPEC §4, §7). Rooms exist while someone is in them.
+ * A room on another node, and a participant whose call is on another node, are served by that node (SPEC §16).
+ */
 export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const conferences = () => ctx.engine.conferences;
-  const room = (workspaceId: string, name: string): RoomInfo => {
-    const found = conferences().get(workspaceId, name);
-    if (!found) throw new AppError('not_found', `no active conference '${quoteInput(name)}' in this workspace`);
-    return found;
-  };
+  const roomIsHere = (workspaceId: string, name: string) => conferences().get(workspaceId, name) !== undefined;
 
   app.get<{ Querystring: ConferenceListQuery }>('/v1/conferences', { schema: { querystring: conferenceListQuery } }, async (request) => {
     const { workspaceId } = request;
@@ -35,21 +22,22 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
   });
 
   app.get<{ Params: RoomParams }>('/v1/conferences/:name', { schema: { params: params.room } }, async (request) => {
+    const { workspaceId } = request;
     const { name } = request.params;
-    return roomView(room(request.workspaceId, name), true);
+    return ctx.liveCalls.forRoom(workspaceId, name, { kind: 'conference.get', workspaceId, name }, roomIsHere(workspaceId, name));
   });
 
   app.post<{ Params: RoomParams }>('/v1/conferences/:name/end', { schema: { params: params.room } }, async (request) => {
     const { workspaceId } = request;
     const { name } = request.params;
-    room(workspaceId, name);
-    await conferences().manager.end(workspaceId, name);
-    return { name, status: 'completed' };
+    return ctx.liveCalls.forRoom(workspaceId, name, { kind: 'conference.end', workspaceId, name }, roomIsHere(workspaceId, name));
   });
 
   app.get<{ Params: RoomParams }>('/v1/conferences/:name/participants', { schema: { params: params.room } }, async (request) => {
+    const { workspaceId } = request;
     const { name } = request.params;
-    return room(request.workspaceId, name).participants.map(participantView);
+    const room = await ctx.liveCalls.forRoom(workspaceId, name, { kind: 'conference.get', workspaceId, name }, roomIsHere(workspaceId, name));
+    return (room as { participants: unknown[] }).participants;
   });
 
   app.patch<{ Params: ParticipantParams; Body: ParticipantBody }>('/v1/conferences/:name/participants/:callId', {
@@ -59,19 +47,16 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ApiContext):
     const { name, callId } = request.params;
     const { muted, hold } = request.body;
     if (muted === undefined && hold === undefined) throw new AppError('validation_failed', 'send muted and/or hold', 'body');
-    const found = room(workspaceId, name).participants.find((p) => p.callId === callId);
-    if (!found) throw new AppError('not_found', `call ${quoteInput(callId)} is not in conference '${quoteInput(name)}'`);
-    if (muted !== undefined) conferences().manager.setMuted(workspaceId, name, callId, muted);
-    if (hold !== undefined) conferences().manager.setHold(workspaceId, name, callId, hold);
-    return participantView(room(workspaceId, name).participants.find((p) => p.callId === callId) ?? found);
+    return ctx.liveCalls.forCall(workspaceId, callId, {
+      kind: 'conference.participant.update', workspaceId, name, callId, ...(muted !== undefined ? { muted } : {}), ...(hold !== undefined ? { hold } : {}),
+    });
   });
 
   /** Ejects the participant: it leaves the room and its call is hung up. */
   app.delete<{ Params: ParticipantParams }>('/v1/conferences/:name/participants/:callId', { schema: { params: params.participant } }, async (request, reply) => {
     const { workspaceId } = request;
     const { name, callId } = request.params;
-    room(workspaceId, name);
-    if (!conferences().manager.kick(workspaceId, name, callId)) throw new AppError('not_found', `call ${quoteInput(callId)} is not in conference '${quoteInput(name)}'`);
+    await ctx.liveCalls.forCall(workspaceId, callId, { kind: 'conference.participant.kick', workspaceId, name, callId });
     return reply.status(204).send();
   });
 }

@@ -33,7 +33,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: ApiContext): 
     const { id } = request.params;
     const recording = await ctx.store.recordings.get(workspaceId, id);
     if (!recording) throw new AppError('not_found', `no recording ${quoteInput(id)} in this workspace`);
-    return sendRecordingFile(reply, recording);
+    return sendRecordingFile(reply, recording, ctx.liveCalls);
   });
 
   app.delete<{ Params: IdParams }>('/v1/recordings/:id', { schema: { params: params.recording } }, async (request, reply) => {

@@ -1,27 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError, quoteInput } from '../../shared/errors.js';
+import { AppError } from '../../shared/errors.js';
 import { parseE164 } from '../../shared/phone-number.js';
 import { checkScriptUrls, parsePhoneScript } from '../../sandbox/phone-script.js';
-import type { PhoneBehaviour, SandboxCarrier } from '../../sandbox/sandbox-carrier.js';
-import type { SandboxCallReport } from '../../sandbox/sandbox-call.js';
+import type { PhoneBehaviour } from '../../sandbox/sandbox-carrier.js';
 import type { ApiContext } from '../api-context.js';
 import { pick } from '../body-schemas/body-schema.js';
 import { sandboxCallBody, sandboxPhoneBody, type SandboxCallBody, type SandboxPhoneBody } from '../body-schemas/sandbox.js';
+import { carrierOf, reportView, sandboxCallOf } from '../live/live-operations.js';
 import { decodeParam } from '../request-fields.js';
 import { params, type IdParams, type PhoneParams } from '../route-schemas.js';
-
-function carrierOf(ctx: ApiContext): SandboxCarrier {
-  if (!ctx.sandbox) throw new AppError('sandbox_not_running', 'the sandbox carrier is off on this server (trunks are configured, or --sandbox false)');
-  return ctx.sandbox;
-}
-
-function reportView(r: SandboxCallReport): Record<string, unknown> {
-  return {
-    id: r.id, status: r.status, call_id: r.call_id, from: r.from, to: r.to, direction: r.direction, digits_heard: r.digits_heard,
-    audio_seconds_heard: r.audio_seconds_heard, beeps_heard: r.beeps_heard, hangup_by: r.hangup_by, duration_seconds: r.duration_seconds,
-    sip_status: r.sip_status, started_at: r.started_at, answered_at: r.answered_at, ended_at: r.ended_at, errors: r.errors,
-  };
-}
 
 function phoneView(number: string, b: PhoneBehaviour): Record<string, unknown> {
   return { number, answer: b.answer, script: b.script, hangup_after: b.hangupAfterSeconds ?? null };
@@ -53,18 +40,16 @@ export function registerSandboxRoutes(app: FastifyInstance, ctx: ApiContext): vo
   app.get<{ Params: IdParams }>('/v1/sandbox/calls/:id', { schema: { params: params.resource } }, async (request) => {
     const { workspaceId } = request;
     const { id } = request.params;
-    const call = carrierOf(ctx).call(id);
-    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${quoteInput(id)}`);
-    return reportView(call.report);
+    // The sandbox is per node: a call placed by another node's sandbox is reported by that node (SPEC §16).
+    return ctx.liveCalls.forSandboxCall({ kind: 'sandbox.call', workspaceId, id });
   });
 
   /** What the phone heard, as a WAV (16-bit PCM, 8 kHz; the first 5 minutes), so a test call can be listened to. */
   app.get<{ Params: IdParams }>('/v1/sandbox/calls/:id/audio', { schema: { params: params.resource } }, async (request, reply) => {
     const { workspaceId } = request;
     const { id } = request.params;
-    const call = carrierOf(ctx).call(id);
-    if (!call || call.owner !== workspaceId) throw new AppError('not_found', `no sandbox call ${quoteInput(id)}`);
-    return reply.type('audio/wav').header('cache-control', 'no-store').send(call.heard.toWav());
+    const wav = await ctx.liveCalls.sandboxAudio(workspaceId, id, () => sandboxCallOf(ctx, workspaceId, id).heard.toWav());
+    return reply.type('audio/wav').header('cache-control', 'no-store').send(wav);
   });
 
   /** How a sandbox number behaves when dialled: `{answer, script, hangup_after}`. */

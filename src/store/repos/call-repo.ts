@@ -52,6 +52,8 @@ export interface CallRecord {
   aliveAt: string | null;
   /** Answering machine detection's decision (SPEC §17); null when the call was placed without it. */
   answeredBy: string | null;
+  /** The node that runs (or ran) the call (SPEC §16); null for calls made before node ids were written. */
+  nodeId: string | null;
 }
 
 export interface CallEvent {
@@ -103,7 +105,7 @@ function toCall(row: CallsTable): CallRecord {
     priceCents: row.price_cents, ratePerMinuteCents: row.rate_per_minute_cents, rateCategory: row.rate_category,
     clientRequestId: row.client_request_id, metadata: JSON.parse(row.metadata) as Record<string, string>,
     actionUrl: row.action_url, statusUrl: row.status_url, sipCallId: row.sip_call_id, aliveAt: row.alive_at,
-    answeredBy: row.answered_by,
+    answeredBy: row.answered_by, nodeId: row.node_id,
   };
 }
 
