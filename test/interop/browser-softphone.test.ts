@@ -139,6 +139,8 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     inboundLevel(): number;
     stats(): Promise<{ inbound: { packetsReceived: number; totalAudioEnergy: number } | null; outbound: { packetsSent: number } | null }>;
   };
+  /** The page's RTCPeerConnection, as much of it as the tests use (no DOM types in this project). */
+  type PageWithPeer = { peerConnection(): { getSenders(): { dtmf: { canInsertDTMF: boolean; insertDTMF(tones: string, duration: number, gap: number): void } | null }[] } };
   const phone = <T>(fn: (softphone: Softphone) => T | Promise<T>): Promise<T> =>
     browser.page.evaluate(`(${fn.toString()})(window.softphone)`) as Promise<T>;
   const callState = (): Promise<string> => phone((s) => s.state.call);
@@ -215,6 +217,25 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     await until(async () => (await callState()) === 'idle', 10_000).catch(fail);
   }, 60_000);
 
+  it('RFC 4733 telephone-events from the browser\'s RTCDTMFSender reach a getDigits once each', async () => {
+    app.requests.length = 0;
+    app.respond = (req) => req.url === '/agent'
+      ? { status: 200, body: JSON.stringify([{ getDigits: { numDigits: 4, finishOnKey: '', timeout: 10, action: `${app.url}/digits`, nested: [{ say: { text: 'Enter four keys.' } }] } }]) }
+      : { status: 200, body: JSON.stringify([{ hangup: {} }]) };
+    await phone((s) => s.call('keys'));
+    await until(async () => (await callState()) === 'established', 20_000).catch(fail);
+    // The answer negotiated telephone-event, so Chromium can put DTMF in the media (the platform's answer matched its offer).
+    const remoteSdp = await phone((s) => (s as unknown as { connection(): { remote: string } }).connection().remote);
+    expect(remoteSdp).toMatch(/a=rtpmap:\d+ telephone-event\/48000/);
+    // canInsertDTMF turns true once DTLS is up, and only with telephone-event negotiated.
+    await until(() => phone((s) => (s as unknown as PageWithPeer).peerConnection().getSenders()[0]!.dtmf!.canInsertDTMF), 10_000).catch(fail);
+    await phone((s) => (s as unknown as PageWithPeer).peerConnection().getSenders()[0]!.dtmf!.insertDTMF('123#', 100, 70));
+    const digits = await until(async () => app.requests.find((r) => r.url === '/digits'), 15_000).catch(fail);
+    // One digit per event: the end packet's retransmissions (three in Chromium) add nothing, and '#' is a digit here.
+    expect(digits.json).toMatchObject({ Digits: '123#', From: aor });
+    await until(async () => (await callState()) === 'idle', 15_000).catch(fail);
+  }, 60_000);
+
   it('DTMF pressed in the page reaches a getDigits', async () => {
     app.requests.length = 0;
     app.respond = (req) => req.url === '/agent'
@@ -227,6 +248,8 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     await phone((s) => s.dtmf('2'));
     const digits = await until(async () => app.requests.find((r) => r.url === '/digits'), 15_000).catch(fail);
     expect(digits.json).toMatchObject({ Digits: '42', From: aor });
+    // The page's keypad put them in the media (RFC 4733), SIP INFO being its fallback.
+    expect(await phone((s) => (s.state as unknown as { dtmfVia: string }).dtmfVia)).toBe('rfc4733');
     await until(async () => (await callState()) === 'idle', 15_000).catch(fail);
   }, 60_000);
 });
