@@ -182,6 +182,13 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     await until(async () => leg.answered, 10_000);
     await pageHearsCarrier();
     await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    // Keys pressed in the page cross the bridge: the carrier negotiated telephone-event, so it gets RFC 4733, once each.
+    const keys: string[] = [];
+    leg.on('dtmf', (digit, via) => keys.push(`${digit}:${via ?? ''}`));
+    await phone((s) => s.dtmf('7*'));
+    await until(async () => (keys.length >= 2 ? keys : undefined), 10_000).catch(fail);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(keys).toEqual(['7:rfc4733', '*:rfc4733']);
     await phone((s) => s.hangup());
     await until(async () => (await callState()) === 'idle', 10_000).catch(async (e: unknown) => fail(`${String(e)} state ${await callState()} leg ${JSON.stringify(leg.endInfo)}`));
     await until(async () => leg.endInfo !== undefined, 10_000);

@@ -36,6 +36,12 @@ export function digitFrequencies(digit: DtmfDigit): [number, number] {
 }
 
 /** A detected digit, whichever way it arrived. */
+/** How a key reached a leg: in its media (RFC 4733 events, or tones) or as SIP INFO. */
+export type DtmfVia = 'rfc4733' | 'inband' | 'info';
+
+/** What a leg's key events carry: the digit, and how it came. */
+export type KeyEvents = { dtmf: [digit: string, via?: DtmfVia] };
+
 export interface DtmfEvent {
   digit: DtmfDigit;
   source: 'rfc4733' | 'inband';
