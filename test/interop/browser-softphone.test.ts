@@ -172,16 +172,24 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     expect(stats.outbound!.packetsSent).toBeGreaterThan(0);
   }
 
-  it('a trunk caller dialled to the agent\'s sip: user is answered in the browser, and each hears the other\'s tone', async () => {
-    app.respond = (req) => (req.url === '/inbound' ? { status: 200, body: JSON.stringify([{ dial: { sip: aor, timeout: 20 } }]) } : { status: 200, body: '[]' });
+  /** A trunk caller reaches the browser agent through the number's `dial`; the page answers and both hear each other. */
+  async function trunkCallerToAgent(from: string, dial: Record<string, unknown>): Promise<{ leg: CallLeg<MediaEndpoint>; parent: string }> {
+    app.requests.length = 0;
+    app.respond = (req) => (req.url === '/inbound' ? { status: 200, body: JSON.stringify([{ dial: { sip: aor, timeout: 20, ...dial } }]) } : { status: 200, body: '[]' });
     const sip = api.platform.sipAddress;
-    const leg = await carrier.call(`sip:${number.slice(1)}@${sip.host}:${sip.port}`, 'sip:+254711000042@127.0.0.1');
+    const leg = await carrier.call(`sip:${number.slice(1)}@${sip.host}:${sip.port}`, from);
     await until(async () => (await callState()) === 'incoming', 15_000).catch(fail);
     await phone((s) => s.answer());
     await until(async () => (await callState()) === 'established', 15_000).catch(fail);
     await until(async () => leg.answered, 10_000);
     await pageHearsCarrier();
     await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
+    const parent = app.requests.find((r) => r.url === '/inbound')!.json.CallId as string;
+    return { leg, parent };
+  }
+
+  it('a trunk caller dialled to the agent\'s sip: user is answered in the browser, and each hears the other\'s tone', async () => {
+    const { leg } = await trunkCallerToAgent('sip:+254711000042@127.0.0.1', {});
     // Keys pressed in the page cross the bridge: the carrier negotiated telephone-event, so it gets RFC 4733, once each.
     const keys: string[] = [];
     leg.on('dtmf', (digit, via) => keys.push(`${digit}:${via ?? ''}`));
@@ -271,22 +279,6 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     expect(await phone((s) => (s.state as unknown as { dtmfVia: string }).dtmfVia)).toBe('rfc4733');
     await until(async () => (await callState()) === 'idle', 15_000).catch(fail);
   }, 60_000);
-  /** A trunk caller reaches the browser agent through the number's `dial`; the page answers and both hear each other. */
-  async function trunkCallerToAgent(from: string, dial: Record<string, unknown>): Promise<{ leg: CallLeg<MediaEndpoint>; parent: string }> {
-    app.requests.length = 0;
-    app.respond = (req) => (req.url === '/inbound' ? { status: 200, body: JSON.stringify([{ dial: { sip: aor, timeout: 20, ...dial } }]) } : { status: 200, body: '[]' });
-    const sip = api.platform.sipAddress;
-    const leg = await carrier.call(`sip:${number.slice(1)}@${sip.host}:${sip.port}`, from);
-    await until(async () => (await callState()) === 'incoming', 15_000).catch(fail);
-    await phone((s) => s.answer());
-    await until(async () => (await callState()) === 'established', 15_000).catch(fail);
-    await until(async () => leg.answered, 10_000);
-    await pageHearsCarrier();
-    await until(async () => carrier.heard.get(leg)!.frames() > 25, 15_000).catch(fail);
-    const parent = app.requests.find((r) => r.url === '/inbound')!.json.CallId as string;
-    return { leg, parent };
-  }
-
   const childrenOf = async (parent: string): Promise<{ id: string; to: string; status: string; hangup_cause: string | null; price: string | null; parent_call_id: string }[]> =>
     (await api.call('GET', `/v1/calls?parent_call_id=${parent}`)).json();
 
