@@ -17,6 +17,8 @@ import { until } from '../helpers/until.js';
 
 const OPUS = new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 });
 const EVENT_48K = new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 48000, channels: 1, payloadType: 110 });
+/** An Opus packet of silence (a TOC byte for one 20 ms CELT frame, and its payload). */
+const SILENT_OPUS = Buffer.from([0xf8, 0xff, 0xfe]);
 const EVENT_8K = new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: 126 });
 
 interface Call {
@@ -28,35 +30,75 @@ interface Call {
   answer: string;
   /** Telephone-event packets the browser received: payload type, timestamp, marker, payload. */
   events: { payloadType: number; timestamp: number; marker: boolean; payload: Buffer }[];
+  /** Opus packets the browser received. */
+  audio: number;
 }
 
 const open: Call[] = [];
 
-async function connect(codecs: RTCRtpCodecParameters[]): Promise<Call> {
+/**
+ * A call whose media flows both ways. werift against werift on this host
+ * sometimes fails its DTLS handshake on one side while the other reports
+ * `connected` (the Chromium tests never see it): such a pair carries
+ * nothing, so it is torn down and set up again (three tries), which tests
+ * the transport's set-up, not the DTMF this file is about.
+ */
+async function connect(codecs: RTCRtpCodecParameters[], direction: 'from-browser' | 'to-browser' = 'from-browser'): Promise<Call> {
+  for (let attempt = 1; ; attempt++) {
+    const call = await attemptCall(codecs, direction);
+    const flowing = await until(async () => {
+      // Audio from the browser, as a browser sends from the start, until the gateway hears it.
+      call.transceiver.sender.track!.writeRtp(new RtpPacket(new RtpHeader({ payloadType: OPUS.payloadType, sequenceNumber: call.audio, timestamp: call.audio * 960 }), SILENT_OPUS));
+      return call.browser.connectionState === 'connected' && call.gateway.counters.fromBrowser > 0 && call.audio > 0;
+    }, 4_000, 20).catch(() => false);
+    if (flowing) return call;
+    open.splice(open.indexOf(call), 1);
+    await closeCall(call);
+    if (attempt === 3) throw new Error('no media between the werift stand-in and the gateway after three set-ups');
+  }
+}
+
+async function closeCall(call: Call): Promise<void> {
+  await call.browser.close();
+  await call.gateway.close();
+  await call.media.close();
+  await call.engine.close();
+}
+
+async function attemptCall(codecs: RTCRtpCodecParameters[], direction: 'from-browser' | 'to-browser'): Promise<Call> {
   const engine = new MediaEngine({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', portMin: 32_600, portMax: 32_649 });
   const media = await engine.createEndpoint();
   const gateway = await WebRtcGateway.open({ advertisedAddress: '127.0.0.1', logger: silentLogger });
   const browser = new RTCPeerConnection({
     // Bound to loopback: a pair from the host's LAN address to our loopback candidate would carry nothing.
-    iceServers: [], iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'], iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: '127.0.0.1' },
     iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === '127.0.0.1',
     codecs: { audio: codecs, video: [] },
   });
   const transceiver = browser.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendrecv' });
-  const call: Call = { engine, media, gateway, browser, transceiver, answer: '', events: [] };
+  const call: Call = { engine, media, gateway, browser, transceiver, answer: '', events: [], audio: 0 };
   open.push(call);
   browser.onTrack.subscribe((t) => t.onReceiveRtp.subscribe((rtp) => {
-    if (rtp.header.payloadType !== OPUS.payloadType) {
+    if (rtp.header.payloadType === OPUS.payloadType) call.audio += 1;
+    else {
       call.events.push({ payloadType: rtp.header.payloadType, timestamp: rtp.header.timestamp, marker: rtp.header.marker, payload: Buffer.from(rtp.payload) });
     }
   }));
-  await browser.setLocalDescription(await browser.createOffer());
-  await new Promise<void>((r) => (browser.iceGatheringState === 'complete' ? r() : browser.iceGatheringStateChange.subscribe((s) => s === 'complete' && r())));
-  call.answer = await gateway.answer(browser.localDescription!.sdp);
-  await browser.setRemoteDescription({ type: 'answer', sdp: call.answer });
+  if (direction === 'to-browser') {
+    // We call the browser: our offer, its answer (the stand-in is then the DTLS client, as a browser answering is).
+    await browser.setRemoteDescription({ type: 'offer', sdp: await gateway.offer() });
+    await browser.setLocalDescription(await browser.createAnswer());
+    await new Promise<void>((r) => (browser.iceGatheringState === 'complete' ? r() : browser.iceGatheringStateChange.subscribe((s) => s === 'complete' && r())));
+    call.answer = browser.localDescription!.sdp;
+    await gateway.accept(call.answer);
+  } else {
+    await browser.setLocalDescription(await browser.createOffer());
+    await new Promise<void>((r) => (browser.iceGatheringState === 'complete' ? r() : browser.iceGatheringStateChange.subscribe((s) => s === 'complete' && r())));
+    call.answer = await gateway.answer(browser.localDescription!.sdp);
+    await browser.setRemoteDescription({ type: 'answer', sdp: call.answer });
+  }
   media.setRemote(gateway.relayRemote);
   gateway.connect(media.localDescription().port);
-  await until(async () => browser.connectionState === 'connected', 10_000);
   return call;
 }
 
@@ -80,12 +122,7 @@ async function sendEvent(call: Call, event: number, codec: RTCRtpCodecParameters
 }
 
 afterEach(async () => {
-  for (const call of open.splice(0)) {
-    await call.browser.close();
-    await call.gateway.close();
-    await call.media.close();
-    await call.engine.close();
-  }
+  for (const call of open.splice(0)) await closeCall(call);
 });
 
 describe('WebRtcGateway: RFC 4733 telephone-events with the browser', () => {
@@ -95,14 +132,9 @@ describe('WebRtcGateway: RFC 4733 telephone-events with the browser', () => {
     expect(call.answer).toMatch(/a=rtpmap:126 telephone-event\/8000/);
     const digits: DtmfEvent[] = [];
     call.media.on('dtmf', (e) => digits.push(e));
-    // Audio first, as from a browser, until the gateway hears it (its side of DTLS-SRTP is up).
-    const opus = Buffer.from([0xf8, 0xff, 0xfe]);
-    for (let i = 0; call.gateway.counters.fromBrowser === 0 && i < 250; i++) {
-      call.transceiver.sender.track!.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: 50 + i, timestamp: i * 960 }), opus));
-      await new Promise((r) => setTimeout(r, 20));
-    }
     await sendEvent(call, 5, EVENT_48K, 960_000, 100);
-    await sendEvent(call, 11, EVENT_8K, 170_000, 400);
+    // Straight after, with no audio between, in the other clock (160000 at 8 kHz is the same instant as 960000 at 48 kHz): a digit of its own.
+    await sendEvent(call, 11, EVENT_8K, 160_000, 400);
     await until(async () => (digits.length >= 2 ? digits : undefined), 5_000).catch((e: unknown) => { throw new Error(`${String(e)} ${JSON.stringify(digits)} ${JSON.stringify(call.gateway.counters)}`); });
     await new Promise((r) => setTimeout(r, 200));
     // 100 ms each, whatever the clock: 4800 units at 48 kHz, 800 at 8 kHz.
@@ -113,7 +145,8 @@ describe('WebRtcGateway: RFC 4733 telephone-events with the browser', () => {
   }, 20_000);
 
   it('sends the engine\'s DTMF to the browser in its 48 kHz format: one timestamp per event, duration in 48 kHz units, end three times', async () => {
-    const call = await connect([OPUS, EVENT_48K, EVENT_8K]);
+    // Here we call the browser: our offer has both formats, its answer keeps them.
+    const call = await connect([OPUS, EVENT_48K, EVENT_8K], 'to-browser');
     expect(call.gateway.relayRemote.telephoneEvent).not.toBeNull();
     await call.media.sendDtmf('9');
     await until(async () => (call.events.filter((e) => (e.payload[1]! & 0x80) !== 0).length >= 3 ? true : undefined), 5_000);

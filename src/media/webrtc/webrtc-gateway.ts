@@ -101,6 +101,9 @@ export class WebRtcGateway {
   readonly #payloads = new Uint8Array(128);
   /** The telephone-event format negotiated with the browser that we send DTMF in, if any. */
   #browserEvent: RTCRtpCodecParameters | undefined;
+  /** The browser's timestamp of the event being relayed to the engine, and the relay timestamp given to it. */
+  #eventFromBrowserTs = -1;
+  #eventToRelayTs = 0;
   /** The engine's timestamp of the event being relayed to the browser, and the browser-clock timestamp given to it. */
   #eventFromEngineTs = -1;
   #eventToBrowserTs = 0;
@@ -307,10 +310,17 @@ export class WebRtcGateway {
    */
   #eventFromBrowser(payload: Buffer, timestamp: number, marker: boolean, divisor: number): void {
     if (payload.length < 4 || !this.#endpoint) return;
+    // An event's timestamp is the relay stream's at its start (RFC 4733 §2.3.1); its packets keep it.
+    if (timestamp !== this.#eventFromBrowserTs) {
+      this.#eventFromBrowserTs = timestamp;
+      this.#eventToRelayTs = this.#relayTs;
+    }
     const packet = this.#relayPacket;
     // Audio and events share the stream's sequence numbers (RFC 4733 §2.3), as from a phone.
-    writeRtpHeader(packet, RELAY_EVENT_PT, marker, this.#relaySeq, Math.floor(timestamp / divisor) >>> 0, this.#relaySsrc);
+    writeRtpHeader(packet, RELAY_EVENT_PT, marker, this.#relaySeq, this.#eventToRelayTs, this.#relaySsrc);
     this.#relaySeq = (this.#relaySeq + 1) & 0xffff;
+    // Each event packet stands for 20 ms of the stream (the browser sends no audio meanwhile): the next event starts later.
+    this.#relayTs = (this.#relayTs + FRAME_SAMPLES) >>> 0;
     const duration = Math.floor(payload.readUInt16BE(2) / divisor);
     packet[RTP_HEADER_SIZE] = payload[0]!;
     packet[RTP_HEADER_SIZE + 1] = payload[1]!;
