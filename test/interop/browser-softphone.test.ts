@@ -329,6 +329,10 @@ describe('browser agents: the softphone page in Chromium with WebRTC media', () 
     const reply = decodeWav(toneWav(THIRD_HZ, 4)).pcm;
     for (let i = 0; i < reply.length; i += 160) socket.ws.send(bytesOf(reply.subarray(i, i + 160)));
     await until(async () => (await phone((s) => s.inboundLevel())) > 0.02, 10_000).catch(fail);
+    // A key pressed in the page (RFC 4733) reaches the socket as a dtmf message.
+    await phone((s) => s.dtmf('5'));
+    const key = await Promise.race([socket.text((m) => m.event === 'dtmf'), new Promise((_, reject) => setTimeout(() => reject(new Error('no dtmf message')), 10_000))]);
+    expect(key).toMatchObject({ event: 'dtmf', dtmf: '5' });
     socket.ws.close();
     await phone((s) => s.hangup());
     await until(async () => (await callState()) === 'idle', 10_000).catch(fail);
