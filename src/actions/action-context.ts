@@ -1,5 +1,6 @@
 import type { Logger } from '../shared/log.js';
 import type { CallMedia, Listenable } from '../media/call-media.js';
+import type { KeyEvents } from '../media/dtmf/digits.js';
 import type { CallErrorCode } from '../shared/call-codes.js';
 import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { TimelineType } from '../shared/timeline.js';
@@ -32,7 +33,7 @@ export interface ActionContext {
   /** The call's media: what `say`, `play` and `record` (its beep) speak and play on. */
   readonly media: Pick<CallMedia, 'say' | 'playUrl' | 'playTone'>;
   /** The keys the caller presses (RFC 4733 events and in-band tones alike). */
-  readonly keys: Listenable<{ dtmf: [digit: string] }>;
+  readonly keys: Listenable<KeyEvents>;
   /** Notes what happened on the call's timeline (SPEC §14); returns at once, never fails the action. */
   note(type: TimelineType, data: Record<string, unknown>): void;
   /** The workspace's fetch policy as its settings say now (SPEC §18), for `play` URLs. */

@@ -5,6 +5,7 @@
  */
 import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { CallMedia, Listenable } from '../media/call-media.js';
+import type { KeyEvents } from '../media/dtmf/digits.js';
 import type { AudioSource } from '../media/sources/audio-source.js';
 
 /**
@@ -83,7 +84,7 @@ export interface JoinInput {
    * Where the participant's keys come from: its call leg's DTMF, RFC 4733 and SIP INFO alike
    * (SPEC §13). Default: the endpoint's own digits (RFC 4733 and in-band only).
    */
-  keys?: Listenable<{ dtmf: [digit: string] }>;
+  keys?: Listenable<KeyEvents>;
   /** Aborting makes the participant leave with `aborted`. */
   signal?: AbortSignal;
 }

@@ -5,6 +5,7 @@
  * its own leg and cleans up after itself exactly once.
  */
 import type { CallMedia, Listenable, RoomMember } from '../media/call-media.js';
+import type { KeyEvents } from '../media/dtmf/digits.js';
 import { DigitGatherer, type DigitGathererOptions } from '../media/dtmf/digit-gatherer.js';
 import { FRAME_SAMPLES, type AudioSource } from '../media/sources/audio-source.js';
 import type { Logger } from '../shared/log.js';
@@ -150,7 +151,7 @@ export class Participant {
 }
 
 /** One report of keys from the leg (no prompts: the wait for the first key starts at once). */
-function gather(keys: Listenable<{ dtmf: [digit: string] }>, options: DigitGathererOptions, signal: AbortSignal): Promise<{ digits: string; reason: string }> {
+function gather(keys: Listenable<KeyEvents>, options: DigitGathererOptions, signal: AbortSignal): Promise<{ digits: string; reason: string }> {
   const gatherer = new DigitGatherer(keys, options, signal);
   gatherer.promptsOver();
   return gatherer.result;

@@ -1,4 +1,5 @@
 import type { MediaBackend, MediaBridge } from '../media/call-media.js';
+import type { DtmfVia } from '../media/dtmf/digits.js';
 import type { ReferRequest } from '../sip/ua/refer-request.js';
 import type { BlindTransfer } from './blind-transfer.js';
 import type { LiveCall } from './live-call.js';
@@ -90,12 +91,29 @@ export class TransferableBridge {
       void refer.finish(500, 'Server Internal Error');
     });
     const onEnded = () => this.#onEnded(call);
+    const onDigit = (digit: string, via?: DtmfVia) => this.#relayDigit(call, digit, via);
     call.leg.on('refer', onRefer);
     call.leg.once('ended', onEnded);
+    call.leg.on('dtmf', onDigit);
     this.#unwatch.push(() => {
       call.leg.off('refer', onRefer);
       call.leg.off('ended', onEnded);
+      call.leg.off('dtmf', onDigit);
     });
+  }
+
+  /**
+   * A key one party pressed reaches the other: as RFC 4733 where that leg
+   * negotiated telephone-event, else as tones (the endpoint's `sendDtmf`).
+   * Keys sent in the media as RFC 4733, or as SIP INFO, are not in the
+   * bridged audio (RFC 4733 §2.1: events replace the audio); in-band keys
+   * already are, and are not sent twice.
+   */
+  #relayDigit(from: LiveCall, digit: string, via: DtmfVia | undefined): void {
+    if (via === undefined || via === 'inband' || !this.#media || this.#referrer) return;
+    const to = from === this.#near ? this.#far : from === this.#far ? this.#near : undefined;
+    if (!to || to.leg.endInfo) return;
+    void to.leg.media.sendDtmf(digit).catch((error: unknown) => to.log.debug({ err: error, digit }, 'DTMF not relayed over the bridge'));
   }
 
   #onEnded(call: LiveCall): void {

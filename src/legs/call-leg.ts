@@ -2,6 +2,7 @@ import type { Logger } from '../shared/log.js';
 import type { HangupCause } from '../shared/call-codes.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import type { CallMedia } from '../media/call-media.js';
+import type { KeyEvents } from '../media/dtmf/digits.js';
 import type { IncomingCall } from '../sip/ua/incoming-call.js';
 import type { CallFailure, OutgoingCall } from '../sip/ua/outgoing-call.js';
 import type { SessionEnd, SipSession } from '../sip/ua/sip-session.js';
@@ -35,7 +36,8 @@ export type CallLegEvents = {
   earlyMedia: [];
   answered: [];
   ended: [end: LegEnd];
-  dtmf: [digit: string];
+  /** `via`: how the digit came — in the media as RFC 4733 or as tones, or as SIP INFO. */
+  dtmf: KeyEvents['dtmf'];
   /** The far end asks for a blind transfer (SIP REFER); whoever bridges the leg decides. */
   refer: [refer: ReferRequest];
 };
@@ -131,7 +133,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     super();
     this.media = media;
     this.#log = log;
-    media.on('dtmf', (event) => this.emit('dtmf', event.digit));
+    media.on('dtmf', (event) => this.emit('dtmf', event.digit, event.source));
     media.on('rtpTimeout', () => {
       if (this.#session) void this.#finish({ by: 'local', cause: 'media_timeout' });
     });
@@ -413,7 +415,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
       else if (end.by === 'error') void this.#finish({ by: 'local', cause: end.reason === 'ack-timeout' ? 'no_ack' : 'failed' });
     });
     session.on('info', (info) => {
-      if (info.dtmf) this.emit('dtmf', info.dtmf.signal);
+      if (info.dtmf) this.emit('dtmf', info.dtmf.signal, 'info');
     });
     session.on('refer', (refer) => {
       // Only a bridged leg has another party to transfer (the dialer listens then).

@@ -2,7 +2,7 @@
  * The softphone page's HTML and its browser script (an ES module importing
  * SIP.js from this server). Kept as strings so the page needs no build step.
  * The script exposes `window.softphone` (state, call, answer, hangup, mute,
- * dtmf, and audio figures), which the browser tests drive and read.
+ * dtmf, transfer, and audio figures), which the browser tests drive and read.
  */
 
 /** The page; `prefix` is where it is served. */
@@ -64,7 +64,7 @@ import { Inviter, Registerer, SessionState, UserAgent } from './sip.js/index.js'
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const state = { registered: false, call: 'idle', muted: false, error: '', digitsSent: '' };
+const state = { registered: false, call: 'idle', muted: false, error: '', digitsSent: '', dtmfVia: '', transfer: '' };
 let ua, registerer, session, analyser, audioContext;
 
 function show(text) { $('status').textContent = text; }
@@ -154,6 +154,15 @@ function hangup() {
   else session.reject();
 }
 
+// Blind transfer (RFC 3515 REFER): the platform connects the other party to the target and ends our leg.
+function transfer(target) {
+  if (!session || state.call !== 'established') return;
+  const uri = UserAgent.makeURI(target.startsWith('sip:') ? target : 'sip:' + target + '@' + ua.configuration.uri.host);
+  if (!uri) { show('Not a number or SIP address: ' + target); return; }
+  state.transfer = 'requested';
+  session.refer(uri, { requestDelegate: { onAccept() { state.transfer = 'accepted'; }, onReject(response) { state.transfer = 'refused ' + response.message.statusCode; } } });
+}
+
 function mute(on) {
   const pc = peer(session);
   if (!pc) return;
@@ -162,11 +171,21 @@ function mute(on) {
   $('mute').setAttribute('aria-pressed', String(on));
 }
 
-// DTMF as SIP INFO (application/dtmf-relay): the platform's getDigits hears it like RFC 4733.
-function dtmf(digit) {
+// DTMF in the media as RFC 4733 telephone-events (the browser's RTCDTMFSender) when the call negotiated them,
+// as a phone sends it; else as SIP INFO (application/dtmf-relay). The platform's getDigits hears either.
+function dtmf(digits) {
   if (!session || state.call !== 'established') return;
-  state.digitsSent += digit;
-  session.info({ requestOptions: { body: { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: 'Signal=' + digit + '\r\nDuration=160\r\n' } } });
+  state.digitsSent += digits;
+  const pc = peer(session);
+  const sender = pc && pc.getSenders().find((s) => s.dtmf);
+  if (sender && sender.dtmf.canInsertDTMF) {
+    // insertDTMF replaces the tones not yet played: keep them, so quick presses are all sent.
+    sender.dtmf.insertDTMF(sender.dtmf.toneBuffer + digits, 100, 70);
+    state.dtmfVia = 'rfc4733';
+    return;
+  }
+  state.dtmfVia = 'info';
+  for (const digit of digits) session.info({ requestOptions: { body: { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: 'Signal=' + digit + '\r\nDuration=160\r\n' } } });
 }
 
 /** RMS (0..1) of what the far end sends us now, from the analyser. */
@@ -197,7 +216,7 @@ function connection() {
   return pc ? { ice: pc.iceConnectionState, connection: pc.connectionState, local: pc.localDescription && pc.localDescription.sdp, remote: pc.remoteDescription && pc.remoteDescription.sdp } : null;
 }
 
-window.softphone = { state, call, answer, hangup, mute, dtmf, inboundLevel, stats, connection };
+window.softphone = { state, call, answer, hangup, mute, dtmf, transfer, inboundLevel, stats, connection, peerConnection: () => peer(session), session: () => session };
 
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();

@@ -15,6 +15,7 @@
  * timeout, or when `signal` aborts (hang-up, redirect, live control).
  */
 import type { Listenable } from '../call-media.js';
+import type { KeyEvents } from './digits.js';
 
 export interface DigitGathererOptions {
   /** Stop after this many keys; undefined: no limit (finishOnKey or the timeout end it). */
@@ -33,7 +34,7 @@ export class DigitGatherer {
   /** The digits and why gathering ended. */
   readonly result: Promise<{ digits: string; reason: GatherEnd }>;
   readonly #options: DigitGathererOptions;
-  readonly #source: Listenable<{ dtmf: [digit: string] }>;
+  readonly #source: Listenable<KeyEvents>;
   readonly #signal: AbortSignal;
   readonly #firstKey = new AbortController();
   #state: GatherState = 'prompting';
@@ -41,7 +42,7 @@ export class DigitGatherer {
   #timer: NodeJS.Timeout | undefined;
   #resolve!: (result: { digits: string; reason: GatherEnd }) => void;
 
-  constructor(source: Listenable<{ dtmf: [digit: string] }>, options: DigitGathererOptions, signal: AbortSignal) {
+  constructor(source: Listenable<KeyEvents>, options: DigitGathererOptions, signal: AbortSignal) {
     this.#source = source;
     this.#options = options;
     this.#signal = signal;

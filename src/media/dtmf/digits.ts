@@ -35,6 +35,12 @@ export function digitFrequencies(digit: DtmfDigit): [number, number] {
   throw new RangeError(`not a DTMF digit: ${digit}`);
 }
 
+/** How a key reached a leg: in its media (RFC 4733 events, or tones) or as SIP INFO. */
+export type DtmfVia = 'rfc4733' | 'inband' | 'info';
+
+/** What a leg's key events carry: the digit, and how it came (absent from sources that do not say). */
+export type KeyEvents = { dtmf: [digit: string, via?: DtmfVia] };
+
 /** A detected digit, whichever way it arrived. */
 export interface DtmfEvent {
   digit: DtmfDigit;

@@ -32,8 +32,12 @@ import { RTP_HEADER_SIZE, writeRtpHeader } from '../rtp/rtp-packet.js';
 import { FRAME_SAMPLES } from '../sources/audio-source.js';
 import { FrameUpsampler, StreamDownsampler } from '../fork/fir-resampler.js';
 
-/** Payload types we give the browser (Chrome's own numbers for Opus). */
+/** Payload types we give the browser (Chrome's own numbers for Opus and telephone-event). */
 const OPUS_PT = 111;
+const EVENT_PT_48K = 110;
+const EVENT_PT_8K = 126;
+/** telephone-event on the loopback relay (RFC 4733 at 8 kHz, whatever the browser's clock). */
+const RELAY_EVENT_PT = 101;
 const OPUS_FRAME = FRAME_SAMPLES * 6;
 /** Largest Opus frame a browser may send (120 ms at 48 kHz). */
 const MAX_OPUS_FRAME = 5760;
@@ -53,6 +57,9 @@ const PAYLOAD_NONE = 0;
 const PAYLOAD_OPUS = 1;
 const PAYLOAD_PCMU = 2;
 const PAYLOAD_PCMA = 3;
+/** telephone-event at 8000 Hz / at 48000 Hz (RFC 4733 §2.1: an event's timestamps and duration are in the RTP clock of its rate). */
+const PAYLOAD_EVENT_8K = 4;
+const PAYLOAD_EVENT_48K = 5;
 
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
@@ -87,11 +94,19 @@ export class WebRtcGateway {
   #browserSeq = randomInt(0xffff);
   #browserTs = randomInt(0xffffffff);
   /** Packets each way, for tests and the bench. */
-  readonly counters = { fromBrowser: 0, toBrowser: 0 };
+  readonly counters = { fromBrowser: 0, toBrowser: 0, eventsFromBrowser: 0 };
   #closed = false;
   #localDescription: string | undefined;
   /** Payload type → what it carries, from the negotiated codecs (Chrome's Opus is 111, Firefox's 109, werift's 96…). */
   readonly #payloads = new Uint8Array(128);
+  /** The telephone-event format negotiated with the browser that we send DTMF in, if any. */
+  #browserEvent: RTCRtpCodecParameters | undefined;
+  /** The browser's timestamp of the event being relayed to the engine, and the relay timestamp given to it. */
+  #eventFromBrowserTs = -1;
+  #eventToRelayTs = 0;
+  /** The engine's timestamp of the event being relayed to the browser, and the browser-clock timestamp given to it. */
+  #eventFromEngineTs = -1;
+  #eventToBrowserTs = 0;
 
   private constructor(options: WebRtcGatewayOptions, relay: Socket) {
     this.#log = options.logger;
@@ -115,6 +130,9 @@ export class WebRtcGateway {
           new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: OPUS_PT }),
           new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
           new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }),
+          // RFC 4733 from the browser's RTCDTMFSender: werift matches by name, so an answer keeps each rate the browser offers.
+          new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 48000, channels: 1, payloadType: EVENT_PT_48K, parameters: '0-15' }),
+          new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: EVENT_PT_8K, parameters: '0-15' }),
         ],
         video: [],
       },
@@ -122,7 +140,7 @@ export class WebRtcGateway {
     this.#pc.connectionStateChange.subscribe((state) => this.#log.debug({ state }, 'WebRTC connection state'));
     // Before any description is set: answering, the browser's track is announced inside setRemoteDescription.
     this.#pc.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp.header.payloadType, rtp.payload));
+      track.onReceiveRtp.subscribe((rtp) => this.#fromBrowser(rtp.header.payloadType, rtp.payload, rtp.header.timestamp, rtp.header.marker));
     });
     relay.on('message', (packet) => this.#fromEngine(packet));
   }
@@ -143,7 +161,9 @@ export class WebRtcGateway {
   /** What the engine's endpoint must send to and expect: L16 from our loopback socket. */
   get relayRemote(): RemoteMedia {
     const local = this.#relay.address();
-    return { address: local.address, port: local.port, rtcpPort: local.port, payloadType: L16.defaultPayloadType, codec: 'L16', telephoneEvent: null };
+    // With telephone-event negotiated with the browser, DTMF crosses the relay as RFC 4733 both ways; without, the endpoint plays tones.
+    const telephoneEvent = this.#browserEvent ? RELAY_EVENT_PT : null;
+    return { address: local.address, port: local.port, rtcpPort: local.port, payloadType: L16.defaultPayloadType, codec: 'L16', telephoneEvent };
   }
 
   /** Where our relay sends the browser's audio: the engine endpoint's RTP port (on loopback). */
@@ -179,9 +199,16 @@ export class WebRtcGateway {
 
   #learnPayloads(): void {
     this.#payloads.fill(PAYLOAD_NONE);
-    for (const codec of this.#transceiver?.codecs ?? []) {
+    const codecs = this.#transceiver?.codecs ?? [];
+    // The event format we send: the one at the audio codec's clock rate (RFC 4733 §2.1), else any negotiated.
+    const audioRate = codecs.find((c) => !c.mimeType.toLowerCase().endsWith('telephone-event'))?.clockRate ?? 48000;
+    const events = codecs.filter((c) => c.mimeType.toLowerCase() === 'audio/telephone-event' && (c.clockRate === 8000 || c.clockRate === 48000));
+    this.#browserEvent = events.find((c) => c.clockRate === audioRate) ?? events[0];
+    for (const codec of codecs) {
       const mime = codec.mimeType.toLowerCase();
-      const kind = mime === 'audio/opus' ? PAYLOAD_OPUS : mime === 'audio/pcmu' ? PAYLOAD_PCMU : mime === 'audio/pcma' ? PAYLOAD_PCMA : PAYLOAD_NONE;
+      const kind = mime === 'audio/opus' ? PAYLOAD_OPUS : mime === 'audio/pcmu' ? PAYLOAD_PCMU : mime === 'audio/pcma' ? PAYLOAD_PCMA
+        : mime === 'audio/telephone-event' ? (codec.clockRate === 48000 ? PAYLOAD_EVENT_48K : codec.clockRate === 8000 ? PAYLOAD_EVENT_8K : PAYLOAD_NONE)
+          : PAYLOAD_NONE;
       if (codec.payloadType >= 0 && codec.payloadType < 128) this.#payloads[codec.payloadType] = kind;
     }
   }
@@ -241,7 +268,7 @@ export class WebRtcGateway {
   }
 
   /** Browser → engine: decode, resample to 8 kHz, one L16 packet to the endpoint. */
-  #fromBrowser(payloadType: number, payload: Buffer): void {
+  #fromBrowser(payloadType: number, payload: Buffer, timestamp: number, marker: boolean): void {
     if (this.#closed || !this.#endpoint || payload.length === 0) return;
     let count: number;
     const kind = this.#payloads[payloadType & 0x7f];
@@ -260,8 +287,11 @@ export class WebRtcGateway {
       count = decodePcmu(payload, this.#pcm8, 0, Math.min(payload.length, this.#pcm8.length));
     } else if (kind === PAYLOAD_PCMA) {
       count = decodePcma(payload, this.#pcm8, 0, Math.min(payload.length, this.#pcm8.length));
+    } else if (kind === PAYLOAD_EVENT_8K || kind === PAYLOAD_EVENT_48K) {
+      this.#eventFromBrowser(payload, timestamp, marker, kind === PAYLOAD_EVENT_48K ? 6 : 1);
+      return;
     } else {
-      return; // telephone-event and anything else: DTMF comes by SIP INFO from the browser
+      return;
     }
     this.counters.fromBrowser += 1;
     const packet = this.#relayPacket;
@@ -272,11 +302,78 @@ export class WebRtcGateway {
     this.#relay.send(packet, 0, RTP_HEADER_SIZE + length, this.#endpoint.port, this.#endpoint.address);
   }
 
+  /**
+   * Browser → engine, RFC 4733: the event goes on to the endpoint as
+   * telephone-event at 8 kHz, where the same receiver as for phones reports
+   * one digit per event (end bit, the end packet's retransmissions). A
+   * 48 kHz event's timestamp and duration are brought to 8 kHz units.
+   */
+  #eventFromBrowser(payload: Buffer, timestamp: number, marker: boolean, divisor: number): void {
+    if (payload.length < 4 || !this.#endpoint) return;
+    // An event's timestamp is the relay stream's at its start (RFC 4733 §2.3.1); its packets keep it.
+    if (timestamp !== this.#eventFromBrowserTs) {
+      this.#eventFromBrowserTs = timestamp;
+      this.#eventToRelayTs = this.#relayTs;
+    }
+    const packet = this.#relayPacket;
+    // Audio and events share the stream's sequence numbers (RFC 4733 §2.3), as from a phone.
+    writeRtpHeader(packet, RELAY_EVENT_PT, marker, this.#relaySeq, this.#eventToRelayTs, this.#relaySsrc);
+    this.#relaySeq = (this.#relaySeq + 1) & 0xffff;
+    // Each event packet stands for 20 ms of the stream (the browser sends no audio meanwhile): the next event starts later.
+    this.#relayTs = (this.#relayTs + FRAME_SAMPLES) >>> 0;
+    const duration = Math.floor(payload.readUInt16BE(2) / divisor);
+    packet[RTP_HEADER_SIZE] = payload[0]!;
+    packet[RTP_HEADER_SIZE + 1] = payload[1]!;
+    packet[RTP_HEADER_SIZE + 2] = duration >> 8;
+    packet[RTP_HEADER_SIZE + 3] = duration & 0xff;
+    this.counters.eventsFromBrowser += 1;
+    this.#relay.send(packet, 0, RTP_HEADER_SIZE + 4, this.#endpoint.port, this.#endpoint.address);
+  }
+
+  /**
+   * Engine → browser, RFC 4733: each event packet (one per 20 ms tick, in
+   * place of audio) goes on in the browser's telephone-event format, its
+   * timestamp the browser stream's at the event's start and its duration in
+   * that clock (RFC 4733 §2.5.1.2, §2.5.1.3).
+   */
+  #eventToBrowser(packet: Buffer): void {
+    const event = this.#browserEvent;
+    const sender = this.#transceiver?.sender;
+    if (!event || !sender?.codec || packet.length < RTP_HEADER_SIZE + 4) return;
+    const audioRate = sender.codec.clockRate;
+    const engineTs = packet.readUInt32BE(4);
+    if (engineTs !== this.#eventFromEngineTs) {
+      this.#eventFromEngineTs = engineTs;
+      this.#eventToBrowserTs = Math.floor((this.#browserTs * event.clockRate) / audioRate) >>> 0;
+    }
+    const duration = Math.min(0xffff, packet.readUInt16BE(RTP_HEADER_SIZE + 2) * (event.clockRate / 8000));
+    // A fresh payload: werift may still hold the previous one across its awaits (events are rare; audio allocates nothing here).
+    const out = Buffer.alloc(4);
+    out[0] = packet[RTP_HEADER_SIZE]!;
+    out[1] = packet[RTP_HEADER_SIZE + 1]!;
+    out.writeUInt16BE(duration, 2);
+    const header = new RtpHeader({ payloadType: event.payloadType, sequenceNumber: this.#browserSeq, timestamp: this.#eventToBrowserTs, marker: (packet[1]! & 0x80) !== 0 });
+    this.#browserSeq = (this.#browserSeq + 1) & 0xffff;
+    // The event packet stands for a 20 ms frame of the stream: the audio after it resumes 20 ms on.
+    this.#browserTs = (this.#browserTs + (audioRate / 1000) * 20) >>> 0;
+    // werift's sender stamps its codec's payload type on whatever it sends; give it the event's for this packet.
+    // sendRtp reads the codec synchronously, before its first await.
+    const audio = sender.codec;
+    sender.codec = event;
+    void sender.sendRtp(new RtpPacket(header, out)).catch((error: unknown) => this.#log.debug({ err: error }, 'telephone-event to the browser not sent'));
+    sender.codec = audio;
+  }
+
   /** Engine → browser: one L16 frame in, one Opus (or G.711) packet out through SRTP. */
   #fromEngine(packet: Buffer): void {
     if (this.#closed || packet.length < RTP_HEADER_SIZE + 2 || !this.#transceiver) return;
-    // Only the endpoint's audio (L16); its RTCP (same port: rtcp-mux is ours to choose) is not relayed.
-    if ((packet[1]! & 0x7f) !== L16.defaultPayloadType) return;
+    // Only the endpoint's audio (L16) and DTMF; its RTCP (same port: rtcp-mux is ours to choose) is not relayed.
+    const payloadType = packet[1]! & 0x7f;
+    if (payloadType === RELAY_EVENT_PT) {
+      this.#eventToBrowser(packet);
+      return;
+    }
+    if (payloadType !== L16.defaultPayloadType) return;
     const cc = packet[0]! & 0x0f;
     const offset = RTP_HEADER_SIZE + cc * 4;
     const samples = Math.min(decodeL16(packet, this.#fromEngine8, offset, packet.length - offset), FRAME_SAMPLES);
