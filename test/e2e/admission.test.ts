@@ -36,7 +36,9 @@ describe.each(testDialects)('funds admission on %s', (dialect) => {
     if (!(await dialectUsable(dialect))) return;
     api = await startTestApi(dialect);
     app = await HttpReceiver.start();
-    app.respond = () => ({ status: 200, body: JSON.stringify([{ pause: { length: 1 } }, { hangup: {} }]) });
+    // Admitted calls stay up (their reservations held) for longer than a burst of requests takes on a loaded box;
+    // a call that ended during the burst would give its reservation back and let one more in.
+    app.respond = () => ({ status: 200, body: JSON.stringify([{ pause: { length: 6 } }, { hangup: {} }]) });
   }, 60_000);
   afterAll(async () => {
     await app?.close();
