@@ -9,6 +9,7 @@ import {
 import { SafeHttpClient } from '../../src/webhooks/safe-http-client.js';
 import { loopbackNameFromHosts } from '../helpers/hosts-file.js';
 import { publicTestHostUnavailable, startPublicTestHost, type PublicTestHost } from '../helpers/public-test-host.js';
+import { until } from '../helpers/until.js';
 
 const strict: FetchPolicy = { allowedCallbackHosts: [], allowPrivateCallbacks: false };
 const loopbackAllowed: FetchPolicy = { allowedCallbackHosts: [], allowPrivateCallbacks: true };
@@ -155,6 +156,8 @@ describe('guardedGet: redirects, each hop checked', () => {
       const error = await guardedGet(`${host.url}/moved.wav`, { policy: strict, dispatchers }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(FetchRefusedError);
       expect(error).toMatchObject({ url: `${base}/private.wav` });
+      // The host reports its requests over its stdout pipe, which may trail the HTTP answer the client already read.
+      await until(async () => host.requests.length > 0);
       expect(host.requests).toEqual(['GET /moved.wav']);
       expect(hits.get('/private.wav')).toBeUndefined();
     });
