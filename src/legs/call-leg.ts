@@ -97,6 +97,13 @@ const ANSWERED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
 /** Where a leg's media comes from: a `MediaBackend` (the engine), or a `MediaEngine` (the sandbox's phones). */
 export interface LegMediaSource<M extends CallMedia> {
   createEndpoint(options: { logger?: Logger; near?: CallMedia }): Promise<M>;
+  /** The UDP ports browser legs' WebRTC gateways take (`--webrtc-ports`). Default: the system's ephemeral range. */
+  readonly webrtcPorts?: { min: number; max: number } | undefined;
+}
+
+/** A gateway's port range as werift takes it. */
+function icePortRange(ports: { min: number; max: number } | undefined): [number, number] | undefined {
+  return ports ? [ports.min, ports.max] : undefined;
 }
 
 /**
@@ -195,7 +202,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   /** A browser's INVITE (WebRTC offer): the gateway answers it, the endpoint gets its audio as plain RTP. */
   static async #fromBrowser<M extends CallMedia>(incoming: IncomingCall, offer: string, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | { problem: string }> {
     const media = await mediaEngine.createEndpoint({ logger: log });
-    const gateway = await WebRtcGateway.open({ advertisedAddress: incoming.advertisedMediaAddress, logger: log });
+    const gateway = await WebRtcGateway.open({ advertisedAddress: incoming.advertisedMediaAddress, icePortRange: icePortRange(mediaEngine.webrtcPorts), logger: log });
     let answer: string;
     try {
       answer = await gateway.answer(offer);
@@ -246,7 +253,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     // A browser's binding (RFC 7118) gets a WebRTC offer from one gateway; the first browser to answer keeps it.
     const allUris = [target.uri, ...(target.forks ?? [])];
     const webrtcOffer = allUris.some(isWebSocketTarget)
-      ? await leg.#openGateway(ua.advertisedMediaAddressForTarget(allUris.find(isWebSocketTarget)!), log)
+      ? await leg.#openGateway(ua.advertisedMediaAddressForTarget(allUris.find(isWebSocketTarget)!), mediaEngine.webrtcPorts, log)
       : undefined;
     const invite = (t: DialTarget, uri: string): OutgoingCall => {
       const host = ua.advertisedMediaAddressForTarget(uri, t.proxy);
@@ -316,10 +323,18 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     return leg;
   }
 
-  async #openGateway(advertisedAddress: string, log: Logger): Promise<string> {
-    const gateway = await WebRtcGateway.open({ advertisedAddress, logger: log });
+  /** No port left in the range: the gateway and the endpoint are released before the error reaches the dialer. */
+  async #openGateway(advertisedAddress: string, ports: { min: number; max: number } | undefined, log: Logger): Promise<string> {
+    const gateway = await WebRtcGateway.open({ advertisedAddress, icePortRange: icePortRange(ports), logger: log });
     this.#webrtc = gateway;
-    return gateway.offer();
+    try {
+      return await gateway.offer();
+    } catch (error) {
+      this.#webrtc = undefined;
+      await gateway.close();
+      await this.media.close();
+      throw error;
+    }
   }
 
   async #acceptBrowserAnswer(gateway: WebRtcGateway, answer: string): Promise<void> {
