@@ -15,7 +15,7 @@ import { generateMasterKey, type SrtpKeys } from '../media/rtp/srtp-keys.js';
 import { cryptoAttribute } from '../media/rtp/sdes-crypto.js';
 import type { RemoteMedia } from '../media/endpoint-types.js';
 import { codecList, describeSdp, isHoldAddress, isWebRtcSdp, isWebSocketTarget, localDirectionFor, negotiateOffer, readAnswer, type SdpRefusal, type SdpSecurity, type SrtpTerms } from './sdp-glue.js';
-import { WebRtcGateway } from '../media/webrtc/webrtc-gateway.js';
+import { WebRtcGateway, WebRtcPortsExhaustedError } from '../media/webrtc/webrtc-gateway.js';
 import { sipStatusOfCause } from './sip-status-of-cause.js';
 import { FailoverInvite } from './failover-invite.js';
 
@@ -101,6 +101,12 @@ export interface LegMediaSource<M extends CallMedia> {
   readonly webrtcPorts?: { min: number; max: number } | undefined;
 }
 
+/** Why an INVITE was refused (and with which call error it is recorded: `sdp_not_acceptable` unless `cause` says otherwise). */
+export interface LegProblem {
+  problem: string;
+  cause?: 'webrtc_ports_exhausted';
+}
+
 /** A gateway's port range as werift takes it. */
 function icePortRange(ports: { min: number; max: number } | undefined): [number, number] | undefined {
   return ports ? [ports.min, ports.max] : undefined;
@@ -164,7 +170,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
    */
   static async fromIncoming<M extends CallMedia>(
     incoming: IncomingCall, mediaEngine: LegMediaSource<M>, log: Logger, options: { srtpRequired?: boolean } = {},
-  ): Promise<CallLeg<M> | { problem: string }> {
+  ): Promise<CallLeg<M> | LegProblem> {
     const terms: SrtpTerms = { keysMayTravel: incoming.keysMayTravel, ...(options.srtpRequired ? { required: true } : {}) };
     const offer = incoming.sdp;
     if (!offer) {
@@ -200,16 +206,21 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   }
 
   /** A browser's INVITE (WebRTC offer): the gateway answers it, the endpoint gets its audio as plain RTP. */
-  static async #fromBrowser<M extends CallMedia>(incoming: IncomingCall, offer: string, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | { problem: string }> {
+  static async #fromBrowser<M extends CallMedia>(incoming: IncomingCall, offer: string, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | LegProblem> {
     const media = await mediaEngine.createEndpoint({ logger: log });
     const gateway = await WebRtcGateway.open({ advertisedAddress: incoming.advertisedMediaAddress, icePortRange: icePortRange(mediaEngine.webrtcPorts), logger: log });
     let answer: string;
     try {
       answer = await gateway.answer(offer);
     } catch (error) {
-      log.info({ err: error }, 'unusable WebRTC offer');
       await gateway.close();
       await media.close();
+      if (error instanceof WebRtcPortsExhaustedError) {
+        log.warn({ err: error }, 'no port for a browser call\'s WebRTC media');
+        incoming.reject(503, 'Service Unavailable');
+        return { problem: error.message, cause: 'webrtc_ports_exhausted' };
+      }
+      log.info({ err: error }, 'unusable WebRTC offer');
       incoming.reject(488, 'Not Acceptable Here');
       return { problem: `SDP offer: ${error instanceof Error ? error.message : String(error)}` };
     }

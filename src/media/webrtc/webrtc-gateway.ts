@@ -52,6 +52,14 @@ export interface WebRtcGatewayOptions {
   logger: Logger;
 }
 
+/** No port of `--webrtc-ports` could be bound: the leg fails (`webrtc_ports_exhausted`), the process goes on. */
+export class WebRtcPortsExhaustedError extends Error {
+  constructor(range: [number, number] | undefined) {
+    super(range ? `no free WebRTC port in ${range[0]}-${range[1]} (--webrtc-ports)` : 'no WebRTC port could be bound');
+    this.name = 'WebRtcPortsExhaustedError';
+  }
+}
+
 type BrowserCodec = 'opus' | 'PCMU' | 'PCMA';
 const PAYLOAD_NONE = 0;
 const PAYLOAD_OPUS = 1;
@@ -249,10 +257,7 @@ export class WebRtcGateway {
     const lines = sdp.split('\r\n');
     const candidates = lines.filter((l) => l.startsWith('a=candidate:'));
     // werift gathers without a candidate (and says nothing) when no port of the range could be bound.
-    if (candidates.length === 0) {
-      const range = this.#portRange ? `no free WebRTC port in ${this.#portRange[0]}-${this.#portRange[1]} (--webrtc-ports)` : 'no WebRTC port could be bound';
-      throw new Error(range);
-    }
+    if (candidates.length === 0) throw new WebRtcPortsExhaustedError(this.#portRange);
     const ours = candidates.find((l) => l.split(' ')[4] === this.#advertised);
     // Behind NAT the advertised address is not an interface's: give the first host candidate under it.
     const chosen = ours ?? candidates[0]!.split(' ').map((part, i) => (i === 4 ? this.#advertised : part)).join(' ');
