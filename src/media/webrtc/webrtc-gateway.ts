@@ -17,7 +17,8 @@
  *
  * No ICE servers: a server with a reachable address needs neither STUN nor
  * TURN (ICE lite, RFC 8445 §2.5), and nothing may leave the host. The one
- * candidate we give is the leg's advertised media address.
+ * candidate we give is the leg's advertised media address (chosen per peer,
+ * SPEC §13), on a port of `--webrtc-ports` so a firewall can be opened for it.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
