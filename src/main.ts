@@ -151,7 +151,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const sandboxHost = isWildcard(config.host) ? '127.0.0.1' : config.host;
     const sandboxOn = config.sandbox === 'auto' ? (await store.trunks.list()).length === 0 : config.sandbox;
     const mediaLogger = logger.child({ component: 'media' });
-    const engineOptions = { advertisedAddress: advertised.external, bindAddress: config.host, rtpTimeoutMs: config.rtpTimeoutSeconds * 1000 };
+    const engineOptions = { advertisedAddress: advertised.external, bindAddress: config.host, rtpTimeoutMs: config.rtpTimeoutSeconds * 1000, webrtcPorts: config.webrtcPorts };
     let media: MediaBackend;
     // The sandbox's phones always run in process (they need per-frame taps); with media workers they get their own engine.
     let phonesMedia: MediaEngine | undefined;

@@ -26,6 +26,11 @@ export interface Config {
   sdesOverInsecureTransport: boolean;
   /** RTP port range, inclusive. Default 20000-29999. */
   rtpPorts: { min: number; max: number };
+  /**
+   * UDP ports of browser legs' WebRTC media (ICE/DTLS-SRTP), inclusive: a range of
+   * its own because werift binds them itself, outside the RTP port pool. Default 30000-30999.
+   */
+  webrtcPorts: { min: number; max: number };
   /** Bind address for HTTP, SIP and RTP. Default 127.0.0.1. */
   host: string;
   /**

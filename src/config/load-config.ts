@@ -35,6 +35,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
 
   checkTlsPair(chosen.tlsCert as string | undefined, chosen.tlsKey as string | undefined);
+  const rtpPorts = (chosen.rtpPorts as Config['rtpPorts'] | undefined) ?? { min: 20000, max: 29999 };
+  const webrtcPorts = (chosen.webrtcPorts as Config['webrtcPorts'] | undefined) ?? { min: 30000, max: 30999 };
+  // The RTP pool and werift bind their ports independently: a shared port would fail calls at random.
+  if (webrtcPorts.min <= rtpPorts.max && rtpPorts.min <= webrtcPorts.max) {
+    throw new ConfigError('--webrtc-ports', `${webrtcPorts.min}-${webrtcPorts.max} overlaps --rtp-ports ${rtpPorts.min}-${rtpPorts.max}`);
+  }
   const host = (chosen.host as string | undefined) ?? '127.0.0.1';
   const httpPort = (chosen.httpPort as number | undefined) ?? 8080;
   const dataDir = (chosen.dataDir as string | undefined) ?? path.resolve('.sautikit');
@@ -47,7 +53,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     tlsKey: chosen.tlsKey as string | undefined,
     tlsCa: chosen.tlsCa as string | undefined,
     sdesOverInsecureTransport: (chosen.sdesOverInsecureTransport as boolean | undefined) ?? false,
-    rtpPorts: (chosen.rtpPorts as Config['rtpPorts'] | undefined) ?? { min: 20000, max: 29999 },
+    rtpPorts,
+    webrtcPorts,
     host,
     externalAddress: chosen.externalAddress as string | undefined,
     localNetworks: (chosen.localNetworks as string[] | undefined) ?? [],

@@ -104,6 +104,10 @@ export const optionTable: OptionSpec[] = [
   },
   { key: 'rtpPorts', flag: 'rtp-ports', env: 'SAUTIKIT_RTP_PORTS', help: 'RTP port range', defaultText: '20000-29999', parse: portRange },
   {
+    key: 'webrtcPorts', flag: 'webrtc-ports', env: 'SAUTIKIT_WEBRTC_PORTS',
+    help: 'UDP port range of browser legs\' WebRTC media (ICE/DTLS-SRTP), apart from --rtp-ports', defaultText: '30000-30999', parse: portRange,
+  },
+  {
     key: 'host', flag: 'host', env: 'SAUTIKIT_HOST', help: 'bind address for HTTP, SIP and RTP', defaultText: '127.0.0.1',
     parse: (raw, option) => {
       if (!/^[A-Za-z0-9.:-]+$/.test(raw.trim())) throw new ConfigError(option, `'${raw}' is not a host name or IP address`);

@@ -1,5 +1,5 @@
 import { Wallet } from '../billing/wallet.js';
-import { CallLeg } from '../legs/call-leg.js';
+import { CallLeg, type LegProblem } from '../legs/call-leg.js';
 import { userOf } from '../legs/uri-user.js';
 import type { MediaBackend } from '../media/call-media.js';
 import { sandboxCallHeader, type SandboxCarrier } from '../sandbox/sandbox-carrier.js';
@@ -246,7 +246,8 @@ export class CallEngine {
     const session = 'problem' in made ? undefined : new Session(record, made, this.#services);
     if (!session) {
       await this.#services.records.insert(draft);
-      await this.#dialer.fail(record, 'sdp_not_acceptable', (made as { problem: string }).problem);
+      const problem = made as LegProblem;
+      await this.#dialer.fail(record, problem.cause ?? 'sdp_not_acceptable', problem.problem);
       return;
     }
     this.#track(session);

@@ -1,6 +1,7 @@
 import type { DialAction } from '../actions/schema.js';
 import type { DialResult } from '../actions/action-context.js';
 import { CallLeg, SrtpRefusedError } from '../legs/call-leg.js';
+import { WebRtcPortsExhaustedError } from '../media/webrtc/webrtc-gateway.js';
 import type { MediaBackend } from '../media/call-media.js';
 import type { SipUserAgent } from '../sip/ua/sip-user-agent.js';
 import { isCallErrorCode, isHangupCause, type CallErrorCode, type HangupCause } from '../shared/call-codes.js';
@@ -97,6 +98,7 @@ export class Dialer implements LegPlacer {
       leg = await CallLeg.dial(this.ua, this.media, target, log, request.near);
     } catch (error) {
       if (error instanceof SrtpRefusedError) return refuse('sdp_not_acceptable', error.message);
+      if (error instanceof WebRtcPortsExhaustedError) return refuse('webrtc_ports_exhausted', error.message);
       throw error;
     }
     const session = this.startSession(record, leg);

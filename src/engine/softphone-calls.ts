@@ -102,7 +102,7 @@ export class SoftphoneCalls {
     const made = await CallLeg.fromIncoming(incoming, this.o.media, log.child({ callId: draft.record.id }));
     if ('problem' in made) {
       await this.o.records.insert(draft);
-      await this.o.dialer.fail(draft.record, 'sdp_not_acceptable', made.problem);
+      await this.o.dialer.fail(draft.record, made.cause ?? 'sdp_not_acceptable', made.problem);
       return;
     }
     const session = this.o.startSession(draft.record, made, callerId);

@@ -15,7 +15,7 @@ import { generateMasterKey, type SrtpKeys } from '../media/rtp/srtp-keys.js';
 import { cryptoAttribute } from '../media/rtp/sdes-crypto.js';
 import type { RemoteMedia } from '../media/endpoint-types.js';
 import { codecList, describeSdp, isHoldAddress, isWebRtcSdp, isWebSocketTarget, localDirectionFor, negotiateOffer, readAnswer, type SdpRefusal, type SdpSecurity, type SrtpTerms } from './sdp-glue.js';
-import { WebRtcGateway } from '../media/webrtc/webrtc-gateway.js';
+import { WebRtcGateway, WebRtcPortsExhaustedError } from '../media/webrtc/webrtc-gateway.js';
 import { sipStatusOfCause } from './sip-status-of-cause.js';
 import { FailoverInvite } from './failover-invite.js';
 
@@ -97,6 +97,19 @@ const ANSWERED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
 /** Where a leg's media comes from: a `MediaBackend` (the engine), or a `MediaEngine` (the sandbox's phones). */
 export interface LegMediaSource<M extends CallMedia> {
   createEndpoint(options: { logger?: Logger; near?: CallMedia }): Promise<M>;
+  /** The UDP ports browser legs' WebRTC gateways take (`--webrtc-ports`). Default: the system's ephemeral range. */
+  readonly webrtcPorts?: { min: number; max: number } | undefined;
+}
+
+/** Why an INVITE was refused (and with which call error it is recorded: `sdp_not_acceptable` unless `cause` says otherwise). */
+export interface LegProblem {
+  problem: string;
+  cause?: 'webrtc_ports_exhausted';
+}
+
+/** A gateway's port range as werift takes it. */
+function icePortRange(ports: { min: number; max: number } | undefined): [number, number] | undefined {
+  return ports ? [ports.min, ports.max] : undefined;
 }
 
 /**
@@ -157,7 +170,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
    */
   static async fromIncoming<M extends CallMedia>(
     incoming: IncomingCall, mediaEngine: LegMediaSource<M>, log: Logger, options: { srtpRequired?: boolean } = {},
-  ): Promise<CallLeg<M> | { problem: string }> {
+  ): Promise<CallLeg<M> | LegProblem> {
     const terms: SrtpTerms = { keysMayTravel: incoming.keysMayTravel, ...(options.srtpRequired ? { required: true } : {}) };
     const offer = incoming.sdp;
     if (!offer) {
@@ -193,16 +206,21 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
   }
 
   /** A browser's INVITE (WebRTC offer): the gateway answers it, the endpoint gets its audio as plain RTP. */
-  static async #fromBrowser<M extends CallMedia>(incoming: IncomingCall, offer: string, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | { problem: string }> {
+  static async #fromBrowser<M extends CallMedia>(incoming: IncomingCall, offer: string, mediaEngine: LegMediaSource<M>, log: Logger): Promise<CallLeg<M> | LegProblem> {
     const media = await mediaEngine.createEndpoint({ logger: log });
-    const gateway = await WebRtcGateway.open({ advertisedAddress: incoming.advertisedMediaAddress, logger: log });
+    const gateway = await WebRtcGateway.open({ advertisedAddress: incoming.advertisedMediaAddress, icePortRange: icePortRange(mediaEngine.webrtcPorts), logger: log });
     let answer: string;
     try {
       answer = await gateway.answer(offer);
     } catch (error) {
-      log.info({ err: error }, 'unusable WebRTC offer');
       await gateway.close();
       await media.close();
+      if (error instanceof WebRtcPortsExhaustedError) {
+        log.warn({ err: error }, 'no port for a browser call\'s WebRTC media');
+        incoming.reject(503, 'Service Unavailable');
+        return { problem: error.message, cause: 'webrtc_ports_exhausted' };
+      }
+      log.info({ err: error }, 'unusable WebRTC offer');
       incoming.reject(488, 'Not Acceptable Here');
       return { problem: `SDP offer: ${error instanceof Error ? error.message : String(error)}` };
     }
@@ -246,7 +264,7 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     // A browser's binding (RFC 7118) gets a WebRTC offer from one gateway; the first browser to answer keeps it.
     const allUris = [target.uri, ...(target.forks ?? [])];
     const webrtcOffer = allUris.some(isWebSocketTarget)
-      ? await leg.#openGateway(ua.advertisedMediaAddressForTarget(allUris.find(isWebSocketTarget)!), log)
+      ? await leg.#openGateway(ua.advertisedMediaAddressForTarget(allUris.find(isWebSocketTarget)!), mediaEngine.webrtcPorts, log)
       : undefined;
     const invite = (t: DialTarget, uri: string): OutgoingCall => {
       const host = ua.advertisedMediaAddressForTarget(uri, t.proxy);
@@ -316,10 +334,18 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     return leg;
   }
 
-  async #openGateway(advertisedAddress: string, log: Logger): Promise<string> {
-    const gateway = await WebRtcGateway.open({ advertisedAddress, logger: log });
+  /** No port left in the range: the gateway and the endpoint are released before the error reaches the dialer. */
+  async #openGateway(advertisedAddress: string, ports: { min: number; max: number } | undefined, log: Logger): Promise<string> {
+    const gateway = await WebRtcGateway.open({ advertisedAddress, icePortRange: icePortRange(ports), logger: log });
     this.#webrtc = gateway;
-    return gateway.offer();
+    try {
+      return await gateway.offer();
+    } catch (error) {
+      this.#webrtc = undefined;
+      await gateway.close();
+      await this.media.close();
+      throw error;
+    }
   }
 
   async #acceptBrowserAnswer(gateway: WebRtcGateway, answer: string): Promise<void> {

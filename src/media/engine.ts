@@ -33,6 +33,8 @@ export interface MediaEngineOptions {
   portMin?: number;
   /** Last RTP/RTCP port (inclusive). Default 29999. */
   portMax?: number;
+  /** UDP ports browser legs' ICE/DTLS sockets take (`--webrtc-ports`, inclusive). Default: the system's ephemeral range. */
+  webrtcPorts?: { min: number; max: number } | undefined;
   /** Codecs offered/accepted, in preference order. Default ['PCMU', 'PCMA']. */
   codecs?: CodecName[];
   /** Payload type we offer for telephone-event. Default 101. */
@@ -72,6 +74,11 @@ export class MediaEngine {
   readonly #mixers = new Set<Mixer>();
   #tts: TtsService | undefined;
   #closed = false;
+
+  /** The WebRTC gateways of this engine's browser legs take their ports here (read by `CallLeg`). */
+  get webrtcPorts(): { min: number; max: number } | undefined {
+    return this.#options.webrtcPorts;
+  }
 
   constructor(options: MediaEngineOptions = {}) {
     this.#options = options;

@@ -21,6 +21,10 @@ export class LocalMediaBackend implements MediaBackend {
   readonly #ownsEngine: boolean;
 
   /** `ownsEngine`: `close()` closes the engine too (the platform's backend does; a wrapper for a test's engine does not). */
+  get webrtcPorts(): { min: number; max: number } | undefined {
+    return this.engine.webrtcPorts;
+  }
+
   constructor(engine: MediaEngine, options: { ownsEngine?: boolean } = {}) {
     this.engine = engine;
     this.#ownsEngine = options.ownsEngine ?? true;

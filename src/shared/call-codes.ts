@@ -36,6 +36,7 @@ export const hangupCauses = {
   platform_restart: { summary: 'The platform was killed (SIGKILL, power loss) while the call was live; at the next start the call was ended, billed up to the last time it was seen alive (at most 5 s before the crash).' },
   node_failed: { summary: 'The node running the call stopped heart-beating for 15 s (killed, its machine or network down); a peer node ended the call, billed up to the last time it was seen alive.' },
   shutdown: { summary: 'The platform stopped (SIGTERM) and the shutdown grace period ran out before the call ended.' },
+  webrtc_ports_exhausted: { summary: 'A browser agent\'s call could not get a UDP port for its WebRTC media: every port of `--webrtc-ports` was taken.' },
   shutting_down: { summary: 'The call was accepted by the API just before shutdown began, and was not placed.' },
 } as const satisfies Record<string, CallCodeEntry>;
 
@@ -60,6 +61,7 @@ export const callErrorCodes = {
   no_route: { summary: 'A leg was not placed: no trunk or sandbox reaches it, or the softphone is not registered.' },
   sdp_not_acceptable: { summary: 'The caller\'s SDP offer had no usable codec or could not be parsed, or (late offer: an INVITE without SDP) the ACK carried no usable SDP answer to ours.' },
   shutting_down: { summary: 'A call accepted just before shutdown was not placed.' },
+  webrtc_ports_exhausted: { summary: 'A leg to or from a browser agent was not placed: every port of `--webrtc-ports` was taken.' },
   caller_id_not_allowed: { summary: 'A `dial` asked for a `callerId` that is not a number the workspace has claimed (nor a `sip:` URI of its own domain); nothing was dialled and `DialCallStatus` is `failed`.' },
   internal_error: { summary: 'The call could not continue because of a platform bug; the server log has the details under the call id.' },
 } as const satisfies Record<string, CallCodeEntry>;

@@ -24,6 +24,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { SAUTIKIT_RTP_TIMEOUT: '2.5' } })).toThrow(ConfigError);
   });
 
+  it('gives browser legs\' WebRTC media --webrtc-ports (default 30000-30999), refusing a range that overlaps --rtp-ports', () => {
+    expect(loadConfig({ env: {} }).webrtcPorts).toEqual({ min: 30000, max: 30999 });
+    expect(loadConfig({ env: { SAUTIKIT_WEBRTC_PORTS: '40000-40099' } }).webrtcPorts).toEqual({ min: 40000, max: 40099 });
+    expect(() => loadConfig({ env: {}, flags: { 'webrtc-ports': '29990-30100' } })).toThrow(/29990-30100 overlaps --rtp-ports 20000-29999/);
+    expect(() => loadConfig({ env: {}, flags: { 'webrtc-ports': 'many' } })).toThrow(ConfigError);
+  });
+
   it('takes --external-address (IP or host name) and --local-networks (CIDRs), refusing wildcards and bad ranges', () => {
     expect(loadConfig({ env: {} })).toMatchObject({ externalAddress: undefined, localNetworks: [] });
     expect(loadConfig({ env: { SAUTIKIT_EXTERNAL_ADDRESS: '203.0.113.10' } }).externalAddress).toBe('203.0.113.10');

@@ -26,6 +26,11 @@ export class ShardedMediaBackend implements MediaBackend {
   #tts: TtsService | undefined;
   #closing: Promise<void> | undefined;
 
+  /** Browser legs' gateways run on the main thread: their ports come from here, not from the workers. */
+  get webrtcPorts(): { min: number; max: number } | undefined {
+    return this.#options.webrtcPorts;
+  }
+
   constructor(options: ShardedMediaEngineOptions) {
     this.engine = new ShardedMediaEngine(options);
     this.#logger = options.logger ?? silentLogger;

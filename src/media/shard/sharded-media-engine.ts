@@ -50,7 +50,7 @@ import type { ShardCommand, ShardDiagnostics, ShardMessage, ShardOptions, ShardS
  * (a TTS provider, a shared clock) is left out.
  */
 export interface ShardedMediaEngineOptions
-  extends Pick<MediaEngineOptions, 'advertisedAddress' | 'bindAddress' | 'portMin' | 'portMax' | 'codecs' | 'telephoneEventPayloadType' | 'rtpTimeoutMs' | 'symmetricRtp' | 'jitter' | 'ttsCacheDir'> {
+  extends Pick<MediaEngineOptions, 'advertisedAddress' | 'bindAddress' | 'portMin' | 'portMax' | 'codecs' | 'telephoneEventPayloadType' | 'rtpTimeoutMs' | 'symmetricRtp' | 'jitter' | 'ttsCacheDir' | 'webrtcPorts'> {
   /** Limits and cache for <Play> URLs, on each shard (and for wait audio on the main thread). Default `mediaDefaults.urlAudio`. */
   urlAudio?: Omit<NonNullable<MediaEngineOptions['urlAudio']>, 'logger'>;
   /** Worker threads, one `MediaEngine` each. Default `os.availableParallelism()` (one per core). */

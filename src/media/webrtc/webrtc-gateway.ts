@@ -17,7 +17,8 @@
  *
  * No ICE servers: a server with a reachable address needs neither STUN nor
  * TURN (ICE lite, RFC 8445 §2.5), and nothing may leave the host. The one
- * candidate we give is the leg's advertised media address.
+ * candidate we give is the leg's advertised media address (chosen per peer,
+ * SPEC §13), on a port of `--webrtc-ports` so a firewall can be opened for it.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
@@ -45,11 +46,19 @@ const MAX_OPUS_FRAME = 5760;
 export interface WebRtcGatewayOptions {
   /** The address in our ICE candidate (the leg's advertised media address). */
   advertisedAddress: string;
-  /** UDP ports for ICE (inclusive range). Default: any. */
-  icePortRange?: [number, number];
+  /** UDP ports for the ICE/DTLS socket (inclusive range, `--webrtc-ports`). Default: any (the system's ephemeral range). */
+  icePortRange?: [number, number] | undefined;
   /** Opus bit rate. Default 32000. */
   opusBitrate?: number;
   logger: Logger;
+}
+
+/** No port of `--webrtc-ports` could be bound: the leg fails (`webrtc_ports_exhausted`), the process goes on. */
+export class WebRtcPortsExhaustedError extends Error {
+  constructor(range: [number, number] | undefined) {
+    super(range ? `no free WebRTC port in ${range[0]}-${range[1]} (--webrtc-ports)` : 'no WebRTC port could be bound');
+    this.name = 'WebRtcPortsExhaustedError';
+  }
 }
 
 type BrowserCodec = 'opus' | 'PCMU' | 'PCMA';
@@ -71,6 +80,7 @@ export class WebRtcGateway {
   readonly #track = new MediaStreamTrack({ kind: 'audio' });
   readonly #relay: Socket;
   readonly #advertised: string;
+  readonly #portRange: [number, number] | undefined;
   readonly #opusBitrate: number;
   #opus: OpusScript | undefined;
   #transceiver: RTCRtpTransceiver | undefined;
@@ -112,6 +122,7 @@ export class WebRtcGateway {
     this.#log = options.logger;
     this.#advertised = options.advertisedAddress;
     this.#opusBitrate = options.opusBitrate ?? 32_000;
+    this.#portRange = options.icePortRange;
     this.#relay = relay;
     this.#pc = new RTCPeerConnection({
       // Empty on purpose: every WebRTC stack defaults to a public STUN server; a server needs none.
@@ -246,10 +257,26 @@ export class WebRtcGateway {
     const sdp = this.#pc.localDescription?.sdp ?? '';
     const lines = sdp.split('\r\n');
     const candidates = lines.filter((l) => l.startsWith('a=candidate:'));
+    // werift gathers without a candidate (and says nothing) when no port of the range could be bound.
+    if (candidates.length === 0) throw new WebRtcPortsExhaustedError(this.#portRange);
     const ours = candidates.find((l) => l.split(' ')[4] === this.#advertised);
     // Behind NAT the advertised address is not an interface's: give the first host candidate under it.
-    const chosen = ours ?? candidates[0]?.split(' ').map((part, i) => (i === 4 ? this.#advertised : part)).join(' ');
-    this.#localDescription = lines.filter((l) => !l.startsWith('a=candidate:') || l === candidates[0]).map((l) => (l === candidates[0] ? chosen ?? l : l)).join('\r\n');
+    const chosen = ours ?? candidates[0]!.split(' ').map((part, i) => (i === 4 ? this.#advertised : part)).join(' ');
+    const port = chosen.split(' ')[5] ?? '9';
+    const family = this.#advertised.includes(':') ? 'IP6' : 'IP4';
+    // werift writes 0.0.0.0 and port 9 (the trickle placeholders of RFC 8840 §4.1.1); we gather before answering, so
+    // m=/c= carry the default candidate as RFC 8839 §4.2.1.2 has it, and o= the same address (SPEC §13's per-peer choice).
+    this.#localDescription = lines
+      .filter((l) => !l.startsWith('a=candidate:') || l === candidates[0])
+      .map((l) => {
+        if (l === candidates[0]) return chosen;
+        if (l.startsWith('c=')) return `c=IN ${family} ${this.#advertised}`;
+        if (l.startsWith('o=')) return l.split(' ').slice(0, 4).concat(family, this.#advertised).join(' ');
+        if (l.startsWith('m=audio ')) return l.replace(/^m=audio \d+/, `m=audio ${port}`);
+        if (l.startsWith('a=rtcp:')) return `a=rtcp:${port} IN ${family} ${this.#advertised}`;
+        return l;
+      })
+      .join('\r\n');
     return this.#localDescription;
   }
 
