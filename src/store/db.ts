@@ -315,6 +315,14 @@ export interface NodesTable {
   heartbeat_at: string;
 }
 
+/** The home node of a live conference room (SPEC §16): the one node where the room's mixer runs. */
+export interface RoomHomesTable {
+  workspace_id: string;
+  room: string;
+  node_id: string;
+  claimed_at: string;
+}
+
 /** One entry of a call's timeline (SPEC §14); `data` is the entry's fields as JSON. */
 export interface CallTimelineTable {
   call_id: string;
@@ -349,6 +357,7 @@ export interface DatabaseSchema {
   sip_registrations: SipRegistrationsTable;
   call_timeline: CallTimelineTable;
   nodes: NodesTable;
+  room_homes: RoomHomesTable;
   /** Key/value facts about this installation (first-start done, schema notes). */
   system_state: { key: string; value: string };
 }

@@ -10,6 +10,7 @@ import { NodeRepo } from './repos/node-repo.js';
 import { NumberRepo } from './repos/number-repo.js';
 import { OutboxRepo } from './repos/outbox-repo.js';
 import { RateRepo } from './repos/rate-repo.js';
+import { RoomHomeRepo } from './repos/room-home-repo.js';
 import { RecordingRepo } from './repos/recording-repo.js';
 import { ReservationRepo } from './repos/reservation-repo.js';
 import { SettingsRepo } from './repos/settings-repo.js';
@@ -41,6 +42,7 @@ export class Repos {
   readonly sipRegistrations: SipRegistrationRepo;
   readonly timeline: TimelineRepo;
   readonly nodes: NodeRepo;
+  readonly roomHomes: RoomHomeRepo;
 
   constructor(readonly db: Db, readonly cache: ReadCache, readonly nodeId: string) {
     this.workspaces = new WorkspaceRepo(db);
@@ -61,6 +63,7 @@ export class Repos {
     this.sipRegistrations = new SipRegistrationRepo(db);
     this.timeline = new TimelineRepo(db);
     this.nodes = new NodeRepo(db);
+    this.roomHomes = new RoomHomeRepo(db);
   }
 }
 

@@ -13,6 +13,7 @@ import * as trunkSrtp from './012-trunk-srtp.js';
 import * as answeredBy from './013-answered-by.js';
 import * as outboxOrderingKey from './014-outbox-ordering-key.js';
 import * as nodes from './015-nodes.js';
+import * as roomHomes from './016-room-homes.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '013-answered-by': answeredBy,
   '014-outbox-ordering-key': outboxOrderingKey,
   '015-nodes': nodes,
+  '016-room-homes': roomHomes,
 };
 
 export const migrationProvider: MigrationProvider = {
