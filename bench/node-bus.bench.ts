@@ -54,7 +54,7 @@ describe('node bus', () => {
     const asker = await NodeBus.connect({ url, nodeId: `bench-b-${tag}`, logger: silentLogger });
     const raw = await connect({ servers: url });
     try {
-      holder.serve(async () => callView);
+      await holder.serve(async () => callView);
       const rawSubject = `bench.raw.${tag}`;
       const answer = JSON.stringify({ ok: true, result: callView });
       raw.subscribe(rawSubject, { callback: (_e, msg) => void msg.respond(answer) });

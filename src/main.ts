@@ -237,7 +237,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
       await api.close();
     });
     // Peers' requests about this node's live calls are answered from now on (and no longer once the bus closes).
-    bus?.serve((request) => performLive(ctx, request));
+    await bus?.serve((request) => performLive(ctx, request));
     await api.listen({ port: config.httpPort, host: config.host });
     sipWebSocket.attach(api.server);
     const address = api.server.address() as AddressInfo;

@@ -71,12 +71,18 @@ export class NodeBus {
     return new NodeBus(nc, options);
   }
 
-  /** Answers requests for this node, and the questions asked of every node, with `handler`. */
-  serve(handler: NodeRequestHandler): void {
+  /**
+   * Answers requests for this node, and the questions asked of every node,
+   * with `handler`. Resolves once the server has the subscriptions (a flush):
+   * from then on a peer's request reaches this node instead of meeting "no
+   * responders", which would read as "call live nowhere".
+   */
+  async serve(handler: NodeRequestHandler): Promise<void> {
     // Nothing a peer sends may crash the node: whatever escapes #answer is logged.
     const respond = (msg: Msg) => void this.#answer(msg, handler).catch((error: unknown) => this.#options.logger.error({ err: error }, 'could not answer another node'));
     this.#nc.subscribe(nodeSubject(this.#options.nodeId), { callback: (error, msg) => (error ? this.#subscriptionFailed(error) : respond(msg)) });
     this.#nc.subscribe(everyNodeSubject, { callback: (error, msg) => (error ? this.#subscriptionFailed(error) : respond(msg)) });
+    await this.#nc.flush();
   }
 
   /**

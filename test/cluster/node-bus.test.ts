@@ -22,7 +22,7 @@ describe.skipIf(!reachable)('NodeBus over a real NATS server', () => {
   beforeAll(async () => {
     a = await NodeBus.connect({ url: testNatsUrl, nodeId: `a-${tag}`, logger: silentLogger, timeoutMs: 1000, stallMs: 100 });
     b = await NodeBus.connect({ url: testNatsUrl, nodeId: `b-${tag}`, logger: silentLogger, timeoutMs: 1000, stallMs: 100 });
-    a.serve(async (request) => {
+    await a.serve(async (request) => {
       seenByA.push(request);
       if (request.kind === 'sandbox.call' && request.id === 'sbx_on_a') return { id: 'sbx_on_a', status: 'answered' };
       if (request.kind === 'call.control' && request.callId === 'call_gone') throw new AppError('call_not_active', 'call call_gone is completed', 'id');
@@ -30,7 +30,7 @@ describe.skipIf(!reachable)('NodeBus over a real NATS server', () => {
       if (request.kind === 'call.control') return { id: request.callId, status: 'in-progress' };
       throw new AppError('not_found', 'nothing here');
     });
-    b.serve(async () => {
+    await b.serve(async () => {
       throw new AppError('not_found', 'nothing on b');
     });
   });
@@ -127,7 +127,7 @@ describe.skipIf(!existsSync(natsServer))('NodeBus when its NATS server restarts'
     const a = await NodeBus.connect({ url, nodeId: `ra-${tag}`, logger: silentLogger, timeoutMs: 500 });
     const b = await NodeBus.connect({ url, nodeId: `rb-${tag}`, logger: silentLogger, timeoutMs: 500 });
     try {
-      a.serve(async () => ({ answered: 'by a' }));
+      await a.serve(async () => ({ answered: 'by a' }));
       const ask = () => b.request(`ra-${tag}`, { kind: 'sandbox.call', workspaceId: 'ws', id: 'x' });
       expect(await ask()).toEqual({ answered: 'by a' });
       await stop();
