@@ -228,12 +228,7 @@ export class PlayoutQueue {
   frameNow(out: Int16Array): boolean {
     const ring = this.#ring;
     if (!ring || this.#size < FRAME_SAMPLES) return false;
-    const cap = ring.length;
-    let r = this.#read;
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
-      out[i] = ring[r] ?? 0;
-      r = r + 1 === cap ? 0 : r + 1;
-    }
+    copyFromRing(ring, this.#read, out, FRAME_SAMPLES);
     return true;
   }
 
@@ -292,12 +287,7 @@ export class PlayoutQueue {
     const cap = ring.length;
     const r0 = this.#read;
     if (want === frame || want < frame && want === this.#size) {
-      // Index loop rather than subarray(): a view object per frame is an allocation on the tick.
-      let r = r0;
-      for (let i = 0; i < want; i++) {
-        out[i] = ring[r] ?? 0;
-        r = r + 1 === cap ? 0 : r + 1;
-      }
+      copyFromRing(ring, r0, out, want);
       if (want < frame) {
         out.fill(0, want);
         // Ran short mid-play: if more comes within a few ticks, that was a gap (see push).
@@ -402,4 +392,18 @@ export class PlayoutQueue {
 
 function clamp(v: number, limit: number): number {
   return v > limit ? limit : v < -limit ? -limit : v;
+}
+
+/**
+ * Copies `count` samples of the ring from index `from` (wrapping) into `out`.
+ * An index loop rather than subarray(): a view object per frame is an
+ * allocation on the tick.
+ */
+function copyFromRing(ring: Int16Array, from: number, out: Int16Array, count: number): void {
+  const cap = ring.length;
+  let r = from;
+  for (let i = 0; i < count; i++) {
+    out[i] = ring[r] ?? 0;
+    r = r + 1 === cap ? 0 : r + 1;
+  }
 }
