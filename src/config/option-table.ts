@@ -56,13 +56,17 @@ function bool(raw: string, option: string): boolean {
   throw new ConfigError(option, `'${raw}' is not a boolean (true/false)`);
 }
 
-function url(raw: string, option: string): string {
-  let u: URL;
+/** `text` as a URL, or the option's error naming `raw`. */
+function parseUrl(text: string, raw: string, option: string): URL {
   try {
-    u = new URL(raw);
+    return new URL(text);
   } catch {
     throw new ConfigError(option, `'${raw}' is not a URL`);
   }
+}
+
+function url(raw: string, option: string): string {
+  const u = parseUrl(raw, raw, option);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(option, `'${raw}' must be http(s)`);
   return raw.replace(/\/+$/, '');
 }
@@ -251,12 +255,7 @@ export const optionTable: OptionSpec[] = [
     key: 'natsUrl', flag: 'nats-url', env: 'SAUTIKIT_NATS_URL',
     help: 'NATS server (nats://host:port) through which several nodes on one PostgreSQL database reach each other\'s live calls', defaultText: 'none (a single node)',
     parse: (raw, option) => {
-      let u: URL;
-      try {
-        u = new URL(raw.trim());
-      } catch {
-        throw new ConfigError(option, `'${raw}' is not a URL`);
-      }
+      const u = parseUrl(raw.trim(), raw, option);
       if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new ConfigError(option, `'${raw}' must be nats://host:port (or tls://)`);
       return raw.trim();
     },
