@@ -219,6 +219,7 @@ export async function startPlatform(config: Config, options: StartOptions = {}):
     const engine = new CallEngine({
       store, events, fetcher: voiceCallbacks, media, ua, sandbox, clock, logger, dataDir: config.dataDir, publicUrl: () => publicUrl,
       registrar, sipDomain: config.sipDomain, trunks, timeline, selfAddress: { host: sandboxHost, port: sipAddress.port },
+      ...(bus ? { cluster: { nodeId: config.nodeId } } : {}),
     });
     const liveCalls = new LiveCallRouter({ store, nodeId: config.nodeId, bus, perform: (request) => performLive(ctx, request), logger: logger.child({ component: 'cluster' }) });
     const ctx: ApiContext = {

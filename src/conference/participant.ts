@@ -4,11 +4,10 @@
  * returns. The room decides the rules; a participant only applies them to
  * its own leg and cleans up after itself exactly once.
  */
-import type { CallMedia, Listenable, RoomMember } from '../media/call-media.js';
-import type { KeyEvents } from '../media/dtmf/digits.js';
-import { DigitGatherer, type DigitGathererOptions } from '../media/dtmf/digit-gatherer.js';
+import type { CallMedia, RoomMember } from '../media/call-media.js';
 import { FRAME_SAMPLES, type AudioSource } from '../media/sources/audio-source.js';
 import type { Logger } from '../shared/log.js';
+import { reportRoomDigits } from './room-digits.js';
 import type { JoinInput, LeaveReason, ParticipantInfo, WaitAudio } from './conference-types.js';
 
 /** Produces a participant's wait audio; never rejects (falls back to hold music). */
@@ -125,36 +124,11 @@ export class Participant {
     };
   }
 
-  /**
-   * Report digits while in the room: groups of `numDigits`, or up to
-   * `finishOnKey`, or whatever was pressed before a pause of `digitTimeoutMs`.
-   * Without `numDigits` and `finishOnKey` every key is its own report.
-   */
+  /** Report digits while in the room (`reportRoomDigits`), until the participant leaves. */
   async #collectDigits(): Promise<void> {
     const input = this.#input;
-    const finishOnKey = input.finishOnKey ?? '';
-    const numDigits = input.numDigits ?? (finishOnKey === '' ? 1 : undefined);
-    const signal = this.#stay.signal;
-    const timeoutMs = input.digitTimeoutMs ?? 5000;
-    const keys = input.keys;
-    while (!signal.aborted && this.endpoint.state === 'open') {
-      const result = keys ? await gather(keys, { numDigits, finishOnKey, timeoutMs }, signal) : await this.endpoint.collectDigits({ numDigits, finishOnKey, timeoutMs, signal });
-      if (result.reason === 'aborted' || result.reason === 'closed') return;
-      if (result.digits === '') continue;
-      try {
-        input.onDigits?.(result.digits);
-      } catch (error) {
-        this.log.error({ err: error }, 'conference digits callback threw');
-      }
-    }
+    await reportRoomDigits(this.endpoint, input.keys, input, this.#stay.signal, (digits) => input.onDigits?.(digits), this.log);
   }
-}
-
-/** One report of keys from the leg (no prompts: the wait for the first key starts at once). */
-function gather(keys: Listenable<KeyEvents>, options: DigitGathererOptions, signal: AbortSignal): Promise<{ digits: string; reason: string }> {
-  const gatherer = new DigitGatherer(keys, options, signal);
-  gatherer.promptsOver();
-  return gatherer.result;
 }
 
 /** The first `RENDERED_LOOP_SAMPLES` of a (looping) source, as PCM. */

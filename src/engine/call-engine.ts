@@ -32,6 +32,8 @@ import type { Trunk } from '../store/repos/trunk-repo.js';
 import { Dialer } from './dialer.js';
 import type { EngineServices } from './engine-services.js';
 import { SoftphoneCalls } from './softphone-calls.js';
+import { RoomHomes } from './room-homes.js';
+import { InternalLegs, internalRoomHeader } from './internal-legs.js';
 import { SpendGuard } from './spend-guard.js';
 import { StreamRunner } from './stream-runner.js';
 import { CallRecorder } from './call-recorder.js';
@@ -59,6 +61,8 @@ export interface CallEngineOptions {
   trunks?: Pick<TrunkSupervisor, 'isDown' | 'registeredTrunkAt'>;
   /** Where our SIP (UDP) is reached from this machine: legs to the workspace's own numbers are sent there (`OwnNumberHop`). */
   selfAddress: { host: string; port: number };
+  /** Set when several nodes form one platform (SPEC §16): this node's id; conference rooms then span nodes. */
+  cluster?: { nodeId: string };
 }
 
 /**
@@ -114,7 +118,11 @@ export class CallEngine {
     this.#inboundTrunks = new InboundTrunks(options.store, (address) => trunks?.registeredTrunkAt(address));
     this.#ownNumberHop = new OwnNumberHop(() => options.selfAddress);
     // The room service is a component of its own (component: conference), not a part of the engine's lines.
-    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, options.logger, options.dataDir, options.publicUrl, options.timeline);
+    const rooms = options.cluster && {
+      homes: new RoomHomes({ store: options.store, nodeId: options.cluster.nodeId, clock: options.clock }),
+      legs: new InternalLegs({ store: options.store, ua: options.ua, media: options.media, clock: options.clock }),
+    };
+    this.conferences = new ConferenceService(options.store, options.events, options.media, options.clock, options.logger, options.dataDir, options.publicUrl, options.timeline, rooms);
     this.#dialer = new Dialer(options.ua, options.media, router, options.store, () => this.#services, (record, leg) => {
       const session = new Session(record, leg, this.#services);
       this.#track(session);
@@ -207,6 +215,8 @@ export class CallEngine {
   }
 
   async #onInvite(incoming: IncomingCall): Promise<void> {
+    // Another node's participant of a room held here (SPEC §16): not a call, so taken while draining too, as the room lives on.
+    if (incoming.request.headers.get(internalRoomHeader) !== undefined) return this.conferences.acceptInternalLeg(incoming);
     // SPEC §18: from SIGTERM on, new calls are refused (RFC 3261 §21.5.4: 503, with Retry-After for a later try).
     if (!this.#accepting) return incoming.reject(503, 'Service Unavailable (shutting down)', [['Retry-After', '30']]);
     // An INVITE to a workspace's SIP domain is an agent's softphone placing a call, from wherever it is (SPEC §13).

@@ -2,16 +2,69 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ConferenceAction } from '../actions/schema.js';
 import { Wallet } from '../billing/wallet.js';
-import { ConferenceManager, type ConferenceEvent, type LeaveReason, type RoomInfo } from '../conference/index.js';
-import type { MediaBackend } from '../media/call-media.js';
+import { ConferenceManager, type ConferenceEvent, type JoinInput, type LeaveReason, type RoomInfo } from '../conference/index.js';
+import { reportRoomDigits } from '../conference/room-digits.js';
+import { encodeRemoteJoin, parseRemoteJoin, remoteJoinOf, type RemoteJoin } from './remote-join.js';
+import { CallLeg, type LegEnd } from '../legs/call-leg.js';
+import type { CallMedia, MediaBackend } from '../media/call-media.js';
+import type { IncomingCall } from '../sip/ua/incoming-call.js';
+import type { NodeRecord } from '../store/repos/node-repo.js';
 import type { Clock } from '../shared/clock.js';
-import { isFetchRefused } from '../shared/fetch-policy.js';
+import { fetchPolicyOf, isFetchRefused } from '../shared/fetch-policy.js';
 import { newId } from '../shared/ids.js';
 import { discardTimeline, type TimelineSink } from '../shared/timeline.js';
 import { childLogger, type Logger } from '../shared/log.js';
 import type { Store } from '../store/store.js';
 import type { EventPublisher } from '../webhooks/event-publisher.js';
 import type { LiveCall } from './live-call.js';
+import type { RoomHomes } from './room-homes.js';
+import type { InternalLegs } from './internal-legs.js';
+
+/** The BYE header of an internal conference leg saying why the participant left (a `LeaveReason`). */
+const leaveHeader = 'X-Sautikit-Leave';
+const leaveReasons: readonly string[] = ['hangup', 'kicked', 'room-ended', 'full', 'aborted'] satisfies LeaveReason[];
+
+/** Why the home ended an internal leg; a leg that ended without saying (the home node died) is the room ending. */
+function leaveReasonOf(header: string | undefined): LeaveReason {
+  return header !== undefined && leaveReasons.includes(header) ? header as LeaveReason : 'room-ended';
+}
+
+/**
+ * The first of: the internal leg answering (when `answered` is given) or
+ * ending, the call's own leg ending, the action aborting. Listeners go once
+ * it is decided, so a call joining rooms again and again keeps none.
+ */
+function firstOf<T>(internal: CallLeg, leg: CallLeg, signal: AbortSignal, on: {
+  answered?: () => T; internalEnded: (end: LegEnd) => T; callEnded: () => T; aborted: () => T;
+}): Promise<T> {
+  return new Promise((resolve) => {
+    const decided = new AbortController();
+    const onAnswered = (): void => settle(on.answered!());
+    const onInternalEnded = (end: LegEnd): void => settle(on.internalEnded(end));
+    const onCallEnded = (): void => settle(on.callEnded());
+    function settle(value: T): void {
+      if (decided.signal.aborted) return;
+      decided.abort();
+      internal.off('answered', onAnswered);
+      internal.off('ended', onInternalEnded);
+      leg.off('ended', onCallEnded);
+      resolve(value);
+    }
+    if (signal.aborted) return settle(on.aborted());
+    if (leg.endInfo) return settle(on.callEnded());
+    if (internal.endInfo) return settle(on.internalEnded(internal.endInfo));
+    if (on.answered && internal.answered) return settle(on.answered());
+    if (on.answered) internal.on('answered', onAnswered);
+    internal.on('ended', onInternalEnded);
+    leg.on('ended', onCallEnded);
+    signal.addEventListener('abort', () => settle(on.aborted()), { once: true, signal: decided.signal });
+  });
+}
+
+/** The participant's number as room events report it (`caller`). */
+function callerOf(call: LiveCall['cdr']): string {
+  return call.direction === 'inbound' ? call.from : call.to;
+}
 
 interface RoomSubscriptions {
   /** statusEventsCallbackUrl → the events it asked for. */
@@ -29,8 +82,8 @@ interface RoomSubscriptions {
 export class ConferenceService {
   readonly manager: ConferenceManager;
   readonly #subscriptions = new Map<string, RoomSubscriptions>();
-  /** callId → room name, for PATCH /v1/calls/{id} {muted, hold}. */
-  readonly #roomOfCall = new Map<string, { workspaceId: string; name: string }>();
+  /** callId → room name (and its home node when elsewhere), for PATCH /v1/calls/{id} {muted, hold}. */
+  readonly #roomOfCall = new Map<string, { workspaceId: string; name: string; home?: string }>();
   /** Per room: the event being published now; the next waits for it, so the outbox holds them in the order they happened. */
   readonly #publishing = new Map<string, Promise<void>>();
   readonly #log: Logger;
@@ -45,6 +98,8 @@ export class ConferenceService {
     private readonly publicUrl: () => string,
     /** The room's recording goes on the timeline of the call it is filed under. */
     private readonly timeline: TimelineSink = discardTimeline,
+    /** Rooms' home nodes and the legs between nodes, when several nodes form one platform (SPEC §16); undefined on a single node. */
+    private readonly cluster?: { homes: RoomHomes; legs: InternalLegs },
   ) {
     this.#log = childLogger(logger, { component: 'conference' });
     const recordingDir = path.join(dataDir, 'recordings', 'conferences');
@@ -56,35 +111,176 @@ export class ConferenceService {
     });
   }
 
+  /**
+   * The `conference` action: the call joins the room here, or, when the room
+   * lives on another node (SPEC §16), over an internal leg to that node.
+   * Resolves with why the participant left.
+   */
   async join(session: LiveCall, action: ConferenceAction, signal: AbortSignal): Promise<LeaveReason> {
     const call = session.cdr;
-    const key = `${call.workspaceId}\n${action.name}`;
-    const subs: RoomSubscriptions = this.#subscriptions.get(key) ?? { callbacks: new Map(), recorders: [] };
-    this.#subscriptions.set(key, subs);
-    if (action.statusEventsCallbackUrl) {
-      const set = subs.callbacks.get(action.statusEventsCallbackUrl) ?? new Set<string>();
-      for (const e of action.statusEvents) set.add(e);
-      subs.callbacks.set(action.statusEventsCallbackUrl, set);
-    }
-    if (action.record) subs.recorders.push(call.id);
     await this.store.calls.update(call.id, { conference: action.name });
-    this.#roomOfCall.set(call.id, { workspaceId: call.workspaceId, name: action.name });
+    const room = { workspaceId: call.workspaceId, name: action.name };
+    this.#roomOfCall.set(call.id, room);
     try {
-      return await this.manager.join({
-        workspaceId: call.workspaceId, name: action.name, callId: call.id, caller: call.direction === 'inbound' ? call.from : call.to,
-        endpoint: session.leg.media, startOnEnter: action.startOnEnter, endOnExit: action.endOnExit, beep: action.beep, muted: action.muted,
-        maxParticipants: action.maxParticipants, ...(action.waitUrl ? { waitSource: (s: AbortSignal) => this.#waitAudio(session, action.waitUrl!, s) } : {}), record: action.record,
-        collectDigits: action.collectDigits, ...(action.numDigits !== undefined ? { numDigits: action.numDigits } : {}), finishOnKey: action.finishOnKey,
-        ...(action.collectDigits && action.digitsCallbackUrl ? { onDigits: (digits: string) => void this.#postDigits(session, action, digits) } : {}),
-        // The leg's keys: RFC 4733 and SIP INFO DTMF both (SPEC §13).
-        keys: session.leg,
-        signal,
-      });
+      const homes = this.cluster?.homes;
+      if (!homes) return await this.#joinHere(session, action, signal, () => {});
+      // A room's home may change between our claim and our INVITE (it ended there): claim again, a few times.
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const place = await homes.place(call.workspaceId, action.name);
+        if (place.here) return await this.#joinHere(session, action, signal, place.done);
+        this.#roomOfCall.set(call.id, { ...room, home: place.node.id });
+        const left = await this.#joinThere(session, action, signal, place.node);
+        if (left !== 'not-home') return left;
+      }
+      await session.recordError('conference_unreachable', `room ${action.name} moved between nodes three times while joining; the action list went on`);
+      return 'room-ended';
     } finally {
       this.#roomOfCall.delete(call.id);
     }
   }
 
+  /** A call of this node joins a room of this node. */
+  #joinHere(session: LiveCall, action: ConferenceAction, signal: AbortSignal, placed: () => void): Promise<LeaveReason> {
+    const call = session.cdr;
+    return this.#enter({
+      workspaceId: call.workspaceId, name: action.name, callId: call.id, caller: callerOf(call), endpoint: session.leg.media, fields: action, placed,
+      input: {
+        ...(action.waitUrl ? { waitSource: (s: AbortSignal) => this.#waitAudio(session, action.waitUrl!, s) } : {}),
+        collectDigits: action.collectDigits, ...(action.numDigits !== undefined ? { numDigits: action.numDigits } : {}), finishOnKey: action.finishOnKey,
+        ...(action.collectDigits && action.digitsCallbackUrl ? { onDigits: (digits: string) => void this.#postDigits(session, action, digits) } : {}),
+        // The leg's keys: RFC 4733 and SIP INFO DTMF both (SPEC §13).
+        keys: session.leg,
+        signal,
+      },
+    });
+  }
+
+  /** Puts an endpoint into a room of this node, with the subscriptions its join asked for. */
+  #enter(p: {
+    workspaceId: string; name: string; callId: string; caller: string; endpoint: CallMedia; fields: RemoteJoin | ConferenceAction;
+    input: Partial<JoinInput>; placed: () => void;
+  }): Promise<LeaveReason> {
+    const { fields } = p;
+    const key = `${p.workspaceId}\n${p.name}`;
+    const subs: RoomSubscriptions = this.#subscriptions.get(key) ?? { callbacks: new Map(), recorders: [] };
+    this.#subscriptions.set(key, subs);
+    if (fields.statusEventsCallbackUrl) {
+      const set = subs.callbacks.get(fields.statusEventsCallbackUrl) ?? new Set<string>();
+      for (const e of fields.statusEvents) set.add(e);
+      subs.callbacks.set(fields.statusEventsCallbackUrl, set);
+    }
+    if (fields.record) subs.recorders.push(p.callId);
+    try {
+      // The room is created (synchronously) by this call: from here on a release of its home sees it.
+      return this.manager.join({
+        workspaceId: p.workspaceId, name: p.name, callId: p.callId, caller: p.caller, endpoint: p.endpoint,
+        startOnEnter: fields.startOnEnter, endOnExit: fields.endOnExit, beep: fields.beep, muted: fields.muted,
+        maxParticipants: fields.maxParticipants, record: fields.record, ...p.input,
+      });
+    } finally {
+      p.placed();
+    }
+  }
+
+  /**
+   * A call of this node joins a room whose home is `node` (SPEC §16): an
+   * internal leg to the home carries the participant (joined there under the
+   * call's own id), bridged to the call here. Digits are collected here,
+   * where the call's webhooks are. `not-home`: that node no longer holds the
+   * room (claim again).
+   */
+  async #joinThere(session: LiveCall, action: ConferenceAction, signal: AbortSignal, node: NodeRecord): Promise<LeaveReason | 'not-home'> {
+    const call = session.cdr;
+    const log = this.#log.child({ callId: call.id, conference: action.name, home: node.id });
+    const unreachable = async (why: string): Promise<LeaveReason> => {
+      log.warn({ why }, 'room home not reached');
+      await session.recordError('conference_unreachable', `room ${action.name} lives on node ${node.id}, which could not be reached: ${why}; the action list went on`);
+      return 'room-ended';
+    };
+    let internal: CallLeg;
+    try {
+      internal = await this.cluster!.legs.dial(node, {
+        workspaceId: call.workspaceId, room: action.name, callId: call.id, joinOptions: encodeRemoteJoin(remoteJoinOf(action, callerOf(call))),
+      }, session.leg.media, log);
+    } catch (error) {
+      return unreachable(error instanceof Error ? error.message : String(error));
+    }
+    const answered = await firstOf(internal, session.leg, signal, {
+      answered: () => 'answered' as const, internalEnded: () => 'failed' as const, callEnded: () => 'hangup' as const, aborted: () => 'aborted' as const,
+    });
+    if (answered === 'hangup' || answered === 'aborted') {
+      await internal.hangup('normal_clearing', [[leaveHeader, answered]]);
+      return answered;
+    }
+    if (answered === 'failed') {
+      const status = internal.endInfo?.sipStatus;
+      if (status === 404) return 'not-home';
+      return unreachable(status ? `it answered SIP ${status}` : `the leg ended (${internal.endInfo?.cause ?? 'unknown'})`);
+    }
+    const bridge = await this.media.bridge(session.leg.media, internal.media);
+    const inRoom = new AbortController();
+    if (action.collectDigits && action.digitsCallbackUrl) {
+      void reportRoomDigits(session.leg.media, session.leg, action, inRoom.signal, (digits) => void this.#postDigits(session, action, digits), log);
+    }
+    const reason = await firstOf<LeaveReason>(internal, session.leg, signal, {
+      internalEnded: (end) => leaveReasonOf(end.byeHeader?.(leaveHeader)), callEnded: () => 'hangup', aborted: () => 'aborted',
+    });
+    inRoom.abort();
+    bridge.close();
+    // The home hears why this participant left: its own hang-up, or the action aborted (redirect, live control).
+    if (!internal.endInfo) await internal.hangup('normal_clearing', [[leaveHeader, reason]]);
+    return reason;
+  }
+
+  /**
+   * An internal INVITE from another node (SPEC §16): a participant of one of
+   * this node's rooms whose call runs there. Checked by its signature; taken
+   * only while this node is (or becomes) the room's home, else 404 so the
+   * other node claims again. The participant is listed, muted and kicked
+   * under its real call id; when it leaves the room here, the BYE says why.
+   */
+  async acceptInternalLeg(incoming: IncomingCall): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return incoming.reject(403, 'Forbidden (this node runs alone)');
+    const check = await cluster.legs.verify(incoming);
+    if (!check.ok) {
+      this.#log.warn({ source: incoming.remote, why: check.reason }, 'internal conference INVITE refused');
+      return incoming.reject(403, 'Forbidden');
+    }
+    const { workspaceId, room, callId } = check.fields;
+    let fields: RemoteJoin;
+    try {
+      fields = parseRemoteJoin(check.fields.joinOptions);
+    } catch (error) {
+      return incoming.reject(400, `Bad Request (${error instanceof Error ? error.message : 'X-Sautikit-Join'})`);
+    }
+    const log = this.#log.child({ callId, conference: room, internal: true });
+    const policy = fields.waitUrl ? fetchPolicyOf(await this.store.settings.get(workspaceId)) : undefined;
+    const place = await cluster.homes.place(workspaceId, room);
+    if (!place.here) {
+      log.info({ home: place.node.id }, 'internal INVITE for a room that lives on another node');
+      return incoming.reject(404, 'Not Found', [['Warning', `399 sautikit "room ${room.replace(/["\\]/g, "'")} lives on node ${place.node.id}"`]]);
+    }
+    let leg: CallLeg | undefined;
+    try {
+      const made = await CallLeg.fromIncoming(incoming, this.media, log);
+      // An offer we cannot take was answered 488 already.
+      if (!('problem' in made)) {
+        leg = made;
+        leg.answer();
+      }
+    } finally {
+      // Without a leg no room is entered: the claim is settled now (else #enter settles it once the room exists).
+      if (!leg) place.done();
+    }
+    if (!leg) return;
+    const reason = await this.#enter({
+      workspaceId, name: room, callId, caller: fields.caller, endpoint: leg.media, fields, placed: place.done,
+      // A waitUrl that answers voice actions needs the call's webhooks, which are on the other node: hold music then.
+      input: fields.waitUrl && policy ? { waitUrl: fields.waitUrl, waitUrlPolicy: policy } : {},
+    });
+    if (!leg.endInfo) await leg.hangup('normal_clearing', [[leaveHeader, reason]]);
+  }
   /**
    * Wait audio from `waitUrl` (SPEC §7): an audio file (WAV/MP3, looped), or
    * a URL answering voice actions, whose say/play/pause become one looped
@@ -132,7 +328,8 @@ export class ConferenceService {
     return pcm;
   }
 
-  roomOf(callId: string): { workspaceId: string; name: string } | undefined {
+  /** The room a call of this node is in; `home` names the node holding the room when it is not this one. */
+  roomOf(callId: string): { workspaceId: string; name: string; home?: string } | undefined {
     return this.#roomOfCall.get(callId);
   }
 
@@ -182,7 +379,11 @@ export class ConferenceService {
       // Each receiver gets a room's events in the order they happened (join before start, leave before end).
       orderingKey: `conference\n${key}`,
     }));
-    if (event.type === 'end') this.#subscriptions.delete(key);
+    if (event.type === 'end') {
+      this.#subscriptions.delete(key);
+      // The room is over here: its name is free for any node to hold next (unless it lives here again already).
+      await this.cluster?.homes.release(event.workspaceId, event.room, () => this.manager.get(event.workspaceId, event.room) !== undefined);
+    }
   }
 
   /** The room's mix becomes a recording (of the first call that asked for it), charged and announced once. */

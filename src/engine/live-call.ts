@@ -1,6 +1,6 @@
 import type { VoiceAction } from '../actions/schema.js';
 import type { CallLeg } from '../legs/call-leg.js';
-import type { HangupCause } from '../shared/call-codes.js';
+import type { CallErrorCode, HangupCause } from '../shared/call-codes.js';
 import type { FetchPolicy } from '../shared/fetch-policy.js';
 import type { Logger } from '../shared/log.js';
 import type { TimelineType } from '../shared/timeline.js';
@@ -40,6 +40,8 @@ export interface LiveCall {
   fetchActions(url: string, extra: Record<string, unknown>, method: 'POST' | 'GET', signal?: AbortSignal): Promise<VoiceAction[] | undefined>;
   /** The workspace's fetch policy as its settings say now. */
   fetchPolicy(): Promise<FetchPolicy>;
+  /** Records an error on the call (its `errors`, and the `call.error` event). */
+  recordError(code: CallErrorCode, message: string, detail?: Record<string, unknown>): Promise<void>;
   /** Records a fetch the policy refused on the call (`fetch_not_allowed`). */
   recordRefusedFetch(field: string, url: string, refusal: Error): Promise<void>;
 }

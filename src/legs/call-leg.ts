@@ -28,6 +28,8 @@ export interface LegEnd {
   sipStatus?: number;
   /** Why the SDP answer could not be used (late offer: the ACK's), recorded on the call as `sdp_not_acceptable`. */
   sdpProblem?: string;
+  /** A header of the far end's BYE (`by: 'remote'`), e.g. a peer node's X-Sautikit-Leave on an internal conference leg. */
+  byeHeader?: (name: string) => string | undefined;
 }
 
 export type CallLegEvents = {
@@ -415,13 +417,13 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     void this.#finish({ by: 'local', cause: reason === 'busy' ? 'busy' : 'rejected', sipStatus: reason === 'busy' ? 486 : 603 });
   }
 
-  /** Ends the leg from our side whatever its state: BYE, CANCEL, or a final response. Idempotent. */
-  async hangup(cause: HangupCause = 'normal_clearing'): Promise<void> {
+  /** Ends the leg from our side whatever its state: BYE (with `byeHeaders`), CANCEL, or a final response. Idempotent. */
+  async hangup(cause: HangupCause = 'normal_clearing', byeHeaders?: Iterable<readonly [string, string]>): Promise<void> {
     if (this.#ended) return;
     if (this.#session) {
       // The call ends when the BYE is sent, not when (or whether) it is answered: a carrier that never answers
       // must not keep it billed for the 32 s of the BYE transaction (SPEC §13). The transaction goes on in the dialog.
-      void this.#session.bye().catch((error: unknown) => this.#log.debug({ err: error }, 'BYE failed'));
+      void this.#session.bye(byeHeaders).catch((error: unknown) => this.#log.debug({ err: error }, 'BYE failed'));
     } else if (this.#outgoing.length > 0) {
       for (const outgoing of this.#outgoing) outgoing.cancel();
     } else if (this.#incoming) {
@@ -437,7 +439,10 @@ export class CallLeg<M extends CallMedia = CallMedia> extends TypedEmitter<CallL
     // RFC 4028 §10: the refresher let the session lapse; the session sends the BYE, the call ends with it.
     session.once('expired', () => void this.#finish({ by: 'local', cause: 'session_expired' }));
     session.on('ended', (end: SessionEnd) => {
-      if (end.by === 'remote') void this.#finish({ by: 'remote', cause: 'normal_clearing' });
+      if (end.by === 'remote') {
+        const bye = end.request;
+        void this.#finish({ by: 'remote', cause: 'normal_clearing', ...(bye ? { byeHeader: (name: string) => bye.headers.get(name) } : {}) });
+      }
       else if (end.by === 'error') void this.#finish({ by: 'local', cause: end.reason === 'ack-timeout' ? 'no_ack' : 'failed' });
     });
     session.on('info', (info) => {

@@ -63,6 +63,7 @@ export const callErrorCodes = {
   shutting_down: { summary: 'A call accepted just before shutdown was not placed.' },
   webrtc_ports_exhausted: { summary: 'A leg to or from a browser agent was not placed: every port of `--webrtc-ports` was taken.' },
   caller_id_not_allowed: { summary: 'A `dial` asked for a `callerId` that is not a number the workspace has claimed (nor a `sip:` URI of its own domain); nothing was dialled and `DialCallStatus` is `failed`.' },
+  conference_unreachable: { summary: 'A `conference` room lives on another node of the platform (SPEC §16) and the call could not be joined to it there (that node did not answer, or refused the internal leg); the call did not enter the room and its action list went on.' },
   internal_error: { summary: 'The call could not continue because of a platform bug; the server log has the details under the call id.' },
 } as const satisfies Record<string, CallCodeEntry>;
 

@@ -44,22 +44,39 @@ export class LiveCallRouter {
   }
 
   /**
-   * A request about conference room `name`: here when the room is on this
-   * node, else on the node running a call in it (rooms spanning nodes are a
-   * later step: one node holds all of a room's participants).
+   * A request about conference room `name` (the room, or one of its
+   * participants): carried out on the room's home node (SPEC §16), as the
+   * store names it; here when the room is here, or lives nowhere (then the
+   * local answer is the 404).
    */
   async forRoom(workspaceId: string, name: string, request: NodeRequest, roomIsHere: boolean): Promise<unknown> {
     const { bus, nodeId, perform } = this.options;
     if (!bus || roomIsHere) return perform(request);
-    const [member] = await this.options.store.calls.list(workspaceId, { conference: name, status: 'in-progress' }, { limit: 1 });
-    if (!member || member.nodeId === null || member.nodeId === nodeId) return perform(request);
+    const home = await this.options.store.roomHomes.get(workspaceId, name);
+    if (home === undefined || home === nodeId) return perform(request);
     try {
-      return await bus.request(member.nodeId, request);
+      return await bus.request(home, request);
     } catch (error) {
       if (!(error instanceof NodeUnreachable)) throw error;
-      this.options.logger.warn({ err: error, node: member.nodeId, room: name }, 'node holding a conference did not answer');
+      this.options.logger.warn({ err: error, node: home, room: name }, 'node holding a conference did not answer');
       throw new AppError('not_found', `no active conference '${quoteInput(name)}' in this workspace (its node ${error.nodeId} does not answer)`);
     }
+  }
+
+  /** The live rooms of the workspace whose home is another node (SPEC §16), as their homes describe them; rooms whose home does not answer are left out. */
+  async roomsElsewhere(workspaceId: string): Promise<unknown[]> {
+    const { bus, nodeId } = this.options;
+    if (!bus) return [];
+    const homes = (await this.options.store.roomHomes.list(workspaceId)).filter((h) => h.nodeId !== nodeId);
+    const rooms = await Promise.all(homes.map(async (h) => {
+      try {
+        return await bus.request(h.nodeId, { kind: 'conference.get', workspaceId, name: h.room });
+      } catch (error) {
+        if (error instanceof NodeUnreachable || (error instanceof AppError && error.code === 'not_found')) return undefined;
+        throw error;
+      }
+    }));
+    return rooms.filter((r) => r !== undefined);
   }
 
   /**
@@ -92,12 +109,24 @@ export class LiveCallRouter {
    * A recording made on another node: the node that ran its call sends it in
    * chunks over NATS (the nodes already reach each other there; no node's
    * HTTP port or API key is needed, and nothing else must be reachable).
-   * Undefined when it was made here, its node is unknown, or its node does not
-   * answer: the caller reads this node's disk (a shared volume may hold it).
+   * A room's recording comes from whichever node has it (its home). Undefined
+   * when it was made here, its node is unknown, or no node answers: the
+   * caller reads this node's disk (a shared volume may hold it).
    */
   async remoteRecording(recording: RecordingRecord): Promise<Buffer | undefined> {
     const { bus, nodeId } = this.options;
-    if (!bus || !recording.callId) return undefined;
+    if (!bus) return undefined;
+    // A room's recording is written on the room's home node, which may not run the call it is filed under: whoever has it answers.
+    if (recording.conference !== null) {
+      const request = { kind: 'recording.chunk' as const, workspaceId: recording.workspaceId, recordingId: recording.id, offset: 0 };
+      try {
+        return await assemble((offset) => bus.requestAny({ ...request, offset }, new AppError('not_found', `the audio of recording ${recording.id} is no longer stored`)));
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'not_found') return undefined;
+        throw error;
+      }
+    }
+    if (!recording.callId) return undefined;
     const call = await this.options.store.calls.get(recording.workspaceId, recording.callId);
     if (!call || call.nodeId === null || call.nodeId === nodeId) return undefined;
     const holder = call.nodeId;

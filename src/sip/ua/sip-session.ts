@@ -46,6 +46,8 @@ export interface SessionEnd {
   /** e.g. `bye`, `ack-timeout`, `dialog-gone`, `closed`, `session-expired`. */
   reason: string;
   status?: number;
+  /** The BYE that ended the session (`by: 'remote'`): its headers may say why (RFC 3326 Reason, or a peer node's X-Sautikit-Leave). */
+  request?: SipRequest;
 }
 
 /** An incoming re-INVITE (§14.2); answer with `accept` or `reject` once. */
@@ -489,7 +491,7 @@ export class SipSession extends TypedEmitter<SipSessionEvents> {
     switch (request.method) {
       case 'BYE':
         this.#core.respond(tx, createResponse(request, 200));
-        this.#end({ by: 'remote', reason: 'bye' });
+        this.#end({ by: 'remote', reason: 'bye', request });
         return;
       case 'INVITE':
       case 'UPDATE':

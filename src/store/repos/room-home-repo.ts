@@ -61,6 +61,12 @@ export class RoomHomeRepo {
     return row?.node_id;
   }
 
+  /** The live rooms of a workspace and their homes. */
+  async list(workspaceId: string): Promise<Array<{ room: string; nodeId: string }>> {
+    const rows = await this.db.selectFrom('room_homes').select(['room', 'node_id']).where('workspace_id', '=', workspaceId).orderBy('room').execute();
+    return rows.map((r) => ({ room: r.room, nodeId: r.node_id }));
+  }
+
   /** The room ended on its home: the row goes, unless another node has taken the room over meanwhile. */
   async release(workspaceId: string, room: string, nodeId: string): Promise<boolean> {
     const result = await this.db.deleteFrom('room_homes')

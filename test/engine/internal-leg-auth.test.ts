@@ -1,6 +1,6 @@
 import { expect, it, describe } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { internalLegMaxSkewMs, loadInternalLegKey, signInternalLeg, verifyInternalLeg, type InternalLegFields } from '../../src/cluster/internal-leg-auth.js';
+import { internalLegMaxSkewMs, loadInternalLegKey, signInternalLeg, verifyInternalLeg, type InternalLegFields } from '../../src/engine/internal-leg-auth.js';
 import { describeOnEachDialect } from '../helpers/each-dialect.js';
 
 const now = new Date('2026-12-03T10:00:00.000Z');
