@@ -28,8 +28,7 @@
  * once per distinct leg count.
  */
 import { bench, describe } from 'vitest';
-import { sleep } from './lib/full-path-platform.js';
-import { fmt, measureWindow, startRig, type Rig, type Window } from './lib/platform-bench.js';
+import { fmt, measureCalls, measureWindow, startRig, type MeasuredCalls as Measured, type Window } from './lib/platform-bench.js';
 import { machineLine, markdownTable, median, recordHeadline, writeReadmeSection } from './lib/readme-section.js';
 
 const CONFIGS = (process.env.PLATFORM_CONFERENCE_ROOMS ?? '40x5,8x25').split(',').map((c) => {
@@ -43,23 +42,6 @@ const README = process.env.PLATFORM_BENCH_README;
 const CPS = 40;
 /** The load generator sent late by more than this (p99): the box was starved, loss and jitter say little about the platform. */
 const GEN_LATE_MS = 10;
-
-interface Measured {
-  label: string;
-  legs: number;
-  setup: { up: number; failed: number; reasons: Record<string, number>; seconds: number };
-  windows: Window[];
-}
-
-async function measure(rig: Rig, label: string, legs: number, place: () => Promise<Measured['setup']>): Promise<Measured> {
-  const setup = await place();
-  await sleep(1500);
-  const windows: Window[] = [];
-  for (let r = 0; r < RUNS; r++) windows.push(await measureWindow(rig, WINDOW_MS));
-  await rig.load.call('hangupAll');
-  await sleep(1000);
-  return { label, legs, setup, windows };
-}
 
 let measured = false;
 
@@ -80,9 +62,9 @@ describe('conferences through the whole platform', () => {
           const legs = rooms * size;
           if (!referenced.has(legs)) {
             referenced.add(legs);
-            results.push(await measure(rig, `bridged calls (reference), ${Math.round(legs / 2)} × 2`, legs, () => rig.load.call('place', { kind: 'bridge', count: Math.round(legs / 2), cps: CPS })));
+            results.push(await measureCalls(rig, `bridged calls (reference), ${Math.round(legs / 2)} × 2`, legs, RUNS, WINDOW_MS, () => rig.load.call('place', { kind: 'bridge', count: Math.round(legs / 2), cps: CPS })));
           }
-          results.push(await measure(rig, `conference, ${rooms} rooms × ${size}`, legs, () => rig.load.call('place', { kind: 'conference', count: legs, rooms, cps: CPS })));
+          results.push(await measureCalls(rig, `conference, ${rooms} rooms × ${size}`, legs, RUNS, WINDOW_MS, () => rig.load.call('place', { kind: 'conference', count: legs, rooms, cps: CPS })));
           for (const m of results.slice(-2)) console.log(`${m.label}: set-up ${JSON.stringify(m.setup)}, cpu ${m.windows.map((w) => fmt(w.platformCpuPct)).join(' / ')} %, loss ${m.windows.map((w) => fmt(w.load.lossPct, 3)).join(' / ')} %`);
         }
       } finally {

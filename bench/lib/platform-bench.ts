@@ -127,4 +127,23 @@ export async function measureWindow(rig: Rig, ms: number, relay?: BenchChild, gr
   };
 }
 
+/** One configuration of calls, set up, left to settle, measured over several windows, then hung up. */
+export interface MeasuredCalls {
+  label: string;
+  legs: number;
+  setup: { up: number; failed: number; reasons: Record<string, number>; seconds: number };
+  windows: Window[];
+}
+
+/** Places calls with `place`, waits 1.5 s for them to settle, measures `runs` windows of `windowMs`, and hangs everyone up. */
+export async function measureCalls(rig: Rig, label: string, legs: number, runs: number, windowMs: number, place: () => Promise<MeasuredCalls['setup']>): Promise<MeasuredCalls> {
+  const setup = await place();
+  await sleep(1500);
+  const windows: Window[] = [];
+  for (let r = 0; r < runs; r++) windows.push(await measureWindow(rig, windowMs));
+  await rig.load.call('hangupAll');
+  await sleep(1000);
+  return { label, legs, setup, windows };
+}
+
 export const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');

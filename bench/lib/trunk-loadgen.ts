@@ -146,6 +146,8 @@ interface Call {
   answerSentAt: number;
   firstAudioAt: number;
   ws: WebSocket | undefined;
+  /** `stream` calls: the stream server sends every audio frame back, as a voice agent talking the whole time would. */
+  echo: boolean;
   done: (() => void) | undefined;
   ending: boolean;
 }
@@ -357,14 +359,14 @@ function onInvite(incoming: IncomingCall): void {
 function newCall(index: number, kind: CallKind, a: Phone, b?: Phone, room?: string, speaker = false): Call {
   const call: Call = {
     index, kind, a, b, room, speaker, sessions: [], aUp: false, bUp: false, failed: undefined,
-    inviteSentAt: 0, webhookAt: 0, answerSentAt: 0, firstAudioAt: 0, ws: undefined, done: undefined, ending: false,
+    inviteSentAt: 0, webhookAt: 0, answerSentAt: 0, firstAudioAt: 0, ws: undefined, echo: false, done: undefined, ending: false,
   };
   calls.set(index, call);
   return call;
 }
 
 /** Places one inbound call; resolves when it is set up (both legs for a bridge) or failed. */
-async function placeCall(kind: CallKind, options: { room?: string; speaker?: boolean; send?: SendKind; timeoutMs: number }): Promise<Call> {
+async function placeCall(kind: CallKind, options: { room?: string; speaker?: boolean; send?: SendKind; echo?: boolean; timeoutMs: number }): Promise<Call> {
   const index = nextCall++;
   const a = await bindPhone(index, -1);
   const b = kind === 'bridge' ? await bindPhone(index, -1) : undefined;
@@ -374,6 +376,12 @@ async function placeCall(kind: CallKind, options: { room?: string; speaker?: boo
   }
   a.send = options.send ?? (kind === 'conference' && !options.speaker ? 'silence' : kind === 'bridge' || kind === 'conference' ? 'index' : 'silence');
   const call = newCall(index, kind, a, b, options.room, options.speaker ?? false);
+  // An echoed stream brings the caller's own payload back (8 kHz L16 round-trips G.711 exactly): loss is counted end to end.
+  if (kind === 'stream' && options.echo) {
+    call.echo = true;
+    a.send = 'index';
+    a.expect = a.id;
+  }
   if (kind === 'say') a.onAudible = (at) => (call.firstAudioAt = at);
   const number = numbers[index % numbers.length]!;
   const finished = new Promise<void>((resolve) => (call.done = resolve));
@@ -451,7 +459,7 @@ function startWebhookApp(): Promise<void> {
       else if (call.kind === 'bridge') actions = [{ dial: { number: `${DIAL_PREFIX}${pad7(call.index)}`, timeout: 20 } }];
       else if (call.kind === 'conference') actions = [{ conference: { name: call.room, beep: false } }];
       else if (call.kind === 'say') actions = [{ say: { text: sayText } }, { pause: { length: 30 } }];
-      else actions = [{ stream: { url: wsUrl, metadata: { bench: String(call.index) } } }];
+      else actions = [{ stream: { url: wsUrl, metadata: { bench: String(call.index), ...(call.echo ? { echo: '1' } : {}) } } }];
       const body = JSON.stringify(actions);
       if (call) call.webhookAt = arrived;
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -484,6 +492,10 @@ function startStreamServer(): Promise<void> {
       const call = index === undefined ? undefined : calls.get(index);
       if (!call) return;
       call.ws ??= ws;
+      if (call.echo) {
+        ws.send(data);
+        return;
+      }
       if (call.a.markerSentAt === 0) return;
       for (let i = 0; i + 1 < data.length; i += 2) {
         if (Math.abs(data.readInt16LE(i)) > 3000) {
@@ -562,7 +574,7 @@ serve({
    * of each room speaks (index payload), the others send silence and check
    * they hear the speaker intact.
    */
-  async place(arg: { kind: CallKind; count: number; cps: number; inFlight?: number; rooms?: number; timeoutMs?: number }): Promise<{ up: number; failed: number; reasons: Record<string, number>; seconds: number; setupMs: { p50: number; p99: number } }> {
+  async place(arg: { kind: CallKind; count: number; cps: number; inFlight?: number; rooms?: number; echo?: boolean; timeoutMs?: number }): Promise<{ up: number; failed: number; reasons: Record<string, number>; seconds: number; setupMs: { p50: number; p99: number } }> {
     const started = performance.now();
     const gap = 1000 / arg.cps;
     const inFlight = arg.inFlight ?? 64;
@@ -580,7 +592,7 @@ serve({
       const speaker = room !== undefined && !rooms.has(room);
       if (room !== undefined) rooms.add(room);
       const t = performance.now();
-      const p = placeCall(arg.kind, { room, speaker, timeoutMs: arg.timeoutMs ?? 15_000 }).then((call) => {
+      const p = placeCall(arg.kind, { room, speaker, ...(arg.echo ? { echo: true } : {}), timeoutMs: arg.timeoutMs ?? 15_000 }).then((call) => {
         if (call.failed) {
           reasons[call.failed] = (reasons[call.failed] ?? 0) + 1;
           void endCall(call);
