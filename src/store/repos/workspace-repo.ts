@@ -1,5 +1,9 @@
 import type { Db } from '../db.js';
 import { newId, newSecret } from '../../shared/ids.js';
+import { PreparedQuery } from '../prepared-query.js';
+
+/** A write that changes nothing, for its row lock (see `lockForUpdate`). */
+const lockRow = new PreparedQuery((db: Db, id: string) => db.updateTable('workspaces').set((eb) => ({ name: eb.ref('name') })).where('id', '=', id));
 
 export interface Workspace {
   id: string;
@@ -46,7 +50,7 @@ export class WorkspaceRepo {
    * SQLite runs one transaction at a time anyway. Call it inside a transaction.
    */
   async lockForUpdate(id: string): Promise<void> {
-    await this.db.updateTable('workspaces').set((eb) => ({ name: eb.ref('name') })).where('id', '=', id).execute();
+    await lockRow.execute(this.db, id);
   }
 
   async list(): Promise<Workspace[]> {
