@@ -26,6 +26,9 @@ function toWorkspace(row: Row): Workspace {
   };
 }
 
+/** Every call reads its workspace. */
+const byId = new PreparedQuery((db: Db, id: string) => db.selectFrom('workspaces').selectAll().where('id', '=', id));
+
 export class WorkspaceRepo {
   constructor(private readonly db: Db) {}
 
@@ -39,7 +42,7 @@ export class WorkspaceRepo {
   }
 
   async get(id: string): Promise<Workspace | undefined> {
-    const row = await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await byId.takeFirst(this.db, id);
     return row ? toWorkspace(row) : undefined;
   }
 
