@@ -459,6 +459,20 @@ function cdrCell(s: FullPathStep): string {
   return `${s.cdrs!.completedPriced}${Object.keys(s.cdrs!.other).length ? ` + ${Object.entries(s.cdrs!.other).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${odd.length ? `; ended by ${odd.map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}${s.cdrsLater ? `; 30 s later ${s.cdrsLater.completedPriced} completed + priced` : ''}`;
 }
 
+/** Platform CPU per call ÷ SIPp uas's in the same run (the issue's goal: ≤ 12×). */
+function cpuRatio(platform: FullPathStep, reference: FullPathStep): number {
+  return platform.uasCpuPerCallUs / reference.uasCpuPerCallUs;
+}
+
+function ratioText(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio < 10 ? ratio.toFixed(1) : ratio.toFixed(0)}×` : '—';
+}
+
+/** The median of each confirmation run's own ratio (platform ÷ the reference that followed it). */
+function medianRatio(runs: FullPathResults['confirm']): number {
+  return median(runs.flatMap((c) => (c.reference ? [cpuRatio(c.platform, c.reference)] : [])));
+}
+
 /**
  * Markdown for bench/README.md: the confirmation runs (platform beside SIPp,
  * with their medians) and the headline, then the ladder that chose the rate.
@@ -472,23 +486,23 @@ export function formatFullPathResults(results: FullPathResults): string {
     lines.push(
       `Confirmation runs, ${results.confirmSeconds} s each, platform then SIPp uac → SIPp uas at the same rate (calls held ${results.referenceHoldMs} ms):`,
       '',
-      '| run | rate (cps) | calls | platform: ok / failed (retrans.) | CDRs completed + priced | platform CPU, % of a core (µs/call) | platform RSS, MiB | answer / call length, ms | SIPp uas: ok / failed (retrans.) | SIPp uas CPU, % of a core (µs/call) | load avg 1 min |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| run | rate (cps) | calls | platform: ok / failed (retrans.) | CDRs completed + priced | platform CPU, % of a core (µs/call) | platform RSS, MiB | answer / call length, ms | SIPp uas: ok / failed (retrans.) | SIPp uas CPU, % of a core (µs/call) | platform ÷ SIPp uas, CPU per call | load avg 1 min |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     confirm.forEach(({ platform: p, reference: r }, i) => {
-      lines.push(`| ${i + 1} | ${p.rate} | ${p.calls} | ${countsCell(p)} | ${cdrCell(p)} | ${f0(p.uasCpu * 100)} (${thousands(p.uasCpuPerCallUs)}) | ${f0(p.uasRssMiB)} | ${f0(p.answerMs)} / ${f0(p.callLengthMs)} | ${r ? countsCell(r) : '—'} | ${r ? `${f0(r.uasCpu * 100)} (${thousands(r.uasCpuPerCallUs)})` : '—'} | ${p.load1.toFixed(2)} |`);
+      lines.push(`| ${i + 1} | ${p.rate} | ${p.calls} | ${countsCell(p)} | ${cdrCell(p)} | ${f0(p.uasCpu * 100)} (${thousands(p.uasCpuPerCallUs)}) | ${f0(p.uasRssMiB)} | ${f0(p.answerMs)} / ${f0(p.callLengthMs)} | ${r ? countsCell(r) : '—'} | ${r ? `${f0(r.uasCpu * 100)} (${thousands(r.uasCpuPerCallUs)})` : '—'} | ${r ? ratioText(cpuRatio(p, r)) : '—'} | ${p.load1.toFixed(2)} |`);
     });
     for (const rate of rates) {
       const at = confirm.filter((c) => c.platform.rate === rate);
       const refs = at.flatMap((c) => (c.reference ? [c.reference] : []));
-      lines.push(`| median of ${at.length} | ${rate} | | ${at.filter((c) => c.platform.passed).length} of ${at.length} clean | | ${f0(median(at.map((c) => c.platform.uasCpu * 100)))} (${thousands(median(at.map((c) => c.platform.uasCpuPerCallUs)))}) | ${f0(median(at.map((c) => c.platform.uasRssMiB)))} | ${f0(median(at.map((c) => c.platform.answerMs)))} / ${f0(median(at.map((c) => c.platform.callLengthMs)))} | ${refs.length ? `${refs.filter((r) => r.passed).length} of ${refs.length} clean` : '—'} | ${refs.length ? `${f0(median(refs.map((r) => r.uasCpu * 100)))} (${thousands(median(refs.map((r) => r.uasCpuPerCallUs)))})` : '—'} | |`);
+      lines.push(`| median of ${at.length} | ${rate} | | ${at.filter((c) => c.platform.passed).length} of ${at.length} clean | | ${f0(median(at.map((c) => c.platform.uasCpu * 100)))} (${thousands(median(at.map((c) => c.platform.uasCpuPerCallUs)))}) | ${f0(median(at.map((c) => c.platform.uasRssMiB)))} | ${f0(median(at.map((c) => c.platform.answerMs)))} / ${f0(median(at.map((c) => c.platform.callLengthMs)))} | ${refs.length ? `${refs.filter((r) => r.passed).length} of ${refs.length} clean` : '—'} | ${refs.length ? `${f0(median(refs.map((r) => r.uasCpu * 100)))} (${thousands(median(refs.map((r) => r.uasCpuPerCallUs)))})` : '—'} | ${ratioText(medianRatio(at))} | |`);
     }
     const top = clean.length ? Math.max(...clean.map((c) => c.platform.rate)) : undefined;
     const atTop = confirm.filter((c) => c.platform.rate === top);
     const seconds = atTop.filter((c) => c.platform.passed).length * results.confirmSeconds;
     lines.push('', top === undefined
       ? '**No confirmation run was clean.**'
-      : `**Highest rate with 0 failed calls, every CDR completed, priced and normal_clearing: ${top} cps** (${atTop.filter((c) => c.platform.passed).length} of ${atTop.length} runs clean, ${seconds} s of calls at that rate in all), using a median ${f0(median(atTop.map((c) => c.platform.uasCpu * 100)))} % of one core, ${thousands(median(atTop.map((c) => c.platform.uasCpuPerCallUs)))} µs of CPU per call. SIPp uas at the same rate: ${f0(median(atTop.flatMap((c) => (c.reference ? [c.reference.uasCpu * 100] : []))))} % of a core.`);
+      : `**Highest rate with 0 failed calls, every CDR completed, priced and normal_clearing: ${top} cps** (${atTop.filter((c) => c.platform.passed).length} of ${atTop.length} runs clean, ${seconds} s of calls at that rate in all), using a median ${f0(median(atTop.map((c) => c.platform.uasCpu * 100)))} % of one core, ${thousands(median(atTop.map((c) => c.platform.uasCpuPerCallUs)))} µs of CPU per call, ${ratioText(medianRatio(atTop))} SIPp uas's in the same runs (goal ≤ 12×). SIPp uas at the same rate: ${f0(median(atTop.flatMap((c) => (c.reference ? [c.reference.uasCpu * 100] : []))))} % of a core.`);
     lines.push('');
   }
   lines.push(
@@ -516,11 +530,11 @@ export function fullPathHeadline(results: FullPathResults): Headline {
     what: `Calls per second, full path (SIPp trunk → INVITE → routing_url → say → hangup → CDR billed), 0 failed, runs of ${results.confirmSeconds} s`,
     value: top === undefined
       ? 'no clean confirmation run'
-      : `${top} cps (${atTop.length} of ${results.confirm.filter((c) => c.platform.rate === top).length} runs clean; ${f0(median(atTop.map((c) => c.platform.uasCpu * 100)))} % of a core, ${thousands(median(atTop.map((c) => c.platform.uasCpuPerCallUs)))} µs CPU per call)`,
+      : `${top} cps (${atTop.length} of ${results.confirm.filter((c) => c.platform.rate === top).length} runs clean; ${f0(median(atTop.map((c) => c.platform.uasCpu * 100)))} % of a core, ${thousands(median(atTop.map((c) => c.platform.uasCpuPerCallUs)))} µs CPU per call${refs.length ? `, ${ratioText(medianRatio(atTop))} SIPp uas's` : ''})`,
     reference: refs.length
       ? `SIPp uac → SIPp uas at ${top} cps: ${refs.filter((r) => r.passed).length} of ${refs.length} clean, ${f0(median(refs.map((r) => r.uasCpu * 100)))} % of a core (${thousands(median(refs.map((r) => r.uasCpuPerCallUs)))} µs per call)`
       : '–',
-    goal: '≥ 500 cps with 0 failures for 60 s',
+    goal: '≥ 500 cps with 0 failures for 60 s; CPU per call ≤ 12× SIPp uas\'s',
     section: 'calls-per-second-full-path',
   };
 }

@@ -84,7 +84,7 @@ export class Store extends Repos {
 
   /** Runs `fn` in one database transaction: state changes and their outbox rows commit together. */
   async transaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((tx) => fn(new Repos(tx, this.cache, this.nodeId)));
+    return this.db.transaction().execute((tx) => fn(new Repos(tx, this.cache.forTransaction(), this.nodeId)));
   }
 
   async close(): Promise<void> {

@@ -66,3 +66,31 @@ describe('ReadCache', () => {
     expect(await cache.get(db, 'k', async () => 'new')).toBe('new');
   });
 });
+
+describe('ReadCache in a SQLite transaction', () => {
+  const tx = { isTransaction: true } as never;
+  const plain = { isTransaction: false } as never;
+
+  it('stores what a transaction read while nothing was dropped since it began', async () => {
+    const { ReadCache } = await import('../../src/store/read-cache.js');
+    const cache = new ReadCache(Number.POSITIVE_INFINITY);
+    expect(await cache.forTransaction().get(tx, 'k', async () => 'read in tx')).toBe('read in tx');
+    expect(await cache.get(plain, 'k', async () => 'read again')).toBe('read in tx');
+  });
+
+  it('does not store once anything was dropped since the transaction began (its own write, or anyone else\'s)', async () => {
+    const { ReadCache } = await import('../../src/store/read-cache.js');
+    const cache = new ReadCache(Number.POSITIVE_INFINITY);
+    const view = cache.forTransaction();
+    cache.drop('other');
+    expect(await view.get(tx, 'k', async () => 'maybe rolled back')).toBe('maybe rolled back');
+    expect(await cache.get(plain, 'k', async () => 'committed')).toBe('committed');
+  });
+
+  it('PostgreSQL (entries that expire): a transaction always reads the database and stores nothing', async () => {
+    const { ReadCache } = await import('../../src/store/read-cache.js');
+    const cache = new ReadCache(1000);
+    expect(await cache.forTransaction().get(tx, 'k', async () => 'in tx')).toBe('in tx');
+    expect(await cache.get(plain, 'k', async () => 'outside')).toBe('outside');
+  });
+});

@@ -12,6 +12,24 @@ describeOnEachDialect('store repositories', (testStore) => {
     expect(await store.rates.count()).toBe(0);
   });
 
+  it('reservations.reserve() holds and re-sizes a call\'s reservation, the sums count live ones, release() lets go', async () => {
+    const store = testStore();
+    const ws = await workspace('reservations');
+    await store.reservations.reserve(ws.id, 'call_a', 50, now);
+    await store.reservations.reserve(ws.id, 'call_b', 70, now);
+    await store.reservations.reserve(ws.id, 'call_a', 50, now);
+    expect(await store.reservations.amountFor('call_a')).toBe(50);
+    await store.reservations.reserve(ws.id, 'call_a', 51, now);
+    expect(await store.reservations.amountFor('call_a')).toBe(51);
+    expect(await store.reservations.reservedTotal(ws.id)).toBe(121);
+    expect(await store.reservations.reservedByOthers(ws.id, 'call_a')).toBe(70);
+    await store.reservations.release('call_a', now);
+    expect(await store.reservations.amountFor('call_a')).toBe(0);
+    expect(await store.reservations.reservedTotal(ws.id)).toBe(70);
+    const rows = await store.db.selectFrom('reservations').select(['call_id', 'amount_cents']).where('workspace_id', '=', ws.id).orderBy('call_id').execute();
+    expect(rows.map((r) => [r.call_id, Number(r.amount_cents)])).toEqual([['call_a', 51], ['call_b', 70]]);
+  });
+
   it('apiKeys.findActiveByKey() finds a key by its hash and not after revoke()', async () => {
     const store = testStore();
     const ws = await workspace();

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db.js';
 import type { CallsTable } from '../db.js';
 import { newId } from '../../shared/ids.js';
+import { PreparedQuery, PreparedQueryShapes } from '../prepared-query.js';
 
 export type CallDirection = 'inbound' | 'outbound';
 export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -21,6 +22,25 @@ const isLive = sql<boolean>`status in (${sql.join(liveCallStatuses.map((s) => sq
  * per number of live calls.
  */
 const aliveChunk = 1024;
+
+/** `updateReturning`, one statement per set of columns (and `onlyIfLive`): the shape is `columns|live`. */
+const updateReturningShapes = new PreparedQueryShapes<unknown[], CallsTable>((shape) => {
+  const [list, live] = shape.split('|') as [string, string];
+  const columns = list.split(',');
+  return new PreparedQuery((db, ...values: unknown[]) => {
+    const query = db.updateTable('calls').set(Object.fromEntries(columns.map((c, i) => [c, values[i]]))).where('id', '=', values[columns.length] as string);
+    return (live === 'live' ? query.where(isLive) : query).returningAll();
+  }, columns.length + 1);
+});
+
+/** `insert`, one statement per set of columns (a draft has them all, so one in practice). */
+const insertShapes = new PreparedQueryShapes<unknown[], unknown>((shape) => {
+  const columns = shape.split(',');
+  return new PreparedQuery((db, ...values: unknown[]) => db.insertInto('calls').values(Object.fromEntries(columns.map((c, i) => [c, values[i]])) as unknown as CallsTable), columns.length);
+});
+
+const insertEvent = new PreparedQuery((db: Db, id: string, callId: string, kind: 'status' | 'error', name: string, detail: string, at: string) =>
+  db.insertInto('call_events').values({ id, call_id: callId, kind, name, detail, at }));
 
 export interface CallRecord {
   id: string;
@@ -140,7 +160,8 @@ export class CallRepo {
 
   /** Writes a call made by `draftCall` (with its metadata rows). */
   async insert(draft: CallDraft): Promise<void> {
-    await this.db.insertInto('calls').values({ ...draft.row, node_id: this.nodeId }).execute();
+    const row = Object.entries({ ...draft.row, node_id: this.nodeId }).filter(([, value]) => value !== undefined);
+    await insertShapes.of(row.map(([column]) => column).join(',')).execute(this.db, ...row.map(([, value]) => value));
     const pairs = Object.entries(draft.record.metadata);
     if (pairs.length > 0) {
       await this.db.insertInto('call_metadata')
@@ -198,9 +219,10 @@ export class CallRepo {
    * writers ending the same call, one wins.
    */
   async updateReturning(id: string, update: CallUpdate, options: { onlyIfLive?: boolean } = {}): Promise<CallRecord | undefined> {
-    let query = this.db.updateTable('calls').set(update).where('id', '=', id);
-    if (options.onlyIfLive) query = query.where(isLive);
-    const row = await query.returningAll().executeTakeFirst();
+    // Kysely leaves out columns set to undefined; so does the shape.
+    const set = Object.entries(update).filter(([, value]) => value !== undefined);
+    const shape = `${set.map(([column]) => column).join(',')}|${options.onlyIfLive ? 'live' : 'any'}`;
+    const row = await updateReturningShapes.of(shape).takeFirst(this.db, ...set.map(([, value]) => value), id);
     return row ? toCall(row) : undefined;
   }
 
@@ -233,9 +255,7 @@ export class CallRepo {
   }
 
   async addEvent(callId: string, kind: 'status' | 'error', name: string, detail: Record<string, unknown>, now: Date): Promise<void> {
-    await this.db.insertInto('call_events').values({
-      id: newId('cev'), call_id: callId, kind, name, detail: JSON.stringify(detail), at: now.toISOString(),
-    }).execute();
+    await insertEvent.execute(this.db, newId('cev'), callId, kind, name, JSON.stringify(detail), now.toISOString());
   }
 
   async events(callId: string): Promise<CallEvent[]> {

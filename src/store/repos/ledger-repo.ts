@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, LedgerTransactionsTable } from '../db.js';
 import { newId } from '../../shared/ids.js';
+import { PreparedQuery } from '../prepared-query.js';
 import { runInTransaction } from './run-in-transaction.js';
 
 export type LedgerKind = LedgerTransactionsTable['kind'];
@@ -35,6 +36,19 @@ export interface LedgerTransaction {
 
 export const walletAccount = (workspaceId: string): string => `wallet:${workspaceId}`;
 
+const insertTransaction = new PreparedQuery((db: Db, id: string, workspaceId: string, kind: LedgerKind, amountCents: number, postingKey: string,
+  callId: string | null, leg: string | null, reference: string | null, description: string, createdAt: string) => db.insertInto('ledger_transactions').values({
+  id, workspace_id: workspaceId, kind, amount_cents: amountCents, posting_key: postingKey, call_id: callId, leg, reference, description, created_at: createdAt,
+}).onConflict((oc) => oc.column('posting_key').doNothing()));
+
+const insertEntry = new PreparedQuery((db: Db, id: string, transactionId: string, account: string, workspaceId: string, amountCents: number, createdAt: string) =>
+  db.insertInto('ledger_entries').values({ id, transaction_id: transactionId, account, workspace_id: workspaceId, amount_cents: amountCents, created_at: createdAt }));
+
+const addToBalance = new PreparedQuery((db: Db, account: string, amountCents: number) => db.insertInto('account_balances').values({ account, balance_cents: amountCents })
+  .onConflict((oc) => oc.column('account').doUpdateSet({ balance_cents: sql<number>`account_balances.balance_cents + ${amountCents}` })));
+
+const balanceOf = new PreparedQuery((db: Db, account: string) => db.selectFrom('account_balances').select('balance_cents').where('account', '=', account));
+
 /** The append-only, double-entry ledger. Rows are only ever inserted. */
 export class LedgerRepo {
   constructor(private readonly db: Db) {}
@@ -48,23 +62,15 @@ export class LedgerRepo {
     return runInTransaction(this.db, async (tx) => {
       const id = newId('txn');
       const at = posting.now.toISOString();
-      const inserted = await tx.insertInto('ledger_transactions').values({
-        id, workspace_id: posting.workspaceId, kind: posting.kind, amount_cents: amount, posting_key: posting.postingKey,
-        call_id: posting.callId ?? null, leg: posting.leg ?? null, reference: posting.reference ?? null,
-        description: posting.description, created_at: at,
-      }).onConflict((oc) => oc.column('posting_key').doNothing()).executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      const inserted = await insertTransaction.execute(tx, id, posting.workspaceId, posting.kind, amount, posting.postingKey,
+        posting.callId ?? null, posting.leg ?? null, posting.reference ?? null, posting.description, at);
+      if (Number(inserted.numAffectedRows ?? 0n) === 0) {
         const existing = await tx.selectFrom('ledger_transactions').select('id').where('posting_key', '=', posting.postingKey).executeTakeFirstOrThrow();
         return { transactionId: existing.id, applied: false };
       }
       for (const entry of posting.entries) {
-        await tx.insertInto('ledger_entries').values({
-          id: newId('le'), transaction_id: id, account: entry.account, workspace_id: posting.workspaceId,
-          amount_cents: entry.amountCents, created_at: at,
-        }).execute();
-        await tx.insertInto('account_balances').values({ account: entry.account, balance_cents: entry.amountCents })
-          .onConflict((oc) => oc.column('account').doUpdateSet({ balance_cents: sql<number>`account_balances.balance_cents + ${entry.amountCents}` }))
-          .execute();
+        await insertEntry.execute(tx, newId('le'), id, entry.account, posting.workspaceId, entry.amountCents, at);
+        await addToBalance.execute(tx, entry.account, entry.amountCents);
       }
       return { transactionId: id, applied: true };
     });
@@ -75,7 +81,7 @@ export class LedgerRepo {
    * by `post` in the same transaction, so reading it does not grow with the ledger.
    */
   async balance(account: string): Promise<number> {
-    const row = await this.db.selectFrom('account_balances').select('balance_cents').where('account', '=', account).executeTakeFirst();
+    const row = await balanceOf.takeFirst(this.db, account);
     return Number(row?.balance_cents ?? 0);
   }
 

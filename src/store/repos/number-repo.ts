@@ -1,5 +1,6 @@
 import type { Db } from '../db.js';
 import { newId } from '../../shared/ids.js';
+import { PreparedQuery } from '../prepared-query.js';
 import { runInTransaction } from './run-in-transaction.js';
 
 export type NumberKind = 'mobile' | 'landline' | 'tollfree';
@@ -42,6 +43,9 @@ function toClaimed(row: Row): ClaimedNumber {
 export type ClaimResult =
   | { ok: true; number: ClaimedNumber }
   | { ok: false; reason: 'not_available' | 'none_available' };
+
+/** Every inbound call looks its number up. */
+const claimOf = new PreparedQuery((db: Db, number: string) => db.selectFrom('numbers').selectAll().where('number', '=', number).where('released_at', 'is', null));
 
 export class NumberRepo {
   constructor(private readonly db: Db) {}
@@ -119,7 +123,7 @@ export class NumberRepo {
 
   /** The live claim of a number, whatever the workspace (inbound routing). */
   async findClaimByNumber(number: string): Promise<ClaimedNumber | undefined> {
-    const row = await this.db.selectFrom('numbers').selectAll().where('number', '=', number).where('released_at', 'is', null).executeTakeFirst();
+    const row = await claimOf.takeFirst(this.db, number);
     return row ? toClaimed(row) : undefined;
   }
 

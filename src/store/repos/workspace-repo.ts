@@ -1,5 +1,9 @@
 import type { Db } from '../db.js';
 import { newId, newSecret } from '../../shared/ids.js';
+import { PreparedQuery } from '../prepared-query.js';
+
+/** A write that changes nothing, for its row lock (see `lockForUpdate`). */
+const lockRow = new PreparedQuery((db: Db, id: string) => db.updateTable('workspaces').set((eb) => ({ name: eb.ref('name') })).where('id', '=', id));
 
 export interface Workspace {
   id: string;
@@ -22,6 +26,9 @@ function toWorkspace(row: Row): Workspace {
   };
 }
 
+/** Every call reads its workspace. */
+const byId = new PreparedQuery((db: Db, id: string) => db.selectFrom('workspaces').selectAll().where('id', '=', id));
+
 export class WorkspaceRepo {
   constructor(private readonly db: Db) {}
 
@@ -35,7 +42,7 @@ export class WorkspaceRepo {
   }
 
   async get(id: string): Promise<Workspace | undefined> {
-    const row = await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await byId.takeFirst(this.db, id);
     return row ? toWorkspace(row) : undefined;
   }
 
@@ -46,7 +53,7 @@ export class WorkspaceRepo {
    * SQLite runs one transaction at a time anyway. Call it inside a transaction.
    */
   async lockForUpdate(id: string): Promise<void> {
-    await this.db.updateTable('workspaces').set((eb) => ({ name: eb.ref('name') })).where('id', '=', id).execute();
+    await lockRow.execute(this.db, id);
   }
 
   async list(): Promise<Workspace[]> {
