@@ -21,6 +21,12 @@ export class InboundFramer {
   #length = 0;
   #lastLength = 0;
   #concealed = 0;
+  /**
+   * The last `next` decoded exactly one whole packet into its frame: the
+   * jitter buffer's `payload` (its first `payloadLength` bytes) is that
+   * frame encoded, until the next packet arrives.
+   */
+  verbatim = false;
 
   /**
    * Fill `out` (160 samples) for this tick. Returns true when it holds the
@@ -29,11 +35,15 @@ export class InboundFramer {
    */
   next(jitter: JitterBuffer, codec: Codec, out: Int16Array): boolean {
     // The usual case, nothing queued and a 20 ms packet due: decode it straight into `out`, no FIFO round trip.
+    this.verbatim = false;
     let result: PopResult = this.#length === 0 ? jitter.pop() : 'empty';
     if (result === 'frame' && jitter.payloadLength === codec.payloadSize(FRAME)) {
       const n = codec.decode(jitter.payload, 0, jitter.payloadLength, out);
       this.#keepLast(out, n);
-      if (n === FRAME) return true;
+      if (n === FRAME) {
+        this.verbatim = true;
+        return true;
+      }
       this.#append(out, n, 1);
       result = 'empty';
     }
