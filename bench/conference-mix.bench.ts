@@ -4,8 +4,8 @@
  *
  * Run: `npx vitest bench --run --config vitest.bench.config.ts bench/conference-mix.bench.ts`
  * (about 1 minute). Env: CONF_BENCH_RUNS (default 3), CONF_BENCH_TICKS
- * (measured ticks per run, default 150). Writes the `conference-mix` block of
- * bench/README.md.
+ * (measured ticks per run, default 150), CONF_BENCH_JSON=<file> (raw results).
+ * Writes the `conference-mix` block of bench/README.md.
  *
  * Each run is a fresh plain-Node child (bench/lib/media-legs.ts): 500 legs as
  * 100 rooms × 5, as 20 rooms × 25, and as 250 bridged pairs, each leg fed
@@ -20,6 +20,7 @@
  * legs' tick + (process − phones' tick − legs' tick) / 2. Per core that is
  * 20 000 µs ÷ that.
  */
+import { writeFileSync } from 'node:fs';
 import { bench, describe } from 'vitest';
 import { buildChildren } from './lib/media-build.js';
 import { BenchChild } from './lib/media-ipc.js';
@@ -37,6 +38,7 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { label: '100 rooms × 5', args: { mode: 'conference', rooms: 100, perRoom: 5 } },
   { label: '20 rooms × 25', args: { mode: 'conference', rooms: 20, perRoom: 25 } },
+  { label: '20 rooms × 25, one speaker, the rest silent', args: { mode: 'conference', rooms: 20, perRoom: 25, speakers: 1 } },
   { label: 'reference: 250 bridged pairs', args: { mode: 'bridge', rooms: 250, perRoom: 2 } },
 ];
 
@@ -88,9 +90,10 @@ describe('conference mixing', () => {
         ),
       ].join('\n');
       console.log(markdown);
+      if (process.env.CONF_BENCH_JSON) writeFileSync(process.env.CONF_BENCH_JSON, JSON.stringify(Object.fromEntries(results), null, 2));
       writeReadmeSection('conference-mix', markdown, { heading: 'Conference mixing' });
       const conf = results.get(SCENARIOS[0]!.label)!;
-      const ref = results.get(SCENARIOS[2]!.label)!;
+      const ref = results.get(SCENARIOS.at(-1)!.label)!;
       recordHeadline({
         id: 'conference-mix',
         what: 'Conference leg, tick + receive per 20 ms (100 rooms × 5, media engine alone)',

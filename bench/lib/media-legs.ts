@@ -37,6 +37,8 @@ export interface LegsArgs {
   ticks: number;
   warmupTicks: number;
   portBase: number;
+  /** Phones per room that speak; the others send digital silence, as listeners on many phones do. Default: all. */
+  speakers?: number;
 }
 
 export interface LegsResult {
@@ -75,7 +77,7 @@ async function legs(arg: LegsArgs): Promise<LegsResult> {
         const leg = await legsEngine.createEndpoint();
         phone.setRemote({ address: '127.0.0.1', port: leg.session.port, payloadType: 0, telephoneEvent: 101 });
         leg.setRemote({ address: '127.0.0.1', port: phone.session.port, payloadType: 0, telephoneEvent: 101 });
-        void phone.play(new ToneSource([{ freqs: [300 + (p % 10) * 170], ms: 3_600_000 }], { amplitude: 3000 }));
+        if (p < (arg.speakers ?? arg.perRoom)) void phone.play(new ToneSource([{ freqs: [300 + (p % 10) * 170], ms: 3_600_000 }], { amplitude: 3000 }));
         if (mixer) {
           mixer.add(leg);
         } else if (pending) {

@@ -18,6 +18,12 @@ export type { WindowStats };
 /** Where the platform-bridge bench leaves its capacity for the latency bench of the same `npm run bench`. */
 export const CAPACITY_FILE = `${os.tmpdir()}/sautikit-bench-platform-bridge.json`;
 
+/**
+ * Extra Node flags for the platform process (PLATFORM_BENCH_NODE_ARGS, space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` for a CPU profile written when the platform exits.
+ */
+const PLATFORM_NODE_ARGS = (process.env.PLATFORM_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export interface Rig {
   platform: PlatformProcess;
   load: BenchChild;
@@ -39,7 +45,7 @@ export async function startRig(numbers = 10, extraChildren: string[] = []): Prom
   // The two compilations (platform, children) run side by side.
   const [build, platform] = await Promise.all([
     buildChildren(['bench/lib/trunk-loadgen.ts', ...extraChildren]),
-    startPlatformProcess('15000.00', '20000-29999'),
+    startPlatformProcess('15000.00', '20000-29999', PLATFORM_NODE_ARGS),
   ]);
   const load = new BenchChild(build.js('bench/lib/trunk-loadgen.ts'));
   const close = async (): Promise<void> => {

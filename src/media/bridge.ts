@@ -1,7 +1,8 @@
 /**
  * Two legs back to back: each hears the other's inbound audio. Audio crosses
  * as PCM, so legs on different codecs (PCMU on one, PCMA on the other) are
- * transcoded for free by each leg's own encoder. Closing either leg, or the
+ * transcoded for free by each leg's own encoder; between legs of one codec a
+ * whole 20 ms packet is forwarded as it arrived. Closing either leg, or the
  * bridge, unbridges both; a leg's own `play`/`inject` still takes priority
  * over bridged audio (whisper, announcements).
  */
@@ -13,7 +14,11 @@ export type BridgeEvents = {
   closed: [];
 };
 
-/** Hears a leg's inbound audio of the current tick. */
+/**
+ * Hears a leg's inbound audio of the current tick. Where both legs use the
+ * same codec the packet itself goes on (`encodeInto`): no encode, and the
+ * far end gets the bytes as sent; the PCM is still read for taps and recorders.
+ */
 function inboundOf(endpoint: MediaEndpoint): AudioSource {
   return {
     read(out: Int16Array): boolean {
@@ -21,6 +26,7 @@ function inboundOf(endpoint: MediaEndpoint): AudioSource {
       out.set(endpoint.inboundFrame);
       return true;
     },
+    encodeInto: (codec, out, offset) => endpoint.copyInboundPayload(codec, out, offset),
   };
 }
 

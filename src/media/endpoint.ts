@@ -141,6 +141,22 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     return this.#codec;
   }
 
+  /**
+   * When this tick's `inboundFrame` is one received packet decoded whole and
+   * `codec` is this leg's: write that packet's payload into `out` at
+   * `offset` and return its length (a bridge forwards it unchanged instead
+   * of encoding the frame again). Else 0.
+   */
+  copyInboundPayload(codec: Codec, out: Uint8Array, offset: number): number {
+    if (!this.inboundActive || !this.#framer.verbatim || codec !== this.#codec) return 0;
+    const jitter = this.session.jitter;
+    const payload = jitter.payload;
+    const length = jitter.payloadLength;
+    if (offset + length > out.length) return 0;
+    for (let i = 0; i < length; i++) out[offset + i] = payload[i] ?? 0;
+    return length;
+  }
+
   /** Quality figures (`CallMedia.stats`, the same shape on a worker thread); after close, the figures at close. */
   stats(): Promise<EndpointStats> {
     return Promise.resolve(this.currentStats());
@@ -555,13 +571,18 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     const early = this.#ahead > 0;
     this.#sentSinceTick = 0;
     let silent = false;
+    let feed: AudioSource | undefined;
     if (early) {
       // Sent already (sendNow): this tick's packet.
       out.set(this.#aheadSwapped ? this.#aheadSecond : this.#aheadFirst);
       this.#aheadSwapped = !this.#aheadSwapped;
       this.#ahead--;
     } else if (!this.#readPlayback(this.#toneOverlay, out) && !this.#readPlayback(this.#playback, out)) {
-      if (!this.#inject?.read(out) && !this.#feed.current?.read(out)) {
+      if (this.#inject?.read(out)) {
+        // Injected audio: encoded below.
+      } else if (this.#feed.current?.read(out)) {
+        feed = this.#feed.current;
+      } else {
         out.fill(0);
         silent = true;
       }
@@ -593,7 +614,8 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
     if (this.#telephoneEvent >= 0 && this.#sender.busy && this.#sender.next(buf, RTP_HEADER_SIZE, timestamp) === 'event') {
       this.session.send(buf, 4, this.#telephoneEvent, this.#sender.marker, this.#sender.eventTimestamp);
     } else {
-      const length = this.#codec.encode(out, buf, RTP_HEADER_SIZE);
+      // A bridged packet of our codec goes on as it came, a conference mix as the room's one encoding; else encode.
+      const length = feed?.encodeInto?.(this.#codec, buf, RTP_HEADER_SIZE) || this.#codec.encode(out, buf, RTP_HEADER_SIZE);
       // Marker on the first packet of the stream (RFC 3551 §4.1: start of a talkspurt).
       this.session.send(buf, length, this.#payloadType, this.session.stats.packetsSent === 0, timestamp);
     }

@@ -12,6 +12,7 @@ import { TypedEmitter } from '../shared/typed-emitter.js';
 import type { MediaEndpoint } from './endpoint.js';
 import type { PlayResult } from './endpoint-types.js';
 import type { MediaClock } from './media-clock.js';
+import type { Codec } from './codecs/codec.js';
 import { FRAME_SAMPLES, type AudioSource } from './sources/audio-source.js';
 import { HoldMusicSource } from './sources/hold-music.js';
 
@@ -45,8 +46,10 @@ export class MixerMember<L extends MixerLeg = MediaEndpoint> {
   hold: boolean;
   /** What this member hears this tick. */
   readonly out = new Int16Array(FRAME_SAMPLES);
-  /** @internal Whether this member's frame went into the total this tick. */
+  /** @internal Whether this member's frame went into the total this tick (digital silence does not count). */
   contributed = false;
+  /** @internal This tick `out` is the room's mix itself (the member added nothing to it and is not on hold). */
+  hearsRoom = false;
   readonly #remove: () => void;
 
   constructor(endpoint: L, options: MemberOptions, remove: () => void) {
@@ -80,6 +83,9 @@ export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<Mixe
   readonly #holdFrame = new Int16Array(FRAME_SAMPLES);
   readonly #announceFrame = new Int16Array(FRAME_SAMPLES);
   readonly #roomFrame = new Int16Array(FRAME_SAMPLES);
+  /** The room's mix encoded, per codec, and the mix tick it was encoded on (one entry per codec, made on first use). */
+  readonly #roomEncodings = new Map<Codec, { bytes: Uint8Array; length: number; tick: number }>();
+  #mixTick = 0;
   #announcement: { source: AudioSource; finish: (result: PlayResult) => void } | undefined;
   #taps: readonly ((frame: Int16Array) => void)[] = [];
   #hold: AudioSource | undefined;
@@ -111,6 +117,8 @@ export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<Mixe
         out.set(member.out);
         return true;
       },
+      // Everyone who hears the room's mix itself sends the same bytes: encoded once per codec and tick.
+      encodeInto: (codec, out, offset) => (member.hearsRoom ? this.#roomEncoded(codec, out, offset) : 0),
     };
     const detach = endpoint.attachFeed(feed, () => this.#remove(endpoint));
     this.#members.set(endpoint, { member, detach });
@@ -182,8 +190,26 @@ export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<Mixe
     }
   }
 
+  /** `codec` payload of this tick's room mix into `out` at `offset` (encoded on the first ask of the tick); its length. */
+  #roomEncoded(codec: Codec, out: Uint8Array, offset: number): number {
+    let entry = this.#roomEncodings.get(codec);
+    if (!entry) {
+      entry = { bytes: new Uint8Array(codec.payloadSize(FRAME_SAMPLES)), length: 0, tick: -1 };
+      this.#roomEncodings.set(codec, entry);
+    }
+    if (entry.tick !== this.#mixTick) {
+      entry.length = codec.encode(this.#roomFrame, entry.bytes, 0);
+      entry.tick = this.#mixTick;
+    }
+    const { bytes, length } = entry;
+    if (offset + length > out.length) return 0;
+    for (let i = 0; i < length; i++) out[offset + i] = bytes[i] ?? 0;
+    return length;
+  }
+
   /** One tick: sum once, then subtract each member's own contribution. */
   readonly #mix = (): void => {
+    this.#mixTick++;
     const total = this.#total;
     total.fill(0);
     let anyHold = false;
@@ -192,11 +218,18 @@ export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<Mixe
       const member = list[m];
       if (!member) continue;
       const ep = member.endpoint;
-      member.contributed = !member.muted && !member.hold && ep.inboundActive;
       if (member.hold) anyHold = true;
-      if (!member.contributed) continue;
+      member.contributed = false;
+      if (member.muted || member.hold || !ep.inboundActive) continue;
       const frame = ep.inboundFrame;
-      for (let i = 0; i < FRAME_SAMPLES; i++) total[i] = (total[i] ?? 0) + (frame[i] ?? 0);
+      // Digital silence (members who only listen, on many phones) adds nothing: such a member hears the room's mix itself.
+      let any = 0;
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        const x = frame[i] ?? 0;
+        total[i] = (total[i] ?? 0) + x;
+        any |= x;
+      }
+      member.contributed = any !== 0;
     }
     if (anyHold) {
       this.#hold ??= this.#holdFactory();
@@ -214,13 +247,14 @@ export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<Mixe
       }
       if (playing) for (let i = 0; i < FRAME_SAMPLES; i++) total[i] = (total[i] ?? 0) + (this.#announceFrame[i] ?? 0);
     }
+    // The room's mix, clipped: what the taps and every member who added nothing hear.
+    const room = this.#roomFrame;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const v = total[i] ?? 0;
+      room[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
     const taps = this.#taps;
     if (taps.length > 0) {
-      const room = this.#roomFrame;
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        const v = total[i] ?? 0;
-        room[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-      }
       for (let t = 0; t < taps.length; t++) {
         const tap = taps[t];
         try {
@@ -235,14 +269,18 @@ export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<Mixe
       const member = list[m];
       if (!member) continue;
       const out = member.out;
+      member.hearsRoom = !member.hold && !member.contributed;
       if (member.hold) {
         out.set(this.#holdFrame);
         continue;
       }
+      if (member.hearsRoom) {
+        out.set(room);
+        continue;
+      }
       const own = member.endpoint.inboundFrame;
-      const subtract = member.contributed;
       for (let i = 0; i < FRAME_SAMPLES; i++) {
-        const v = (total[i] ?? 0) - (subtract ? (own[i] ?? 0) : 0);
+        const v = (total[i] ?? 0) - (own[i] ?? 0);
         out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
       }
     }

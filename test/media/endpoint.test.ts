@@ -39,6 +39,15 @@ async function closeAll(...eps: MediaEndpoint[]): Promise<void> {
   await Promise.all(eps.map((e) => e.close()));
 }
 
+/** Resolves once `check()` holds; rejects after `ms`. */
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await delay(10);
+  }
+}
+
 describe('mediaEndpoint', () => {
   it('plays a tone that the other end hears at the right frequency', async () => {
     const [a, b] = await pair();
@@ -239,6 +248,56 @@ describe('mediaEndpoint', () => {
     await legB.close();
     expect(bridge.closed).toBe(true);
     await closeAll(caller, legA, callee);
+  });
+
+  it('forwards packets between same-codec bridged legs as they came, still hands taps the PCM, and lets a play take over', async () => {
+    // phoneA -> legA ==bridge== legB -> phoneB, all PCMU; raw sockets, so the bytes are visible.
+    const [legA, legB] = await Promise.all([engine.createEndpoint(), engine.createEndpoint()]);
+    const phoneA = dgram.createSocket('udp4');
+    const phoneB = dgram.createSocket('udp4');
+    await Promise.all([phoneA, phoneB].map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', r))));
+    legA.setRemote({ address: '127.0.0.1', port: phoneA.address().port, payloadType: 0 });
+    legB.setRemote({ address: '127.0.0.1', port: phoneB.address().port, payloadType: 0 });
+    legA.bridge(legB);
+    // Every byte value, 0x7f (mu-law's negative zero) included: decoding and encoding again would send 0xff for it.
+    const payload = Uint8Array.from({ length: 160 }, (_, i) => (i * 37 + 0x7f) & 0xff);
+    const received: Buffer[] = [];
+    phoneB.on('message', (msg: Buffer) => received.push(msg));
+    let tapped = 0;
+    const stopTap = legB.fork('outbound', (frame) => {
+      if (frame.some((v) => v !== 0)) tapped++;
+    });
+    const start = performance.now();
+    let seq = 0;
+    const sender = setInterval(() => {
+      while (seq * 20 <= performance.now() - start) {
+        const pkt = Buffer.alloc(172);
+        writeRtpHeader(pkt, 0, seq === 0, seq, seq * 160, 0x4321);
+        pkt.set(payload, 12);
+        phoneA.send(pkt, legA.session.port, '127.0.0.1');
+        seq++;
+      }
+    }, 5);
+    try {
+      await until(() => received.filter((m) => m.length === 172 && m.subarray(12).equals(payload)).length >= 10, 3000);
+      expect(tapped).toBeGreaterThan(5);
+      // A play on the bridged leg is what its phone hears instead (encoded, not the forwarded bytes).
+      const played = legB.play(new ToneSource([{ freqs: [1000], ms: 200 }], { amplitude: 8000 }));
+      const from = received.length;
+      await until(() => received.length >= from + 5, 2000);
+      await expect(played).resolves.toBe('done');
+      const during = received.slice(from + 1, from + 5);
+      expect(during.every((m) => !m.subarray(12).equals(payload))).toBe(true);
+      // And the forwarded packets come back once it ends.
+      const after = received.length;
+      await until(() => received.slice(after).filter((m) => m.subarray(12).equals(payload)).length >= 3, 2000);
+    } finally {
+      clearInterval(sender);
+      stopTap();
+      phoneA.close();
+      phoneB.close();
+      await closeAll(legA, legB);
+    }
   });
 
   it('moving a leg into a new bridge closes its old bridge', async () => {

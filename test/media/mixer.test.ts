@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaEngine } from '../../src/media/engine.js';
 import type { MediaEndpoint } from '../../src/media/endpoint.js';
 import { ToneSource } from '../../src/media/sources/tones.js';
+import { PCMU } from '../../src/media/codecs/codec.js';
+import { encodePcmu } from '../../src/media/codecs/g711.js';
+import { MediaClock } from '../../src/media/media-clock.js';
+import { Mixer, type MixerLeg } from '../../src/media/mixer.js';
+import { FRAME_SAMPLES, type AudioSource } from '../../src/media/sources/audio-source.js';
 import { captureInbound, connect, delay, rms, toneAmplitude } from './helpers.js';
 
 let engine: MediaEngine;
@@ -112,5 +117,50 @@ describe('mixer', () => {
     expect(jump).toBeLessThan(30000);
     mixer.close();
     await Promise.all(loud.flatMap((m) => [m.phone.close(), m.leg.close()]));
+  });
+
+  it('encodes the mix once per tick for every member who adds nothing to it (silent or muted), the speaker and held members their own', () => {
+    const clock = new MediaClock({ autoStart: false });
+    const mixer = new Mixer<MixerLeg & { fed: AudioSource }>(clock);
+    const legs = [0, 1, 2, 3].map(() => {
+      let feed: AudioSource | undefined;
+      return {
+        inboundFrame: new Int16Array(FRAME_SAMPLES),
+        inboundActive: true,
+        attachFeed: (f: AudioSource) => ((feed = f), () => undefined),
+        get fed(): AudioSource {
+          return feed!;
+        },
+      };
+    });
+    const members = legs.map((leg) => mixer.add(leg));
+    legs[0]!.inboundFrame.fill(1000); // speaks
+    legs[1]!.inboundFrame.fill(0); // digital silence
+    legs[2]!.inboundFrame.fill(3000);
+    members[2]!.setMuted(true); // talks while muted
+    members[3]!.setHold(true);
+    clock.runTick();
+    const out = new Int16Array(FRAME_SAMPLES);
+    const encodedBy = (i: number): Uint8Array | number => {
+      expect(legs[i]!.fed.read(out)).toBe(true);
+      const buf = new Uint8Array(172);
+      const n = legs[i]!.fed.encodeInto?.(PCMU, buf, 12) ?? 0;
+      return n === 0 ? 0 : buf.subarray(12, 12 + n);
+    };
+    const room = new Uint8Array(FRAME_SAMPLES);
+    encodePcmu(new Int16Array(FRAME_SAMPLES).fill(1000), room);
+    expect(encodedBy(1)).toEqual(room);
+    expect(encodedBy(2)).toEqual(room);
+    // The speaker hears the room minus itself (silence) and encodes that itself; the held member hears hold music.
+    expect(encodedBy(0)).toBe(0);
+    expect(Array.from(out.slice(0, 3))).toEqual([0, 0, 0]);
+    expect(encodedBy(3)).toBe(0);
+    // Next tick the silent member speaks: it no longer shares the room's bytes.
+    legs[1]!.inboundFrame.fill(500);
+    clock.runTick();
+    expect(encodedBy(1)).toBe(0);
+    encodePcmu(new Int16Array(FRAME_SAMPLES).fill(1500), room);
+    expect(encodedBy(2)).toEqual(room);
+    mixer.close();
   });
 });

@@ -89,20 +89,23 @@ export class InbandDtmfDetector {
     // A tone of amplitude A has energy n*A^2/2; both tones must reach minAmplitude.
     if (energy < n * this.#minAmplitude * this.#minAmplitude) return undefined;
     const power = this.#power;
-    goertzel4(frame, n, this.#coeffs, 0, power);
-    goertzel4(frame, n, this.#coeffs, 4, power);
-    const row = argmax(power, 0);
-    const col = argmax(power, 4);
-    const rowPower = power[row] ?? 0;
-    const colPower = power[col] ?? 0;
     // Goertzel power of amplitude A over n samples is about (A*n/2)^2.
     const minPower = (this.#minAmplitude * n) / 2;
-    if (rowPower < minPower * minPower || colPower < minPower * minPower) return undefined;
+    // The row tones first: most frames with energy (speech, noise) fail on them alone, and the column pass is skipped.
+    goertzel4(frame, n, this.#coeffs, 0, power);
+    const row = argmax(power, 0);
+    const rowPower = power[row] ?? 0;
+    if (rowPower < minPower * minPower) return undefined;
+    for (let f = 0; f < 4; f++) if (f !== row && (power[f] ?? 0) * this.#relativePeak > rowPower) return undefined;
+    // The column tone can be at most normalTwist × the row's, so the two together at most (1 + normalTwist) × the
+    // row's: short of the tone ratio even so, no column can pass the checks below (the margin absorbs rounding).
+    if (rowPower * (1 + this.#normalTwist) * (1 + 1e-9) * 2 < this.#minToneRatio * energy * n) return undefined;
+    goertzel4(frame, n, this.#coeffs, 4, power);
+    const col = argmax(power, 4);
+    const colPower = power[col] ?? 0;
+    if (colPower < minPower * minPower) return undefined;
     if (colPower > rowPower * this.#normalTwist || rowPower > colPower * this.#reverseTwist) return undefined;
-    for (let f = 0; f < 4; f++) {
-      if (f !== row && (power[f] ?? 0) * this.#relativePeak > rowPower) return undefined;
-      if (f + 4 !== col && (power[f + 4] ?? 0) * this.#relativePeak > colPower) return undefined;
-    }
+    for (let f = 4; f < 8; f++) if (f !== col && (power[f] ?? 0) * this.#relativePeak > colPower) return undefined;
     // (2/n) * power approximates the energy of that tone.
     if (((rowPower + colPower) * 2) / n < this.#minToneRatio * energy) return undefined;
     return keypadDigit(row, col - 4);

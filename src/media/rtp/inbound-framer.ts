@@ -8,7 +8,7 @@
  * for packets up to 40 ms and grown once if longer ones arrive.
  */
 import type { Codec } from '../codecs/codec.js';
-import type { JitterBuffer } from './jitter-buffer.js';
+import type { JitterBuffer, PopResult } from './jitter-buffer.js';
 
 const FRAME = 160;
 /** Samples per packet the buffers start with (40 ms); they grow once for longer packets. */
@@ -21,6 +21,12 @@ export class InboundFramer {
   #length = 0;
   #lastLength = 0;
   #concealed = 0;
+  /**
+   * The last `next` decoded exactly one whole packet into its frame: the
+   * jitter buffer's `payload` (its first `payloadLength` bytes) is that
+   * frame encoded, until the next packet arrives.
+   */
+  verbatim = false;
 
   /**
    * Fill `out` (160 samples) for this tick. Returns true when it holds the
@@ -28,21 +34,36 @@ export class InboundFramer {
    * nothing is arriving.
    */
   next(jitter: JitterBuffer, codec: Codec, out: Int16Array): boolean {
-    while (this.#length < FRAME) {
-      const result = jitter.pop();
-      if (result === 'empty') break;
-      if (result === 'frame') {
-        // A payload byte decodes to at most one sample (G.711; L16 takes two).
-        if (jitter.payloadLength > this.#decoded.length) this.#grow(jitter.payloadLength);
-        const n = codec.decode(jitter.payload, 0, jitter.payloadLength, this.#decoded);
-        this.#last.set(this.#decoded.subarray(0, n));
-        this.#lastLength = n;
-        this.#concealed = 0;
-        this.#append(this.#decoded, n, 1);
-      } else {
-        const n = this.#lastLength > 0 ? this.#lastLength : FRAME;
-        this.#concealed++;
-        this.#append(this.#last, n, this.#concealed <= 3 ? 1 / (1 << this.#concealed) : 0);
+    // The usual case, nothing queued and a 20 ms packet due: decode it straight into `out`, no FIFO round trip.
+    this.verbatim = false;
+    let result: PopResult = this.#length === 0 ? jitter.pop() : 'empty';
+    if (result === 'frame' && jitter.payloadLength === codec.payloadSize(FRAME)) {
+      const n = codec.decode(jitter.payload, 0, jitter.payloadLength, out);
+      this.#keepLast(out, n);
+      if (n === FRAME) {
+        this.verbatim = true;
+        return true;
+      }
+      this.#append(out, n, 1);
+      result = 'empty';
+    }
+    if (result !== 'empty' || this.#length > 0) {
+      // Anything else takes the FIFO: packets of other sizes, losses, a remainder queued from the last tick.
+      for (;;) {
+        if (result === 'frame') {
+          // A payload byte decodes to at most one sample (G.711; L16 takes two).
+          if (jitter.payloadLength > this.#decoded.length) this.#grow(jitter.payloadLength);
+          const n = codec.decode(jitter.payload, 0, jitter.payloadLength, this.#decoded);
+          this.#keepLast(this.#decoded, n);
+          this.#append(this.#decoded, n, 1);
+        } else if (result === 'lost') {
+          const n = this.#lastLength > 0 ? this.#lastLength : FRAME;
+          this.#concealed++;
+          this.#append(this.#last, n, this.#concealed <= 3 ? 1 / (1 << this.#concealed) : 0);
+        }
+        if (this.#length >= FRAME) break;
+        result = jitter.pop();
+        if (result === 'empty') break;
       }
     }
     if (this.#length < FRAME) {
@@ -55,6 +76,15 @@ export class InboundFramer {
     this.#fifo.copyWithin(0, FRAME, this.#length);
     this.#length -= FRAME;
     return true;
+  }
+
+  /** Remember the packet just decoded (`n` samples of `from`) for concealment. */
+  #keepLast(from: Int16Array, n: number): void {
+    const last = this.#last;
+    if (n === from.length) last.set(from);
+    else for (let i = 0; i < n; i++) last[i] = from[i] ?? 0;
+    this.#lastLength = n;
+    this.#concealed = 0;
   }
 
   /** Room for packets of `samples` samples, keeping what is queued and the last packet. */

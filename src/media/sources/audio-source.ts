@@ -4,6 +4,8 @@
  * so implementations must not allocate or wait: asynchronous work (fetching,
  * decoding, synthesis) happens before a source is handed to a leg.
  */
+import type { Codec } from '../codecs/codec.js';
+
 export const SAMPLE_RATE = 8000;
 export const FRAME_SAMPLES = 160;
 
@@ -14,6 +16,14 @@ export interface AudioSource {
    * is zero-padded.
    */
   read(out: Int16Array): boolean;
+  /**
+   * Optional, for sources whose frame exists already encoded (a bridged
+   * leg's packet as it arrived) or is heard by many legs (a conference mix,
+   * encoded once): right after a `read` that returned true, write that
+   * frame as `codec` payload into `out` at `offset` and return its length,
+   * or 0 when there are no such bytes and the leg must encode it itself.
+   */
+  encodeInto?(codec: Codec, out: Uint8Array, offset: number): number;
   /** Release anything held. Optional; must be idempotent. */
   close?(): void;
 }
