@@ -20,11 +20,12 @@ export class LocalMediaBackend implements MediaBackend {
   readonly engine: MediaEngine;
   readonly #ownsEngine: boolean;
 
-  /** `ownsEngine`: `close()` closes the engine too (the platform's backend does; a wrapper for a test's engine does not). */
+  /** The ports of the engine's browser legs' WebRTC gateways (`--webrtc-ports`). */
   get webrtcPorts(): { min: number; max: number } | undefined {
     return this.engine.webrtcPorts;
   }
 
+  /** `ownsEngine`: `close()` closes the engine too (the platform's backend does; a wrapper for a test's engine does not). */
   constructor(engine: MediaEngine, options: { ownsEngine?: boolean } = {}) {
     this.engine = engine;
     this.#ownsEngine = options.ownsEngine ?? true;
