@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { NodeUnreachable, type NodeBus } from '../../cluster/node-bus.js';
 import { fileChunkOf, type NodeRequest } from '../../cluster/node-messages.js';
 import { AppError, quoteInput } from '../../shared/errors.js';
@@ -110,14 +111,16 @@ export class LiveCallRouter {
    * chunks over NATS (the nodes already reach each other there; no node's
    * HTTP port or API key is needed, and nothing else must be reachable).
    * A room's recording comes from whichever node has it (its home). Undefined
-   * when it was made here, its node is unknown, or no node answers: the
+   * when it was made here (a room's: its file is on this node's disk), its node is unknown, or no node answers: the
    * caller reads this node's disk (a shared volume may hold it).
    */
   async remoteRecording(recording: RecordingRecord): Promise<Buffer | undefined> {
     const { bus, nodeId } = this.options;
     if (!bus) return undefined;
-    // A room's recording is written on the room's home node, which may not run the call it is filed under: whoever has it answers.
+    // A room's recording is written on the room's home node, which may not run the call it is filed under: read here when
+    // this node is that home (its disk has the file), else whoever has it answers.
     if (recording.conference !== null) {
+      if (await fileExists(recording.path)) return undefined;
       const request = { kind: 'recording.chunk' as const, workspaceId: recording.workspaceId, recordingId: recording.id, offset: 0 };
       try {
         return await assemble((offset) => bus.requestAny({ ...request, offset }, new AppError('not_found', `the audio of recording ${recording.id} is no longer stored`)));
@@ -147,6 +150,15 @@ export class LiveCallRouter {
       this.options.logger.warn({ err: error, callId: call.id, node: holder }, 'node holding a call did not answer');
       throw new AppError('call_not_active', `call ${quoteInput(call.id)} is not live: its node ${holder} ${error.reason === 'timeout' ? 'did not answer' : 'is not running'}`, 'id');
     }
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
