@@ -81,15 +81,10 @@ export async function controlCall(ctx: ApiContext, workspaceId: string, id: stri
   if (muted !== undefined || hold !== undefined) {
     const room = ctx.engine.conferences.roomOf(id);
     if (!room) throw new AppError('call_not_active', `call ${quoteInput(id)} is not in a conference; muted and hold apply in conferences`, muted !== undefined ? 'muted' : 'hold');
-    if (room.home !== undefined) {
-      // The room lives on another node (SPEC §16): the participant is muted or held in the mix there.
-      await ctx.liveCalls.forRoom(room.workspaceId, room.name, {
-        kind: 'conference.participant.update', workspaceId: room.workspaceId, name: room.name, callId: id, ...(muted !== undefined ? { muted } : {}), ...(hold !== undefined ? { hold } : {}),
-      }, false);
-    } else {
-      if (muted !== undefined) ctx.engine.conferences.manager.setMuted(room.workspaceId, room.name, id, muted);
-      if (hold !== undefined) ctx.engine.conferences.manager.setHold(room.workspaceId, room.name, id, hold);
-    }
+    // Muted or held in the room's mix: here, or on the room's home when it lives on another node (SPEC §16).
+    await ctx.liveCalls.forRoom(room.workspaceId, room.name, {
+      kind: 'conference.participant.update', workspaceId: room.workspaceId, name: room.name, callId: id, ...(muted !== undefined ? { muted } : {}), ...(hold !== undefined ? { hold } : {}),
+    }, room.home === undefined);
   } else if (status !== undefined) {
     await ctx.engine.hangup(session);
   } else if (body.actions !== undefined) {
