@@ -1,9 +1,7 @@
 import type { Clock } from '../shared/clock.js';
+import { nodeDeadAfterMs } from './dead-node-reaper.js';
 import type { NodeRecord } from '../store/repos/node-repo.js';
 import type { Store } from '../store/store.js';
-
-/** A node that has not beaten for this long is dead (SPEC §16): its rooms may be taken over. */
-export const deadNodeAfterMs = 15_000;
 
 /** Where a participant of a room goes: this node's room, or over an internal leg to the room's home. */
 export type RoomPlace = { here: true; done: () => void } | { here: false; node: NodeRecord };
@@ -36,10 +34,6 @@ export class RoomHomes {
     this.#o = options;
   }
 
-  get nodeId(): string {
-    return this.#o.nodeId;
-  }
-
   /**
    * Where a new participant of room `name` goes: claims the room for this
    * node if it has no live home (atomically in the store). A `here` place
@@ -50,7 +44,7 @@ export class RoomHomes {
     return this.#serially(key, async (): Promise<RoomPlace> => {
       const now = this.#o.clock.now();
       const home = await this.#o.store.roomHomes.claim({
-        workspaceId, room: name, nodeId: this.#o.nodeId, now, deadBefore: new Date(now.getTime() - deadNodeAfterMs),
+        workspaceId, room: name, nodeId: this.#o.nodeId, now, deadBefore: new Date(now.getTime() - nodeDeadAfterMs),
       });
       if (home.nodeId === this.#o.nodeId) {
         this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
@@ -80,12 +74,6 @@ export class RoomHomes {
       if ((this.#pending.get(key) ?? 0) > 0 || roomLivesHere()) return;
       await this.#o.store.roomHomes.release(workspaceId, name, this.#o.nodeId);
     });
-  }
-
-  /** The home node of a live room, when it is not this node (undefined: here, or nowhere). */
-  async elsewhere(workspaceId: string, name: string): Promise<string | undefined> {
-    const home = await this.#o.store.roomHomes.get(workspaceId, name);
-    return home === undefined || home === this.#o.nodeId ? undefined : home;
   }
 
   #serially<T>(key: string, work: () => Promise<T>): Promise<T> {
