@@ -76,7 +76,11 @@ describe('SIP over TLS with SIPp (through socat) and baresip', () => {
     // The far carrier: SIPp on TCP behind socat serving our test certificate on TLS.
     const front = run('socat', [`OPENSSL-LISTEN:${carrierTls},bind=127.0.0.1,reuseaddr,fork,cert=${cert.certFile},key=${cert.keyFile},verify=0`, `TCP:127.0.0.1:${carrierTcp}`]);
     children.push(front.child);
-    const trunk = await api('POST', '/v1/admin/trunks', { name: 'tls-carrier', host: '127.0.0.1', port: carrierTls, transport: 'tls', prefixes: ['+2547300'], inbound_addresses: ['127.0.0.1'] }, adminKey);
+    // No OPTIONS pings: the SIPp scenario expects the INVITE as its first message, and a
+    // ping sent when the trunk is created can reach SIPp after it starts.
+    const trunk = await api('POST', '/v1/admin/trunks', {
+      name: 'tls-carrier', host: '127.0.0.1', port: carrierTls, transport: 'tls', prefixes: ['+2547300'], inbound_addresses: ['127.0.0.1'], options_ping: 0,
+    }, adminKey);
     expect(trunk).toMatchObject({ transport: 'tls', port: carrierTls });
     app.respond = () => ({ status: 200, body: JSON.stringify([{ dial: { number: '+254730001234', timeLimit: 2 } }]) });
     const number = await api('POST', '/v1/numbers', { prefix: '+25470', routing_url: `${app.url}/inbound` });
