@@ -45,6 +45,11 @@ export interface FullPathOptions {
   confirmRuns?: number;
   /** Length of a confirmation run. Default 15 s (the issue's 60 s: FULL_PATH_CONFIRM_SECONDS=60). */
   confirmSeconds?: number;
+  /**
+   * Calls at the confirmation rate, not measured, before each confirmation run and each reference
+   * run, on the same process: the figures are those of a warmed-up process, as in service. Default 5 s.
+   */
+  warmUpSeconds?: number;
   /** Count the CDRs of a failed step again 30 s later, to tell slow calls from stuck ones. Default false. */
   recheckFailed?: boolean;
   /** Numbers claimed and called round-robin. Default 20. */
@@ -84,6 +89,8 @@ export interface FullPathStep {
   /** Platform only, when CDRs were left unfinished: the same count 30 s later. */
   cdrsLater?: FullPathStep['cdrs'];
   webhooks?: number;
+  /** Confirmation runs: the unmeasured calls just before, on the same process. */
+  warmUp?: { calls: number; successful: number; failed: number };
   load1: number;
   onTime: boolean;
   passed: boolean;
@@ -92,6 +99,7 @@ export interface FullPathStep {
 export interface FullPathResults {
   seconds: number;
   confirmSeconds: number;
+  warmUpSeconds: number;
   /** The ladder (platform only), then the confirmation runs, platform and SIPp alternating. */
   confirm: Array<{ platform: FullPathStep; reference?: FullPathStep }>;
   numbers: number;
@@ -256,7 +264,14 @@ function finishStep(uas: FullPathStep['uas'], rate: number, seconds: number, cal
   };
 }
 
-async function platformStep(platform: PlatformProcess, webhookCount: () => number, dir: string, numbersFile: string, rate: number, seconds: number, callSeconds: number, recheck: boolean, name: string): Promise<FullPathStep> {
+async function platformStep(platform: PlatformProcess, webhookCount: () => number, dir: string, numbersFile: string, rate: number, seconds: number, callSeconds: number, recheck: boolean, name: string, warmUpSeconds = 0): Promise<FullPathStep> {
+  let warmUp: FullPathStep['warmUp'];
+  if (warmUpSeconds > 0) {
+    const warm = await runUac(dir, `${name}-warm-up`, `${platform.sip.host}:${platform.sip.port}`, rate, warmUpSeconds, callSeconds, ['-sf', SCENARIO, '-inf', numbersFile]);
+    warmUp = { calls: rate * warmUpSeconds, successful: warm.successful, failed: warm.failed };
+    // SIPp returns when its last call has ended; the pause keeps the warm-up's calls out of the CDR window below.
+    await sleep(1500);
+  }
   // CDR created_at has millisecond resolution; back off a second so clock rounding cannot drop the first calls.
   const since = new Date(Date.now() - 1000).toISOString();
   const load1 = os.loadavg()[0]!;
@@ -274,6 +289,11 @@ async function platformStep(platform: PlatformProcess, webhookCount: () => numbe
   // time_limit, …) means the call did not run the app's script, even though SIPp saw it succeed.
   const abnormal = Object.keys(step.cdrs.causes).some((cause) => !cause.endsWith('/normal_clearing'));
   step.passed &&= step.cdrs.completedPriced === uac.successful && Object.keys(step.cdrs.other).length === 0 && !abnormal;
+  if (warmUp) {
+    step.warmUp = warmUp;
+    // A warm-up that lost calls leaves the platform busy with them: the run counts as failed.
+    step.passed &&= warmUp.failed === 0 && warmUp.successful === warmUp.calls;
+  }
   if (recheck && Object.keys(step.cdrs.other).length > 0) {
     // Calls SIPp gave up on still show as live: look once more, later, to tell slow from stuck.
     await sleep(30_000);
@@ -282,7 +302,7 @@ async function platformStep(platform: PlatformProcess, webhookCount: () => numbe
   return step;
 }
 
-async function referenceStep(dir: string, rate: number, seconds: number, holdMs: number, name: string): Promise<FullPathStep> {
+async function referenceStep(dir: string, rate: number, seconds: number, holdMs: number, name: string, warmUpSeconds = 0): Promise<FullPathStep> {
   const port = await freePort();
   const out = openSync(join(dir, `${name}-uas.out`), 'w');
   // No -m: it is killed after the step, so its closing timewait does not pad the step.
@@ -290,6 +310,10 @@ async function referenceStep(dir: string, rate: number, seconds: number, holdMs:
   live.add(uas);
   try {
     await sleep(300);
+    if (warmUpSeconds > 0) {
+      await runUac(dir, `${name}-warm-up`, `127.0.0.1:${port}`, rate, warmUpSeconds, holdMs / 1000, ['-sn', 'uac', '-s', '254700000001', '-d', String(holdMs)]);
+      await sleep(holdMs + 500);
+    }
     const load1 = os.loadavg()[0]!;
     const cpu0 = procCpuSeconds(uas.pid!);
     const t0 = performance.now();
@@ -342,13 +366,16 @@ const FIRST_GUESS_CALL_SECONDS = 3;
  * each clean one followed by SIPp uac → SIPp uas at the same rate, so every
  * figure has its reference under the same host load, until `confirmRuns`
  * runs in a row are clean at one rate. Each confirmation run has a fresh
- * platform process; one that fails moves the rate one ladder rung down.
+ * platform process, warmed up by `warmUpSeconds` of calls at the rate before
+ * it is measured (the SIPp reference likewise); one that fails moves the rate
+ * one ladder rung down.
  */
 export async function runFullPathBench(options: FullPathOptions = {}): Promise<FullPathResults> {
   const rates = options.rates ?? [100, 200, 300, 350, 400, 450, 500];
   const seconds = options.seconds ?? 5;
   const confirmRuns = options.confirmRuns ?? 3;
   const confirmSeconds = options.confirmSeconds ?? 15;
+  const warmUpSeconds = options.warmUpSeconds ?? 5;
   const count = options.numbers ?? 20;
   const holdMs = options.referenceHoldMs ?? 2000;
   const recheck = options.recheckFailed ?? false;
@@ -405,13 +432,13 @@ export async function runFullPathBench(options: FullPathOptions = {}): Promise<F
       // finishing the calls SIPp gave up on, and would fail the next run for that alone.
       current = await startFresh();
       const rate = passed[rung]!;
-      const step = await platformStep(current, app.requests, dir, numbersFile, rate, confirmSeconds, callSeconds, recheck, `confirm-${run}-${rate}`);
+      const step = await platformStep(current, app.requests, dir, numbersFile, rate, confirmSeconds, callSeconds, recheck, `confirm-${run}-${rate}`, warmUpSeconds);
       log(`confirm ${run}: ${describeStep(step)}`);
       if (!step.passed) log(errorsTail(dir, `confirm-${run}-${rate}`));
       const pair: FullPathResults['confirm'][number] = { platform: step };
       // The reference runs beside every clean run (the figures quoted); a failed run is shown alone.
       if (step.passed && (options.reference ?? true)) {
-        pair.reference = await referenceStep(dir, rate, confirmSeconds, holdMs, `reference-${run}-${rate}`);
+        pair.reference = await referenceStep(dir, rate, confirmSeconds, holdMs, `reference-${run}-${rate}`, warmUpSeconds);
         log(`confirm ${run}: ${describeStep(pair.reference)}`);
       }
       confirm.push(pair);
@@ -422,7 +449,7 @@ export async function runFullPathBench(options: FullPathOptions = {}): Promise<F
         cleanAtRung = 0;
       }
     }
-    return { seconds, confirmSeconds, confirm, numbers: numbers.length, referenceHoldMs: holdMs, started, steps, platformStderr: current.stderr() };
+    return { seconds, confirmSeconds, warmUpSeconds, confirm, numbers: numbers.length, referenceHoldMs: holdMs, started, steps, platformStderr: current.stderr() };
   } finally {
     killAll();
     await platform?.close();
@@ -444,7 +471,7 @@ const pct = (share: number): string => `${(share * 100).toFixed(0)} %`;
 
 function describeStep(s: FullPathStep): string {
   const cdrs = s.cdrs ? `, CDRs ${s.cdrs.completedPriced} completed+priced of ${s.cdrs.total}${Object.keys(s.cdrs.other).length ? ` other ${JSON.stringify(s.cdrs.other)}` : ''} (${s.cdrs.waitedSeconds.toFixed(1)} s), ended ${JSON.stringify(s.cdrs.causes)}, webhooks ${s.webhooks}${s.cdrsLater ? `; 30 s later: ${s.cdrsLater.completedPriced} completed+priced, other ${JSON.stringify(s.cdrsLater.other)}, ended ${JSON.stringify(s.cdrsLater.causes)}` : ''}` : '';
-  return `${s.uas}, ${s.rate} cps: ${s.successful}/${s.calls} ok, ${s.failed} failed, ${s.retransmissions} retrans, call ${s.callLengthMs.toFixed(0)} ms, answer ${s.answerMs.toFixed(0)} ms, ${s.wallSeconds.toFixed(1)} s, cpu ${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)} µs/call), rss ${s.uasRssMiB.toFixed(0)} MiB${cdrs}, load ${s.load1.toFixed(2)}${s.passed ? '' : ' ✗'}`;
+  return `${s.uas}, ${s.rate} cps: ${s.successful}/${s.calls} ok, ${s.failed} failed, ${s.retransmissions} retrans, call ${s.callLengthMs.toFixed(0)} ms, answer ${s.answerMs.toFixed(0)} ms, ${s.wallSeconds.toFixed(1)} s, cpu ${pct(s.uasCpu)} (${s.uasCpuPerCallUs.toFixed(0)} µs/call), rss ${s.uasRssMiB.toFixed(0)} MiB${cdrs}${s.warmUp ? `, after a warm-up of ${s.warmUp.successful}/${s.warmUp.calls} ok` : ''}, load ${s.load1.toFixed(2)}${s.passed ? '' : ' ✗'}`;
 }
 
 const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '—');
@@ -484,7 +511,7 @@ export function formatFullPathResults(results: FullPathResults): string {
   const rates = [...new Set(confirm.map((c) => c.platform.rate))];
   if (confirm.length > 0) {
     lines.push(
-      `Confirmation runs, ${results.confirmSeconds} s each, platform then SIPp uac → SIPp uas at the same rate (calls held ${results.referenceHoldMs} ms):`,
+      `Confirmation runs, ${results.confirmSeconds} s each, platform then SIPp uac → SIPp uas at the same rate (calls held ${results.referenceHoldMs} ms)${results.warmUpSeconds > 0 ? `; each measured after ${results.warmUpSeconds} s of calls at that rate on the same process (a warmed-up process, as in service; the ladder below is measured cold)` : ''}:`,
       '',
       '| run | rate (cps) | calls | platform: ok / failed (retrans.) | CDRs completed + priced | platform CPU, % of a core (µs/call) | platform RSS, MiB | answer / call length, ms | SIPp uas: ok / failed (retrans.) | SIPp uas CPU, % of a core (µs/call) | platform ÷ SIPp uas, CPU per call | load avg 1 min |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -540,7 +567,7 @@ export function fullPathHeadline(results: FullPathResults): Headline {
 }
 
 /**
- * FULL_PATH_RATES=50,100 FULL_PATH_SECONDS=5 (ladder) FULL_PATH_CONFIRM_RUNS=3 FULL_PATH_CONFIRM_SECONDS=15
+ * FULL_PATH_RATES=50,100 FULL_PATH_SECONDS=5 (ladder) FULL_PATH_CONFIRM_RUNS=3 FULL_PATH_CONFIRM_SECONDS=15 FULL_PATH_WARM_UP_SECONDS=5
  * FULL_PATH_NUMBERS=20 FULL_PATH_REFERENCE=0 FULL_PATH_REFERENCE_HOLD_MS=2000 FULL_PATH_RECHECK=1 FULL_PATH_KEEP=1
  * FULL_PATH_CREDIT=15000.00 FULL_PATH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
  */
@@ -550,6 +577,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): FullPathOp
   if (env.FULL_PATH_SECONDS) options.seconds = Number(env.FULL_PATH_SECONDS);
   if (env.FULL_PATH_CONFIRM_RUNS) options.confirmRuns = Number(env.FULL_PATH_CONFIRM_RUNS);
   if (env.FULL_PATH_CONFIRM_SECONDS) options.confirmSeconds = Number(env.FULL_PATH_CONFIRM_SECONDS);
+  if (env.FULL_PATH_WARM_UP_SECONDS) options.warmUpSeconds = Number(env.FULL_PATH_WARM_UP_SECONDS);
   if (env.FULL_PATH_RECHECK === '1') options.recheckFailed = true;
   if (env.FULL_PATH_NUMBERS) options.numbers = Number(env.FULL_PATH_NUMBERS);
   if (env.FULL_PATH_REFERENCE === '0') options.reference = false;
