@@ -17,7 +17,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { buildChildren, type BenchBuild } from './media-build.js';
+import { buildChildren, PLATFORM_ENTRIES, type BenchBuild } from './media-build.js';
 
 /** Linux reports /proc CPU times in clock ticks; 100 on every kernel this runs on. */
 const CLK_TCK = 100;
@@ -84,7 +84,7 @@ const key = (): string => `bench_${randomBytes(16).toString('hex')}`;
  * bench/README.md, "Calls per second, full path").
  */
 export async function startPlatformProcess(initialCredit = '15000.00', rtpPorts = '20000-29999', nodeArgs: string[] = []): Promise<PlatformProcess> {
-  const build: BenchBuild = await buildChildren(['src/cli/bin.ts']);
+  const build: BenchBuild = await buildChildren(PLATFORM_ENTRIES);
   const bin = build.js('src/cli/bin.ts');
   // The compiled tree is outside the repo, so it needs its own marker to load as ESM.
   writeFileSync(path.join(path.dirname(build.js('x.ts')), 'package.json'), '{"type":"module"}\n');
@@ -97,7 +97,11 @@ export async function startPlatformProcess(initialCredit = '15000.00', rtpPorts 
     '--sandbox', 'false', '--log-level', 'silent', '--initial-credit', initialCredit, '--shutdown-grace', '1',
   ], {
     // Only the variables it needs: a SAUTIKIT_* or DATABASE_URL in the caller's environment must not leak in.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), SAUTIKIT_ADMIN_KEY: adminKey, SAUTIKIT_API_KEY: apiKey },
+    env: {
+      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), SAUTIKIT_ADMIN_KEY: adminKey, SAUTIKIT_API_KEY: apiKey,
+      // BENCH_MEDIA_WORKERS=auto (or N) benches the platform with call media on worker threads; off by default, as in `start`.
+      SAUTIKIT_MEDIA_WORKERS: process.env.BENCH_MEDIA_WORKERS ?? '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -32,6 +32,12 @@ export interface BenchBuild {
  */
 export const SHARED_BUILD_ENV = 'SAUTIKIT_BENCH_BUILD_DIR';
 
+/**
+ * The platform's programs: `sautikit` itself, and the media worker it loads by
+ * URL (`--media-workers`), which no import reaches, so tsc would leave it out.
+ */
+export const PLATFORM_ENTRIES = ['src/cli/bin.ts', 'src/media/shard/shard-worker.ts'];
+
 /** Compile `entries` (repo-relative .ts files) and everything they import. */
 export async function buildChildren(entries: string[]): Promise<BenchBuild> {
   const shared = process.env[SHARED_BUILD_ENV];
