@@ -1,5 +1,4 @@
-import type { BlockList } from 'node:net';
-import { addressList, listHas } from '../shared/address-list.js';
+import { addressList, listHas, type AddressList } from '../shared/address-list.js';
 import type { Store } from '../store/store.js';
 import type { Trunk } from '../store/repos/trunk-repo.js';
 
@@ -10,7 +9,7 @@ import type { Trunk } from '../store/repos/trunk-repo.js';
  * The address lists are rebuilt only when the cached trunk list changes.
  */
 export class InboundTrunks {
-  #built: { trunks: readonly Trunk[]; lists: Array<{ trunk: Trunk; list: BlockList }> } | undefined;
+  #built: { trunks: readonly Trunk[]; lists: Array<{ trunk: Trunk; list: AddressList }> } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -23,7 +22,7 @@ export class InboundTrunks {
     return lists.find(({ list }) => listHas(list, address))?.trunk ?? this.registeredAt(address.replace(/^::ffff:/, ''));
   }
 
-  #build(trunks: readonly Trunk[]): Array<{ trunk: Trunk; list: BlockList }> {
+  #build(trunks: readonly Trunk[]): Array<{ trunk: Trunk; list: AddressList }> {
     const lists = trunks.map((trunk) => ({ trunk, list: addressList(trunk.inboundAddresses) }));
     this.#built = { trunks, lists };
     return lists;

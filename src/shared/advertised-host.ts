@@ -15,9 +15,8 @@
  * 127.0.0.1 is only advertised to others when it is the bind address (or the
  * machine has no other interface at all).
  */
-import type { BlockList } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { addressList, listHas } from './address-list.js';
+import { addressList, listHas, type AddressList } from './address-list.js';
 
 export interface AdvertisedHostOptions {
   /** The bind address of SIP and RTP (`--host`). */
@@ -50,7 +49,7 @@ export class AdvertisedHost {
   readonly #bind: string;
   readonly #local;
   /** Non-loopback interfaces with their networks, to find the one facing a local peer. */
-  readonly #interfaces: Array<{ info: NetworkInterfaceInfo; network: BlockList }>;
+  readonly #interfaces: Array<{ info: NetworkInterfaceInfo; network: AddressList }>;
 
   constructor(options: AdvertisedHostOptions) {
     this.#bind = options.bind;
