@@ -1,12 +1,9 @@
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { randomChars } from './random-pool.js';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 let lastTime = 0;
 let sequence = 0;
-
-/** Random bytes drawn 4 KiB at a time: a call makes a dozen ids, and one crypto call per id cost more than the id. */
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
 
 /**
  * A sortable, prefixed identifier: `<prefix>_<time><sequence><random>`.
@@ -23,14 +20,8 @@ export function newId(prefix: string): string {
   }
   const time = lastTime.toString(36).padStart(9, '0');
   const seq = sequence.toString(36).padStart(4, '0');
-  if (poolOffset + 8 > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  let rand = '';
-  for (let i = poolOffset; i < poolOffset + 8; i++) rand += ALPHABET[pool[i]! % 36];
-  poolOffset += 8;
-  return `${prefix}_${time}${seq}${rand}`;
+  // A call makes a dozen ids: the random part comes from the shared pool, not one crypto call per id.
+  return `${prefix}_${time}${seq}${randomChars(8, ALPHABET)}`;
 }
 
 /** A random secret of `bytes` bytes, hex encoded, with a readable prefix. */

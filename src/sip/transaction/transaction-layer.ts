@@ -3,8 +3,8 @@
  * (RFC 3261 §17.1.3 for responses, §17.2.3 for requests, including the
  * RFC 2543 fallback for branches without the magic cookie).
  */
-import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../../shared/log.js';
+import { randomBase64url } from '../../shared/random-pool.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { serializeUri } from '../message/uri.js';
 import { isRfc3261Branch, MAGIC_COOKIE, viaBranch } from '../message/via.js';
@@ -26,7 +26,7 @@ export interface TransactionLayerOptions {
 
 /** A fresh RFC 3261 branch: magic cookie + 96 random bits (§8.1.1.7). */
 export function newBranch(): string {
-  return `${MAGIC_COOKIE}${randomBytes(12).toString('base64url')}`;
+  return `${MAGIC_COOKIE}${randomBase64url(12)}`;
 }
 
 /** RFC 3261 §17.2.3: the key of the server transaction a request belongs to. ACK and CANCEL map to the INVITE's own method key when asked. */

@@ -3,7 +3,7 @@
  * §8.2.6), stateless error responses from a half-parsed request, tags,
  * Call-IDs, and the Via stamp of §18.2.1 / RFC 3581.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../shared/random-pool.js';
 import { SipHeaders } from '../message/headers.js';
 import { reasonPhrase, SipResponse, type SipRequest } from '../message/message.js';
 import { parseNameAddr, serializeNameAddr } from '../message/name-addr.js';
@@ -13,12 +13,12 @@ import type { NetAddress } from '../transport/transport.js';
 
 /** RFC 3261 §19.3: tags need at least 32 bits of randomness. */
 export function newTag(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** RFC 3261 §8.1.1.4: globally unique Call-ID. */
 export function newCallId(host: string): string {
-  return `${randomBytes(12).toString('hex')}@${host}`;
+  return `${randomHex(12)}@${host}`;
 }
 
 export interface ResponseOptions {
