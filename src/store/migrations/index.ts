@@ -14,6 +14,7 @@ import * as answeredBy from './013-answered-by.js';
 import * as outboxOrderingKey from './014-outbox-ordering-key.js';
 import * as nodes from './015-nodes.js';
 import * as roomHomes from './016-room-homes.js';
+import * as oneLiveCallIndex from './017-one-live-call-index.js';
 
 /** Migrations in order; names sort, and Kysely applies each once. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '014-outbox-ordering-key': outboxOrderingKey,
   '015-nodes': nodes,
   '016-room-homes': roomHomes,
+  '017-one-live-call-index': oneLiveCallIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -14,7 +14,7 @@ export const liveCallStatuses: readonly CallStatus[] = ['queued', 'initiated', '
  * `status in ('queued', …)` with the statuses as literals, not parameters:
  * only a literal predicate lets SQLite use the partial index `calls_live`.
  */
-const isLive = sql<boolean>`status in (${sql.join(liveCallStatuses.map((s) => sql.lit(s)))})`;
+export const isLive = sql<boolean>`status in (${sql.join(liveCallStatuses.map((s) => sql.lit(s)))})`;
 
 /**
  * Ids per `markAlive` statement. Chunks are padded to a power of two (by

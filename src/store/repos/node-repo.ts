@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, NodesTable } from '../db.js';
-import { liveCallStatuses } from './call-repo.js';
+import { isLive } from './call-repo.js';
 
 export type NodeState = NodesTable['state'];
 
@@ -90,7 +90,7 @@ export class NodeRepo {
       .where('id', '!=', self).where('heartbeat_at', '<', cutoff.toISOString())
       .where(({ exists, selectFrom }) => exists(selectFrom('calls').select(sql.lit(1).as('one'))
         .whereRef('calls.node_id', '=', 'nodes.id')
-        .where('calls.status', 'in', [...liveCallStatuses])))
+        .where(isLive)))
       .orderBy('id', 'asc').execute();
     return rows.map(toNode);
   }
