@@ -6,9 +6,10 @@
  * Per call: the number's claim, the workspace, the first minute reserved,
  * the CDR inserted with `initiated` and `ringing`, `in-progress`, one spend
  * check a second after the answer, as a 1.3 s call gets (balance, what the
- * other calls reserve, the reservation moved on), then billing at hang-up. STORE_PATH_LIVE calls (default 300, about what
- * 200 cps of 1.3 s calls hold up) are between answer and hang-up at any
- * time, so reservation sums see as many rows as in the full-path bench.
+ * other calls reserve, the reservation moved on), then billing at hang-up.
+ * STORE_PATH_LIVE calls (default 300, about what 200 cps of 1.3 s calls hold
+ * up) are between answer and hang-up at any time, so reservation sums see as
+ * many rows as in the full-path bench.
  *
  * CPU time (process.cpuUsage, user + system) per call over STORE_PATH_CALLS
  * calls (default 3000) after 1000 to warm up; medians of STORE_PATH_RUNS
