@@ -33,7 +33,7 @@ import type { EndpointContext, EndpointState, EndpointStats, LocalMedia, MediaEn
 import { InboundFramer } from './rtp/inbound-framer.js';
 import { RTP_HEADER_SIZE } from './rtp/rtp-packet.js';
 import { RtpSession } from './rtp/rtp-session.js';
-import { FRAME_SAMPLES, PcmSource, type AudioSource } from './sources/audio-source.js';
+import { copyPayload, FRAME_SAMPLES, PcmSource, type AudioSource } from './sources/audio-source.js';
 import { PcmQueue } from './sources/pcm-queue.js';
 import { IncrementalSource, splitSentences } from './sources/speech-source.js';
 import { dtmfTones, tone, type ToneName } from './sources/tones.js';
@@ -150,11 +150,7 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   copyInboundPayload(codec: Codec, out: Uint8Array, offset: number): number {
     if (!this.inboundActive || !this.#framer.verbatim || codec !== this.#codec) return 0;
     const jitter = this.session.jitter;
-    const payload = jitter.payload;
-    const length = jitter.payloadLength;
-    if (offset + length > out.length) return 0;
-    for (let i = 0; i < length; i++) out[offset + i] = payload[i] ?? 0;
-    return length;
+    return copyPayload(jitter.payload, jitter.payloadLength, out, offset);
   }
 
   /** Quality figures (`CallMedia.stats`, the same shape on a worker thread); after close, the figures at close. */

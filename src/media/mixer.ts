@@ -13,7 +13,7 @@ import type { MediaEndpoint } from './endpoint.js';
 import type { PlayResult } from './endpoint-types.js';
 import type { MediaClock } from './media-clock.js';
 import type { Codec } from './codecs/codec.js';
-import { FRAME_SAMPLES, type AudioSource } from './sources/audio-source.js';
+import { copyPayload, FRAME_SAMPLES, type AudioSource } from './sources/audio-source.js';
 import { HoldMusicSource } from './sources/hold-music.js';
 
 /** Options for `Mixer`. */
@@ -201,10 +201,7 @@ export class Mixer<L extends MixerLeg = MediaEndpoint> extends TypedEmitter<Mixe
       entry.length = codec.encode(this.#roomFrame, entry.bytes, 0);
       entry.tick = this.#mixTick;
     }
-    const { bytes, length } = entry;
-    if (offset + length > out.length) return 0;
-    for (let i = 0; i < length; i++) out[offset + i] = bytes[i] ?? 0;
-    return length;
+    return copyPayload(entry.bytes, entry.length, out, offset);
   }
 
   /** One tick: sum once, then subtract each member's own contribution. */

@@ -28,6 +28,17 @@ export interface AudioSource {
   close?(): void;
 }
 
+/**
+ * For `encodeInto`: the first `length` bytes of `payload` into `out` at
+ * `offset`, and their length; 0 (the leg encodes itself) when they do not
+ * fit. A loop, not `out.set(payload.subarray(…))`: no view allocated per frame.
+ */
+export function copyPayload(payload: Uint8Array, length: number, out: Uint8Array, offset: number): number {
+  if (offset + length > out.length) return 0;
+  for (let i = 0; i < length; i++) out[offset + i] = payload[i] ?? 0;
+  return length;
+}
+
 /** Options for `PcmSource`. */
 export interface PcmSourceOptions {
   /** Play again from the start when done. Default false. */
