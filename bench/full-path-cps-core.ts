@@ -265,9 +265,11 @@ function finishStep(uas: FullPathStep['uas'], rate: number, seconds: number, cal
 }
 
 async function platformStep(platform: PlatformProcess, webhookCount: () => number, dir: string, numbersFile: string, rate: number, seconds: number, callSeconds: number, recheck: boolean, name: string, warmUpSeconds = 0): Promise<FullPathStep> {
+  const callPlatform = (label: string, forSeconds: number): Promise<UacStats> =>
+    runUac(dir, label, `${platform.sip.host}:${platform.sip.port}`, rate, forSeconds, callSeconds, ['-sf', SCENARIO, '-inf', numbersFile]);
   let warmUp: FullPathStep['warmUp'];
   if (warmUpSeconds > 0) {
-    const warm = await runUac(dir, `${name}-warm-up`, `${platform.sip.host}:${platform.sip.port}`, rate, warmUpSeconds, callSeconds, ['-sf', SCENARIO, '-inf', numbersFile]);
+    const warm = await callPlatform(`${name}-warm-up`, warmUpSeconds);
     warmUp = { calls: rate * warmUpSeconds, successful: warm.successful, failed: warm.failed };
     // SIPp returns when its last call has ended; the pause keeps the warm-up's calls out of the CDR window below.
     await sleep(1500);
@@ -278,7 +280,7 @@ async function platformStep(platform: PlatformProcess, webhookCount: () => numbe
   const hooks0 = webhookCount();
   const cpu0 = procCpuSeconds(platform.pid);
   const t0 = performance.now();
-  const uac = await runUac(dir, name, `${platform.sip.host}:${platform.sip.port}`, rate, seconds, callSeconds, ['-sf', SCENARIO, '-inf', numbersFile]);
+  const uac = await callPlatform(name, seconds);
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpu = procCpuSeconds(platform.pid) - cpu0;
   const rss = procRssBytes(platform.pid);
@@ -304,6 +306,8 @@ async function platformStep(platform: PlatformProcess, webhookCount: () => numbe
 
 async function referenceStep(dir: string, rate: number, seconds: number, holdMs: number, name: string, warmUpSeconds = 0): Promise<FullPathStep> {
   const port = await freePort();
+  const callSipp = (label: string, forSeconds: number): Promise<UacStats> =>
+    runUac(dir, label, `127.0.0.1:${port}`, rate, forSeconds, holdMs / 1000, ['-sn', 'uac', '-s', '254700000001', '-d', String(holdMs)]);
   const out = openSync(join(dir, `${name}-uas.out`), 'w');
   // No -m: it is killed after the step, so its closing timewait does not pad the step.
   const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-t', 'u1', '-buff_size', String(SOCKET_BUFFER), '-nostdin', '-timeout', `${seconds + 60}s`], { stdio: ['ignore', out, out] });
@@ -311,13 +315,13 @@ async function referenceStep(dir: string, rate: number, seconds: number, holdMs:
   try {
     await sleep(300);
     if (warmUpSeconds > 0) {
-      await runUac(dir, `${name}-warm-up`, `127.0.0.1:${port}`, rate, warmUpSeconds, holdMs / 1000, ['-sn', 'uac', '-s', '254700000001', '-d', String(holdMs)]);
+      await callSipp(`${name}-warm-up`, warmUpSeconds);
       await sleep(holdMs + 500);
     }
     const load1 = os.loadavg()[0]!;
     const cpu0 = procCpuSeconds(uas.pid!);
     const t0 = performance.now();
-    const uac = await runUac(dir, name, `127.0.0.1:${port}`, rate, seconds, holdMs / 1000, ['-sn', 'uac', '-s', '254700000001', '-d', String(holdMs)]);
+    const uac = await callSipp(name, seconds);
     const wallSeconds = (performance.now() - t0) / 1000;
     const cpu = procCpuSeconds(uas.pid!) - cpu0;
     return finishStep('sipp', rate, seconds, holdMs / 1000, uac, wallSeconds, cpu, procRssBytes(uas.pid!), load1);

@@ -114,6 +114,9 @@ async function referenceStep(rig: Rig, calls: number): Promise<Step> {
   }
 }
 
+/** CPU µs per call per 20 ms frame from a process's share of a core (%) carrying `calls` calls. */
+const usPerCall = (pct: number, calls: number): number => ((pct / 100) * 20_000) / calls;
+
 function tables(reference: Step[], platform: Step[], idleCpuPct: number, rssIdle: number): string {
   const rows = platform.map((p) => {
     const ref = reference.find((r) => r.calls === p.calls);
@@ -131,8 +134,8 @@ function tables(reference: Step[], platform: Step[], idleCpuPct: number, rssIdle
       `${fmt(med(w, (x) => x.load.transitMs.p50))} / ${fmt(med(w, (x) => x.load.transitMs.p99))}`,
       ref ? `${fmt(med(ref.windows, (x) => x.load.transitMs.p50), 2)} / ${fmt(med(ref.windows, (x) => x.load.transitMs.p99), 2)}` : '–',
       fmt(cpu, 0),
-      fmt(((cpu / 100) * 20_000) / p.calls, 1),
-      ref ? `${fmt(med(ref.windows, (x) => x.relayCpuPct), 0)} (${fmt(((med(ref.windows, (x) => x.relayCpuPct) / 100) * 20_000) / p.calls, 1)})` : '–',
+      fmt(usPerCall(cpu, p.calls), 1),
+      ref ? `${fmt(med(ref.windows, (x) => x.relayCpuPct), 0)} (${fmt(usPerCall(med(ref.windows, (x) => x.relayCpuPct), p.calls), 1)})` : '–',
       ref ? `${fmt(cpu / med(ref.windows, (x) => x.relayCpuPct), 2)}×` : '–',
       fmt((rss - rssIdle) / 1024 / p.calls, 0),
       fmt(rss / 2 ** 20, 0),
@@ -257,14 +260,13 @@ describe('bridged calls through the whole platform vs a raw UDP relay', () => {
       const atRef = reference.find((r) => r.calls === best);
       const top = reference.at(-1);
       if (!README) {
-        const usPerCall = (pct: number, calls: number): number => ((pct / 100) * 20_000) / calls;
         const platformUs = at ? usPerCall(med(at.windows, (w) => w.platformCpuPct), best) : Number.NaN;
         const relayUs = atRef ? usPerCall(med(atRef.windows, (w) => w.relayCpuPct), best) : Number.NaN;
         recordHeadline({
           id: 'platform-bridge',
           what: 'Bridged calls through the whole platform (SIP trunk → webhook → dial → trunk, G.711 both ways), < 0.1 % loss and added p99 jitter ≤ 5 ms',
           value: best ? `${best} calls (${fmt(platformUs)} µs CPU per call per 20 ms, ${fmt(platformUs / relayUs, 2)}× the raw relay's ${fmt(relayUs)} µs at ${best} calls in the same run)` : `none of ${STEPS.join(', ')}`,
-          reference: top ? `raw UDP relay alone at ${top.calls} calls: ${fmt(loss(top), 3)} % loss, jitter p99 ${fmt(jitterP99(top), 1)} ms, ${fmt(((med(top.windows, (w) => w.relayCpuPct) / 100) * 20_000) / top.calls)} µs CPU per call per 20 ms` : '–',
+          reference: top ? `raw UDP relay alone at ${top.calls} calls: ${fmt(loss(top), 3)} % loss, jitter p99 ${fmt(jitterP99(top), 1)} ms, ${fmt(usPerCall(med(top.windows, (w) => w.relayCpuPct), top.calls))} µs CPU per call per 20 ms` : '–',
           goal: '1000 bridged calls; CPU per call ≤ 1.2× the raw relay, same run (issue 23)',
           section: 'bridged-calls',
         });
