@@ -111,8 +111,9 @@ export class LiveCallRouter {
    * chunks over NATS (the nodes already reach each other there; no node's
    * HTTP port or API key is needed, and nothing else must be reachable).
    * A room's recording comes from whichever node has it (its home). Undefined
-   * when it was made here (a room's: its file is on this node's disk), its node is unknown, or no node answers: the
-   * caller reads this node's disk (a shared volume may hold it).
+   * when it was made here (a room's: its file is on this node's disk), its
+   * node is unknown, or no node answers: the caller reads this node's disk (a
+   * shared volume may hold it).
    */
   async remoteRecording(recording: RecordingRecord): Promise<Buffer | undefined> {
     const { bus, nodeId } = this.options;
