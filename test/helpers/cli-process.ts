@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -14,6 +15,34 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Whether `port` can be bound on 127.0.0.1 right now, over TCP or UDP. */
+async function canBind(port: number, protocol: 'tcp' | 'udp'): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (protocol === 'udp') {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+      return;
+    }
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port for baresip's `sip_listen`: baresip binds it for UDP and TCP and the
+ * next one for TLS, so all three must be free (a free port alone let TLS fail
+ * with "Address already in use" when its neighbour was taken).
+ */
+export async function freeSipListenPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await freePort();
+    if (port < 65535 && (await canBind(port, 'udp')) && (await canBind(port + 1, 'tcp'))) return port;
+  }
+  throw new Error('no port P with P (UDP, TCP) and P+1 (TCP) free on 127.0.0.1');
 }
 
 export interface RunningServer {

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/cli-process.js';
+import { freePort, freeSipListenPort } from '../helpers/cli-process.js';
 import { until } from '../helpers/until.js';
 import { killPeer } from './peers.js';
 
@@ -37,7 +37,7 @@ export class BaresipAgent {
     dumpAudio?: boolean;
   }): Promise<BaresipAgent> {
     const agent = new BaresipAgent();
-    const [sipPort, ctrlPort] = [await freePort(), await freePort()];
+    const [sipPort, ctrlPort] = [await freeSipListenPort(), await freePort()];
     writeFileSync(join(agent.#dir, 'config'), [
       'module_path /usr/lib/baresip/modules', `sip_listen 127.0.0.1:${sipPort}`, 'audio_source ausine,440', 'ausrc_srate 48000', 'auplay_srate 48000', 'ausrc_channels 2',
       `audio_player aufile,${join(agent.#dir, 'out.wav')}`, `audio_alert aufile,${join(agent.#dir, 'alert.wav')}`,

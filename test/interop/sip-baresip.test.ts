@@ -4,11 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipUserAgent, type SipSession } from '../../src/sip/index.js';
+import { freeSipListenPort } from '../helpers/cli-process.js';
 
 const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
 
@@ -19,14 +19,6 @@ afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-async function freePort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const port = socket.address().port;
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 /** Starts baresip with a throw-away config: G.711, a 48 kHz stereo sine source (all ausine supports), audio to a file, auto-answer. */
 function baresip(port: number, commands: string[] = []): { child: ChildProcess; output: () => string } {
@@ -70,7 +62,7 @@ async function agent(): Promise<SipUserAgent> {
 describe('baresip interop', () => {
   it('calls baresip, which auto-answers, and hangs up', async () => {
     const ua = await agent();
-    const port = await freePort();
+    const port = await freeSipListenPort();
     const peer = baresip(port);
     // baresip needs a moment to bind; retry the call until it answers.
     let session: SipSession | undefined;
@@ -91,7 +83,7 @@ describe('baresip interop', () => {
   it('answers a call dialled by baresip and sees its BYE', async () => {
     const ua = await agent();
     const answered = new Promise<SipSession>((resolve) => ua.on('invite', (call) => resolve(call.answer(SDP))));
-    const port = await freePort();
+    const port = await freeSipListenPort();
     const target = `sip:bob@127.0.0.1:${ua.localAddress().port}`;
     const peer = baresip(port, [`/dial ${target}`]);
     const session = await Promise.race([answered, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no INVITE from baresip\n${peer.output()}`)), 10_000))]);

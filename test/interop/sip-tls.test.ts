@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
-import { freePort, startCli, type RunningServer } from '../helpers/cli-process.js';
+import { freePort, freeSipListenPort, startCli, type RunningServer } from '../helpers/cli-process.js';
 import { HttpReceiver } from '../helpers/http-receiver.js';
 import { makeTestCert, type TestCert } from '../helpers/test-cert.js';
 import { until } from '../helpers/until.js';
@@ -116,7 +116,7 @@ describe('SIP over TLS with SIPp (through socat) and baresip', () => {
     const credential = await api('POST', '/v1/sip/credentials', { username: 'tlsagent', password: 'tls-agent-pass-1' });
     const home = join(dir, 'baresip');
     rmSync(home, { recursive: true, force: true });
-    const port = await freePort();
+    const port = await freeSipListenPort();
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, 'config'), [
       'module_path /usr/lib/baresip/modules', `sip_listen 127.0.0.1:${port}`, `sip_cafile ${cert.certFile}`,

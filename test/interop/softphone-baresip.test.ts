@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/cli-process.js';
+import { freeSipListenPort } from '../helpers/cli-process.js';
 import { HttpReceiver } from '../helpers/http-receiver.js';
 import { startTestApi, type TestApi } from '../helpers/test-api.js';
 import { until } from '../helpers/until.js';
@@ -34,7 +34,7 @@ describe('baresip as a registered agent softphone', () => {
   it('registers with digest credentials and answers a dial to its sip: address', async () => {
     const credential = (await api.call('POST', '/v1/sip/credentials', { body: { username: 'agent1', password: 'agent-pass-1' } })).json();
     const sip = api.platform.sipAddress;
-    const port = await freePort();
+    const port = await freeSipListenPort();
     writeFileSync(join(dir, 'config'), [
       'module_path /usr/lib/baresip/modules', `sip_listen 127.0.0.1:${port}`, 'audio_source ausine,440', 'ausrc_srate 48000', 'auplay_srate 48000',
       'ausrc_channels 2', `audio_player aufile,${join(dir, 'out.wav')}`, `audio_alert aufile,${join(dir, 'alert.wav')}`,
