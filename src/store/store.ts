@@ -44,8 +44,8 @@ export class Repos {
   readonly nodes: NodeRepo;
   readonly roomHomes: RoomHomeRepo;
 
-  constructor(readonly db: Db, readonly cache: ReadCache, readonly nodeId: string) {
-    this.workspaces = new WorkspaceRepo(db);
+  constructor(readonly db: Db, readonly cache: ReadCache, readonly nodeId: string, readonly dialect: DialectName) {
+    this.workspaces = new WorkspaceRepo(db, dialect);
     this.apiKeys = new ApiKeyRepo(db);
     this.numbers = new NumberRepo(db);
     this.calls = new CallRepo(db, nodeId);
@@ -71,9 +71,9 @@ export class Repos {
 export class Store extends Repos {
   #closed = false;
 
-  private constructor(db: Db, readonly dialect: DialectName, nodeId: string) {
+  private constructor(db: Db, dialect: DialectName, nodeId: string) {
     // SQLite: this process is the only writer. PostgreSQL: other nodes may write, so entries expire.
-    super(db, new ReadCache(dialect === 'sqlite' ? Number.POSITIVE_INFINITY : 1000), nodeId);
+    super(db, new ReadCache(dialect === 'sqlite' ? Number.POSITIVE_INFINITY : 1000), nodeId, dialect);
   }
 
   /** `nodeId`: the node this process is (SPEC §16; default the host name), written on the calls it creates. */
@@ -84,7 +84,7 @@ export class Store extends Repos {
 
   /** Runs `fn` in one database transaction: state changes and their outbox rows commit together. */
   async transaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((tx) => fn(new Repos(tx, this.cache.forTransaction(), this.nodeId)));
+    return this.db.transaction().execute((tx) => fn(new Repos(tx, this.cache.forTransaction(), this.nodeId, this.dialect)));
   }
 
   async close(): Promise<void> {

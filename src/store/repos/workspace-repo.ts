@@ -1,4 +1,4 @@
-import type { Db } from '../db.js';
+import type { Db, DialectName } from '../db.js';
 import { newId, newSecret } from '../../shared/ids.js';
 import { PreparedQuery } from '../prepared-query.js';
 
@@ -30,7 +30,7 @@ function toWorkspace(row: Row): Workspace {
 const byId = new PreparedQuery((db: Db, id: string) => db.selectFrom('workspaces').selectAll().where('id', '=', id));
 
 export class WorkspaceRepo {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly dialect: DialectName) {}
 
   async create(input: { name: string; now: Date }): Promise<Workspace> {
     const row: Row = {
@@ -49,10 +49,13 @@ export class WorkspaceRepo {
   /**
    * Locks the workspace's row until the transaction ends, so money checks of
    * one workspace run one after another: PostgreSQL holds the row lock of the
-   * no-op update until commit (later readers then see what the first wrote);
-   * SQLite runs one transaction at a time anyway. Call it inside a transaction.
+   * no-op update until commit (later readers then see what the first wrote).
+   * SQLite needs nothing: its one connection runs one transaction at a time,
+   * and the no-op update would still write the row's page to the WAL at
+   * every admission. Call it inside a transaction.
    */
   async lockForUpdate(id: string): Promise<void> {
+    if (this.dialect === 'sqlite') return;
     await lockRow.execute(this.db, id);
   }
 
