@@ -253,7 +253,7 @@ export class CallEngine {
     const log = this.#log.child({ callId: record.id });
     // A trunk with `srtp: mandatory` gets 488 for plain RTP offers (SPEC §13).
     const made = await CallLeg.fromIncoming(incoming, this.#o.media, log, { srtpRequired: typeof source === 'object' && source.srtp === 'mandatory' });
-    const session = 'problem' in made ? undefined : new Session(record, made, this.#services);
+    const session = 'problem' in made ? undefined : new Session(record, made, this.#services, { log });
     if (!session) {
       await this.#services.records.insert(draft);
       const problem = made as LegProblem;

@@ -70,13 +70,14 @@ export class CallSession implements ActionContext, LiveCall {
   #resolveEnded!: () => void;
   readonly #cleanups: Array<() => void | Promise<void>> = [];
 
-  constructor(record: CallRecord, leg: CallLeg, services: EngineServices, options: { callerId?: string } = {}) {
+  /** `log`: the call's logger if the caller made one already (it carries the call id). */
+  constructor(record: CallRecord, leg: CallLeg, services: EngineServices, options: { callerId?: string; log?: Logger } = {}) {
     this.callId = record.id;
     this.callerId = options.callerId;
     this.#record = record;
     this.leg = leg;
     this.#services = services;
-    this.log = services.log.child({ callId: record.id });
+    this.log = options.log ?? services.log.child({ callId: record.id });
     this.#state = new CallState(record.status, services.clock.now());
     this.#ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;

@@ -101,6 +101,7 @@ export interface EndpointContext {
   session: RtpSessionOptions;
   tts: () => TtsService;
   urls: UrlAudioLoader;
+  /** The call's logger; the endpoint's lines add `mediaEndpoint: id`. */
   logger: Logger;
   onClosed: (endpoint: MediaEndpoint) => void;
 }

@@ -64,7 +64,8 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   inboundActive = false;
 
   readonly #ctx: EndpointContext;
-  readonly #logger: Logger;
+  /** Made on first use (`#logger`): a pino child costs tens of µs and most endpoints never log. */
+  #childLogger: Logger | undefined;
   readonly #framer = new InboundFramer();
   readonly #quietScratch = new Int16Array(FRAME_SAMPLES);
   readonly #receiver: Rfc4733Receiver;
@@ -113,11 +114,14 @@ export class MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   #lastOnTick = true;
   #closing: Promise<void> | undefined;
 
+  get #logger(): Logger {
+    return (this.#childLogger ??= this.#ctx.logger.child({ mediaEndpoint: this.id }));
+  }
+
   constructor(ctx: EndpointContext) {
     super();
     this.#ctx = ctx;
     this.id = ctx.id;
-    this.#logger = ctx.logger;
     this.#rtpTimeoutMs = ctx.rtpTimeoutMs;
     this.session = new RtpSession(ctx.lease, ctx.session);
     this.session.audioPayloadType = 0;

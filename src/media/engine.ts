@@ -126,7 +126,7 @@ export class MediaEngine {
       session: { symmetric: this.#options.symmetricRtp ?? mediaDefaults.symmetricRtp, ...(this.#options.jitter ? { jitter: this.#options.jitter } : {}) },
       tts: () => this.tts,
       urls: this.urls,
-      logger: (options.logger ?? this.#logger).child({ mediaEndpoint: id }),
+      logger: options.logger ?? this.#logger,
       onClosed: (ep) => this.#endpoints.delete(ep),
     });
     this.#endpoints.add(endpoint);
