@@ -36,13 +36,13 @@ const failureCauses: ReadonlySet<HangupCause> = new Set<HangupCause>([
   'no_route', 'no_rate', 'insufficient_funds', 'destination_not_allowed',
 ]);
 
-
 /**
  * The reason the running action's signal carries when the call moves on (a new queue, the hang-up).
  * `abort()` without a reason builds a DOMException, stack trace and all, each time: twice a call
  * at its hang-up, about 60 µs of a call's CPU here.
  */
 const actionStopped = new DOMException('the call moved on', 'AbortError');
+
 /**
  * One live call: its leg, its state machine, and the voice-action
  * interpreter. Actions run one at a time against the live audio; each gets an

@@ -52,21 +52,23 @@ export class SpendGuard {
     const guardPace = paceBetween(this.#origin, last, paceWindowMs);
     let pace = guardPace ?? 1;
     let ended = false;
-    /** Checks one call; answers the real ms to the next check, or undefined when none is needed (free call, ended, cut). */
+    /** Checks one call; answers the real ms to the next check, or undefined when none is needed (ended, cut). */
     const run = async (): Promise<number | undefined> => {
       const real = performance.now();
       const clockNow = this.clock.now().getTime();
       pace = paceBetween(last, { real, clock: clockNow }, 1) ?? pace;
       last = { real, clock: clockNow };
       const remainingMs = await this.#remainingMs(session, clockNow);
-      if (ended || remainingMs === undefined) return undefined;
+      if (ended) return undefined;
+      // A free call is looked at again as a far-from-empty one would be (its rate may change); an ended one never.
+      if (remainingMs === undefined) return session.status === 'in-progress' ? refreshDelay(pace) : undefined;
       clearTimeout(cut);
       const realMs = remainingMs / pace;
       if (realMs <= 0) {
         await session.hangupFrom('system', 'insufficient_funds');
         return undefined;
       }
-      const next = remainingMs >= farFromEmptyMs ? refreshDelay(pace) : closeCheckEveryMs;
+      const next = remainingMs >= farFromEmptyMs ? refreshDelay(pace) : Math.min(closeCheckEveryMs, refreshDelay(pace));
       // Only a cut due before the check after next needs a timer (and timers past 2^31-1 ms would fire at once).
       if (realMs <= next * 2) {
         cut = setTimeout(() => void session.hangupFrom('system', 'insufficient_funds'), realMs);
