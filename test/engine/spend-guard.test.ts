@@ -69,10 +69,16 @@ describe('SpendGuard', () => {
     return guard;
   };
 
-  it('far from empty, refreshes the reservation every 30 s and checks nothing in between', async () => {
-    const guard = await guardOfAge(5000, 1);
-    const call = await answeredCall(100_000);
+  /** A call holding `cents`, answered and watched by a guard started `ageMs` ago with the clock at `clockPace`. */
+  const watchedCall = async (ageMs: number, clockPace: number, cents: number) => {
+    const guard = await guardOfAge(ageMs, clockPace);
+    const call = await answeredCall(cents);
     guard.watch(call.session);
+    return call;
+  };
+
+  it('far from empty, refreshes the reservation every 30 s and checks nothing in between', async () => {
+    const call = await watchedCall(5000, 1, 100_000);
     await vi.advanceTimersByTimeAsync(29_000);
     expect(await call.reserved()).toBe(50); // the first minute, as admitted: no check yet
     await vi.advanceTimersByTimeAsync(2000);
@@ -88,10 +94,8 @@ describe('SpendGuard', () => {
   });
 
   it('close to empty, checks every 5 s and cuts a second before the balance would go below zero', async () => {
-    const guard = await guardOfAge(5000, 1);
     // KES 1.00 at KES 0.50 a minute: 120 s, cut at 119 s.
-    const call = await answeredCall(100);
-    guard.watch(call.session);
+    const call = await watchedCall(5000, 1, 100);
     await vi.advanceTimersByTimeAsync(31_000);
     expect(await call.reserved()).toBe(75);
     await vi.advanceTimersByTimeAsync(5000);
@@ -102,9 +106,7 @@ describe('SpendGuard', () => {
   });
 
   it('learns a fast clock from its own life: at 30× the first refresh comes after one real second', async () => {
-    const guard = await guardOfAge(2000, 30);
-    const call = await answeredCall(100_000);
-    guard.watch(call.session);
+    const call = await watchedCall(2000, 30, 100_000);
     await vi.advanceTimersByTimeAsync(900);
     expect(await call.reserved()).toBe(50);
     await vi.advanceTimersByTimeAsync(200);
@@ -113,9 +115,7 @@ describe('SpendGuard', () => {
   });
 
   it('a guard too young to know the pace checks a second after the answer', async () => {
-    const guard = await guardOfAge(100, 1);
-    const call = await answeredCall(100_000);
-    guard.watch(call.session);
+    const call = await watchedCall(100, 1, 100_000);
     await vi.advanceTimersByTimeAsync(1100);
     expect(await call.reserved()).toBe(51); // 1 s + the next minute
     await call.end();
